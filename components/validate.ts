@@ -1,0 +1,107 @@
+// Input checks for ReleasedService: every problem found, each naming its field and saying
+// what is allowed, before any resource exists.
+import { digestProblem, repositoryProblem, tagProblem } from "./reference";
+
+/** Longest workload name: Kubernetes appends `-` and 8 characters to build a DNS label of 63. */
+export const MAX_NAME_LENGTH = 54;
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const STACK_SEGMENT = /^[A-Za-z0-9_.-]+$/;
+
+/** The plain inputs the checks read; everything else is passed through to Kubernetes as given. */
+export interface CheckedInputs {
+    readonly name?: unknown;
+    readonly image?: unknown;
+    readonly version?: unknown;
+    readonly digest?: unknown;
+    readonly promoteFrom?: unknown;
+    readonly build?: unknown;
+    readonly buildOnPreview?: unknown;
+    readonly context?: unknown;
+    readonly sourceVersion?: unknown;
+    readonly revisionHistoryLimit?: unknown;
+    readonly namespace?: unknown;
+    readonly replicas?: unknown;
+    readonly port?: unknown;
+    readonly registryUsername?: unknown;
+    readonly registryPassword?: unknown;
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const got = (value: unknown): string => (typeof value === "string" ? JSON.stringify(value) : String(value));
+
+const string = (then?: (s: string) => string | undefined): Check => (value) =>
+    typeof value !== "string" ? `must be a string (got ${got(value)})` : then?.(value);
+
+const boolean: Check = (value) => (typeof value === "boolean" ? undefined : `must be true or false (got ${got(value)})`);
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (value) =>
+    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
+        ? undefined
+        : max === Number.MAX_SAFE_INTEGER
+          ? `must be a whole number >= ${min} (got ${got(value)})`
+          : `must be a whole number from ${min} to ${max} (got ${got(value)})`;
+
+const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
+    name: string((s) =>
+        DNS_LABEL.test(s) && s.length <= MAX_NAME_LENGTH
+            ? undefined
+            : `must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most ${MAX_NAME_LENGTH} characters (got ${got(s)})`,
+    ),
+    image: string(repositoryProblem),
+    version: string(tagProblem),
+    digest: string(digestProblem),
+    promoteFrom: string((s) =>
+        s.split("/").length === 3 && s.split("/").every((part) => STACK_SEGMENT.test(part))
+            ? undefined
+            : `must name a stack as org/project/stack (got ${got(s)})`,
+    ),
+    build: boolean,
+    buildOnPreview: boolean,
+    context: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
+    sourceVersion: string(tagProblem),
+    revisionHistoryLimit: integer(0),
+    namespace: string((s) =>
+        NAMESPACE.test(s) && s.length <= 63
+            ? undefined
+            : `must be a Kubernetes namespace: lower-case letters, digits and '-', at most 63 characters (got ${got(s)})`,
+    ),
+    replicas: integer(0),
+    port: integer(1, 65535),
+    // Credentials may be secrets (Outputs); only their presence is checked here.
+    registryUsername: () => undefined,
+    registryPassword: () => undefined,
+};
+
+/** Every problem with the inputs, each as "`field` must …"; empty when all is well. */
+export function inputProblems(inputs: CheckedInputs): string[] {
+    const problems: string[] = [];
+    for (const field of Object.keys(CHECKS) as (keyof CheckedInputs)[]) {
+        const value = inputs[field];
+        const problem = value === undefined ? undefined : CHECKS[field](value);
+        if (problem !== undefined) {
+            problems.push(`\`${field}\` ${problem}`);
+        }
+    }
+    if (inputs.image === undefined) {
+        problems.push("`image` is required: the repository to push to and run from, e.g. localhost:5000/payment-api");
+    }
+    if (inputs.version === undefined && inputs.promoteFrom === undefined) {
+        problems.push("`version` is required unless `promoteFrom` is set: a release tag such as v2.4.1 or a git SHA");
+    }
+    if (inputs.digest !== undefined && inputs.promoteFrom !== undefined) {
+        problems.push("`digest` and `promoteFrom` exclude each other: pin a digest or promote from a stack, not both");
+    }
+    if ((inputs.registryUsername === undefined) !== (inputs.registryPassword === undefined)) {
+        problems.push("`registryUsername` and `registryPassword` go together: set both or neither");
+    }
+    return problems;
+}
+
+/** One message for one or several problems, so a user fixes them all in one pass. */
+export function describeProblems(problems: readonly string[]): string {
+    return problems.length === 1
+        ? problems[0]
+        : `${problems.length} invalid inputs:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+}
