@@ -4,8 +4,8 @@ const http = require("node:http");
 
 const port = Number(process.env.PORT ?? 8080);
 const release = {
-  version: process.env.APP_VERSION ?? "unknown",
-  revision: process.env.APP_REVISION ?? "unknown",
+  version: process.env.RELEASE_VERSION ?? "unknown",
+  revision: process.env.RELEASE_REVISION ?? "unknown",
 };
 
 http

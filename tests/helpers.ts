@@ -216,6 +216,15 @@ export function containsInPlainText(value: unknown, text: string): boolean {
     return Object.values(record).some((v) => containsInPlainText(v, text));
 }
 
+/** The value inside a secret as the engine sees it; fails when the value is not marked secret. */
+export function secretValue(value: unknown): unknown {
+    const record = value as Record<string, unknown> | undefined;
+    if (record?.[SECRET_KEY] !== SECRET_SIG) {
+        throw new Error(`expected a secret, got ${JSON.stringify(value)}`);
+    }
+    return record.value;
+}
+
 /** The registered resources of one type. */
 export function ofType(update: Update, type: string): pulumi.runtime.MockResourceArgs[] {
     return update.resources.filter((r) => r.type === type);

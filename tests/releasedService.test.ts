@@ -1,0 +1,252 @@
+// ReleasedService under mocks that answer like the providers: the exact inputs of its children.
+import * as assert from "node:assert/strict";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { COMMIT_TIME, ORIGIN, SourceFixture, sourceFixture } from "./fixtures";
+import {
+    containsInPlainText,
+    DEPLOYMENT_TYPE,
+    IMAGE_TYPE,
+    MockCloud,
+    ofType,
+    runUpdate,
+    secretValue,
+    SERVICE_TYPE,
+    Update,
+} from "./helpers";
+import type { ReleasedServiceArgs } from "../components/releasedService";
+
+type Module = typeof import("../components/releasedService");
+let component: Module;
+let source: SourceFixture;
+
+const IMAGE = "localhost:5000/payment-api";
+
+/** One `pulumi up` of a single ReleasedService named "payment". */
+function deploy(cloud: MockCloud, args: Partial<ReleasedServiceArgs>, options: { preview?: boolean } = {}): Promise<Update> {
+    return runUpdate(
+        cloud,
+        () => {
+            const service = new component.ReleasedService("payment", { image: IMAGE, context: source.context, ...args });
+            return {
+                imageDigest: service.imageDigest,
+                imageRef: service.imageRef,
+                version: service.version,
+                built: service.built,
+                deploymentName: service.deploymentName,
+                serviceName: service.serviceName,
+            };
+        },
+        options,
+    );
+}
+
+function only(update: Update, type: string): pulumi.runtime.MockResourceArgs {
+    const found = ofType(update, type);
+    assert.equal(found.length, 1, `exactly one ${type}`);
+    return found[0];
+}
+
+describe("ReleasedService", () => {
+    before(async () => {
+        await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
+        component = await import("../components/releasedService");
+        source = sourceFixture("v2.4.1");
+    });
+
+    describe("building the source's version", () => {
+        let cloud: MockCloud;
+        let update: Update;
+        before(async () => {
+            cloud = new MockCloud();
+            update = await deploy(cloud, { version: "v2.4.1" });
+        });
+
+        it("builds and pushes once, tagged with the version and the short SHA, kept on delete", () => {
+            assert.deepEqual(update.errors, []);
+            assert.equal(update.builds, 1);
+            const image = only(update, IMAGE_TYPE);
+            assert.equal(image.name, "payment-image");
+            assert.equal(image.inputs.push, true);
+            assert.deepEqual(image.inputs.tags, [`${IMAGE}:v2.4.1`, `${IMAGE}:${source.revision.slice(0, 7)}`]);
+            assert.deepEqual(image.inputs.context, { location: source.context });
+            assert.equal(image.inputs.buildOnPreview, false);
+        });
+
+        it("bakes provenance into OCI labels from the source commit, never the clock", () => {
+            const image = only(update, IMAGE_TYPE);
+            assert.deepEqual(image.inputs.labels, {
+                "org.opencontainers.image.version": "v2.4.1",
+                "org.opencontainers.image.revision": source.revision,
+                "org.opencontainers.image.created": COMMIT_TIME,
+                "org.opencontainers.image.source": ORIGIN,
+            });
+            assert.deepEqual(image.inputs.buildArgs, {
+                RELEASE_VERSION: "v2.4.1",
+                RELEASE_REVISION: source.revision,
+                SOURCE_DATE_EPOCH: String(Date.parse(COMMIT_TIME) / 1000),
+            });
+        });
+
+        it("pins exactly one Deployment to the pushed digest, and says so in its outputs", () => {
+            const digest = cloud.registry.get(`${IMAGE}:v2.4.1`)!;
+            const deployment = only(update, DEPLOYMENT_TYPE);
+            const container = deployment.inputs.spec.template.spec.containers[0];
+            assert.equal(container.image, `${IMAGE}@${digest}`);
+            assert.equal(update.outputs.imageRef, container.image);
+            assert.equal(update.outputs.imageDigest, digest);
+            assert.equal(update.outputs.version, "v2.4.1");
+            assert.equal(update.outputs.built, true);
+        });
+
+        it("labels the Deployment and records the release as its change-cause", () => {
+            const deployment = only(update, DEPLOYMENT_TYPE);
+            const digest = cloud.registry.get(`${IMAGE}:v2.4.1`)!;
+            const labels = {
+                "app.kubernetes.io/name": "payment",
+                "app.kubernetes.io/version": "v2.4.1",
+                "app.kubernetes.io/managed-by": "released-service",
+            };
+            assert.deepEqual(deployment.inputs.metadata, {
+                labels,
+                annotations: { "kubernetes.io/change-cause": `released-service: v2.4.1 ${IMAGE}@${digest}` },
+            });
+            assert.deepEqual(deployment.inputs.spec.selector, { matchLabels: { "app.kubernetes.io/name": "payment" } });
+            assert.deepEqual(deployment.inputs.spec.template.metadata, { labels });
+        });
+
+        it("runs the container with the defaults: one replica, port 8080, history of 10, a readiness probe", () => {
+            const spec = only(update, DEPLOYMENT_TYPE).inputs.spec;
+            assert.equal(spec.replicas, 1);
+            assert.equal(spec.revisionHistoryLimit, component.DEFAULT_REVISION_HISTORY_LIMIT);
+            assert.equal(spec.revisionHistoryLimit, 10);
+            const container = spec.template.spec.containers[0];
+            assert.deepEqual(container.ports, [{ name: "http", containerPort: 8080 }]);
+            assert.deepEqual(container.readinessProbe, { tcpSocket: { port: "http" } });
+            assert.deepEqual(container.resources, { requests: { cpu: "50m", memory: "64Mi" } });
+            assert.equal(container.env, undefined);
+        });
+
+        it("puts a Service in front of the pods, and names both from the component", () => {
+            const service = only(update, SERVICE_TYPE);
+            assert.deepEqual(service.inputs.spec, {
+                selector: { "app.kubernetes.io/name": "payment" },
+                ports: [{ name: "http", port: 8080, targetPort: "http" }],
+            });
+            assert.match(String(update.outputs.deploymentName), /^payment-[0-9a-f]{8}$/);
+            assert.match(String(update.outputs.serviceName), /^payment-[0-9a-f]{8}$/);
+        });
+
+        it("changes nothing on a second identical update", async () => {
+            const again = await deploy(cloud, { version: "v2.4.1" });
+            assert.deepEqual([...again.operations.values()], ["same", "same", "same"]);
+            assert.equal(again.builds, 0);
+            assert.equal(again.pushes, 0);
+            assert.deepEqual(again.deleted, []);
+            assert.equal(again.outputs.imageDigest, update.outputs.imageDigest);
+            assert.equal(again.outputs.built, false);
+        });
+    });
+
+    it("keeps the build when the component is deleted: retainOnDelete", async () => {
+        // Options are not inputs: a transformation on the component sees each child's options.
+        const options = new Map<string, pulumi.CustomResourceOptions>();
+        const record: pulumi.ResourceTransformation = (child) => {
+            options.set(child.type, child.opts);
+            return undefined;
+        };
+        await runUpdate(new MockCloud(), () => {
+            new component.ReleasedService(
+                "payment",
+                { image: IMAGE, version: "v2.4.1", context: source.context },
+                { transformations: [record] },
+            );
+        });
+        assert.equal(options.get(IMAGE_TYPE)?.retainOnDelete, true);
+        assert.equal(options.get(DEPLOYMENT_TYPE)?.retainOnDelete, undefined);
+    });
+
+    for (const limit of [0, 3, 25]) {
+        it(`keeps revisionHistoryLimit ${limit} as given`, async () => {
+            const update = await deploy(new MockCloud(), { version: "v2.4.1", revisionHistoryLimit: limit });
+            assert.equal(only(update, DEPLOYMENT_TYPE).inputs.spec.revisionHistoryLimit, limit);
+        });
+    }
+
+    it("passes replicas, port, env, resources, probe and namespace through", async () => {
+        const update = await deploy(new MockCloud(), {
+            version: "v2.4.1",
+            replicas: 3,
+            port: 9090,
+            namespace: "payments",
+            env: { LOG_LEVEL: "debug", A_FIRST: "1" },
+            resources: { limits: { memory: "256Mi" } },
+            readinessProbe: { httpGet: { path: "/healthz", port: "http" } },
+        });
+        const deployment = only(update, DEPLOYMENT_TYPE).inputs;
+        assert.equal(deployment.metadata.namespace, "payments");
+        assert.equal(deployment.spec.replicas, 3);
+        const container = deployment.spec.template.spec.containers[0];
+        assert.deepEqual(container.ports, [{ name: "http", containerPort: 9090 }]);
+        assert.deepEqual(container.env, [
+            { name: "A_FIRST", value: "1" },
+            { name: "LOG_LEVEL", value: "debug" },
+        ]);
+        assert.deepEqual(container.resources, { limits: { memory: "256Mi" } });
+        assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "http" } });
+        const service = only(update, SERVICE_TYPE).inputs;
+        assert.equal(service.metadata.namespace, "payments");
+        assert.deepEqual(service.spec.ports, [{ name: "http", port: 9090, targetPort: "http" }]);
+    });
+
+    it("keeps the registry password a secret in every input and output", async () => {
+        const password = "hunter2-registry";
+        const cloud = new MockCloud();
+        const update = await deploy(cloud, { version: "v2.4.1", registryUsername: "ci", registryPassword: password });
+        assert.deepEqual(update.errors, []);
+        const image = only(update, IMAGE_TYPE);
+        assert.deepEqual(secretValue(image.inputs.registries), [{ address: "localhost:5000", username: "ci", password }]);
+        const provider = only(update, "pulumi:providers:docker");
+        assert.equal(provider.name, "payment-registry");
+        for (const resource of update.resources) {
+            assert.equal(containsInPlainText(resource.inputs, password), false, `${resource.type} ${resource.name}`);
+        }
+        assert.equal(containsInPlainText(update.outputs, password), false);
+    });
+
+    it("refuses bad input before registering anything, naming every field", async () => {
+        const update = await deploy(new MockCloud(), { version: "latest", revisionHistoryLimit: -1, image: "Payment" });
+        assert.deepEqual(update.resources, []);
+        assert.deepEqual(update.errors, [
+            "3 invalid inputs:\n" +
+                '  - `image` must be a lower-case image repository such as localhost:5000/payment-api (got "Payment")\n' +
+                "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
+                "  - `revisionHistoryLimit` must be a whole number >= 0 (got -1)",
+        ]);
+    });
+
+    it("refuses to build when the source's version cannot be known", async () => {
+        const bare = sourceFixture();
+        const { rmSync } = await import("node:fs");
+        rmSync(`${bare.context}/../.git`, { recursive: true, force: true });
+        const update = await runUpdate(new MockCloud(), () => {
+            new component.ReleasedService("payment", { image: IMAGE, version: "v1", context: bare.context });
+        });
+        assert.deepEqual(update.resources, []);
+        assert.deepEqual(update.errors, [
+            `\`sourceVersion\` is unknown: ${bare.context}/VERSION is missing and ${bare.context} is not in a git repository; ` +
+                "set `sourceVersion`, or set `build` to false to run only images already pushed",
+        ]);
+    });
+
+    it("shortens a long version to a legal label value but records it whole in the change-cause", async () => {
+        const cloud = new MockCloud();
+        const version = `release-${"x".repeat(60)}-`;
+        const digest = cloud.pushElsewhere(`${IMAGE}:${version}`);
+        const update = await deploy(cloud, { version, build: false });
+        const metadata = only(update, DEPLOYMENT_TYPE).inputs.metadata;
+        assert.equal(metadata.labels["app.kubernetes.io/version"], `release-${"x".repeat(55)}`);
+        assert.equal(metadata.annotations["kubernetes.io/change-cause"], `released-service: ${version} ${IMAGE}@${digest}`);
+    });
+});

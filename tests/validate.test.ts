@@ -1,0 +1,121 @@
+// Input checks as tables: each bad input is named with what is allowed, and several are reported together.
+import * as assert from "node:assert/strict";
+
+import { StackConfigError, stackSettings } from "../components/stackConfig";
+import { describeProblems, inputProblems } from "../components/validate";
+
+const VALID = { name: "app", image: "localhost:5000/payment-api", version: "v1" };
+const DIGEST = `sha256:${"a".repeat(64)}`;
+
+describe("input checks", () => {
+    it("accept a minimal valid set", () => {
+        assert.deepEqual(inputProblems(VALID), []);
+    });
+
+    it("accept every optional input at a legal edge", () => {
+        const inputs = {
+            ...VALID,
+            digest: DIGEST,
+            build: false,
+            buildOnPreview: true,
+            context: "services/payment",
+            sourceVersion: "a3f2c8d",
+            revisionHistoryLimit: 0,
+            namespace: "production",
+            replicas: 0,
+            port: 65535,
+            registryUsername: "ci",
+            registryPassword: "s3cret",
+        };
+        assert.deepEqual(inputProblems(inputs), []);
+        assert.deepEqual(inputProblems({ name: "app", image: VALID.image, promoteFrom: "acme/released-service/staging" }), []);
+    });
+
+    const cases: [string, Record<string, unknown>, string][] = [
+        ["image missing", { image: undefined }, "`image` is required: the repository to push to and run from, e.g. localhost:5000/payment-api"],
+        ["image with a tag", { image: "localhost:5000/payment-api:v1" }, '`image` must be a repository without a tag; set `version` instead (got "localhost:5000/payment-api:v1")'],
+        ["image upper case", { image: "Payment-API" }, '`image` must be a lower-case image repository such as localhost:5000/payment-api (got "Payment-API")'],
+        ["image not a string", { image: 5 }, "`image` must be a string (got 5)"],
+        ["version missing", { version: undefined }, "`version` is required unless `promoteFrom` is set: a release tag such as v2.4.1 or a git SHA"],
+        ["version latest", { version: "latest" }, "`version` must name a release, not `latest` (a tag that moves with every push)"],
+        ["version empty", { version: "" }, "`version` must not be empty"],
+        ["version too long", { version: "v".repeat(129) }, "`version` must be at most 128 characters (got 129)"],
+        ["version with a space", { version: "v1 0" }, '`version` must be a valid image tag: letters, digits, \'_\', \'.\' and \'-\', not starting with \'.\' or \'-\' (got "v1 0")'],
+        ["digest without algorithm", { digest: "a".repeat(64) }, `\`digest\` must be sha256: followed by 64 lower-case hex digits (got "${"a".repeat(64)}")`],
+        ["digest upper case", { digest: `sha256:${"A".repeat(64)}` }, `\`digest\` must be sha256: followed by 64 lower-case hex digits (got "sha256:${"A".repeat(64)}")`],
+        ["promoteFrom not org/project/stack", { promoteFrom: "staging" }, '`promoteFrom` must name a stack as org/project/stack (got "staging")'],
+        ["digest and promoteFrom", { digest: DIGEST, promoteFrom: "a/b/c" }, "`digest` and `promoteFrom` exclude each other: pin a digest or promote from a stack, not both"],
+        ["build not boolean", { build: "no" }, '`build` must be true or false (got "no")'],
+        ["buildOnPreview not boolean", { buildOnPreview: 1 }, "`buildOnPreview` must be true or false (got 1)"],
+        ["context empty", { context: " " }, "`context` must not be empty"],
+        ["sourceVersion latest", { sourceVersion: "latest" }, "`sourceVersion` must name a release, not `latest` (a tag that moves with every push)"],
+        ["revisionHistoryLimit negative", { revisionHistoryLimit: -1 }, "`revisionHistoryLimit` must be a whole number >= 0 (got -1)"],
+        ["revisionHistoryLimit fraction", { revisionHistoryLimit: 1.5 }, "`revisionHistoryLimit` must be a whole number >= 0 (got 1.5)"],
+        ["replicas text", { replicas: "three" }, '`replicas` must be a whole number >= 0 (got "three")'],
+        ["port 0", { port: 0 }, "`port` must be a whole number from 1 to 65535 (got 0)"],
+        ["port 65536", { port: 65536 }, "`port` must be a whole number from 1 to 65535 (got 65536)"],
+        ["namespace upper case", { namespace: "Prod" }, '`namespace` must be a Kubernetes namespace: lower-case letters, digits and \'-\', at most 63 characters (got "Prod")'],
+        ["name upper case", { name: "App" }, '`name` must be a DNS label: lower-case letters, digits and \'-\', starting with a letter, at most 54 characters (got "App")'],
+        ["name too long", { name: "a".repeat(55) }, `\`name\` must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 54 characters (got "${"a".repeat(55)}")`],
+        ["username without password", { registryUsername: "ci" }, "`registryUsername` and `registryPassword` go together: set both or neither"],
+    ];
+    for (const [title, change, problem] of cases) {
+        it(`refuse ${title}`, () => {
+            assert.deepEqual(inputProblems({ ...VALID, ...change }), [problem]);
+        });
+    }
+
+    it("report several problems in one message", () => {
+        const problems = inputProblems({ ...VALID, version: "latest", port: 0 });
+        assert.equal(
+            describeProblems(problems),
+            "2 invalid inputs:\n" +
+                "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
+                "  - `port` must be a whole number from 1 to 65535 (got 0)",
+        );
+    });
+});
+
+describe("stack config", () => {
+    it("turns config text into typed inputs, with the defaults of the contract", () => {
+        const settings = stackSettings({
+            image: "localhost:5000/payment-api",
+            version: "v2.4.1",
+            build: "false",
+            replicas: "3",
+            port: "9090",
+            revisionHistoryLimit: "0",
+        });
+        assert.deepEqual(settings, {
+            name: "app",
+            args: {
+                image: "localhost:5000/payment-api",
+                version: "v2.4.1",
+                digest: undefined,
+                promoteFrom: undefined,
+                build: false,
+                sourceVersion: undefined,
+                context: undefined,
+                revisionHistoryLimit: 0,
+                namespace: undefined,
+                replicas: 3,
+                port: 9090,
+                registryUsername: undefined,
+                registryPassword: undefined,
+            },
+        });
+    });
+
+    it("refuses wrong types with the key named, all at once", () => {
+        assert.throws(
+            () => stackSettings({ image: "localhost:5000/payment-api", version: "v1", replicas: "three", revisionHistoryLimit: "1.5", build: "yes" }),
+            (err: unknown) =>
+                err instanceof StackConfigError &&
+                err.message ===
+                    "3 invalid inputs:\n" +
+                        '  - `build` must be true or false (got "yes")\n' +
+                        "  - `revisionHistoryLimit` must be a whole number >= 0 (got 1.5)\n" +
+                        '  - `replicas` must be a whole number >= 0 (got "three")',
+        );
+    });
+});
