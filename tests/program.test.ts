@@ -1,0 +1,87 @@
+// The project's main program under mocks, driven by stack config as `pulumi up` runs it.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, runProgram } from "./helpers";
+
+const DEV = { image: "localhost:5000/payment-api", version: "v0.1.0", revisionHistoryLimit: "10" };
+
+describe("main program", () => {
+    it("reads the dev stack's config keys, which match this test's", () => {
+        const file = fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), "utf8");
+        for (const [key, value] of Object.entries(DEV)) {
+            assert.match(file, new RegExp(`^  released-service:${key}: ${value}$`, "m"));
+        }
+        assert.equal(fs.readFileSync(path.join(__dirname, "..", "app", "VERSION"), "utf8").trim(), DEV.version);
+    });
+
+    it("builds the dev stack's source once and pins exactly one Deployment to the pushed digest", async () => {
+        const cloud = new MockCloud();
+        const update = await runProgram(cloud, DEV);
+        assert.deepEqual(update.errors, []);
+        assert.equal(update.builds, 1);
+        assert.equal(ofType(update, IMAGE_TYPE).length, 1);
+        const deployments = ofType(update, DEPLOYMENT_TYPE);
+        assert.equal(deployments.length, 1);
+        const digest = cloud.registry.get("localhost:5000/payment-api:v0.1.0");
+        assert.match(String(digest), /^sha256:[0-9a-f]{64}$/);
+        assert.equal(deployments[0].inputs.spec.template.spec.containers[0].image, `localhost:5000/payment-api@${digest}`);
+        assert.equal(deployments[0].inputs.spec.revisionHistoryLimit, 10);
+        assert.deepEqual(update.outputs, {
+            imageDigest: digest,
+            imageRef: `localhost:5000/payment-api@${digest}`,
+            version: "v0.1.0",
+            built: true,
+        });
+
+        const again = await runProgram(cloud, DEV);
+        assert.deepEqual(again.errors, []);
+        assert.equal(again.builds, 0);
+        assert.deepEqual([...again.operations.values()].filter((op) => op !== "same"), []);
+        assert.deepEqual(again.deleted, []);
+        assert.deepEqual(again.outputs, { ...update.outputs, built: false });
+    });
+
+    it("runs a version that is not the source's from the registry, building nothing", async () => {
+        const cloud = new MockCloud();
+        const digest = cloud.pushElsewhere("localhost:5000/payment-api:v0.0.9");
+        const update = await runProgram(cloud, { ...DEV, version: "v0.0.9", build: "false" });
+        assert.deepEqual(update.errors, []);
+        assert.equal(update.builds, 0);
+        assert.equal(ofType(update, IMAGE_TYPE).length, 0);
+        assert.equal(update.outputs.imageRef, `localhost:5000/payment-api@${digest}`);
+    });
+
+    it("keeps the registry password secret: never in plain text in inputs or outputs", async () => {
+        const password = "pa55-from-config";
+        const update = await runProgram(
+            new MockCloud(),
+            { ...DEV, registryUsername: "ci", registryPassword: password },
+            { secretKeys: ["registryPassword"] },
+        );
+        assert.deepEqual(update.errors, []);
+        assert.equal(ofType(update, IMAGE_TYPE).length, 1);
+        for (const resource of update.resources) {
+            assert.equal(containsInPlainText(resource.inputs, password), false, `${resource.type} ${resource.name}`);
+        }
+        assert.equal(containsInPlainText(update.outputs, password), false);
+    });
+
+    it("refuses bad config before registering anything, all keys at once", async () => {
+        const update = await runProgram(new MockCloud(), { ...DEV, version: "latest", replicas: "three", port: "70000" });
+        assert.deepEqual(update.resources, []);
+        assert.deepEqual(update.errors, [
+            "3 invalid inputs:\n" +
+                "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
+                '  - `replicas` must be a whole number >= 0 (got "three")\n' +
+                "  - `port` must be a whole number from 1 to 65535 (got 70000)",
+        ]);
+    });
+
+    it("requires an image", async () => {
+        const update = await runProgram(new MockCloud(), { version: "v0.1.0" });
+        assert.deepEqual(update.resources, []);
+        assert.deepEqual(update.errors, ["`image` is required: the repository to push to and run from, e.g. localhost:5000/payment-api"]);
+    });
+});
