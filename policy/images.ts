@@ -1,0 +1,89 @@
+// Image references as the policies read them: which part is the tag, which the digest, and the
+// containers a pod spec runs. Plain functions with no Pulumi import, so they are table-tested alone.
+
+/** The one digest form the pack accepts as a pin: `sha256:` and 64 lower-case hex digits. */
+export const PINNED_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** The tag that names whatever was pushed last. */
+export const LATEST_TAG = "latest";
+
+/** What the pack tells a reader to write instead of an unpinned image. */
+export const PINNED_FORM = "<repo>@sha256:<64 hex>";
+
+/** An image reference split into `<repository>[:<tag>][@<digest>]`. */
+export interface ImageReference {
+    readonly repository: string;
+    /** Undefined when the reference names no tag. */
+    readonly tag?: string;
+    /** Undefined when the reference has no `@`; whatever follows the `@` otherwise, valid or not. */
+    readonly digest?: string;
+}
+
+/**
+ * Splits a reference the way the container runtime does: the digest follows the first `@`, and the
+ * tag follows a `:` only after the last `/`, because a `:` before it belongs to a registry port
+ * (`localhost:5000/app` has no tag).
+ */
+export function parseImageReference(image: string): ImageReference {
+    const at = image.indexOf("@");
+    const name = at < 0 ? image : image.slice(0, at);
+    const digest = at < 0 ? undefined : image.slice(at + 1);
+    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
+    if (colon < 0) {
+        return { repository: name, digest };
+    }
+    return { repository: name.slice(0, colon), tag: name.slice(colon + 1), digest };
+}
+
+/** True when the reference carries `@sha256:<64 lower-case hex>`, with or without a tag before it. */
+export function isPinnedByDigest(image: string): boolean {
+    const { digest } = parseImageReference(image);
+    return digest !== undefined && PINNED_DIGEST.test(digest);
+}
+
+/**
+ * True when the reference names `latest`: explicitly (`repo:latest`, and also `repo:latest@sha256:…`,
+ * which is pinned but still tells a reader "latest"), or implicitly (`repo` with neither tag nor
+ * digest, which the runtime pulls as `repo:latest`). Tags are case-sensitive: `Latest` is another tag.
+ * An empty string is no reference at all, so it names nothing.
+ */
+export function usesLatestTag(image: string): boolean {
+    if (image === "") {
+        return false;
+    }
+    const { tag, digest } = parseImageReference(image);
+    return tag === LATEST_TAG || (tag === undefined && digest === undefined);
+}
+
+/** The part of a Kubernetes container the policies read. */
+export interface ContainerLike {
+    readonly name?: string;
+    readonly image?: string;
+}
+
+/** The part of a Kubernetes pod spec the policies read. */
+export interface PodSpecLike {
+    readonly containers?: readonly ContainerLike[];
+    readonly initContainers?: readonly ContainerLike[];
+}
+
+/** One container of a pod spec, with the words a message uses for it. */
+export interface PodContainer {
+    /** `container "app"` or `init container "migrate"`. */
+    readonly label: string;
+    /** Undefined or empty when the container names no image. */
+    readonly image?: string;
+}
+
+/** Init containers first, in the order the kubelet starts them, then the app containers. */
+export function podContainers(spec: PodSpecLike | undefined): PodContainer[] {
+    const describe = (kind: string) => (c: ContainerLike, index: number): PodContainer => ({
+        // Kubernetes requires a name; an index keeps a nameless one identifiable all the same.
+        label: `${kind} ${c.name === undefined || c.name === "" ? `#${index}` : JSON.stringify(c.name)}`,
+        image: c.image,
+    });
+    return [
+        ...(spec?.initContainers ?? []).map(describe("init container")),
+        ...(spec?.containers ?? []).map(describe("container")),
+    ];
+}
