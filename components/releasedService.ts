@@ -129,7 +129,7 @@ export class ReleasedService extends pulumi.ComponentResource {
             return found;
         };
 
-        let built: pulumi.Output<boolean> = pulumi.output(false);
+        let built: pulumi.Output<boolean> | undefined;
         let buildDigest: pulumi.Output<string> | undefined;
         if (declaresBuild(selection) && sourceVersion !== undefined) {
             const before = lookup(sourceVersion);
@@ -221,7 +221,8 @@ export class ReleasedService extends pulumi.ComponentResource {
         this.imageDigest = digest;
         this.imageRef = imageRef;
         this.version = version;
-        this.built = source.kind === "built" ? built : pulumi.output(false);
+        // Only a build that produced the running image counts; a rollback never builds what it runs.
+        this.built = source.kind === "built" && built !== undefined ? built : pulumi.output(false);
         this.deploymentName = deployment.metadata.name;
         this.serviceName = service.metadata.name;
         this.registerOutputs({
