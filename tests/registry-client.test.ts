@@ -1,0 +1,237 @@
+// The registry client against a real registry (docker-registry on 127.0.0.1): present, deleted,
+// unknown repository, a registry that is down, and the bearer-token flow with docker config credentials.
+
+import * as assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../cli/dockerConfig";
+import { parseDigestReference } from "../cli/reference";
+import { checkReferences, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../cli/registry";
+import { freePort, startRegistry, type TestRegistry } from "./registryServer";
+
+const REPO = "team/payment-api";
+
+describe("registry client against docker-registry", () => {
+    let registry: TestRegistry;
+    let v1: string;
+    let deleted: string;
+    const client = new RegistryClient();
+
+    before(async () => {
+        registry = await startRegistry();
+        v1 = await registry.push(REPO, "v1");
+        deleted = await registry.push(REPO, "v0");
+        await registry.deleteManifest(REPO, deleted);
+    });
+    after(async () => {
+        await registry?.stop();
+    });
+
+    it("finds a pushed manifest by digest", async () => {
+        assert.equal(await client.manifestState(parseDigestReference(`${registry.host}/${REPO}@${v1}`)), "present");
+    });
+
+    it("finds a multi-platform image index by digest (the Accept header names OCI indexes)", async () => {
+        const index = await registry.pushIndex(REPO, "v1-multi", [v1]);
+        assert.equal(await client.manifestState(parseDigestReference(`${registry.host}/${REPO}@${index}`)), "present");
+    });
+
+    it("answers missing for a deleted manifest", async () => {
+        assert.equal(await client.manifestState(parseDigestReference(`${registry.host}/${REPO}@${deleted}`)), "missing");
+    });
+
+    it("answers missing for a repository the registry never had", async () => {
+        assert.equal(await client.manifestState(parseDigestReference(`${registry.host}/team/never-pushed@${v1}`)), "missing");
+    });
+
+    it("ignores a tag written before the digest, as docker does", async () => {
+        assert.equal(await client.manifestState(parseDigestReference(`${registry.host}/${REPO}:v1@${v1}`)), "present");
+    });
+
+    it("fails with the host and the reason when nothing listens (an error, not missing)", async () => {
+        const port = await freePort();
+        await assert.rejects(
+            client.manifestState(parseDigestReference(`127.0.0.1:${port}/${REPO}@${v1}`)),
+            (error: unknown) => error instanceof RegistryError && error.message === `cannot reach registry 127.0.0.1:${port}: connection refused`,
+        );
+    });
+
+    it("checks many references concurrently and keeps their order", async () => {
+        const port = await freePort();
+        const references = [
+            `${registry.host}/${REPO}@${v1}`,
+            `${registry.host}/${REPO}@${deleted}`,
+            `127.0.0.1:${port}/${REPO}@${v1}`,
+            `${registry.host}/team/never-pushed@${v1}`,
+        ].map(parseDigestReference);
+        const progress: string[] = [];
+        const results = await checkReferences(client, references, 3, (done, total) => progress.push(`${done}/${total}`));
+        assert.deepEqual(
+            results.map((result) => [result.reference.text, result.state, result.error]),
+            [
+                [references[0].text, "present", undefined],
+                [references[1].text, "missing", undefined],
+                [references[2].text, "error", `cannot reach registry 127.0.0.1:${port}: connection refused`],
+                [references[3].text, "missing", undefined],
+            ],
+        );
+        assert.deepEqual(progress, ["1/4", "2/4", "3/4", "4/4"]);
+    });
+});
+
+describe("registry client with bearer-token auth", () => {
+    const account = { username: "ci-bot", password: "pull-only-secret" };
+    let registry: TestRegistry;
+    let digest: string;
+    let dockerConfigDir: string;
+
+    before(async () => {
+        registry = await startRegistry({ tokenAuth: account });
+        digest = await registry.push(REPO, "v1");
+        dockerConfigDir = await mkdtemp(path.join(os.tmpdir(), "released-service-docker-config-"));
+    });
+    after(async () => {
+        await registry?.stop();
+        if (dockerConfigDir) {
+            await rm(dockerConfigDir, { recursive: true, force: true });
+        }
+    });
+
+    async function clientWithAuths(auths: Record<string, { auth: string }>): Promise<RegistryClient> {
+        const configPath = path.join(dockerConfigDir, "config.json");
+        await writeFile(configPath, JSON.stringify({ auths }));
+        return new RegistryClient({ credentials: await loadCredentialLookup(configPath) });
+    }
+
+    const basicAuth = (username: string, password: string): string => Buffer.from(`${username}:${password}`).toString("base64");
+
+    it("fetches a token with the docker config credentials and shares it between concurrent checks", async () => {
+        const client = await clientWithAuths({ [registry.host]: { auth: basicAuth(account.username, account.password) } });
+        const before = registry.tokenRequests();
+        const reference = parseDigestReference(`${registry.host}/${REPO}@${digest}`);
+        const missing = parseDigestReference(`${registry.host}/${REPO}@sha256:${"0".repeat(64)}`);
+        const results = await checkReferences(client, [reference, missing, reference], 3);
+        assert.deepEqual(
+            results.map((result) => result.state),
+            ["present", "missing", "present"],
+        );
+        assert.equal(registry.tokenRequests() - before, 1);
+    });
+
+    it("names the account the token service refused", async () => {
+        const client = await clientWithAuths({ [`http://${registry.host}`]: { auth: basicAuth(account.username, "wrong") } });
+        await assert.rejects(
+            client.manifestState(parseDigestReference(`${registry.host}/${REPO}@${digest}`)),
+            (error: unknown) =>
+                error instanceof RegistryError &&
+                error.message.startsWith(`token service 127.0.0.1:`) &&
+                error.message.endsWith(` refused a token for repository:${REPO}:pull as ci-bot: HTTP 401`),
+        );
+    });
+
+    it("says so when the docker config has no credentials for the registry", async () => {
+        const client = await clientWithAuths({ "other.example.com": { auth: basicAuth(account.username, account.password) } });
+        await assert.rejects(
+            client.manifestState(parseDigestReference(`${registry.host}/${REPO}@${digest}`)),
+            (error: unknown) => error instanceof RegistryError && / refused a token for .* anonymously \(no credentials in your docker config\): HTTP 401$/.test(error.message),
+        );
+    });
+});
+
+describe("docker config credentials", () => {
+    const encoded = (text: string): string => Buffer.from(text).toString("base64");
+
+    it("reads auths under the host, a URL of it, or Docker Hub's historical key", () => {
+        const config = {
+            auths: {
+                "https://index.docker.io/v1/": { auth: encoded("hub-user:hub:pass") },
+                "http://127.0.0.1:5000": { auth: encoded("local:pw") },
+                "ghcr.io": { username: "gh", password: "token" },
+            },
+        };
+        const table: [string, RegistryCredentials | undefined][] = [
+            ["registry-1.docker.io", { username: "hub-user", password: "hub:pass" }],
+            ["127.0.0.1:5000", { username: "local", password: "pw" }],
+            ["ghcr.io", { username: "gh", password: "token" }],
+            ["quay.io", undefined],
+        ];
+        for (const [registry, expected] of table) {
+            assert.deepEqual(credentialsFromAuths(config, registry), expected, registry);
+        }
+    });
+
+    it("asks a per-registry helper before the default store, with docker's server names", () => {
+        const config = { credHelpers: { "123.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login" }, credsStore: "desktop" };
+        assert.deepEqual(helperFor(config, "123.dkr.ecr.eu-west-1.amazonaws.com"), { helper: "ecr-login", server: "123.dkr.ecr.eu-west-1.amazonaws.com" });
+        assert.deepEqual(helperFor(config, "registry-1.docker.io"), { helper: "desktop", server: "https://index.docker.io/v1/" });
+        assert.equal(helperFor({}, "ghcr.io"), undefined);
+    });
+
+    it("uses the helper's answer, and auths when the helper has nothing", async () => {
+        const dir = await mkdtemp(path.join(os.tmpdir(), "released-service-docker-config-"));
+        try {
+            const configPath = path.join(dir, "config.json");
+            await writeFile(configPath, JSON.stringify({ credsStore: "fake", auths: { "ghcr.io": { auth: encoded("file:pw") } } }));
+            const asked: string[] = [];
+            const lookup = await loadCredentialLookup(configPath, async (helper, server) => {
+                asked.push(`${helper} ${server}`);
+                return server === "quay.io" ? { username: "helper", password: "secret" } : undefined;
+            });
+            assert.deepEqual(await lookup("quay.io"), { username: "helper", password: "secret" });
+            assert.deepEqual(await lookup("ghcr.io"), { username: "file", password: "pw" });
+            assert.deepEqual(asked, ["fake quay.io", "fake ghcr.io"]);
+        } finally {
+            await rm(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("is anonymous when there is no docker config", async () => {
+        const lookup = await loadCredentialLookup(path.join(os.tmpdir(), "released-service-no-such-dir", "config.json"));
+        assert.equal(await lookup("ghcr.io"), undefined);
+    });
+});
+
+describe("registry protocol details", () => {
+    it("parses bearer challenges, including scopes with commas", () => {
+        assert.deepEqual(parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:team/app:pull,push"'), {
+            scheme: "bearer",
+            params: { realm: "https://auth.example.com/token", service: "registry.example.com", scope: "repository:team/app:pull,push" },
+        });
+        assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), { scheme: "basic", params: { realm: "Registry Realm" } });
+    });
+
+    it("speaks http only to loopback registries", () => {
+        const table: [string, string][] = [
+            ["localhost:5000", "http://localhost:5000"],
+            ["127.0.0.1:41234", "http://127.0.0.1:41234"],
+            ["[::1]:5000", "http://[::1]:5000"],
+            ["registry.example.com", "https://registry.example.com"],
+            ["registry-1.docker.io", "https://registry-1.docker.io"],
+        ];
+        for (const [registry, expected] of table) {
+            assert.equal(registryBaseUrl(registry), expected);
+        }
+    });
+
+    it("splits references the way docker names them", () => {
+        const digest = `sha256:${"a".repeat(64)}`;
+        const table: [string, string, string][] = [
+            [`localhost:5000/payment-api@${digest}`, "localhost:5000", "payment-api"],
+            [`nginx@${digest}`, "registry-1.docker.io", "library/nginx"],
+            [`docker.io/team/app@${digest}`, "registry-1.docker.io", "team/app"],
+            [`team/app:v1@${digest}`, "registry-1.docker.io", "team/app"],
+            [`ghcr.io/org/team/app@${digest}`, "ghcr.io", "org/team/app"],
+        ];
+        for (const [text, registry, repository] of table) {
+            assert.deepEqual(parseDigestReference(text), { text, registry, repository, digest });
+        }
+    });
+
+    it("refuses what is not a digest reference, naming it", () => {
+        assert.throws(() => parseDigestReference("payment-api:v1"), { message: "`payment-api:v1` is not a digest reference: expected <repository>@sha256:<64 hex>" });
+        assert.throws(() => parseDigestReference("payment-api@sha256:abc"), {
+            message: "`payment-api@sha256:abc` has an invalid digest: expected sha256: followed by 64 lower-case hex digits",
+        });
+    });
+});
