@@ -140,7 +140,7 @@ export const deploymentRevisionHistory: ResourceValidationPolicy = {
         // The engine fills schema defaults from the pack's config; a direct call may not, hence `??`.
         const minimum = args.getConfig<RevisionHistoryConfig>().minimumRevisionHistoryLimit ?? DEFAULT_MINIMUM_REVISION_HISTORY_LIMIT;
         const limit = deployment.spec?.revisionHistoryLimit;
-        const expected = `expected at least ${minimum}, so \`kubectl rollout undo\` has a revision to return to`;
+        const expected = `expected at least ${minimum}`;
         if (limit === undefined) {
             if (KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT < minimum) {
                 report(`spec.revisionHistoryLimit is unset, which Kubernetes treats as ${KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT} (${expected})`);
@@ -185,7 +185,7 @@ export const deploymentChangeCause: ResourceValidationPolicy = {
             deployment.metadata?.annotations,
             CHANGE_CAUSE_ANNOTATION,
             "metadata.annotations",
-            "what this rollout changes, as `kubectl rollout history` will show it",
+            'a note of what this revision changes, e.g. "v2.4.1 (payment-api@sha256:…)"',
             report,
         );
     }),
