@@ -1,0 +1,114 @@
+// The thin adapter from `ReleaseStack` to the Pulumi Automation API (which runs the pulumi CLI).
+// Loaded lazily, so --help and `verify REF...` work without pulumi installed.
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import type { ReleaseStack } from "./commands";
+import { CliError, ExitCode, usageError } from "./exitCodes";
+import { readAllPages, type HistoryEntry, type RecordedOutputs } from "./history";
+import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, type RecordedOutputsSource } from "./state";
+
+/** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
+export function findProjectDir(start: string): string | undefined {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+        if (existsSync(path.join(dir, "Pulumi.yaml")) || existsSync(path.join(dir, "Pulumi.yml"))) {
+            return dir;
+        }
+        if (path.dirname(dir) === dir) {
+            return undefined;
+        }
+    }
+}
+
+function pulumiFailed(what: string, error: unknown): CliError {
+    const message = (error as Error).message ?? String(error);
+    const missing = /ENOENT|not found|could not find|Failed to run command/i.test(message) && /pulumi/i.test(message);
+    const hint = missing ? "\nThis command needs the pulumi CLI on PATH (https://www.pulumi.com/docs/install/)." : "";
+    return new CliError(`${what}: ${message.trim()}${hint}`, ExitCode.Failure);
+}
+
+/** Backends other than a local directory or Pulumi Cloud (s3://, gs://, azblob://) are not read. */
+const noRecordedState: RecordedOutputsSource = { outputsOf: async () => new Map() };
+
+export async function openPulumiStack(stackName: string | undefined, cwd: string, onProgress: (message: string) => void): Promise<ReleaseStack> {
+    const workDir = findProjectDir(cwd);
+    if (!workDir) {
+        throw usageError(`no Pulumi.yaml in ${cwd} or any directory above it; run from the project or pass --cwd`);
+    }
+    onProgress("Starting pulumi…");
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    let workspace;
+    try {
+        workspace = await LocalWorkspace.create({ workDir });
+    } catch (error) {
+        throw pulumiFailed("cannot start pulumi", error);
+    }
+    const name = stackName ?? (await workspace.stack().catch(() => undefined))?.name;
+    if (!name) {
+        throw usageError("no stack is selected: pass --stack <name>");
+    }
+    let stack;
+    try {
+        stack = await LocalWorkspace.selectStack({ stackName: name, workDir });
+    } catch (error) {
+        throw pulumiFailed(`cannot select stack ${name}`, error);
+    }
+    const settings = await workspace.projectSettings();
+    const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
+    const shortName = name.split("/").pop() ?? name;
+    const root = fileBackendRoot(backendUrl, workDir);
+    let states: RecordedOutputsSource = noRecordedState;
+    if (root) {
+        states = new FileBackendCheckpoints(root, settings.name, shortName);
+    } else if (/^https?:\/\//.test(backendUrl)) {
+        states = new ExportedStates(
+            async (update) => {
+                const { stdout } = await promisify(execFile)(
+                    workspace.pulumiCommand.command,
+                    ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
+                    { maxBuffer: 256 * 1024 * 1024 },
+                );
+                return JSON.parse(stdout) as unknown;
+            },
+            (done, total) => onProgress(`Exporting the state of each update… ${done}/${total}`),
+        );
+    }
+    return {
+        name,
+        // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
+        configFile: path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`),
+        states,
+        async history(): Promise<HistoryEntry[]> {
+            try {
+                // showSecrets false: decrypting would need the stack's passphrase, and no secret is shown.
+                return await readAllPages((pageSize, page) => stack.history(pageSize, page, false));
+            } catch (error) {
+                throw pulumiFailed(`cannot read the history of stack ${name}`, error);
+            }
+        },
+        async outputs(): Promise<RecordedOutputs> {
+            const outputs = await stack.outputs().catch((error: unknown) => {
+                throw pulumiFailed(`cannot read the outputs of stack ${name}`, error);
+            });
+            const text = (key: string): string | undefined =>
+                outputs[key] && !outputs[key].secret && typeof outputs[key].value === "string" ? (outputs[key].value as string) : undefined;
+            return { imageDigest: text("imageDigest"), imageRef: text("imageRef"), version: text("version") };
+        },
+        async config(): Promise<Record<string, string>> {
+            const config = await stack.getAllConfig().catch((error: unknown) => {
+                throw pulumiFailed(`cannot read the config of stack ${name}`, error);
+            });
+            return Object.fromEntries(Object.entries(config).flatMap(([key, value]) => (value.secret ? [] : [[key, value.value]])));
+        },
+        async setConfig(key: string, value: string): Promise<void> {
+            await stack.setConfig(key, { value, secret: false }).catch((error: unknown) => {
+                throw pulumiFailed(`cannot set ${key} on stack ${name}`, error);
+            });
+        },
+        async up(message: string, onOutput: (text: string) => void): Promise<void> {
+            await stack.up({ message, onOutput });
+        },
+    };
+}

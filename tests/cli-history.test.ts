@@ -1,0 +1,247 @@
+// `released-service history` from recorded data: the dev stack's `pulumi stack history --json`
+// and the file backend's per-update checkpoints (tests/cli-fixtures), no pulumi CLI involved.
+
+import * as assert from "node:assert/strict";
+import { buildRows, type HistoryEntry, readAllPages, updateNumbers, type UpdateRow } from "../cli/history";
+import { fileBackendRoot, FileBackendCheckpoints, matchCheckpoints, outputsOfState } from "../cli/state";
+import { devHistory, DIGESTS, FakeStack, IMAGE, PULUMI_HOME, runCli } from "./cliFakes";
+
+const ROLLBACK_MESSAGE = `rollback to #2 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
+
+/** What every field of the six recorded updates must come out as. */
+const DEV_ROWS: UpdateRow[] = [
+    {
+        update: 6,
+        time: "2025-03-21T16:45:10Z",
+        kind: "update",
+        result: "succeeded",
+        version: "v1.1.0",
+        digest: DIGESTS["v1.1.0"],
+        digestSource: "config",
+        image: IMAGE,
+        commit: "e1e2e3e4e5e6e7e8e9e0f1f2f3f4f5f6f7f8f9f0",
+        dirty: false,
+        author: "Ada Lovelace",
+        message: ROLLBACK_MESSAGE,
+    },
+    {
+        update: 5,
+        time: "2025-03-20T08:00:00Z",
+        kind: "refresh",
+        result: "succeeded",
+        version: "v1.2.1",
+        digest: DIGESTS["v1.2.1"],
+        digestSource: "state",
+        image: IMAGE,
+        commit: "d15ea5e0a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        dirty: false,
+        author: "Grace Hopper",
+        message: "",
+    },
+    {
+        update: 4,
+        time: "2025-03-17T12:05:30Z",
+        kind: "update",
+        result: "succeeded",
+        version: "v1.2.1",
+        digest: DIGESTS["v1.2.1"],
+        digestSource: "state",
+        image: IMAGE,
+        commit: "d15ea5e0a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        dirty: false,
+        author: "Grace Hopper",
+        message: "v1.2.1: fix the readiness probe",
+    },
+    {
+        // Failed: its checkpoint still holds #2's outputs (v1.1.0), which are not v1.2.0's digest.
+        update: 3,
+        time: "2025-03-17T11:30:00Z",
+        kind: "update",
+        result: "failed",
+        version: "v1.2.0",
+        digest: null,
+        digestSource: null,
+        image: IMAGE,
+        commit: "c0ffee0a1b2c3d4e5f60718293a4b5c6d7e8f901",
+        dirty: true,
+        author: "Grace Hopper",
+        message: "v1.2.0",
+    },
+    {
+        update: 2,
+        time: "2025-03-10T14:02:11Z",
+        kind: "update",
+        result: "succeeded",
+        version: "v1.1.0",
+        digest: DIGESTS["v1.1.0"],
+        digestSource: "state",
+        image: IMAGE,
+        commit: "8b1e0f2a3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f",
+        dirty: false,
+        author: "Grace Hopper",
+        message: "v1.1.0: faster checkout",
+    },
+    {
+        // Its history and checkpoint are gzipped (PULUMI_DIY_BACKEND_GZIP was on then).
+        update: 1,
+        time: "2025-03-03T09:15:02Z",
+        kind: "update",
+        result: "succeeded",
+        version: "v1.0.0",
+        digest: DIGESTS["v1.0.0"],
+        digestSource: "state",
+        image: IMAGE,
+        commit: "3f2c8d1e9a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d",
+        dirty: false,
+        author: "Ada Lovelace",
+        message: "first release",
+    },
+];
+
+describe("cli history", () => {
+    it("numbers file-backend updates from the oldest (the backend records version 0) and takes Cloud's numbers as given", () => {
+        const local = devHistory();
+        assert.deepEqual(updateNumbers(local), [6, 5, 4, 3, 2, 1]);
+        const cloud = local.map((entry, index): HistoryEntry => ({ ...entry, version: 40 - index * 2 }));
+        assert.deepEqual(updateNumbers(cloud), [40, 38, 36, 34, 32, 30]);
+    });
+
+    it("reads each update's digest from its pin, else from the checkpoint the file backend kept for it", async () => {
+        const entries = devHistory();
+        const checkpoints = new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
+        const rows = buildRows(entries, await checkpoints.outputsOf(entries, [1, 2, 3, 4, 5]));
+        assert.deepEqual(rows, DEV_ROWS);
+    });
+
+    it("leaves digests unknown when no state can be read, and keeps what config says", () => {
+        const rows = buildRows(devHistory());
+        assert.deepEqual(
+            rows.map((row) => [row.update, row.version, row.digest]),
+            [
+                [6, "v1.1.0", DIGESTS["v1.1.0"]],
+                [5, "v1.2.1", null],
+                [4, "v1.2.1", null],
+                [3, "v1.2.0", null],
+                [2, "v1.1.0", null],
+                [1, "v1.0.0", null],
+            ],
+        );
+    });
+
+    it("prints one row per update, newest first, with short digests and dirty commits marked", async () => {
+        const outcome = await runCli(["history"]);
+        assert.equal(outcome.code, 0);
+        assert.equal(outcome.stderr, "");
+        assert.equal(
+            outcome.stdout,
+            [
+                "UPDATE  TIME                  KIND     RESULT     VERSION  DIGEST               COMMIT         AUTHOR        MESSAGE",
+                "#6      2025-03-21T16:45:10Z  update   succeeded  v1.1.0   sha256:a1a1a1a1a1a1  e1e2e3e        Ada Lovelace  rollback to #2 (v1.1.0, sha256:a1a1a1a1a1a1a1a1a1a1a1a1a1a1…",
+                "#5      2025-03-20T08:00:00Z  refresh  succeeded  v1.2.1   sha256:c3c3c3c3c3c3  d15ea5e        Grace Hopper",
+                "#4      2025-03-17T12:05:30Z  update   succeeded  v1.2.1   sha256:c3c3c3c3c3c3  d15ea5e        Grace Hopper  v1.2.1: fix the readiness probe",
+                "#3      2025-03-17T11:30:00Z  update   failed     v1.2.0   -                    c0ffee0-dirty  Grace Hopper  v1.2.0",
+                "#2      2025-03-10T14:02:11Z  update   succeeded  v1.1.0   sha256:a1a1a1a1a1a1  8b1e0f2        Grace Hopper  v1.1.0: faster checkout",
+                "#1      2025-03-03T09:15:02Z  update   succeeded  v1.0.0   sha256:101010101010  3f2c8d1        Ada Lovelace  first release",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("prints JSON rows with full digests for --json, limited by --limit, on the stack asked for", async () => {
+        const outcome = await runCli(["history", "--json", "--limit", "2", "--stack", "dev"]);
+        assert.equal(outcome.code, 0);
+        assert.deepEqual(outcome.calls, ["open dev"]);
+        assert.deepEqual(JSON.parse(outcome.stdout), DEV_ROWS.slice(0, 2));
+    });
+
+    it("reads only the checkpoints of the rows it shows", async () => {
+        const asked: number[][] = [];
+        const outputsOf = async (_entries: readonly HistoryEntry[], updates: readonly number[]) => {
+            asked.push([...updates]);
+            return new Map();
+        };
+        const stack = new FakeStack({ states: { outputsOf } });
+        await runCli(["history", "--limit", "3"], { stack });
+        // #6 is pinned: its digest and version are in its config already.
+        assert.deepEqual(asked, [[5, 4]]);
+    });
+
+    it("says so when the stack has no updates", async () => {
+        const outcome = await runCli(["history"], { stack: new FakeStack({ entries: [] }) });
+        assert.deepEqual([outcome.code, outcome.stdout], [0, "Stack dev has no updates yet.\n"]);
+    });
+
+    it("asks for every page, not just pulumi's default 10", async () => {
+        const all = Array.from({ length: 230 }, (_, index) => index);
+        const pages: string[] = [];
+        const read = await readAllPages(async (pageSize, page) => {
+            pages.push(`${pageSize}/${page}`);
+            return all.slice((page - 1) * pageSize, page * pageSize);
+        });
+        assert.deepEqual(read, all);
+        assert.deepEqual(pages, ["100/1", "100/2", "100/3"]);
+    });
+});
+
+describe("cli state files", () => {
+    const file = (kind: string, startTime: number, endTime: number, nanos: string) => ({ kind, startTime, endTime, checkpointPath: `/h/dev-${nanos}.checkpoint.json` });
+    const entry = (kind: string, start: number, end: number): HistoryEntry => ({
+        version: 0,
+        kind,
+        startTime: new Date(start * 1000),
+        endTime: new Date(end * 1000),
+    });
+
+    it("pairs entries with checkpoints by kind, start and end, and same-second twins in time order", () => {
+        const entries = [entry("update", 200, 201), entry("update", 200, 201), entry("refresh", 100, 105), entry("update", 50, 60)];
+        const files = [
+            file("update", 200, 201, "201000000002"),
+            file("refresh", 100, 105, "105000000000"),
+            file("update", 200, 201, "201000000001"),
+            // Written by an update that finished after the history was read: no entry claims it.
+            file("update", 300, 301, "301000000000"),
+        ];
+        assert.deepEqual(
+            matchCheckpoints(entries, files),
+            new Map([
+                [4, "/h/dev-201000000002.checkpoint.json"],
+                [3, "/h/dev-201000000001.checkpoint.json"],
+                [2, "/h/dev-105000000000.checkpoint.json"],
+            ]),
+        );
+    });
+
+    it("reads stack outputs from a checkpoint and from stack export, and leaves secrets unknown", () => {
+        const resources = [
+            { type: "pulumi:providers:kubernetes", outputs: { version: "4.34.2" } },
+            {
+                type: "pulumi:pulumi:Stack",
+                outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "x" } },
+            },
+        ];
+        const expected = { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: undefined };
+        assert.deepEqual(outputsOfState({ version: 3, checkpoint: { latest: { resources } } }), expected);
+        assert.deepEqual(outputsOfState({ version: 3, deployment: { resources } }), expected);
+        assert.deepEqual(outputsOfState({ version: 3, checkpoint: { latest: null } }), { imageDigest: undefined, imageRef: undefined, version: undefined });
+    });
+
+    it("finds the file backend's root from its URL", () => {
+        const table: [string, string | undefined][] = [
+            ["file://~", "/home/ada"],
+            ["file://~/state?no_tmp_dir=true", "/home/ada/state"],
+            ["file:///var/pulumi", "/var/pulumi"],
+            ["file://./state", "/work/project/state"],
+            ["https://api.pulumi.com", undefined],
+            ["s3://bucket/state", undefined],
+        ];
+        for (const [url, root] of table) {
+            assert.equal(fileBackendRoot(url, "/work/project", "/home/ada"), root, url);
+        }
+    });
+
+    it("finds the history of a fully qualified stack name, and nothing for a stack without history", async () => {
+        assert.equal(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "organization/released-service/dev").historyDir(), `${PULUMI_HOME}/.pulumi/history/released-service/dev`);
+        assert.equal(await new FileBackendCheckpoints(PULUMI_HOME, "other-project", "dev").historyDir(), undefined);
+        assert.deepEqual(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "prod").outputsOf(devHistory(), [1]), new Map());
+    });
+});
