@@ -137,7 +137,7 @@ export const deploymentRevisionHistory: ResourceValidationPolicy = {
         },
     },
     validateResource: validateResourceOfType(k8s.apps.v1.Deployment, (deployment, args, report) => {
-        // The engine fills schema defaults from the pack's config; a direct call may not, hence `??`.
+        // getConfig() is {} when no config reaches the pack, so the schema's default is applied here too.
         const minimum = args.getConfig<RevisionHistoryConfig>().minimumRevisionHistoryLimit ?? DEFAULT_MINIMUM_REVISION_HISTORY_LIMIT;
         const limit = deployment.spec?.revisionHistoryLimit;
         const expected = `expected at least ${minimum}`;
