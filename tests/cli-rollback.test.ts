@@ -1,0 +1,163 @@
+// `released-service rollback` against a recorded stack history: target choice, the registry check
+// that comes before any change, the config it pins, the message `pulumi up` records.
+
+import * as assert from "node:assert/strict";
+import type { UpdateRow } from "../cli/history";
+import { RegistryError } from "../cli/registry";
+import { chooseRollbackTarget } from "../cli/rollback";
+import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./cliFakes";
+
+const row = (update: number, version: string | null, digest: string | null, kind = "update", result = "succeeded"): UpdateRow => ({
+    update,
+    time: "2025-03-01T00:00:00Z",
+    kind,
+    result,
+    version,
+    digest,
+    digestSource: digest ? "state" : null,
+    image: IMAGE,
+    commit: null,
+    dirty: false,
+    author: null,
+    message: "",
+});
+
+// Newest first, like history: #5 refresh, #4 v2 failed, #3 v1 again, #2 v2 with no readable digest, #1 v1.
+const ROWS = [
+    row(5, "v1", DIGESTS["v1.0.0"], "refresh"),
+    row(4, "v2", null, "update", "failed"),
+    row(3, "v1", DIGESTS["v1.0.0"]),
+    row(2, "v2", null),
+    row(1, "v1", DIGESTS["v1.0.0"]),
+    row(6, "1234567", DIGESTS["v1.2.1"]),
+];
+
+describe("cli rollback target", () => {
+    it("takes an update number with or without #, or the newest successful update of a version", () => {
+        assert.equal(chooseRollbackTarget(ROWS, "1").update, 1);
+        assert.equal(chooseRollbackTarget(ROWS, "#3").update, 3);
+        assert.equal(chooseRollbackTarget(ROWS, "v1").update, 3);
+        assert.equal(chooseRollbackTarget(ROWS, "version=1234567").update, 6);
+    });
+
+    it("refuses targets it cannot return to, saying why", () => {
+        const table: [string, string][] = [
+            ["9", "no update #9 in this stack's history (it has 6 updates)"],
+            ["v3", "no update in this stack's history ran version v3"],
+            ["#5", "update #5 was a refresh, not an update; choose an update that deployed a version"],
+            ["4", "update #4 failed; choose an update that succeeded"],
+            ["v2", "version v2 never ran successfully with a known digest (updates #4, #2)"],
+            ["2", "update #2 has no recorded digest (not pinned in config, and its state could not be read); nothing was changed"],
+        ];
+        for (const [to, message] of table) {
+            assert.throws(() => chooseRollbackTarget(ROWS, to), { message }, to);
+        }
+    });
+});
+
+describe("cli rollback", () => {
+    const V1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
+
+    it("checks the digest, pins version and digest, runs pulumi up with a rollback message, and asks for a commit", async () => {
+        const stack = new FakeStack();
+        const asked: string[] = [];
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1], asked) });
+        assert.equal(outcome.code, 0);
+        assert.deepEqual(asked, [V1]);
+        const message = `rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`;
+        assert.deepEqual(stack.changes, [`config released-service:version=v1.0.0`, `config released-service:digest=${DIGESTS["v1.0.0"]}`, `up: ${message}`]);
+        assert.equal(
+            outcome.stdout,
+            [
+                `Pinned version v1.0.0 and digest ${DIGESTS["v1.0.0"]} in stacks/Pulumi.dev.yaml; running pulumi up…`,
+                "Updating (dev):",
+                "Resources:",
+                "    ~ 1 updated",
+                "",
+                `Rolled back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]}).`,
+                "Commit stacks/Pulumi.dev.yaml so the pin is in git, or the next pulumi up from a clean checkout undoes this rollback:",
+                `  git add stacks/Pulumi.dev.yaml && git commit -m "${message}"`,
+                "",
+            ].join("\n"),
+        );
+        assert.equal(outcome.stderr, "");
+    });
+
+    it("refuses, changing nothing, when the digest is gone from the registry", async () => {
+        const stack = new FakeStack();
+        const outcome = await runCli(["rollback", "--to", "v1.2.1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.equal(outcome.code, 1);
+        assert.deepEqual(stack.changes, []);
+        assert.equal(
+            outcome.stderr,
+            `error: refusing to roll back to #4: ${IMAGE}@${DIGESTS["v1.2.1"]} is no longer in the registry (manifest ${DIGESTS["v1.2.1"]} not found); nothing was changed\n`,
+        );
+    });
+
+    it("changes nothing when the registry cannot be asked, and exits 3", async () => {
+        const stack = new FakeStack();
+        const down = {
+            async manifestState(): Promise<"present"> {
+                throw new RegistryError("cannot reach registry localhost:5000: connection refused");
+            },
+        };
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => down });
+        assert.equal(outcome.code, 3);
+        assert.deepEqual(stack.changes, []);
+        assert.equal(outcome.stderr, `error: cannot check that ${V1} is still pullable: cannot reach registry localhost:5000: connection refused; nothing was changed\n`);
+    });
+
+    it("checks the digest in the stack's current image repository, which is what will run", async () => {
+        const asked: string[] = [];
+        const stack = new FakeStack({ config: { "released-service:image": "registry.example.com/payments/api" } });
+        await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([], asked) });
+        assert.deepEqual(asked, [`registry.example.com/payments/api@${DIGESTS["v1.0.0"]}`]);
+        assert.deepEqual(stack.changes, []);
+    });
+
+    it("asks on a terminal, and a no changes nothing", async () => {
+        const stack = new FakeStack();
+        const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: false }, { stdinTTY: true });
+        assert.deepEqual(outcome.calls, [
+            "open (selected)",
+            `ask: Roll back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})? This pins them in stacks/Pulumi.dev.yaml and runs pulumi up. [y/N] `,
+        ]);
+        assert.deepEqual([outcome.code, outcome.stdout, stack.changes], [1, "Rollback cancelled; nothing was changed.\n", []]);
+    });
+
+    it("goes ahead when the answer is yes", async () => {
+        const stack = new FakeStack();
+        const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: true }, { stdinTTY: true });
+        assert.equal(outcome.code, 0);
+        assert.equal(stack.changes.length, 3);
+    });
+
+    it("needs --yes without a terminal, and changes nothing without it", async () => {
+        const stack = new FakeStack();
+        const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.deepEqual([outcome.code, outcome.stderr, stack.changes], [2, "error: rollback changes the stack: pass --yes to run it without a terminal (see released-service rollback --help)\n", []]);
+    });
+
+    it("does nothing when the stack already runs the target", async () => {
+        const stack = new FakeStack();
+        const outcome = await runCli(["rollback", "--to", "2", "--yes"], { stack, registryClient: async () => tableRegistry([`${IMAGE}@${DIGESTS["v1.1.0"]}`]) });
+        assert.deepEqual([outcome.code, outcome.stdout, stack.changes], [0, `Stack dev already runs v1.1.0 (${DIGESTS["v1.1.0"]}); nothing to do.\n`, []]);
+    });
+
+    it("reports a failed pulumi up with what the config now pins, and exits 3", async () => {
+        const stack = new FakeStack({ upFails: "update failed: Deployment payment-api-deployment did not become available" });
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.equal(outcome.code, 3);
+        assert.equal(
+            outcome.stderr,
+            "error: pulumi up failed: update failed: Deployment payment-api-deployment did not become available\n" +
+                `stacks/Pulumi.dev.yaml now pins v1.0.0 ${DIGESTS["v1.0.0"]}: fix the cause and run pulumi up, or restore the file with git\n`,
+        );
+    });
+
+    it("refuses an unknown update before touching the registry", async () => {
+        const asked: string[] = [];
+        const outcome = await runCli(["rollback", "--to", "#12", "--yes"], { registryClient: async () => tableRegistry([], asked) });
+        assert.deepEqual([outcome.code, outcome.stderr, asked], [2, "error: no update #12 in this stack's history (it has 6 updates) (see released-service rollback --help)\n", []]);
+    });
+});

@@ -1,0 +1,118 @@
+// `released-service status` from recorded pod lists (`kubectl get pods -o json`): the recorded
+// digest against each pod's imageID, drift named, no cluster involved.
+
+import * as assert from "node:assert/strict";
+import { compareStatus, type PodList } from "../cli/status";
+import { digestOfImageId } from "../cli/reference";
+import { DIGESTS, FakeStack, IMAGE, readFixture, runCli } from "./cliFakes";
+
+const RECORDED = { imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
+const HEADER = [
+    `Stack dev records v1.1.0 ${DIGESTS["v1.1.0"]}`,
+    `  image ${IMAGE}@${DIGESTS["v1.1.0"]}`,
+    "",
+    "Pods (app.kubernetes.io/name=payment-api, namespace payments):",
+];
+
+describe("cli status", () => {
+    it("reads the digest from each runtime's imageID form, and not from a local image ID", () => {
+        const table: [string, string | undefined][] = [
+            [`docker-pullable://${IMAGE}@${DIGESTS["v1.0.0"]}`, DIGESTS["v1.0.0"]],
+            [`${IMAGE}@${DIGESTS["v1.0.0"]}`, DIGESTS["v1.0.0"]],
+            [`docker.io/library/nginx@${DIGESTS["v1.2.1"]}`, DIGESTS["v1.2.1"]],
+            [DIGESTS["v1.0.0"], undefined],
+            ["", undefined],
+        ];
+        for (const [imageId, digest] of table) {
+            assert.equal(digestOfImageId(imageId), digest, imageId);
+        }
+    });
+
+    it("lists the pods of the Deployment's name in its namespace and finds them on the recorded digest", async () => {
+        const outcome = await runCli(["status"], { pods: readFixture<PodList>("pods-payments-ok.json") });
+        assert.deepEqual(outcome.calls, ["open (selected)", "pods -n payments -l app.kubernetes.io/name=payment-api"]);
+        assert.equal(outcome.code, 0);
+        assert.equal(
+            outcome.stdout,
+            [
+                ...HEADER,
+                "POD                                            PHASE    READY  VERSION  DIGEST               STATE",
+                "payment-api-deployment-x1y2z3-7d9f8b6c5-abcde  Running  yes    v1.1.0   sha256:a1a1a1a1a1a1  ok",
+                // This pod has an istio sidecar from another repository: it is not drift.
+                "payment-api-deployment-x1y2z3-7d9f8b6c5-fghij  Running  yes    v1.1.0   sha256:a1a1a1a1a1a1  ok",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("calls out drift after a kubectl rollout undo, and exits 1", async () => {
+        const outcome = await runCli(["status"], { pods: readFixture<PodList>("pods-payments-drift.json") });
+        assert.equal(outcome.code, 1);
+        assert.equal(
+            outcome.stdout,
+            [
+                ...HEADER,
+                "POD                                            PHASE    READY  VERSION  DIGEST               STATE",
+                "payment-api-deployment-x1y2z3-5c4b3a291-klmno  Running  yes    v1.2.1   sha256:c3c3c3c3c3c3  DRIFT",
+                "payment-api-deployment-x1y2z3-5c4b3a291-pqrst  Running  yes    v1.2.1   sha256:c3c3c3c3c3c3  DRIFT",
+                "payment-api-deployment-x1y2z3-5c4b3a291-uvwxy  Pending  no     v1.2.1   -                    unknown",
+                "",
+                `DRIFT: 2 of 3 pods run ${DIGESTS["v1.2.1"]} (version label v1.2.1), not the recorded ${DIGESTS["v1.1.0"]}.`,
+                "The Deployment was changed outside Pulumi (for example by kubectl rollout undo). " +
+                    "`pulumi up` restores the recorded digest; `released-service rollback --to <update>` records another one.",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("prints the comparison as JSON", async () => {
+        const outcome = await runCli(["status", "--json"], { pods: readFixture<PodList>("pods-payments-drift.json") });
+        assert.equal(outcome.code, 1);
+        const pods = ["klmno", "pqrst"].map((suffix) => ({
+            pod: `payment-api-deployment-x1y2z3-5c4b3a291-${suffix}`,
+            phase: "Running",
+            ready: true,
+            version: "v1.2.1",
+            digest: DIGESTS["v1.2.1"],
+            state: "drift",
+        }));
+        assert.deepEqual(JSON.parse(outcome.stdout), {
+            stack: "dev",
+            recordedVersion: "v1.1.0",
+            recordedDigest: DIGESTS["v1.1.0"],
+            imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`,
+            pods: [...pods, { pod: "payment-api-deployment-x1y2z3-5c4b3a291-uvwxy", phase: "Pending", ready: false, version: "v1.2.1", digest: null, state: "unknown" }],
+            drift: true,
+            namespace: "payments",
+            selector: "app.kubernetes.io/name=payment-api",
+        });
+    });
+
+    it("judges a pod by all its containers when none is from the recorded repository", () => {
+        const pods: PodList = {
+            items: [
+                {
+                    metadata: { name: "hand-edited" },
+                    status: { phase: "Running", containerStatuses: [{ name: "app", image: "ghcr.io/x/other:v9", imageID: `ghcr.io/x/other@${DIGESTS["v1.0.0"]}`, ready: true }] },
+                },
+            ],
+        };
+        assert.deepEqual(compareStatus("dev", RECORDED, pods).pods, [
+            { pod: "hand-edited", phase: "Running", ready: true, version: null, digest: DIGESTS["v1.0.0"], state: "drift" },
+        ]);
+    });
+
+    it("uses the default name and namespace, and exits 1 when no pod matches", async () => {
+        const outcome = await runCli(["status"], { stack: new FakeStack({ config: {} }), pods: { items: [] } });
+        assert.equal(outcome.calls[1], "pods -n default -l app.kubernetes.io/name=app");
+        assert.equal(outcome.code, 1);
+        assert.ok(outcome.stdout.endsWith("No pods match app.kubernetes.io/name=app in namespace default.\n"), outcome.stdout);
+    });
+
+    it("refuses a stack that was never deployed, before asking the cluster", async () => {
+        const outcome = await runCli(["status"], { stack: new FakeStack({ outputs: {} }) });
+        assert.equal(outcome.code, 1);
+        assert.deepEqual(outcome.calls, ["open (selected)"]);
+        assert.equal(outcome.stderr, "error: stack dev records no imageDigest output: it has not been deployed yet (run pulumi up)\n");
+    });
+});
