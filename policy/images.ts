@@ -1,11 +1,12 @@
 // Image references as the policies read them: which part is the tag, which the digest, and the
 // containers a pod spec runs. Plain functions with no Pulumi import, so they are table-tested alone.
+import { DIGEST_PATTERN, MUTABLE_TAG } from "../components/reference";
 
-/** The one digest form the pack accepts as a pin: `sha256:` and 64 lower-case hex digits. */
-export const PINNED_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The one digest form the pack accepts as a pin: the one the component pins to. */
+export const PINNED_DIGEST = DIGEST_PATTERN;
 
 /** The tag that names whatever was pushed last. */
-export const LATEST_TAG = "latest";
+export const LATEST_TAG = MUTABLE_TAG;
 
 /** What the pack tells a reader to write instead of an unpinned image. */
 export const PINNED_FORM = "<repo>@sha256:<64 hex>";
