@@ -300,7 +300,7 @@ export async function verifyCommand(context: Context, options: { stack?: string;
         }
     }
     if (exitCode === ExitCode.Ok) {
-        context.stdout.write(`\nAll ${results.length} references are present.\n`);
+        context.stdout.write(results.length === 1 ? "\nThe reference is present.\n" : `\nAll ${results.length} references are present.\n`);
     }
     return exitCode;
 }

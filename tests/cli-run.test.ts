@@ -1,0 +1,81 @@
+// The command line itself: help for the command and each subcommand, usage errors and their exit
+// code, colour only on a terminal without NO_COLOR, progress only on a terminal, and the bin entry.
+
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { HELP } from "../cli/run";
+import { freePort } from "./registryServer";
+import { runCli, tableRegistry } from "./cliFakes";
+
+const REF = `localhost:5000/payment-api@sha256:${"ab".repeat(32)}`;
+
+describe("cli command line", () => {
+    it("prints the command's help, with the exit codes, and exits 0", async () => {
+        for (const argv of [["--help"], ["-h"], ["help"]]) {
+            const outcome = await runCli(argv);
+            assert.deepEqual([outcome.code, outcome.stdout, outcome.stderr], [0, HELP.main, ""], argv.join(" "));
+        }
+        assert.match(HELP.main, /Exit codes:\n {2}0 {2}done/);
+    });
+
+    it("prints each subcommand's help for --help and for help <command>", async () => {
+        for (const command of ["history", "status", "rollback", "verify"]) {
+            assert.deepEqual(await runCli([command, "--help"]), { code: 0, stdout: HELP[command], stderr: "", calls: [] }, command);
+            assert.equal((await runCli(["help", command])).stdout, HELP[command]);
+            assert.ok(HELP[command].startsWith(`Usage: released-service ${command} `), command);
+            assert.ok(HELP[command].includes("Exit codes:"), command);
+        }
+    });
+
+    it("shows the help on stderr and exits 2 without a command", async () => {
+        assert.deepEqual(await runCli([]), { code: 2, stdout: "", stderr: HELP.main, calls: [] });
+    });
+
+    it("exits 2 on usage errors, with one line that points at the help", async () => {
+        const table: [string[], string][] = [
+            [["frob"], 'error: unknown command "frob" (commands: history, status, rollback, verify) (see released-service --help)'],
+            [["history", "--bogus"], "error: Unknown option '--bogus' (see released-service history --help)"],
+            [["history", "--limit"], "error: Option '-n, --limit <value>' argument missing (see released-service history --help)"],
+            [["history", "--limit", "0"], 'error: --limit must be a whole number of at least 1 (got "0") (see released-service history --help)'],
+            [["verify", "--last", "ten"], 'error: --last must be a whole number of at least 1 (got "ten") (see released-service verify --help)'],
+            [["status", "extra"], 'error: unexpected argument "extra" (see released-service status --help)'],
+            [["rollback"], "error: --to is required: an update number (--to 12) or a version (--to v2.4.1) (see released-service rollback --help)"],
+        ];
+        for (const [argv, message] of table) {
+            const outcome = await runCli(argv);
+            assert.deepEqual([outcome.code, outcome.stdout, outcome.stderr, outcome.calls], [2, "", `${message}\n`, []], argv.join(" "));
+        }
+    });
+
+    it("colours only a terminal, and never with NO_COLOR", async () => {
+        const registryClient = async () => tableRegistry([REF]);
+        const terminal = await runCli(["verify", REF], { registryClient }, { stdoutTTY: true });
+        assert.ok(terminal.stdout.includes("\u001b[32mpresent\u001b[39m"), terminal.stdout);
+        for (const [env, stdoutTTY] of [[{ NO_COLOR: "1" }, true], [{}, false]] as const) {
+            const plain = await runCli(["verify", REF], { registryClient }, { env, stdoutTTY });
+            assert.equal(plain.stdout, `STATE    REFERENCE\npresent  ${REF}\n\nThe reference is present.\n`);
+        }
+    });
+
+    it("shows progress on a terminal's stderr and clears it; elsewhere it writes nothing", async () => {
+        const registryClient = async () => tableRegistry([REF]);
+        const terminal = await runCli(["verify", REF], { registryClient }, { stderrTTY: true });
+        assert.equal(terminal.stderr, "\r\u001b[2KChecking 1 reference…\r\u001b[2KChecking references… 1/1\r\u001b[2K");
+        const piped = await runCli(["verify", REF], { registryClient });
+        assert.equal(piped.stderr, "");
+    });
+
+    it("is a node script with a shebang, wired to the real registry client and exit codes", async () => {
+        const main = path.join(__dirname, "..", "cli", "main.ts");
+        assert.ok(readFileSync(main, "utf8").startsWith("#!/usr/bin/env node\n"));
+        const port = await freePort();
+        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "verify", `127.0.0.1:${port}/app@sha256:${"ab".repeat(32)}`], {
+            encoding: "utf8",
+            env: { ...process.env, NO_COLOR: "1", DOCKER_CONFIG: path.join(__dirname, "cli-fixtures") },
+        });
+        assert.equal(result.status, 3, result.stderr);
+        assert.ok(result.stdout.endsWith(`127.0.0.1:${port}/app@sha256:${"ab".repeat(32)}: cannot reach registry 127.0.0.1:${port}: connection refused\n`), result.stdout);
+    });
+});
