@@ -75,7 +75,9 @@ function describeNetworkError(registry: string, error: unknown, timeoutMs: numbe
         EHOSTUNREACH: "host unreachable",
         ETIMEDOUT: "connection timed out",
     };
-    const reason = (code && reasons[code]) ?? err.cause?.message ?? err.message ?? String(error);
+    // fetch refuses the Fetch standard's "bad ports" (6000, 6665-6669, …) with this terse text.
+    const badPort = err.cause?.message === "bad port" ? "fetch refuses to connect to this port (it is on the Fetch standard's blocked list)" : undefined;
+    const reason = (code && reasons[code]) ?? badPort ?? err.cause?.message ?? err.message ?? String(error);
     return new RegistryError(`cannot reach registry ${registry}: ${reason}`);
 }
 

@@ -57,6 +57,12 @@ describe("registry client against docker-registry", () => {
         );
     });
 
+    it("explains the ports fetch refuses outright instead of echoing \"bad port\"", async () => {
+        await assert.rejects(client.manifestState(parseDigestReference(`127.0.0.1:6000/${REPO}@${v1}`)), {
+            message: "cannot reach registry 127.0.0.1:6000: fetch refuses to connect to this port (it is on the Fetch standard's blocked list)",
+        });
+    });
+
     it("checks many references concurrently and keeps their order", async () => {
         const port = await freePort();
         const references = [
