@@ -1,0 +1,40 @@
+// The programs the benchmark evaluates: N services declared through ReleasedService, and the
+// same N services declared through the hand-written baseline.
+import * as path from "node:path";
+
+import { readProvenance, ReleasedService } from "../components";
+import { BaselineService, sharedRelease } from "./baseline";
+
+/** Build context whose source is v1.0.0. */
+export const CONTEXT_V1 = path.join(__dirname, "fixture-app");
+/** The same service after its source moved on to v2.0.0. */
+export const CONTEXT_V2 = path.join(__dirname, "fixture-app-v2");
+export const V1 = "v1.0.0";
+export const V2 = "v2.0.0";
+
+export const serviceName = (i: number): string => `svc-${i}`;
+export const repository = (i: number): string => `localhost:5000/${serviceName(i)}`;
+
+export type Program = () => void;
+
+/** N ReleasedServices running `version`, built from `context`. */
+export function componentProgram(services: number, version = V1, context = CONTEXT_V1): Program {
+    return () => {
+        for (let i = 0; i < services; i++) {
+            new ReleasedService(serviceName(i), { image: repository(i), version, context });
+        }
+    };
+}
+
+/**
+ * N BaselineServices for the v1 source. The build inputs are worked out here, once, outside the
+ * program: the baseline itself reads no files and runs no git.
+ */
+export function baselineProgram(services: number): Program {
+    const release = sharedRelease(V1, CONTEXT_V1, readProvenance(CONTEXT_V1));
+    return () => {
+        for (let i = 0; i < services; i++) {
+            new BaselineService(serviceName(i), { image: repository(i), release });
+        }
+    };
+}
