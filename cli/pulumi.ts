@@ -22,11 +22,17 @@ export function findProjectDir(start: string): string | undefined {
     }
 }
 
-function pulumiFailed(what: string, error: unknown): CliError {
+/**
+ * What the user needs from an Automation API failure. Its CommandError message dumps the exit
+ * code, stdout and stderr; pulumi's own stderr says what went wrong, and a missing CLI says ENOENT.
+ */
+export function describePulumiFailure(what: string, error: unknown): CliError {
     const message = (error as Error).message ?? String(error);
-    const missing = /ENOENT|not found|could not find|Failed to run command/i.test(message) && /pulumi/i.test(message);
-    const hint = missing ? "\nThis command needs the pulumi CLI on PATH (https://www.pulumi.com/docs/install/)." : "";
-    return new CliError(`${what}: ${message.trim()}${hint}`, ExitCode.Failure);
+    if (/ENOENT/.test(message) && /pulumi/.test(message)) {
+        return new CliError(`${what}: the pulumi CLI is not installed or not on PATH (https://www.pulumi.com/docs/install/)`, ExitCode.Failure);
+    }
+    const stderr = /\bstderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(message)?.[1]?.trim();
+    return new CliError(`${what}: ${stderr || message.trim()}`, ExitCode.Failure);
 }
 
 /** Backends other than a local directory or Pulumi Cloud (s3://, gs://, azblob://) are not read. */
@@ -43,7 +49,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     try {
         workspace = await LocalWorkspace.create({ workDir });
     } catch (error) {
-        throw pulumiFailed("cannot start pulumi", error);
+        throw describePulumiFailure("cannot start pulumi", error);
     }
     const name = stackName ?? (await workspace.stack().catch(() => undefined))?.name;
     if (!name) {
@@ -53,7 +59,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     try {
         stack = await LocalWorkspace.selectStack({ stackName: name, workDir });
     } catch (error) {
-        throw pulumiFailed(`cannot select stack ${name}`, error);
+        throw describePulumiFailure(`cannot select stack ${name}`, error);
     }
     const settings = await workspace.projectSettings();
     const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
@@ -85,12 +91,12 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                 // showSecrets false: decrypting would need the stack's passphrase, and no secret is shown.
                 return await readAllPages((pageSize, page) => stack.history(pageSize, page, false));
             } catch (error) {
-                throw pulumiFailed(`cannot read the history of stack ${name}`, error);
+                throw describePulumiFailure(`cannot read the history of stack ${name}`, error);
             }
         },
         async outputs(): Promise<RecordedOutputs> {
             const outputs = await stack.outputs().catch((error: unknown) => {
-                throw pulumiFailed(`cannot read the outputs of stack ${name}`, error);
+                throw describePulumiFailure(`cannot read the outputs of stack ${name}`, error);
             });
             const text = (key: string): string | undefined =>
                 outputs[key] && !outputs[key].secret && typeof outputs[key].value === "string" ? (outputs[key].value as string) : undefined;
@@ -98,13 +104,13 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
         },
         async config(): Promise<Record<string, string>> {
             const config = await stack.getAllConfig().catch((error: unknown) => {
-                throw pulumiFailed(`cannot read the config of stack ${name}`, error);
+                throw describePulumiFailure(`cannot read the config of stack ${name}`, error);
             });
             return Object.fromEntries(Object.entries(config).flatMap(([key, value]) => (value.secret ? [] : [[key, value.value]])));
         },
         async setConfig(key: string, value: string): Promise<void> {
             await stack.setConfig(key, { value, secret: false }).catch((error: unknown) => {
-                throw pulumiFailed(`cannot set ${key} on stack ${name}`, error);
+                throw describePulumiFailure(`cannot set ${key} on stack ${name}`, error);
             });
         },
         async up(message: string, onOutput: (text: string) => void): Promise<void> {

@@ -5,6 +5,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { describePulumiFailure } from "../cli/pulumi";
 import { HELP } from "../cli/run";
 import { freePort } from "./registryServer";
 import { runCli, tableRegistry } from "./cliFakes";
@@ -77,5 +78,17 @@ describe("cli command line", () => {
         });
         assert.equal(result.status, 3, result.stderr);
         assert.ok(result.stdout.endsWith(`127.0.0.1:${port}/app@sha256:${"ab".repeat(32)}: cannot reach registry 127.0.0.1:${port}: connection refused\n`), result.stdout);
+    });
+});
+
+describe("cli pulumi adapter errors", () => {
+    it("names a missing pulumi CLI, and otherwise keeps pulumi's own stderr", () => {
+        const missing = new Error("code: -2\n stdout: \n stderr: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n err?: Error: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n");
+        assert.deepEqual(
+            [describePulumiFailure("cannot start pulumi", missing).message, describePulumiFailure("cannot start pulumi", missing).exitCode],
+            ["cannot start pulumi: the pulumi CLI is not installed or not on PATH (https://www.pulumi.com/docs/install/)", 3],
+        );
+        const noStack = new Error("code: 255\n stdout: \n stderr: error: no stack named 'qa' found\n\n err?: Error: exit status 255\n");
+        assert.equal(describePulumiFailure("cannot select stack qa", noStack).message, "cannot select stack qa: error: no stack named 'qa' found");
     });
 });
