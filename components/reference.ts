@@ -43,8 +43,9 @@ export function splitRepository(repository: string): { host?: string; path: stri
     const slash = repository.indexOf("/");
     if (slash > 0) {
         const first = repository.slice(0, slash);
-        // Docker's rule: the first component is a registry host when it looks like one.
-        if (first.includes(".") || first.includes(":") || first === "localhost") {
+        // Docker's rule: the first component is a registry host when it looks like one
+        // (a dot, a port, localhost, or upper case, which no repository path may have).
+        if (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase()) {
             return { host: first, path: repository.slice(slash + 1) };
         }
     }

@@ -67,7 +67,7 @@ export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as
 
 /** A Kubernetes label value holds at most 63 characters and starts and ends alphanumeric. */
 export function labelValue(value: string): string {
-    return value.slice(0, 63).replace(/[^A-Za-z0-9]+$/, "");
+    return value.replace(/^[^A-Za-z0-9]+/, "").slice(0, 63).replace(/[^A-Za-z0-9]+$/, "");
 }
 
 /** The `kubernetes.io/change-cause` that makes `kubectl rollout history` read as a release log. */

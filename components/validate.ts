@@ -29,19 +29,29 @@ export interface CheckedInputs {
 
 type Check = (value: unknown) => string | undefined;
 
-const got = (value: unknown): string => (typeof value === "string" ? JSON.stringify(value) : String(value));
+/** Kubernetes counts replicas and revisions in 32-bit integers. */
+export const MAX_INT32 = 2 ** 31 - 1;
+
+/** How a refused value is quoted: strings as JSON, anything else as itself, whatever its prototype. */
+function got(value: unknown): string {
+    if (typeof value === "string") {
+        return JSON.stringify(value);
+    }
+    if (value !== null && typeof value === "object") {
+        return Array.isArray(value) ? "an array" : "an object";
+    }
+    return String(value);
+}
 
 const string = (then?: (s: string) => string | undefined): Check => (value) =>
     typeof value !== "string" ? `must be a string (got ${got(value)})` : then?.(value);
 
 const boolean: Check = (value) => (typeof value === "boolean" ? undefined : `must be true or false (got ${got(value)})`);
 
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (value) =>
+const integer = (min: number, max: number): Check => (value) =>
     typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
         ? undefined
-        : max === Number.MAX_SAFE_INTEGER
-          ? `must be a whole number >= ${min} (got ${got(value)})`
-          : `must be a whole number from ${min} to ${max} (got ${got(value)})`;
+        : `must be a whole number from ${min} to ${max} (got ${got(value)})`;
 
 const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     name: string((s) =>
@@ -61,13 +71,13 @@ const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     buildOnPreview: boolean,
     context: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
     sourceVersion: string(tagProblem),
-    revisionHistoryLimit: integer(0),
+    revisionHistoryLimit: integer(0, MAX_INT32),
     namespace: string((s) =>
         NAMESPACE.test(s) && s.length <= 63
             ? undefined
             : `must be a Kubernetes namespace: lower-case letters, digits and '-', at most 63 characters (got ${got(s)})`,
     ),
-    replicas: integer(0),
+    replicas: integer(0, MAX_INT32),
     port: integer(1, 65535),
     // Credentials may be secrets (Outputs); only their presence is checked here.
     registryUsername: () => undefined,

@@ -74,7 +74,7 @@ describe("main program", () => {
         assert.deepEqual(update.errors, [
             "3 invalid inputs:\n" +
                 "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
-                '  - `replicas` must be a whole number >= 0 (got "three")\n' +
+                '  - `replicas` must be a whole number from 0 to 2147483647 (got "three")\n' +
                 "  - `port` must be a whole number from 1 to 65535 (got 70000)",
         ]);
     });

@@ -62,7 +62,7 @@ const FIELDS: readonly { field: Field; valid: fc.Arbitrary<unknown>; invalid: fc
 ];
 
 /** Prints a generated value in a failure message, whatever its type. */
-const show = (value: unknown): string => (typeof value === "string" ? JSON.stringify(value) : String(value));
+const show = (value: unknown): string => fc.stringify(value);
 
 /** Asserts that the checks refuse `value` for `field` with exactly one problem, naming the field. */
 function assertRefused(field: Field, value: unknown): void {

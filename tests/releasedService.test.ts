@@ -222,7 +222,7 @@ describe("ReleasedService", () => {
             "3 invalid inputs:\n" +
                 '  - `image` must be a lower-case image repository such as localhost:5000/payment-api (got "Payment")\n' +
                 "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
-                "  - `revisionHistoryLimit` must be a whole number >= 0 (got -1)",
+                "  - `revisionHistoryLimit` must be a whole number from 0 to 2147483647 (got -1)",
         ]);
     });
 

@@ -49,9 +49,9 @@ describe("input checks", () => {
         ["buildOnPreview not boolean", { buildOnPreview: 1 }, "`buildOnPreview` must be true or false (got 1)"],
         ["context empty", { context: " " }, "`context` must not be empty"],
         ["sourceVersion latest", { sourceVersion: "latest" }, "`sourceVersion` must name a release, not `latest` (a tag that moves with every push)"],
-        ["revisionHistoryLimit negative", { revisionHistoryLimit: -1 }, "`revisionHistoryLimit` must be a whole number >= 0 (got -1)"],
-        ["revisionHistoryLimit fraction", { revisionHistoryLimit: 1.5 }, "`revisionHistoryLimit` must be a whole number >= 0 (got 1.5)"],
-        ["replicas text", { replicas: "three" }, '`replicas` must be a whole number >= 0 (got "three")'],
+        ["revisionHistoryLimit negative", { revisionHistoryLimit: -1 }, "`revisionHistoryLimit` must be a whole number from 0 to 2147483647 (got -1)"],
+        ["revisionHistoryLimit fraction", { revisionHistoryLimit: 1.5 }, "`revisionHistoryLimit` must be a whole number from 0 to 2147483647 (got 1.5)"],
+        ["replicas text", { replicas: "three" }, '`replicas` must be a whole number from 0 to 2147483647 (got "three")'],
         ["port 0", { port: 0 }, "`port` must be a whole number from 1 to 65535 (got 0)"],
         ["port 65536", { port: 65536 }, "`port` must be a whole number from 1 to 65535 (got 65536)"],
         ["namespace upper case", { namespace: "Prod" }, '`namespace` must be a Kubernetes namespace: lower-case letters, digits and \'-\', at most 63 characters (got "Prod")'],
@@ -114,8 +114,8 @@ describe("stack config", () => {
                 err.message ===
                     "3 invalid inputs:\n" +
                         '  - `build` must be true or false (got "yes")\n' +
-                        "  - `revisionHistoryLimit` must be a whole number >= 0 (got 1.5)\n" +
-                        '  - `replicas` must be a whole number >= 0 (got "three")',
+                        "  - `revisionHistoryLimit` must be a whole number from 0 to 2147483647 (got 1.5)\n" +
+                        '  - `replicas` must be a whole number from 0 to 2147483647 (got "three")',
         );
     });
 });
