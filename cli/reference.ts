@@ -1,9 +1,10 @@
 // Digest references (`repo@sha256:…`) as the registry API needs them: which host to ask,
 // which repository path, which digest. Kept apart so verify, status and rollback agree.
 
+import { DIGEST_PATTERN, splitRepository } from "../components/reference";
 import { usageError } from "./exitCodes";
 
-export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+export { DIGEST_PATTERN };
 
 /** Docker Hub is named `docker.io` in references but served from another host. */
 const DOCKER_HUB = "docker.io";
@@ -40,15 +41,11 @@ export function parseDigestReference(text: string): DigestReference {
     return { text, registry, repository, digest };
 }
 
-/** Docker's rule: the first path component is a registry host when it looks like one. */
+/** Where the registry API for a repository name is served, and the repository's path there. */
 export function splitName(name: string): { registry: string; repository: string } {
-    const slash = name.indexOf("/");
-    const first = slash > 0 ? name.slice(0, slash) : "";
-    if (first.includes(".") || first.includes(":") || first === "localhost") {
-        const registry = first === DOCKER_HUB || first === "index.docker.io" ? DOCKER_HUB_API : first;
-        return { registry, repository: hubPath(registry, name.slice(slash + 1)) };
-    }
-    return { registry: DOCKER_HUB_API, repository: hubPath(DOCKER_HUB_API, name) };
+    const { host, path } = splitRepository(name);
+    const registry = host === undefined || host === DOCKER_HUB || host === "index.docker.io" ? DOCKER_HUB_API : host;
+    return { registry, repository: hubPath(registry, path) };
 }
 
 function hubPath(registry: string, path: string): string {
