@@ -12,10 +12,13 @@ import { baselineProgram, componentProgram, Program } from "./programs";
 import { rollback, RollbackFigures } from "./rollback";
 import { round, summarize, Summary } from "./stats";
 
-/** Repetitions per stack size: a 1,000-service evaluation takes most of a minute, so it runs once. */
+/**
+ * Repetitions per stack size, for a whole run of about three minutes on two cores: small stacks
+ * are cheap to repeat, a 1,000-service evaluation takes most of a minute, so it runs once.
+ */
 const PLAN: readonly { services: number; repetitions: number; warmUp: boolean }[] = [
-    { services: 1, repetitions: 9, warmUp: true },
-    { services: 10, repetitions: 7, warmUp: true },
+    { services: 1, repetitions: 15, warmUp: true },
+    { services: 10, repetitions: 11, warmUp: true },
     { services: 100, repetitions: 5, warmUp: true },
     // Warming up here would double the longest part of the run; the 100-service runs have
     // already compiled every path a 1,000-service evaluation takes.
@@ -55,10 +58,6 @@ const collectGarbage = vm.runInNewContext("gc") as () => void;
 async function main(): Promise<void> {
     const quick = process.argv.includes("--quick");
     const plan = quick ? PLAN.filter((p) => p.services <= RATIO_AT).map((p) => ({ ...p, repetitions: 3 })) : PLAN;
-    // Every service's registrations wait on the same runtime emitters; at 1,000 services Node's
-    // default limit of 10 listeners is a false alarm, not a leak.
-    process.setMaxListeners(0);
-
     const machine = {
         node: process.version,
         cpu: os.cpus()[0]?.model ?? "unknown",
@@ -70,6 +69,7 @@ async function main(): Promise<void> {
 
     await assertSameDeclarations();
 
+    process.stderr.write(`bench: rollback of ${ROLLBACK_SERVICES} services\n`);
     const rolledBack = await rollback(ROLLBACK_SERVICES);
     printRollback(rolledBack);
     if (rolledBack.problems.length > 0) {
@@ -79,6 +79,8 @@ async function main(): Promise<void> {
 
     const sizes: SizeFigures[] = [];
     for (const { services, repetitions, warmUp } of plan) {
+        // Progress on stderr: the whole run takes minutes, and stdout stays the table.
+        process.stderr.write(`bench: ${count(services, "service")}, ${count(repetitions, "run")} of each variant${warmUp ? " after a warm-up" : ""}\n`);
         sizes.push(await measureSize(services, repetitions, warmUp));
     }
     printEvaluation(sizes);
@@ -192,6 +194,10 @@ function printEvaluation(sizes: readonly SizeFigures[]): void {
     console.log("\nprogram evaluation under the Pulumi mocks, wall time (median, min-max, median per service)");
     console.log(line(header));
     rows.forEach((r) => console.log(line(r)));
+}
+
+function count(n: number, noun: string): string {
+    return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function writeResults(results: Record<string, unknown>): void {
