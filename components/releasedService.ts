@@ -132,7 +132,9 @@ export class ReleasedService extends pulumi.ComponentResource {
         let built: pulumi.Output<boolean> | undefined;
         let buildDigest: pulumi.Output<string> | undefined;
         if (declaresBuild(selection) && sourceVersion !== undefined) {
-            const before = lookup(sourceVersion);
+            // What the tag held before this update matters only when the build is what runs: it
+            // tells `built` whether this update pushed it. A rollback asks the registry nothing here.
+            const before = source.kind === "built" ? lookup(sourceVersion) : undefined;
             const image = new dockerBuild.Image(
                 `${name}-image`,
                 {
@@ -150,11 +152,11 @@ export class ReleasedService extends pulumi.ComponentResource {
                     // leave the registry alone (docker-build deletes the tags otherwise).
                     retainOnDelete: true,
                     // Look up what the tag held before pushing, so `built` compares before and after.
-                    dependsOn: before.apply(() => []),
+                    dependsOn: before?.apply(() => []),
                 },
             );
             buildDigest = image.digest;
-            built = pulumi.all([before, image.digest]).apply(([old, pushed]) => old.digest !== normalizeDigest(pushed));
+            built = before && pulumi.all([before, image.digest]).apply(([old, pushed]) => old.digest !== normalizeDigest(pushed));
         }
 
         const promoted =
@@ -221,8 +223,7 @@ export class ReleasedService extends pulumi.ComponentResource {
         this.imageDigest = digest;
         this.imageRef = imageRef;
         this.version = version;
-        // Only a build that produced the running image counts; a rollback never builds what it runs.
-        this.built = source.kind === "built" && built !== undefined ? built : pulumi.output(false);
+        this.built = built ?? pulumi.output(false);
         this.deploymentName = deployment.metadata.name;
         this.serviceName = service.metadata.name;
         this.registerOutputs({

@@ -67,6 +67,7 @@ describe("selecting the running version by stack config", () => {
         assert.deepEqual(update.errors, []);
         assert.equal(update.builds, 0);
         assert.equal(update.pushes, 0);
+        assert.equal(update.lookups, 1, "one registry look-up: v1's tag");
         assert.equal(running(update), `${IMAGE}@${firstV1}`);
         assert.deepEqual(changes(update), [`update ${DEPLOYMENT}`]);
         assert.deepEqual(update.deleted, []);
