@@ -1,11 +1,10 @@
 // Update history as a release log: numbers, what version and digest each update ran, from
 // which commit, by whom. Pure: the Automation API and the state files are read elsewhere.
 
+import { CONFIG_NAMESPACE } from "../components/stackConfig";
 import { DIGEST_PATTERN } from "./reference";
 
-/** The project's config namespace: every key this tool reads is `released-service:<key>`. */
-export const CONFIG_NAMESPACE = "released-service";
-
+/** Every key this tool reads is in the project's config namespace: `released-service:<key>`. */
 export function configKey(key: string): string {
     return `${CONFIG_NAMESPACE}:${key}`;
 }
