@@ -5,7 +5,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { readProvenance } from "./provenance";
+import { readProvenance, SHORT_SHA_LENGTH } from "./provenance";
 import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "./reference";
 import { chooseSource, declaresBuild, ReleaseSource } from "./release";
 import { describeProblems, inputProblems } from "./validate";
@@ -302,7 +302,7 @@ function lookupDigest(ref: string, opts: pulumi.InvokeOptions): pulumi.Output<Lo
 /** `<image>:<version>`, and `<image>:<short sha>` when the source's commit is known. */
 export function buildTags(image: string, sourceVersion: string, revision?: string): string[] {
     const tags = [taggedRef(image, sourceVersion)];
-    const sha = revision?.slice(0, 7);
+    const sha = revision?.slice(0, SHORT_SHA_LENGTH);
     if (sha !== undefined && sha !== sourceVersion) {
         tags.push(taggedRef(image, sha));
     }

@@ -20,11 +20,6 @@ export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-/** Reads an Output's value (resolves only when it is known). */
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply(resolve));
-}
-
 export function sha256(text: string): string {
     return `sha256:${createHash("sha256").update(text).digest("hex")}`;
 }
