@@ -9,7 +9,11 @@ const raw: RawStackConfig = Object.fromEntries(PLAIN_KEYS.map((key) => [key, con
 
 let settings;
 try {
-    settings = stackSettings(raw, config.getSecret("registryPassword"));
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const keys = Object.keys(pulumi.runtime.allConfig())
+        .filter((key) => key.startsWith(prefix))
+        .map((key) => key.slice(prefix.length));
+    settings = stackSettings(raw, config.getSecret("registryPassword"), { keys, organization: pulumi.getOrganization() });
 } catch (err) {
     // A refused config is the user's to fix: say what is wrong, without a stack trace.
     throw err instanceof StackConfigError ? new pulumi.RunError(err.message) : err;

@@ -5,7 +5,7 @@ import { CliError, ExitCode, usageError } from "./exitCodes";
 import { buildRows, configKey, type HistoryEntry, type RecordedOutputs, type UpdateRow, updatesNeedingState } from "./history";
 import { type OutputStream, type Paint, type Progress, renderTable, truncate } from "./output";
 import { type DigestReference, parseDigestReference, shortDigest } from "./reference";
-import { checkReferences, type RegistryClient, RegistryError } from "./registry";
+import { checkReferences, type RegistryClient, RegistryError } from "../components/registry";
 import { chooseRollbackTarget, rollbackMessage } from "./rollback";
 import type { RecordedOutputsSource } from "./state";
 import { compareStatus, type PodList } from "./status";

@@ -4,11 +4,11 @@
 
 import { createInterface } from "node:readline/promises";
 import type { Deps } from "./commands";
-import { loadCredentialLookup } from "./dockerConfig";
+import { loadCredentialLookup } from "../components/dockerConfig";
 import { listPodsWithKubectl } from "./kubectl";
 import { progress } from "./output";
 import { openPulumiStack } from "./pulumi";
-import { RegistryClient } from "./registry";
+import { RegistryClient } from "../components/registry";
 import { run } from "./run";
 
 function realDeps({ cwd }: { cwd: string }): Deps {

@@ -1,27 +1,16 @@
 // Digest references (`repo@sha256:…`) as the registry API needs them: which host to ask,
 // which repository path, which digest. Kept apart so verify, status and rollback agree.
 
-import { DIGEST_PATTERN, splitRepository } from "../components/reference";
+import { DIGEST_PATTERN, repositoryProblem, tagProblem } from "../components/reference";
+import { type DigestReference, locateRepository } from "../components/registry";
 import { usageError } from "./exitCodes";
 
-export { DIGEST_PATTERN };
+export { DIGEST_PATTERN, type DigestReference };
 
-/** Docker Hub is named `docker.io` in references but served from another host. */
-const DOCKER_HUB = "docker.io";
-const DOCKER_HUB_API = "registry-1.docker.io";
-
-export interface DigestReference {
-    /** The reference as the user wrote it, for messages. */
-    readonly text: string;
-    /** Host (and port) the registry API is served from. */
-    readonly registry: string;
-    /** Repository path inside the registry, e.g. `payment-api` or `library/nginx`. */
-    readonly repository: string;
-    /** `sha256:` and 64 hex digits. */
-    readonly digest: string;
-}
-
-/** Splits `repo@sha256:…`; a tag before the `@` is allowed and ignored, as Docker does. */
+/**
+ * Splits `repo@sha256:…` with the component's reference grammar; a tag before the `@` is allowed
+ * and ignored, as Docker does. Anything the component would refuse is a usage error here too.
+ */
 export function parseDigestReference(text: string): DigestReference {
     const at = text.lastIndexOf("@");
     if (at <= 0) {
@@ -35,21 +24,18 @@ export function parseDigestReference(text: string): DigestReference {
     const lastSlash = name.lastIndexOf("/");
     const tagColon = name.lastIndexOf(":");
     if (tagColon > lastSlash) {
+        const tag = name.slice(tagColon + 1);
+        const problem = tag === "latest" ? undefined : tagProblem(tag);
+        if (problem !== undefined) {
+            throw usageError(`\`${text}\` has an invalid tag: it ${problem}`);
+        }
         name = name.slice(0, tagColon);
     }
-    const { registry, repository } = splitName(name);
-    return { text, registry, repository, digest };
-}
-
-/** Where the registry API for a repository name is served, and the repository's path there. */
-export function splitName(name: string): { registry: string; repository: string } {
-    const { host, path } = splitRepository(name);
-    const registry = host === undefined || host === DOCKER_HUB || host === "index.docker.io" ? DOCKER_HUB_API : host;
-    return { registry, repository: hubPath(registry, path) };
-}
-
-function hubPath(registry: string, path: string): string {
-    return registry === DOCKER_HUB_API && !path.includes("/") ? `library/${path}` : path;
+    const problem = repositoryProblem(name);
+    if (problem !== undefined) {
+        throw usageError(`\`${text}\` has an invalid repository: it ${problem}`);
+    }
+    return { text, ...locateRepository(name), digest };
 }
 
 /**

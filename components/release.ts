@@ -43,3 +43,51 @@ export function chooseSource(s: Selection): ReleaseSource {
 export function declaresBuild(s: Selection): boolean {
     return s.build && s.promoteFrom === undefined;
 }
+
+/** The image label that records which source an image was built from. */
+export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";
+/** The image label that records the stack whose update built it. */
+export const STACK_LABEL = "io.released-service.stack";
+
+/** What a tag holds in the registry, as far as the build decision needs it. */
+export interface TagHolding {
+    readonly tag: string;
+    readonly digest: string;
+    /** The labels of the image it names. */
+    readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The build of the source, decided from what its tags already hold. */
+export type BuildPlan =
+    /** The source's version has no tag yet: build and push. */
+    | { readonly kind: "build" }
+    /**
+     * The version's tag already holds this very source: run that digest and push nothing. The build
+     * stays declared only when that image carries exactly the labels this build would give it, i.e.
+     * this stack built it from these inputs, so the engine sees no change and pushes nothing.
+     */
+    | { readonly kind: "reuse"; readonly digest: string; readonly declare: boolean }
+    /** A tag holds other source: pushing would move it. */
+    | { readonly kind: "refuse"; readonly holding: TagHolding };
+
+/**
+ * Decides the build from what the tags it would push hold now (the version's tag first). A released
+ * tag never moves: a tag holding other source refuses the build, before anything is pushed.
+ */
+export function planBuild(holdings: readonly (TagHolding | undefined)[], labels: Readonly<Record<string, string>>): BuildPlan {
+    const sourceDigest = labels[SOURCE_DIGEST_LABEL];
+    const moved = holdings.find((h) => h !== undefined && h.labels[SOURCE_DIGEST_LABEL] !== sourceDigest);
+    if (moved !== undefined) {
+        return { kind: "refuse", holding: moved };
+    }
+    const version = holdings[0];
+    if (version === undefined) {
+        return { kind: "build" };
+    }
+    return { kind: "reuse", digest: version.digest, declare: sameLabels(version.labels, labels) };
+}
+
+/** Whether the image carries every label of ours as given; a base image may add labels of its own. */
+function sameLabels(image: Readonly<Record<string, string>>, ours: Readonly<Record<string, string>>): boolean {
+    return Object.keys(ours).every((key) => image[key] === ours[key]);
+}

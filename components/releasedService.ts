@@ -1,13 +1,16 @@
 // ReleasedService: builds the source once, runs a Kubernetes Deployment pinned to an image
 // digest, and makes the digest it runs an output anyone can read.
-import * as docker from "@pulumi/docker";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 
-import { readProvenance, SHORT_SHA_LENGTH } from "./provenance";
+import { type CredentialLookup, loadCredentialLookup } from "./dockerConfig";
+import { type Provenance, readProvenance, SHORT_SHA_LENGTH } from "./provenance";
 import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "./reference";
-import { chooseSource, declaresBuild, ReleaseSource } from "./release";
+import { locateRepository, RegistryClient, RegistryError } from "./registry";
+import { type BuildPlan, chooseSource, declaresBuild, planBuild, type ReleaseSource, SOURCE_DIGEST_LABEL, STACK_LABEL, type TagHolding } from "./release";
+import { sourceDigest } from "./sourceDigest";
 import { describeProblems, inputProblems } from "./validate";
 
 export const DEFAULT_CONTEXT = "app";
@@ -33,7 +36,10 @@ export interface ReleasedServiceArgs {
     readonly version?: string;
     /** Exact pin `sha256:<64 hex>`: that image runs and nothing is resolved. Defaults to none. */
     readonly digest?: string;
-    /** `org/project/stack` whose `imageDigest` output runs; nothing is built. Defaults to none. */
+    /**
+     * `<organization>/<project>/<stack>` whose `imageDigest` output runs; nothing is built. On a file
+     * backend the organization is always `organization`. Defaults to none.
+     */
     readonly promoteFrom?: string;
     /** Whether this stack may build the source in `context`. Defaults to true. */
     readonly build?: boolean;
@@ -61,6 +67,11 @@ export interface ReleasedServiceArgs {
     readonly registryUsername?: pulumi.Input<string>;
     /** Registry password; kept a Pulumi secret. Defaults to none. */
     readonly registryPassword?: pulumi.Input<string>;
+    /**
+     * Whether the registry speaks plain HTTP although it is not on loopback (loopback registries
+     * always do, as Docker assumes). Defaults to false.
+     */
+    readonly insecureRegistry?: boolean;
 }
 
 export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
@@ -90,13 +101,19 @@ export class ReleasedService extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
 
     constructor(name: string, args: ReleasedServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const problems = inputProblems({ name, ...args });
+        const problems = inputProblems({ name, ...args }, pulumi.getOrganization());
         if (problems.length > 0) {
             // Thrown before super(): a refused input registers nothing, not even this component.
             throw new pulumi.RunError(describeProblems(problems));
         }
         const build = args.build ?? true;
         const context = args.context ?? DEFAULT_CONTEXT;
+        if (build && !isDirectory(context)) {
+            throw new pulumi.RunError(
+                `\`context\` ${context} does not exist or is not a directory: it must hold the Dockerfile to build, ` +
+                    "or set `build` to false to run only images already pushed",
+            );
+        }
         const provenance = build ? readProvenance(context) : undefined;
         const sourceVersion = args.sourceVersion ?? provenance?.sourceVersion;
         if (build && sourceVersion === undefined) {
@@ -114,16 +131,22 @@ export class ReleasedService extends pulumi.ComponentResource {
             args.registryUsername === undefined || password === undefined
                 ? undefined
                 : { address: registryHost(args.image), username: args.registryUsername, password };
-        const registry =
-            credentials === undefined
-                ? undefined
-                : new docker.Provider(`${name}-registry`, { registryAuth: [credentials] }, { parent: this });
+        const registry = new RegistryClient({
+            credentials: credentialLookup(args.image, args.registryUsername, password),
+            insecureRegistries: args.insecureRegistry === true ? [locateRepository(args.image).registry] : [],
+        });
+        const location = locateRepository(args.image);
         // One registry look-up per tag and update, however many questions ask for it.
-        const lookups = new Map<string, pulumi.Output<Lookup>>();
-        const lookup = (tag: string): pulumi.Output<Lookup> => {
+        const lookups = new Map<string, Promise<string | undefined>>();
+        const lookup = (tag: string): Promise<string | undefined> => {
             let found = lookups.get(tag);
             if (found === undefined) {
-                found = lookupDigest(taggedRef(args.image, tag), { parent: this, provider: registry });
+                found = registry.digestOfTag(location, tag).catch((error: unknown) => {
+                    // Unreachable is not "no such tag": say what failed, and change nothing.
+                    throw error instanceof RegistryError
+                        ? new pulumi.ResourceError(`cannot look up ${taggedRef(args.image, tag)}: ${error.message}. Nothing was changed.`, this, true)
+                        : error;
+                });
                 lookups.set(tag, found);
             }
             return found;
@@ -132,31 +155,56 @@ export class ReleasedService extends pulumi.ComponentResource {
         let built: pulumi.Output<boolean> | undefined;
         let buildDigest: pulumi.Output<string> | undefined;
         if (declaresBuild(selection) && sourceVersion !== undefined) {
-            // What the tag held before this update matters only when the build is what runs: it
-            // tells `built` whether this update pushed it. A rollback asks the registry nothing here.
-            const before = source.kind === "built" ? lookup(sourceVersion) : undefined;
-            const image = new dockerBuild.Image(
-                `${name}-image`,
-                {
-                    push: true,
-                    tags: buildTags(args.image, sourceVersion, provenance?.revision),
-                    context: { location: context },
-                    labels: ociLabels(sourceVersion, provenance),
-                    buildArgs: buildArgs(sourceVersion, provenance),
-                    buildOnPreview: args.buildOnPreview ?? false,
-                    registries: credentials === undefined ? undefined : [credentials],
-                },
-                {
-                    parent: this,
-                    // A pushed release is somebody's rollback target: deleting this resource must
-                    // leave the registry alone (docker-build deletes the tags otherwise).
-                    retainOnDelete: true,
-                    // Look up what the tag held before pushing, so `built` compares before and after.
-                    dependsOn: before?.apply(() => []),
-                },
+            const tags = buildTags(args.image, sourceVersion, provenance?.revision);
+            const labels = ociLabels(sourceVersion, provenance, {
+                sourceDigest: sourceDigest(context),
+                stack: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+            });
+            // Resources are declared only once the registry has said what the tags hold: a build that
+            // would move a released tag is refused before anything is registered or pushed.
+            const holdings = tags.map((ref) => {
+                const tag = ref.slice(args.image.length + 1);
+                const found = registry.imageAt(location, tag).then(
+                    (image): TagHolding | undefined => image && { tag, ...image },
+                    (error: unknown) => {
+                        throw error instanceof RegistryError
+                            ? new pulumi.ResourceError(`cannot look up ${ref}: ${error.message}. Nothing was built or pushed.`, this, true)
+                            : error;
+                    },
+                );
+                // What these tags held before the build is what every other question about them gets.
+                lookups.set(tag, found.then((holding) => holding?.digest));
+                return found;
+            });
+            const plan = this.planBuild(args.image, holdings, labels);
+            const image = plan.then((p) =>
+                p.kind === "build" || (p.kind === "reuse" && p.declare)
+                    ? new dockerBuild.Image(
+                          `${name}-image`,
+                          {
+                              push: true,
+                              tags,
+                              context: { location: context },
+                              labels,
+                              buildArgs: buildArgs(sourceVersion, provenance),
+                              buildOnPreview: args.buildOnPreview ?? false,
+                              registries: credentials === undefined ? undefined : [credentials],
+                          },
+                          {
+                              parent: this,
+                              // A pushed release is somebody's rollback target: deleting this resource must
+                              // leave the registry alone (docker-build deletes the tags otherwise).
+                              retainOnDelete: true,
+                          },
+                      )
+                    : undefined,
             );
-            buildDigest = image.digest;
-            built = before && pulumi.all([before, image.digest]).apply(([old, pushed]) => old.digest !== normalizeDigest(pushed));
+            built = pulumi.output(plan.then((p) => p.kind === "build"));
+            buildDigest = pulumi.output(
+                Promise.all([plan, image]).then(([p, declared]) =>
+                    p.kind === "reuse" ? pulumi.output(p.digest) : declared!.digest.apply(pushedDigest),
+                ),
+            );
         }
 
         const promoted =
@@ -167,7 +215,7 @@ export class ReleasedService extends pulumi.ComponentResource {
             args.version !== undefined
                 ? pulumi.output(args.version)
                 : promoted!.requireOutput("version").apply((v) => String(v));
-        const digest = this.resolveDigest(source, args.image, args.version, { lookup, buildDigest, promoted });
+        const digest = this.resolveDigest(source, args.image, args.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted });
         const imageRef = digest.apply((d) => pinnedRef(args.image, d));
 
         const labels = { "app.kubernetes.io/name": name };
@@ -242,7 +290,7 @@ export class ReleasedService extends pulumi.ComponentResource {
         image: string,
         version: string | undefined,
         from: {
-            lookup: (tag: string) => pulumi.Output<Lookup>;
+            lookup: (tag: string) => pulumi.Output<string | undefined>;
             buildDigest?: pulumi.Output<string>;
             promoted?: pulumi.StackReference;
         },
@@ -254,11 +302,12 @@ export class ReleasedService extends pulumi.ComponentResource {
         const tag = version ?? "";
         switch (source.kind) {
             case "pinned":
+                // A tag that no longer exists is fine: the pin is exact. A tag elsewhere is a mistake.
                 return from.lookup(tag).apply((found) =>
-                    found.digest !== undefined && found.digest !== source.digest
+                    found !== undefined && found !== source.digest
                         ? fail(
                               `\`digest\` ${source.digest} is pinned for version ${tag}, but ${taggedRef(image, tag)} ` +
-                                  `now points to ${found.digest}: the tag moved. Check which image you mean to run and pin that digest.`,
+                                  `now points to ${found}: the tag moved. Check which image you mean to run and pin that digest.`,
                           )
                         : source.digest,
                 );
@@ -269,34 +318,80 @@ export class ReleasedService extends pulumi.ComponentResource {
                         : fail(`\`promoteFrom\` stack ${source.stack} has no valid \`imageDigest\` output (got ${String(d)})`),
                 );
             case "built":
-                return from.buildDigest!.apply(normalizeDigest);
+                return from.buildDigest!;
             case "looked-up":
                 return from.lookup(tag).apply(
                     (found) =>
-                        found.digest ??
+                        found ??
                         fail(
-                            `version ${tag} cannot be resolved: tag ${tag} was not found in ${image}` +
-                                `${found.error === undefined ? "" : ` (${found.error})`}. ` +
+                            `version ${tag} cannot be resolved: tag ${tag} was not found in ${image}. ` +
                                 "Check the tag, push it, or pin its `digest`; the running Deployment was not changed.",
                         ),
                 );
         }
     }
+
+    /** What each tag the build would push holds now, and so whether to build, reuse or refuse. */
+    private async planBuild(
+        image: string,
+        tags: readonly Promise<TagHolding | undefined>[],
+        labels: Readonly<Record<string, string>>,
+    ): Promise<BuildPlan> {
+        const holdings = await Promise.all(tags);
+        const plan = planBuild(holdings, labels);
+        if (plan.kind === "refuse") {
+            const { tag, digest } = plan.holding;
+            throw new pulumi.ResourceError(
+                `version ${tag} is already released as ${taggedRef(image, tag)} = ${digest}, built from other source ` +
+                    `(${plan.holding.labels[SOURCE_DIGEST_LABEL] ?? "no source digest label"}; this source is ${labels[SOURCE_DIGEST_LABEL]}). ` +
+                    "A released version never moves: bump the version (VERSION in the build context), or delete VERSION to let the " +
+                    "commit SHA be the version. Nothing was built or pushed.",
+                this,
+                true,
+            );
+        }
+        return plan;
+    }
 }
 
-interface Lookup {
-    readonly digest?: string;
-    readonly error?: string;
+/**
+ * The digest a build pushed. docker-build answers a preview of a changed image with a known empty
+ * digest (its Update returns early; only changed inputs are marked unknown), so in a preview an
+ * empty digest means "computed by the update", never a value.
+ */
+function pushedDigest(digest: string): pulumi.Output<string> {
+    return digest === "" ? unknownUntilUpdate<string>() : pulumi.output(normalizeDigest(digest));
 }
 
-/** What `<image>:<tag>` points to in its registry now; a missing tag is an answer, not a failure. */
-function lookupDigest(ref: string, opts: pulumi.InvokeOptions): pulumi.Output<Lookup> {
-    return pulumi.output(
-        docker.getRegistryImage({ name: ref }, opts).then(
-            (found): Lookup => ({ digest: normalizeDigest(found.sha256Digest) }),
-            (err: unknown): Lookup => ({ error: err instanceof Error ? err.message : String(err) }),
-        ),
-    );
+/** A value the engine shows as computed in a preview: the SDK's unknown, typed as what it stands for. */
+function unknownUntilUpdate<T>(): pulumi.Output<T> {
+    return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
+}
+
+/** Explicit credentials for the image's registry, else those `docker login` left (config file or helper). */
+function credentialLookup(image: string, username: pulumi.Input<string> | undefined, password: pulumi.Output<string> | undefined): CredentialLookup {
+    const host = locateRepository(image).registry;
+    let fromDocker: Promise<CredentialLookup> | undefined;
+    return async (registry) => {
+        if (registry === host && username !== undefined && password !== undefined) {
+            return { username: await known(pulumi.output(username)), password: await known(password) };
+        }
+        fromDocker ??= loadCredentialLookup();
+        return (await fromDocker)(registry);
+    };
+}
+
+/** The value of an Output that is known while the program runs, as config values are. */
+function known<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+function isDirectory(dir: string): boolean {
+    try {
+        return fs.statSync(dir).isDirectory();
+    } catch {
+        return false;
+    }
 }
 
 /** `<image>:<version>`, and `<image>:<short sha>` when the source's commit is known. */
@@ -312,9 +407,14 @@ export function buildTags(image: string, sourceVersion: string, revision?: strin
 /** OCI annotations baked into the image; only what the source says, so they never change by themselves. */
 export function ociLabels(
     sourceVersion: string,
-    provenance?: { revision?: string; created?: string; source?: string },
+    provenance?: Pick<Provenance, "revision" | "created" | "source">,
+    identity?: { readonly sourceDigest: string; readonly stack: string },
 ): Record<string, string> {
     const labels: Record<string, string> = { "org.opencontainers.image.version": sourceVersion };
+    if (identity !== undefined) {
+        labels[SOURCE_DIGEST_LABEL] = identity.sourceDigest;
+        labels[STACK_LABEL] = identity.stack;
+    }
     if (provenance?.revision !== undefined) labels["org.opencontainers.image.revision"] = provenance.revision;
     if (provenance?.created !== undefined) labels["org.opencontainers.image.created"] = provenance.created;
     if (provenance?.source !== undefined) labels["org.opencontainers.image.source"] = provenance.source;

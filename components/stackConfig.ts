@@ -25,7 +25,11 @@ export const PLAIN_KEYS = [
     "replicas",
     "port",
     "registryUsername",
+    "insecureRegistry",
 ] as const;
+
+/** Every key of the namespace: the plain ones and the secret password. */
+export const KNOWN_KEYS: readonly string[] = [...PLAIN_KEYS, "registryPassword"];
 
 export type RawStackConfig = Partial<Record<(typeof PLAIN_KEYS)[number], string>>;
 
@@ -51,18 +55,52 @@ function asBoolean(text: string | undefined): boolean | string | undefined {
     return text === "true" ? true : text === "false" ? false : text;
 }
 
-/** Checks the stack config and returns the component's name and inputs, or throws StackConfigError. */
-export function stackSettings(raw: RawStackConfig, registryPassword?: pulumi.Input<string>): StackSettings {
+/** A key of the namespace that nothing reads, named with the known key it is nearest to. */
+export function unknownKeyProblems(keys: readonly string[]): string[] {
+    return keys
+        .filter((key) => !KNOWN_KEYS.includes(key))
+        .map((key) => {
+            const nearest = [...KNOWN_KEYS].sort((a, b) => distance(key, a) - distance(key, b))[0];
+            const hint = distance(key, nearest) <= Math.max(2, Math.floor(nearest.length / 3)) ? `; did you mean \`${nearest}\`?` : "";
+            return `\`${key}\` is not a ${CONFIG_NAMESPACE} setting (known: ${KNOWN_KEYS.join(", ")})${hint}`;
+        });
+}
+
+/** Edit distance, case-insensitive: how far a misspelt key is from a known one. */
+function distance(a: string, b: string): number {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= y.length; j++) {
+            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        }
+        row = next;
+    }
+    return row[y.length];
+}
+
+/**
+ * Checks the stack config and returns the component's name and inputs, or throws StackConfigError.
+ * `keys` are all keys set in the namespace; `organization` is the stack's.
+ */
+export function stackSettings(
+    raw: RawStackConfig,
+    registryPassword?: pulumi.Input<string>,
+    options: { keys?: readonly string[]; organization?: string } = {},
+): StackSettings {
     const inputs = {
         ...raw,
         name: raw.name ?? DEFAULT_NAME,
         build: asBoolean(raw.build),
+        insecureRegistry: asBoolean(raw.insecureRegistry),
         revisionHistoryLimit: asNumber(raw.revisionHistoryLimit),
         replicas: asNumber(raw.replicas),
         port: asNumber(raw.port),
         registryPassword,
     };
-    const problems = inputProblems(inputs);
+    const problems = [...unknownKeyProblems(options.keys ?? []), ...inputProblems(inputs, options.organization)];
     if (problems.length > 0) {
         throw new StackConfigError(problems);
     }
@@ -83,6 +121,7 @@ export function stackSettings(raw: RawStackConfig, registryPassword?: pulumi.Inp
             port: inputs.port as number | undefined,
             registryUsername: raw.registryUsername,
             registryPassword,
+            insecureRegistry: inputs.insecureRegistry as boolean | undefined,
         },
     };
 }

@@ -25,7 +25,11 @@ export interface CheckedInputs {
     readonly port?: unknown;
     readonly registryUsername?: unknown;
     readonly registryPassword?: unknown;
+    readonly insecureRegistry?: unknown;
 }
+
+/** The organization every stack on a file (diy) backend belongs to; `pulumi.getOrganization()` says it. */
+export const FILE_BACKEND_ORGANIZATION = "organization";
 
 type Check = (value: unknown) => string | undefined;
 
@@ -65,10 +69,11 @@ const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     promoteFrom: string((s) =>
         s.split("/").length === 3 && s.split("/").every((part) => STACK_SEGMENT.test(part))
             ? undefined
-            : `must name a stack as org/project/stack (got ${got(s)})`,
+            : `must name a stack as <organization>/<project>/<stack>, on a file backend ${FILE_BACKEND_ORGANIZATION}/<project>/<stack> (got ${got(s)})`,
     ),
     build: boolean,
     buildOnPreview: boolean,
+    insecureRegistry: boolean,
     context: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
     sourceVersion: string(tagProblem),
     revisionHistoryLimit: integer(0, MAX_INT32),
@@ -84,8 +89,11 @@ const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     registryPassword: () => undefined,
 };
 
-/** Every problem with the inputs, each as "`field` must …"; empty when all is well. */
-export function inputProblems(inputs: CheckedInputs): string[] {
+/**
+ * Every problem with the inputs, each as "`field` must …"; empty when all is well. `organization`
+ * is the stack's own: on a file backend, the only one a stack reference can name.
+ */
+export function inputProblems(inputs: CheckedInputs, organization?: string): string[] {
     const problems: string[] = [];
     for (const field of Object.keys(CHECKS) as (keyof CheckedInputs)[]) {
         const value = inputs[field];
@@ -99,6 +107,18 @@ export function inputProblems(inputs: CheckedInputs): string[] {
     }
     if (inputs.version === undefined && inputs.promoteFrom === undefined) {
         problems.push("`version` is required unless `promoteFrom` is set: a release tag such as v2.4.1 or a git SHA");
+    }
+    if (
+        organization === FILE_BACKEND_ORGANIZATION &&
+        typeof inputs.promoteFrom === "string" &&
+        problems.every((p) => !p.startsWith("`promoteFrom`")) &&
+        inputs.promoteFrom.split("/")[0] !== FILE_BACKEND_ORGANIZATION
+    ) {
+        const [, project, stack] = inputs.promoteFrom.split("/");
+        problems.push(
+            `\`promoteFrom\` must be ${FILE_BACKEND_ORGANIZATION}/${project}/${stack} on a file backend, whose only organization is ` +
+                `\`${FILE_BACKEND_ORGANIZATION}\` (got ${got(inputs.promoteFrom)})`,
+        );
     }
     if (inputs.digest !== undefined && inputs.promoteFrom !== undefined) {
         problems.push("`digest` and `promoteFrom` exclude each other: pin a digest or promote from a stack, not both");

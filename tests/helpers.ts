@@ -1,8 +1,11 @@
 // Test support: Pulumi mocks that answer like the real providers and keep state across
-// updates the way the engine does, an in-memory registry the builds push to and the
-// look-ups read from, and one way to run a program and read what it produced.
+// updates the way the engine does, a registry served over HTTP on loopback that the builds
+// push to and the component's look-ups read from, and one way to run a program and read what
+// it produced.
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import * as http from "node:http";
 import * as path from "node:path";
 
 // Internal to the SDK (absent from its typings), but the only way to know that a program has
@@ -11,17 +14,36 @@ import * as path from "node:path";
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 
 export const PROJECT = "released-service";
+/** The organization of every stack on the file backend. */
+export const ORGANIZATION = "organization";
 export const IMAGE_TYPE = "docker-build:index:Image";
 export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
 export const SERVICE_TYPE = "kubernetes:core/v1:Service";
-export const LOOKUP_TOKEN = "docker:index/getRegistryImage:getRegistryImage";
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 /** How the SDK marks a secret value on the wire. */
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-export function sha256(text: string): string {
+export function sha256(text: string | Buffer): string {
     return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
+
+/**
+ * The loopback registry the mocks serve, `127.0.0.1:<port>`. The port is chosen when this module
+ * loads, so tests can name images in constants; the server listens from the first update on.
+ */
+export const REGISTRY_HOST = `127.0.0.1:${execFileSync(
+    process.execPath,
+    ["-e", "const s = require('net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); })"],
+    { encoding: "utf8" },
+)}`;
+
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+/** An image of the mock registry: its manifest and config, content-addressed like a real one's. */
+interface StoredImage {
+    readonly manifest: Buffer;
+    readonly config: Buffer;
 }
 
 type Operation = "create" | "update" | "same";
@@ -43,7 +65,7 @@ export interface Update {
     readonly builds: number;
     /** Tags pushed to the registry. */
     readonly pushes: number;
-    /** `getRegistryImage` look-ups. */
+    /** Manifest requests the registry answered (HEAD or GET, by tag or digest). */
     readonly lookups: number;
     /** Errors the program failed with. */
     readonly errors: string[];
@@ -57,8 +79,14 @@ export interface Update {
  * the end of a successful up, and nothing is kept from a preview or a failed update's failures.
  */
 export class MockCloud implements pulumi.runtime.Mocks {
-    /** `repo:tag` → digest: the registry builds push to and look-ups read. */
+    /** `repo:tag` → digest: the registry builds push to and look-ups read, over HTTP at REGISTRY_HOST. */
     readonly registry = new Map<string, string>();
+    /** Manifests by digest (deleting one here is a registry's garbage collection). */
+    readonly images = new Map<string, StoredImage>();
+    /** When set, the registry answers only requests with these credentials (HTTP basic auth). */
+    credentials?: { readonly username: string; readonly password: string };
+    /** When set, the registry answers every request with this status, as a broken registry would. */
+    failWith?: number;
     /** Outputs of other stacks, for `promoteFrom`, by stack name. */
     readonly stacks = new Map<string, Record<string, unknown>>();
     private readonly state = new Map<string, Stored>();
@@ -88,11 +116,61 @@ export class MockCloud implements pulumi.runtime.Mocks {
         }
     }
 
-    /** Pushes an image built elsewhere (CI, another stack) and returns its digest. */
-    pushElsewhere(ref: string): string {
-        const digest = sha256(`elsewhere:${ref}:${++this.buildSerial}`);
+    /** Pushes an image built elsewhere (CI, another stack, another tool) and returns its digest. */
+    pushElsewhere(ref: string, labels: Record<string, string> = {}): string {
+        const digest = this.store(labels, `elsewhere:${ref}:${++this.buildSerial}`);
         this.registry.set(ref, digest);
         return digest;
+    }
+
+    /** Stores an image whose config carries `labels`; `salt` stands for layers no build reproduces. */
+    private store(labels: Record<string, string>, salt: string): string {
+        const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Labels: labels }, rootfs: { type: "layers", diff_ids: [sha256(salt)] } }));
+        const manifest = Buffer.from(
+            JSON.stringify({
+                schemaVersion: 2,
+                mediaType: OCI_MANIFEST,
+                config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha256(config), size: config.length },
+                layers: [],
+            }),
+        );
+        const digest = sha256(manifest);
+        this.images.set(digest, { manifest, config });
+        return digest;
+    }
+
+    /** Answers one registry API request for this cloud's images (the Distribution API's subset the client uses). */
+    serve(request: http.IncomingMessage, response: http.ServerResponse): void {
+        const match = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(request.url ?? "");
+        const expected = this.credentials && `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+        if (this.failWith !== undefined) {
+            response.writeHead(this.failWith).end();
+            return;
+        }
+        if (expected !== undefined && request.headers.authorization !== expected) {
+            response.writeHead(401, { "WWW-Authenticate": `Basic realm="${REGISTRY_HOST}"` }).end();
+            return;
+        }
+        if (match === null || (request.method !== "GET" && request.method !== "HEAD")) {
+            response.writeHead(404).end();
+            return;
+        }
+        const [, repository, kind, reference] = match;
+        if (kind === "blobs") {
+            const config = [...this.images.values()].find((image) => sha256(image.config) === reference)?.config;
+            response.writeHead(config ? 200 : 404, { "Content-Type": "application/octet-stream" }).end(request.method === "GET" ? config : undefined);
+            return;
+        }
+        this.current.lookups++;
+        const digest = reference.startsWith("sha256:") ? reference : this.registry.get(`${REGISTRY_HOST}/${repository}:${reference}`);
+        const image = digest === undefined ? undefined : this.images.get(digest);
+        if (image === undefined) {
+            response.writeHead(404, { "Content-Type": "application/json" }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+            return;
+        }
+        response
+            .writeHead(200, { "Content-Type": OCI_MANIFEST, "Docker-Content-Digest": digest!, "Content-Length": image.manifest.length })
+            .end(request.method === "GET" ? image.manifest : undefined);
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
@@ -123,18 +201,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-        if (args.token !== LOOKUP_TOKEN) {
-            throw new Error(`unexpected invoke ${args.token}`);
-        }
-        this.current.lookups++;
-        const digest = this.registry.get(args.inputs.name);
-        if (digest === undefined) {
-            // The provider's words for a tag the registry does not have, carried as the engine carries
-            // a failed invoke: in the gRPC error's details.
-            const message = `Got error when attempting to fetch image version ${args.inputs.name} from registry: 404 Not Found`;
-            throw Object.assign(new Error(message), { details: message });
-        }
-        return { id: digest, name: args.inputs.name, sha256Digest: digest };
+        throw new Error(`unexpected invoke ${args.token}`);
     }
 
     /** The provider's create or update: what it computes beyond the inputs. */
@@ -143,10 +210,13 @@ export class MockCloud implements pulumi.runtime.Mocks {
         switch (args.type) {
             case IMAGE_TYPE: {
                 if (this.preview && inputs.buildOnPreview !== true) {
-                    // A preview that does not build leaves digest and ref unknown.
-                    return { ...inputs, id: args.name };
+                    // docker-build's preview without a build: a create leaves digest and ref unknown, but an
+                    // update answers a known empty string (its Update returns early; pulumi-go-provider marks
+                    // only changed inputs unknown).
+                    return previous === undefined ? { ...inputs, id: args.name } : { ...previous, ...inputs, digest: "", ref: "" };
                 }
-                const digest = sha256(`build ${++this.buildSerial}: ${canonical(inputs)}`);
+                // Layers stamped with the build's own time: a rebuild of the same source is a new digest.
+                const digest = this.store(inputs.labels ?? {}, `build ${++this.buildSerial}: ${canonical(inputs)}`);
                 this.current.builds++;
                 const tags: string[] = inputs.tags ?? [];
                 if (inputs.push === true && !this.preview) {
@@ -177,6 +247,30 @@ export class MockCloud implements pulumi.runtime.Mocks {
 }
 
 type Recording = { -readonly [K in keyof Update]: Update[K] };
+
+/** The cloud whose update runs now; the one registry server answers from its images. */
+let active: MockCloud | undefined;
+let listening: Promise<void> | undefined;
+
+/** Starts the registry at REGISTRY_HOST once; it never keeps the test run alive. */
+function serveRegistry(): Promise<void> {
+    listening ??= new Promise((resolve, reject) => {
+        const server = http.createServer((request, response) => {
+            if (active === undefined) {
+                response.writeHead(503).end();
+            } else {
+                active.serve(request, response);
+            }
+        });
+        server.once("error", reject);
+        const [host, port] = REGISTRY_HOST.split(":");
+        server.listen(Number(port), host, () => {
+            server.unref();
+            resolve();
+        });
+    });
+    return listening;
+}
 
 function newUpdate(): Recording {
     return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, errors: [], outputs: {} };
@@ -235,8 +329,10 @@ export async function runUpdate(
     options: { preview?: boolean; stack?: string; config?: Record<string, string>; secretKeys?: string[] } = {},
 ): Promise<Update> {
     const preview = options.preview ?? false;
-    await pulumi.runtime.setMocks(cloud, PROJECT, options.stack ?? "dev", preview);
+    await pulumi.runtime.setMocks(cloud, PROJECT, options.stack ?? "dev", preview, ORGANIZATION);
     pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys);
+    await serveRegistry();
+    active = cloud;
     cloud.begin(preview);
     const errors = cloud.update.errors;
     const onRejection = (reason: unknown) => errors.push(reason instanceof Error ? reason.message : String(reason));

@@ -8,7 +8,7 @@ import * as fc from "fast-check";
 
 import * as arb from "./arbitraries";
 import { sourceFixture, SourceFixture } from "./fixtures";
-import { DEPLOYMENT_TYPE, MockCloud, ofType, runUpdate, SERVICE_TYPE, Update } from "./helpers";
+import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SERVICE_TYPE, Update } from "./helpers";
 import type { ReleasedServiceArgs } from "../components/releasedService";
 
 type Module = typeof import("../components/releasedService");
@@ -28,7 +28,7 @@ let models: { readonly Deployment: Model; readonly Service: Model };
 const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
 
 const SEED = 20260314;
-const IMAGE = "localhost:5000/payment-api";
+const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const LONG_VERSION = `release-2026.03.14-${"a3f2c8d".repeat(15)}`;
 
 /** A label value: empty, or at most 63 characters, alphanumeric at both ends, `-`, `_`, `.` between. */

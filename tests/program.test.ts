@@ -3,14 +3,18 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, runProgram } from "./helpers";
+import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram } from "./helpers";
 
-const DEV = { image: "localhost:5000/payment-api", version: "v0.1.0", revisionHistoryLimit: "10" };
+/** The dev stack's config, as stacks/Pulumi.dev.yaml sets it. */
+const DEV_STACK = { image: "localhost:5000/payment-api", version: "v0.1.0", revisionHistoryLimit: "10" };
+/** The same, with the image in the registry the mocks serve. */
+const IMAGE = `${REGISTRY_HOST}/payment-api`;
+const DEV = { ...DEV_STACK, image: IMAGE };
 
 describe("main program", () => {
     it("reads the dev stack's config keys, which match this test's", () => {
         const file = fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), "utf8");
-        for (const [key, value] of Object.entries(DEV)) {
+        for (const [key, value] of Object.entries(DEV_STACK)) {
             assert.match(file, new RegExp(`^  released-service:${key}: ${value}$`, "m"));
         }
         assert.equal(fs.readFileSync(path.join(__dirname, "..", "app", "VERSION"), "utf8").trim(), DEV.version);
@@ -24,13 +28,13 @@ describe("main program", () => {
         assert.equal(ofType(update, IMAGE_TYPE).length, 1);
         const deployments = ofType(update, DEPLOYMENT_TYPE);
         assert.equal(deployments.length, 1);
-        const digest = cloud.registry.get("localhost:5000/payment-api:v0.1.0");
+        const digest = cloud.registry.get(`${IMAGE}:v0.1.0`);
         assert.match(String(digest), /^sha256:[0-9a-f]{64}$/);
-        assert.equal(deployments[0].inputs.spec.template.spec.containers[0].image, `localhost:5000/payment-api@${digest}`);
+        assert.equal(deployments[0].inputs.spec.template.spec.containers[0].image, `${IMAGE}@${digest}`);
         assert.equal(deployments[0].inputs.spec.revisionHistoryLimit, 10);
         assert.deepEqual(update.outputs, {
             imageDigest: digest,
-            imageRef: `localhost:5000/payment-api@${digest}`,
+            imageRef: `${IMAGE}@${digest}`,
             version: "v0.1.0",
             built: true,
         });
@@ -45,12 +49,12 @@ describe("main program", () => {
 
     it("runs a version that is not the source's from the registry, building nothing", async () => {
         const cloud = new MockCloud();
-        const digest = cloud.pushElsewhere("localhost:5000/payment-api:v0.0.9");
+        const digest = cloud.pushElsewhere(`${IMAGE}:v0.0.9`);
         const update = await runProgram(cloud, { ...DEV, version: "v0.0.9", build: "false" });
         assert.deepEqual(update.errors, []);
         assert.equal(update.builds, 0);
         assert.equal(ofType(update, IMAGE_TYPE).length, 0);
-        assert.equal(update.outputs.imageRef, `localhost:5000/payment-api@${digest}`);
+        assert.equal(update.outputs.imageRef, `${IMAGE}@${digest}`);
     });
 
     it("keeps the registry password secret: never in plain text in inputs or outputs", async () => {

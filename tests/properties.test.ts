@@ -10,7 +10,8 @@ import * as fc from "fast-check";
 
 import * as arb from "./arbitraries";
 import { sourceFixture, SourceFixture } from "./fixtures";
-import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, runProgram, runUpdate, secretValue, SERVICE_TYPE, Update } from "./helpers";
+import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, runUpdate, secretValue, SERVICE_TYPE, Update } from "./helpers";
+import { splitRepository } from "../components/reference";
 import type { ReleasedServiceArgs } from "../components/releasedService";
 import { CheckedInputs, describeProblems, inputProblems } from "../components/validate";
 
@@ -30,7 +31,7 @@ const BUILD_RUNS = 20;
 /** Cases per property that runs the main program, compiled afresh for every update as the CLI runs it. */
 const PROGRAM_RUNS = 10;
 
-const IMAGE = "localhost:5000/payment-api";
+const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const PINNED = `sha256:${"9c1e3a5b".repeat(8)}`;
 const VALID: CheckedInputs = { name: "app", image: IMAGE, version: "v1" };
 
@@ -60,6 +61,17 @@ const FIELDS: readonly { field: Field; valid: fc.Arbitrary<unknown>; invalid: fc
     { field: "name", valid: arb.workloadName, invalid: arb.invalidWorkloadName },
     { field: "build", valid: fc.boolean(), invalid: arb.notABoolean },
 ];
+
+/**
+ * Valid repositories moved onto the test registry: an update asks the image's registry what its tags
+ * hold, and no other registry answers here. The host grammar is covered by the checks' own property.
+ */
+const servedRepository = arb.repository
+    .map((repository) => `${REGISTRY_HOST}/${splitRepository(repository).path}`)
+    .filter((repository) => repository.length <= 255);
+
+/** Valid stack references as the file backend, where these updates run, names them. */
+const fileBackendStack = arb.stackName.map((stack) => `organization/${stack.split("/").slice(1).join("/")}`);
 
 /** Prints a generated value in a failure message, whatever its type. */
 const show = (value: unknown): string => fc.stringify(value);
@@ -134,7 +146,7 @@ describe("input check properties", () => {
 
             it(`runs exactly one Deployment and one Service for a valid value (${UPDATE_RUNS} generated)`, async () => {
                 await fc.assert(
-                    fc.asyncProperty(valid, async (value) => {
+                    fc.asyncProperty(field === "image" ? servedRepository : field === "promoteFrom" ? fileBackendStack : valid, async (value) => {
                         const { name, inputs } = withField(field, value);
                         const cloud = new MockCloud();
                         if (field === "promoteFrom") {
@@ -243,10 +255,12 @@ describe("input check properties", () => {
         }
 
         it(`never appears in plain text through the component (${BUILD_RUNS} generated)`, async () => {
-            const image = fc.tuple(arb.domain, arb.pathComponent).map(([host, path]) => `${host}/${path}`);
+            const image = arb.pathComponent.map((path) => `${REGISTRY_HOST}/${path}`);
             await fc.assert(
                 fc.asyncProperty(credentials, image, async ([user, password], repository) => {
-                    const update = await deploy(new MockCloud(), "payment", {
+                    const cloud = new MockCloud();
+                    cloud.credentials = { username: user, password };
+                    const update = await deploy(cloud, "payment", {
                         image: repository,
                         version: "v1",
                         context: source.context,
@@ -267,8 +281,10 @@ describe("input check properties", () => {
             const config = { image: IMAGE, version };
             await fc.assert(
                 fc.asyncProperty(credentials, async ([user, password]) => {
+                    const cloud = new MockCloud();
+                    cloud.credentials = { username: user, password };
                     const update = await runProgram(
-                        new MockCloud(),
+                        cloud,
                         { ...config, registryUsername: user, registryPassword: password },
                         { secretKeys: ["registryPassword"] },
                     );

@@ -5,9 +5,9 @@ import * as assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../cli/dockerConfig";
+import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../components/dockerConfig";
 import { parseDigestReference } from "../cli/reference";
-import { checkReferences, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../cli/registry";
+import { checkReferences, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../components/registry";
 import { freePort, startRegistry, type TestRegistry } from "./registryServer";
 
 const REPO = "team/payment-api";

@@ -10,18 +10,20 @@ import {
     IMAGE_TYPE,
     MockCloud,
     ofType,
+    REGISTRY_HOST,
     runUpdate,
     secretValue,
     SERVICE_TYPE,
     Update,
 } from "./helpers";
 import type { ReleasedServiceArgs } from "../components/releasedService";
+import { sourceDigest } from "../components/sourceDigest";
 
 type Module = typeof import("../components/releasedService");
 let component: Module;
 let source: SourceFixture;
 
-const IMAGE = "localhost:5000/payment-api";
+const IMAGE = `${REGISTRY_HOST}/payment-api`;
 
 /** One `pulumi up` of a single ReleasedService named "payment". */
 function deploy(cloud: MockCloud, args: Partial<ReleasedServiceArgs>, options: { preview?: boolean } = {}): Promise<Update> {
@@ -81,6 +83,8 @@ describe("ReleasedService", () => {
                 "org.opencontainers.image.revision": source.revision,
                 "org.opencontainers.image.created": COMMIT_TIME,
                 "org.opencontainers.image.source": ORIGIN,
+                "io.released-service.source.digest": sourceDigest(source.context),
+                "io.released-service.stack": "organization/released-service/dev",
             });
             assert.deepEqual(image.inputs.buildArgs, {
                 RELEASE_VERSION: "v2.4.1",
@@ -203,12 +207,12 @@ describe("ReleasedService", () => {
     it("keeps the registry password a secret in every input and output", async () => {
         const password = "hunter2-registry";
         const cloud = new MockCloud();
+        // The registry answers only these credentials: the look-ups used them too.
+        cloud.credentials = { username: "ci", password };
         const update = await deploy(cloud, { version: "v2.4.1", registryUsername: "ci", registryPassword: password });
         assert.deepEqual(update.errors, []);
         const image = only(update, IMAGE_TYPE);
-        assert.deepEqual(secretValue(image.inputs.registries), [{ address: "localhost:5000", username: "ci", password }]);
-        const provider = only(update, "pulumi:providers:docker");
-        assert.equal(provider.name, "payment-registry");
+        assert.deepEqual(secretValue(image.inputs.registries), [{ address: REGISTRY_HOST, username: "ci", password }]);
         for (const resource of update.resources) {
             assert.equal(containsInPlainText(resource.inputs, password), false, `${resource.type} ${resource.name}`);
         }

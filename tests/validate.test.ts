@@ -1,8 +1,8 @@
 // Input checks as tables: each bad input is named with what is allowed, and several are reported together.
 import * as assert from "node:assert/strict";
 
-import { StackConfigError, stackSettings } from "../components/stackConfig";
-import { describeProblems, inputProblems } from "../components/validate";
+import { KNOWN_KEYS, StackConfigError, stackSettings } from "../components/stackConfig";
+import { describeProblems, FILE_BACKEND_ORGANIZATION, inputProblems } from "../components/validate";
 
 const VALID = { name: "app", image: "localhost:5000/payment-api", version: "v1" };
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -43,7 +43,11 @@ describe("input checks", () => {
         ["version with a space", { version: "v1 0" }, '`version` must be a valid image tag: letters, digits, \'_\', \'.\' and \'-\', not starting with \'.\' or \'-\' (got "v1 0")'],
         ["digest without algorithm", { digest: "a".repeat(64) }, `\`digest\` must be sha256: followed by 64 lower-case hex digits (got "${"a".repeat(64)}")`],
         ["digest upper case", { digest: `sha256:${"A".repeat(64)}` }, `\`digest\` must be sha256: followed by 64 lower-case hex digits (got "sha256:${"A".repeat(64)}")`],
-        ["promoteFrom not org/project/stack", { promoteFrom: "staging" }, '`promoteFrom` must name a stack as org/project/stack (got "staging")'],
+        [
+            "promoteFrom not org/project/stack",
+            { promoteFrom: "staging" },
+            '`promoteFrom` must name a stack as <organization>/<project>/<stack>, on a file backend organization/<project>/<stack> (got "staging")',
+        ],
         ["digest and promoteFrom", { digest: DIGEST, promoteFrom: "a/b/c" }, "`digest` and `promoteFrom` exclude each other: pin a digest or promote from a stack, not both"],
         ["build not boolean", { build: "no" }, '`build` must be true or false (got "no")'],
         ["buildOnPreview not boolean", { buildOnPreview: 1 }, "`buildOnPreview` must be true or false (got 1)"],
@@ -102,8 +106,32 @@ describe("stack config", () => {
                 port: 9090,
                 registryUsername: undefined,
                 registryPassword: undefined,
+                insecureRegistry: undefined,
             },
         });
+    });
+
+    it("refuses a key nothing reads, suggesting the nearest known key", () => {
+        assert.throws(
+            () => stackSettings({ image: "localhost:5000/payment-api", version: "v2.4.1" }, undefined, { keys: ["image", "verison", "colour"] }),
+            {
+                name: "StackConfigError",
+                message:
+                    "2 invalid inputs:\n" +
+                    `  - \`verison\` is not a released-service setting (known: ${KNOWN_KEYS.join(", ")}); did you mean \`version\`?\n` +
+                    `  - \`colour\` is not a released-service setting (known: ${KNOWN_KEYS.join(", ")})`,
+            },
+        );
+    });
+
+    it("accepts only organization/<project>/<stack> for promoteFrom on a file backend", () => {
+        const promote = (promoteFrom: string) => inputProblems({ name: "app", image: VALID.image, promoteFrom }, FILE_BACKEND_ORGANIZATION);
+        assert.deepEqual(promote("organization/released-service/staging"), []);
+        assert.deepEqual(promote("acme/released-service/staging"), [
+            "`promoteFrom` must be organization/released-service/staging on a file backend, whose only organization is `organization` " +
+                '(got "acme/released-service/staging")',
+        ]);
+        assert.deepEqual(inputProblems({ name: "app", image: VALID.image, promoteFrom: "acme/released-service/staging" }, "acme"), []);
     });
 
     it("refuses wrong types with the key named, all at once", () => {

@@ -1,0 +1,348 @@
+// The one Docker Registry HTTP API v2 client, for the component and the command alike: which
+// digest a tag holds, whether a digest is still there, and what an image's labels say. It speaks
+// the bearer-token (or basic) challenge registries use, and plain HTTP where Docker would.
+
+import { createHash } from "node:crypto";
+
+import type { CredentialLookup, RegistryCredentials } from "./dockerConfig";
+import { splitRepository } from "./reference";
+
+/** Docker Hub is named `docker.io` in references but served from another host. */
+const DOCKER_HUB = "docker.io";
+const DOCKER_HUB_API = "registry-1.docker.io";
+
+/** A repository as the registry API needs it: the host serving the API and the path there. */
+export interface RepositoryLocation {
+    /** Host (and port) the registry API is served from. */
+    readonly registry: string;
+    /** Repository path inside the registry, e.g. `payment-api` or `library/nginx`. */
+    readonly repository: string;
+}
+
+/** A digest in a repository; `text` is how the user wrote it, for messages. */
+export interface DigestReference extends RepositoryLocation {
+    readonly text: string;
+    /** `sha256:` and 64 hex digits. */
+    readonly digest: string;
+}
+
+/** Where the registry API for a repository name is served, and the repository's path there. */
+export function locateRepository(name: string): RepositoryLocation {
+    const { host, path } = splitRepository(name);
+    const registry = host === undefined || host === DOCKER_HUB || host === "index.docker.io" ? DOCKER_HUB_API : host;
+    return { registry, repository: registry === DOCKER_HUB_API && !path.includes("/") ? `library/${path}` : path };
+}
+
+/** Every manifest kind a digest may name, so the registry never answers 404 for a format it would not offer. */
+export const MANIFEST_ACCEPT = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The registry could not give an answer (down, unreachable, refused us, or answered nonsense). */
+export class RegistryError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "RegistryError";
+    }
+}
+
+export type ManifestState = "present" | "missing";
+
+export interface RegistryClientOptions {
+    /** Credentials per registry host; anonymous when it answers undefined. */
+    readonly credentials?: CredentialLookup;
+    /** Per request. Defaults to 30 s. */
+    readonly timeoutMs?: number;
+    /** Registry hosts (`host:port`) spoken to in plain HTTP although they are not on loopback. */
+    readonly insecureRegistries?: readonly string[];
+}
+
+interface ManifestDocument {
+    readonly config?: { readonly digest: string };
+    readonly manifests?: readonly { readonly digest: string; readonly platform?: { readonly os?: string } }[];
+}
+
+interface Challenge {
+    readonly scheme: string;
+    readonly params: Readonly<Record<string, string>>;
+}
+
+/** Parses `Bearer realm="…",service="…",scope="repository:a:pull,push"` (quoted values may hold commas). */
+export function parseChallenge(header: string): Challenge | undefined {
+    const match = /^\s*(\w+)\s*(.*)$/s.exec(header);
+    if (!match) {
+        return undefined;
+    }
+    const params: Record<string, string> = {};
+    for (const pair of match[2].matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g)) {
+        params[pair[1].toLowerCase()] = pair[2] ?? pair[3];
+    }
+    return { scheme: match[1].toLowerCase(), params };
+}
+
+/** Docker's rule: loopback registries and those declared insecure speak plain http, all others https. */
+export function registryBaseUrl(registry: string, insecure: ReadonlySet<string> = new Set()): string {
+    const host = registry.startsWith("[") ? registry.slice(0, registry.indexOf("]") + 1) : registry.split(":")[0];
+    const loopback = host === "localhost" || host.startsWith("127.") || host === "[::1]";
+    return `${loopback || insecure.has(registry) ? "http" : "https"}://${registry}`;
+}
+
+function parseJson<T>(location: RepositoryLocation, body: Buffer, what: string): T {
+    try {
+        return JSON.parse(body.toString("utf8")) as T;
+    } catch {
+        throw new RegistryError(`registry ${location.registry} answered ${what} with something that is not JSON`);
+    }
+}
+
+function basic(credentials: RegistryCredentials): string {
+    return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+}
+
+/** Turns undici's "fetch failed" into what happened, naming the host. */
+function describeNetworkError(registry: string, error: unknown, timeoutMs: number): RegistryError {
+    const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+    if (err.name === "TimeoutError") {
+        return new RegistryError(`cannot reach registry ${registry}: no answer within ${timeoutMs / 1000} s`);
+    }
+    const code = err.cause?.code;
+    const reasons: Record<string, string> = {
+        ECONNREFUSED: "connection refused",
+        ENOTFOUND: "host not found",
+        EAI_AGAIN: "host not found (DNS lookup failed)",
+        ECONNRESET: "connection reset",
+        EHOSTUNREACH: "host unreachable",
+        ETIMEDOUT: "connection timed out",
+    };
+    // fetch refuses the Fetch standard's "bad ports" (6000, 6665-6669, …) with this terse text.
+    const badPort = err.cause?.message === "bad port" ? "fetch refuses to connect to this port (it is on the Fetch standard's blocked list)" : undefined;
+    const reason = (code && reasons[code]) ?? badPort ?? err.cause?.message ?? err.message ?? String(error);
+    return new RegistryError(`cannot reach registry ${registry}: ${reason}`);
+}
+
+export class RegistryClient {
+    private readonly credentials: CredentialLookup;
+    private readonly timeoutMs: number;
+    private readonly insecure: ReadonlySet<string>;
+    /** One token request per realm/service/scope, shared by concurrent requests for the same repository. */
+    private readonly tokens = new Map<string, Promise<string>>();
+    /** An image's labels never change: its digest names its config. */
+    private readonly labels = new Map<string, Promise<Record<string, string>>>();
+
+    constructor(options: RegistryClientOptions = {}) {
+        this.credentials = options.credentials ?? (async () => undefined);
+        this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        this.insecure = new Set(options.insecureRegistries ?? []);
+    }
+
+    /** Whether the registry still holds the manifest; throws RegistryError when it cannot say. */
+    async manifestState(reference: DigestReference): Promise<ManifestState> {
+        const response = await this.send(reference, "HEAD", `manifests/${reference.digest}`, MANIFEST_ACCEPT);
+        if (response.status === 404) {
+            return "missing";
+        }
+        this.expectOk(reference, response, `${reference.repository}@${reference.digest}`);
+        return "present";
+    }
+
+    /**
+     * The digest `<repository>:<tag>` holds now, or undefined when the registry says the tag (or the
+     * repository) does not exist. Anything else the registry cannot answer is a RegistryError.
+     */
+    async digestOfTag(location: RepositoryLocation, tag: string): Promise<string | undefined> {
+        const response = await this.send(location, "HEAD", `manifests/${tag}`, MANIFEST_ACCEPT);
+        if (response.status === 404) {
+            return undefined;
+        }
+        this.expectOk(location, response, `${location.repository}:${tag}`);
+        const digest = response.headers.get("docker-content-digest");
+        if (digest === null || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+            throw new RegistryError(`registry ${location.registry} answered ${location.repository}:${tag} without a sha256 Docker-Content-Digest`);
+        }
+        return digest;
+    }
+
+    /**
+     * The digest `<repository>:<tag>` holds and the labels of that image, or undefined when the tag
+     * does not exist. For an index (a multi-platform image), the labels of its first platform image:
+     * a build writes the same labels into every platform.
+     */
+    async imageAt(location: RepositoryLocation, tag: string): Promise<{ digest: string; labels: Record<string, string> } | undefined> {
+        const response = await this.send(location, "GET", `manifests/${tag}`, MANIFEST_ACCEPT);
+        if (response.status === 404) {
+            return undefined;
+        }
+        this.expectOk(location, response, `${location.repository}:${tag}`);
+        const body = Buffer.from(await response.arrayBuffer());
+        const digest = response.headers.get("docker-content-digest") ?? `sha256:${createHash("sha256").update(body).digest("hex")}`;
+        let labels = this.labels.get(digest);
+        if (labels === undefined) {
+            labels = this.labelsOf(location, digest, parseJson<ManifestDocument>(location, body, `${location.repository}:${tag}`));
+            this.labels.set(digest, labels);
+            labels.catch(() => this.labels.delete(digest));
+        }
+        return { digest, labels: await labels };
+    }
+
+    private async labelsOf(location: RepositoryLocation, digest: string, document: ManifestDocument): Promise<Record<string, string>> {
+        let manifest = document;
+        if (manifest.manifests !== undefined) {
+            // Attestation manifests (BuildKit provenance) carry the platform unknown/unknown.
+            const image = manifest.manifests.find((m) => m.platform?.os !== "unknown") ?? manifest.manifests[0];
+            if (image === undefined) {
+                return {};
+            }
+            manifest = await this.json<ManifestDocument>(location, `manifests/${image.digest}`, MANIFEST_ACCEPT);
+        }
+        if (manifest.config === undefined) {
+            throw new RegistryError(`registry ${location.registry} holds no image config for ${location.repository}@${digest}`);
+        }
+        const config = await this.json<{ config?: { Labels?: Record<string, string> | null } }>(location, `blobs/${manifest.config.digest}`, "*/*");
+        return config.config?.Labels ?? {};
+    }
+
+    private async json<T>(location: RepositoryLocation, path: string, accept: string): Promise<T> {
+        const response = await this.send(location, "GET", path, accept);
+        this.expectOk(location, response, `${location.repository} ${path}`);
+        return parseJson<T>(location, Buffer.from(await response.arrayBuffer()), `${location.repository} ${path}`);
+    }
+
+    private expectOk(location: RepositoryLocation, response: Response, what: string): void {
+        if (response.status === 401 || response.status === 403) {
+            throw new RegistryError(
+                `registry ${location.registry} denied access to ${location.repository} (HTTP ${response.status}); ` +
+                    `check the credentials for ${location.registry} (stack config registryUsername/registryPassword, or docker login ${location.registry})`,
+            );
+        }
+        if (!response.ok) {
+            throw new RegistryError(`registry ${location.registry} answered HTTP ${response.status} for ${what}`);
+        }
+    }
+
+    /** One API request, answering an authentication challenge once if the registry sends one. */
+    private async send(location: RepositoryLocation, method: string, path: string, accept: string): Promise<Response> {
+        const url = `${registryBaseUrl(location.registry, this.insecure)}/v2/${location.repository}/${path}`;
+        let response = await this.fetch(location.registry, url, method, accept);
+        if (response.status === 401) {
+            const authorization = await this.answerChallenge(location, response.headers.get("www-authenticate"));
+            response = await this.fetch(location.registry, url, method, accept, authorization);
+        }
+        return response;
+    }
+
+    private async fetch(registry: string, url: string, method: string, accept: string, authorization?: string): Promise<Response> {
+        const headers: Record<string, string> = { Accept: accept };
+        if (authorization) {
+            headers.Authorization = authorization;
+        }
+        try {
+            // Redirects (blobs on a CDN) are followed; the credentials are not sent along.
+            return await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        } catch (error) {
+            throw describeNetworkError(registry, error, this.timeoutMs);
+        }
+    }
+
+    private async answerChallenge(location: RepositoryLocation, header: string | null): Promise<string> {
+        const challenge = header ? parseChallenge(header) : undefined;
+        let credentials: RegistryCredentials | undefined;
+        try {
+            credentials = await this.credentials(location.registry);
+        } catch (error) {
+            throw new RegistryError((error as Error).message);
+        }
+        if (challenge?.scheme === "basic") {
+            if (!credentials) {
+                throw new RegistryError(
+                    `registry ${location.registry} needs credentials and none are configured for it (set registryUsername/registryPassword, or run docker login ${location.registry})`,
+                );
+            }
+            return basic(credentials);
+        }
+        if (challenge?.scheme !== "bearer" || !challenge.params.realm) {
+            throw new RegistryError(`registry ${location.registry} asked for authentication this client does not speak: ${header ?? "(no challenge)"}`);
+        }
+        const scope = challenge.params.scope ?? `repository:${location.repository}:pull`;
+        const key = `${challenge.params.realm}|${challenge.params.service ?? ""}|${scope}`;
+        let token = this.tokens.get(key);
+        if (!token) {
+            token = this.fetchToken(location.registry, challenge.params.realm, challenge.params.service, scope, credentials);
+            this.tokens.set(key, token);
+            // A failed token request is not cached: the next request may ask again.
+            token.catch(() => this.tokens.delete(key));
+        }
+        return `Bearer ${await token}`;
+    }
+
+    private async fetchToken(
+        registry: string,
+        realm: string,
+        service: string | undefined,
+        scope: string,
+        credentials: RegistryCredentials | undefined,
+    ): Promise<string> {
+        const url = new URL(realm);
+        if (service) {
+            url.searchParams.set("service", service);
+        }
+        url.searchParams.set("scope", scope);
+        const headers: Record<string, string> = credentials ? { Authorization: basic(credentials) } : {};
+        let response: Response;
+        try {
+            response = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        } catch (error) {
+            throw describeNetworkError(url.host, error, this.timeoutMs);
+        }
+        if (!response.ok) {
+            const who = credentials ? `as ${credentials.username}` : "anonymously (no credentials in your docker config)";
+            throw new RegistryError(`token service ${url.host} refused a token for ${scope} ${who}: HTTP ${response.status}`);
+        }
+        const body = (await response.json()) as { token?: string; access_token?: string };
+        const token = body.token ?? body.access_token;
+        if (!token) {
+            throw new RegistryError(`token service ${url.host} answered without a token for ${registry}`);
+        }
+        return token;
+    }
+}
+
+export interface CheckResult {
+    readonly reference: DigestReference;
+    readonly state: ManifestState | "error";
+    /** Why the state is "error". */
+    readonly error?: string;
+}
+
+/** Checks every reference, at most `concurrency` at a time, in input order; never throws for one bad registry. */
+export async function checkReferences(
+    client: Pick<RegistryClient, "manifestState">,
+    references: readonly DigestReference[],
+    concurrency = 8,
+    onDone?: (done: number, total: number) => void,
+): Promise<CheckResult[]> {
+    const results: CheckResult[] = new Array(references.length);
+    let next = 0;
+    let done = 0;
+    const worker = async (): Promise<void> => {
+        while (next < references.length) {
+            const index = next++;
+            const reference = references[index];
+            try {
+                results[index] = { reference, state: await client.manifestState(reference) };
+            } catch (error) {
+                if (!(error instanceof RegistryError)) {
+                    throw error;
+                }
+                results[index] = { reference, state: "error", error: error.message };
+            }
+            onDone?.(++done, references.length);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, references.length) }, worker));
+    return results;
+}
