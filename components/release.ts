@@ -49,6 +49,14 @@ export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";
 /** The image label that records the stack whose update built it. */
 export const STACK_LABEL = "io.released-service.stack";
 
+/**
+ * The tag a stack's build moves to every image it pushes: not a release, but the registry's note of
+ * which build this stack's state holds, read to tell an unchanged source from a return to an old one.
+ */
+export function stackTag(stack: string): string {
+    return `stack.${stack}`;
+}
+
 /** What a tag holds in the registry, as far as the build decision needs it. */
 export interface TagHolding {
     readonly tag: string;
@@ -63,8 +71,9 @@ export type BuildPlan =
     | { readonly kind: "build" }
     /**
      * The version's tag already holds this very source: run that digest and push nothing. The build
-     * stays declared only when that image carries exactly the labels this build would give it, i.e.
-     * this stack built it from these inputs, so the engine sees no change and pushes nothing.
+     * stays declared only when it is this stack's last build (same labels, and the stack's tag on
+     * it): the engine then finds it unchanged. Declared otherwise, a return to an earlier source
+     * would be a change, a rebuild and a push that moves the version's tag.
      */
     | { readonly kind: "reuse"; readonly digest: string; readonly declare: boolean }
     /** A tag holds other source: pushing would move it. */
@@ -74,7 +83,11 @@ export type BuildPlan =
  * Decides the build from what the tags it would push hold now (the version's tag first). A released
  * tag never moves: a tag holding other source refuses the build, before anything is pushed.
  */
-export function planBuild(holdings: readonly (TagHolding | undefined)[], labels: Readonly<Record<string, string>>): BuildPlan {
+export function planBuild(
+    holdings: readonly (TagHolding | undefined)[],
+    labels: Readonly<Record<string, string>>,
+    lastBuilt: string | undefined,
+): BuildPlan {
     const sourceDigest = labels[SOURCE_DIGEST_LABEL];
     const moved = holdings.find((h) => h !== undefined && h.labels[SOURCE_DIGEST_LABEL] !== sourceDigest);
     if (moved !== undefined) {
@@ -84,7 +97,7 @@ export function planBuild(holdings: readonly (TagHolding | undefined)[], labels:
     if (version === undefined) {
         return { kind: "build" };
     }
-    return { kind: "reuse", digest: version.digest, declare: sameLabels(version.labels, labels) };
+    return { kind: "reuse", digest: version.digest, declare: lastBuilt === version.digest && sameLabels(version.labels, labels) };
 }
 
 /** Whether the image carries every label of ours as given; a base image may add labels of its own. */

@@ -9,7 +9,17 @@ import { type CredentialLookup, loadCredentialLookup } from "./dockerConfig";
 import { type Provenance, readProvenance, SHORT_SHA_LENGTH } from "./provenance";
 import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "./reference";
 import { locateRepository, RegistryClient, RegistryError } from "./registry";
-import { type BuildPlan, chooseSource, declaresBuild, planBuild, type ReleaseSource, SOURCE_DIGEST_LABEL, STACK_LABEL, type TagHolding } from "./release";
+import {
+    type BuildPlan,
+    chooseSource,
+    declaresBuild,
+    planBuild,
+    type ReleaseSource,
+    SOURCE_DIGEST_LABEL,
+    STACK_LABEL,
+    stackTag,
+    type TagHolding,
+} from "./release";
 import { sourceDigest } from "./sourceDigest";
 import { describeProblems, inputProblems } from "./validate";
 
@@ -155,14 +165,17 @@ export class ReleasedService extends pulumi.ComponentResource {
         let built: pulumi.Output<boolean> | undefined;
         let buildDigest: pulumi.Output<string> | undefined;
         if (declaresBuild(selection) && sourceVersion !== undefined) {
-            const tags = buildTags(args.image, sourceVersion, provenance?.revision);
+            // A context with uncommitted changes is not the commit: its short SHA names other source.
+            const releaseTags = buildTags(args.image, sourceVersion, provenance?.dirty === true ? undefined : provenance?.revision);
+            const ownTag = stackTag(pulumi.getStack());
+            const tags = [...releaseTags, taggedRef(args.image, ownTag)];
             const labels = ociLabels(sourceVersion, provenance, {
                 sourceDigest: sourceDigest(context),
                 stack: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
             });
             // Resources are declared only once the registry has said what the tags hold: a build that
             // would move a released tag is refused before anything is registered or pushed.
-            const holdings = tags.map((ref) => {
+            const holdings = releaseTags.map((ref) => {
                 const tag = ref.slice(args.image.length + 1);
                 const found = registry.imageAt(location, tag).then(
                     (image): TagHolding | undefined => image && { tag, ...image },
@@ -176,7 +189,7 @@ export class ReleasedService extends pulumi.ComponentResource {
                 lookups.set(tag, found.then((holding) => holding?.digest));
                 return found;
             });
-            const plan = this.planBuild(args.image, holdings, labels);
+            const plan = this.planBuild(args.image, holdings, labels, lookup(ownTag));
             const image = plan.then((p) =>
                 p.kind === "build" || (p.kind === "reuse" && p.declare)
                     ? new dockerBuild.Image(
@@ -336,13 +349,15 @@ export class ReleasedService extends pulumi.ComponentResource {
         image: string,
         tags: readonly Promise<TagHolding | undefined>[],
         labels: Readonly<Record<string, string>>,
+        lastBuilt: Promise<string | undefined>,
     ): Promise<BuildPlan> {
         const holdings = await Promise.all(tags);
-        const plan = planBuild(holdings, labels);
+        const plan = planBuild(holdings, labels, await lastBuilt);
         if (plan.kind === "refuse") {
             const { tag, digest } = plan.holding;
+            const released = holdings[0]?.tag === tag ? `version ${tag} is already released as` : `tag ${tag} already names`;
             throw new pulumi.ResourceError(
-                `version ${tag} is already released as ${taggedRef(image, tag)} = ${digest}, built from other source ` +
+                `${released} ${taggedRef(image, tag)} = ${digest}, built from other source ` +
                     `(${plan.holding.labels[SOURCE_DIGEST_LABEL] ?? "no source digest label"}; this source is ${labels[SOURCE_DIGEST_LABEL]}). ` +
                     "A released version never moves: bump the version (VERSION in the build context), or delete VERSION to let the " +
                     "commit SHA be the version. Nothing was built or pushed.",

@@ -67,8 +67,9 @@ describe("selecting the running version by stack config", () => {
         assert.deepEqual(update.errors, []);
         assert.equal(update.builds, 0);
         assert.equal(update.pushes, 0);
-        // The source's two tags (does v2 still hold this source?) and the version that runs.
-        assert.equal(update.lookups, 3, "registry look-ups: v2's tag, the short SHA's tag and v1's tag");
+        // The source's tags (do they still hold this source? is it this stack's last build?) and the
+        // version that runs.
+        assert.equal(update.lookups, 4, "registry look-ups: v2's tag, the short SHA's tag, the stack's tag and v1's tag");
         assert.equal(running(update), `${IMAGE}@${firstV1}`);
         assert.deepEqual(changes(update), [`update ${DEPLOYMENT}`]);
         assert.deepEqual(update.deleted, []);

@@ -71,7 +71,7 @@ describe("ReleasedService", () => {
             const image = only(update, IMAGE_TYPE);
             assert.equal(image.name, "payment-image");
             assert.equal(image.inputs.push, true);
-            assert.deepEqual(image.inputs.tags, [`${IMAGE}:v2.4.1`, `${IMAGE}:${source.revision.slice(0, 7)}`]);
+            assert.deepEqual(image.inputs.tags, [`${IMAGE}:v2.4.1`, `${IMAGE}:${source.revision.slice(0, 7)}`, `${IMAGE}:stack.dev`]);
             assert.deepEqual(image.inputs.context, { location: source.context });
             assert.equal(image.inputs.buildOnPreview, false);
         });
