@@ -24,9 +24,15 @@ export interface ReleaseStack {
     /** Plain config values by full key (`released-service:version`). */
     config(): Promise<Record<string, string>>;
     setConfig(key: string, value: string): Promise<void>;
+    removeConfig(key: string): Promise<void>;
+    /** Runs `pulumi preview --diff`, streaming its output; rejects when the preview fails. */
+    preview(onOutput: (text: string) => void): Promise<PreviewSummary>;
     /** Runs `pulumi up`, streaming its output; rejects when the update fails. */
     up(message: string, onOutput: (text: string) => void): Promise<void>;
 }
+
+/** How many resources a preview would create, update, delete… (`same` included), by operation. */
+export type PreviewSummary = Readonly<Record<string, number>>;
 
 export type ManifestChecker = Pick<RegistryClient, "manifestState">;
 
@@ -186,18 +192,40 @@ export async function rollbackCommand(context: Context, options: { stack?: strin
         context.stdout.write(`Stack ${stack.name} already runs ${target.version} (${target.digest}); nothing to do.\n`);
         return ExitCode.Ok;
     }
-    if (!options.yes) {
-        if (!context.stdinIsTTY) {
-            throw usageError("rollback changes the stack: pass --yes to run it without a terminal");
+    if (!options.yes && !context.stdinIsTTY) {
+        throw usageError("rollback changes the stack: pass --yes to run it without a terminal");
+    }
+    // The preview reads the stack config, so the pin goes in first; it comes out again unless the
+    // update runs, so a failed preview or a "no" leaves the stack as it was.
+    const pinned = ["version", "digest"].map((key) => ({ key: configKey(key), before: config[configKey(key)] }));
+    const unpin = async (): Promise<void> => {
+        for (const { key, before } of pinned) {
+            await (before === undefined ? stack.removeConfig(key) : stack.setConfig(key, before));
         }
+    };
+    await stack.setConfig(configKey("version"), target.version ?? "");
+    await stack.setConfig(configKey("digest"), target.digest ?? "");
+    context.stdout.write(`Previewing the rollback of stack ${stack.name} to ${summary}…\n`);
+    let changes: PreviewSummary;
+    try {
+        changes = await stack.preview((text) => context.stdout.write(text));
+    } catch (error) {
+        await unpin();
+        throw new CliError(`the preview of the rollback failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
+    }
+    const described = Object.entries(changes)
+        .filter(([op, count]) => op !== "same" && count > 0)
+        .map(([op, count]) => `${count} to ${op}`)
+        .join(", ");
+    context.stdout.write(`\nThe rollback changes: ${described || "nothing"}.\n`);
+    if (!options.yes) {
         const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
         if (!(await context.deps.confirm(question))) {
+            await unpin();
             context.stdout.write("Rollback cancelled; nothing was changed.\n");
             return ExitCode.NotOk;
         }
     }
-    await stack.setConfig(configKey("version"), target.version ?? "");
-    await stack.setConfig(configKey("digest"), target.digest ?? "");
     context.stdout.write(`Pinned version ${target.version} and digest ${target.digest} in ${stack.configFile}; running pulumi up…\n`);
     try {
         await stack.up(rollbackMessage(target), (text) => context.stdout.write(text));
@@ -236,7 +264,15 @@ export async function verifyCommand(context: Context, options: { stack?: string;
     let references: DigestReference[];
     const updatesOf = new Map<string, number[]>();
     if (options.references.length > 0) {
-        references = options.references.map(parseDigestReference);
+        // The same image named twice (or with and without a tag) is checked once.
+        const unique = new Map<string, DigestReference>();
+        for (const reference of options.references.map(parseDigestReference)) {
+            const key = `${reference.registry}/${reference.repository}@${reference.digest}`;
+            if (!unique.has(key)) {
+                unique.set(key, reference);
+            }
+        }
+        references = [...unique.values()];
     } else {
         const stack = await context.deps.openStack(options.stack);
         const rows = await loadRows(context, stack, options.last);

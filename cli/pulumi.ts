@@ -5,10 +5,10 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import type { ReleaseStack } from "./commands";
+import type { PreviewSummary, ReleaseStack } from "./commands";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { readAllPages, type HistoryEntry, type RecordedOutputs } from "./history";
-import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, type RecordedOutputsSource } from "./state";
+import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, outputsOfState, type RecordedOutputsSource } from "./state";
 
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
 export function findProjectDir(start: string): string | undefined {
@@ -81,6 +81,21 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             (done, total) => onProgress(`Exporting the state of each update… ${done}/${total}`),
         );
     }
+    /**
+     * Runs the pulumi CLI itself where the Automation API would add `--show-secrets`: reading
+     * outputs and plain config needs no secret, and so never the stack's passphrase.
+     */
+    const pulumiJson = async (what: string, args: string[]): Promise<unknown> => {
+        try {
+            const { stdout } = await promisify(execFile)(workspace.pulumiCommand.command, [...args, "--stack", name, "--cwd", workDir], {
+                maxBuffer: 256 * 1024 * 1024,
+                env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+            });
+            return JSON.parse(stdout) as unknown;
+        } catch (error) {
+            throw describePulumiFailure(`cannot read the ${what} of stack ${name}`, error);
+        }
+    };
     return {
         name,
         // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
@@ -95,23 +110,28 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             }
         },
         async outputs(): Promise<RecordedOutputs> {
-            const outputs = await stack.outputs().catch((error: unknown) => {
-                throw describePulumiFailure(`cannot read the outputs of stack ${name}`, error);
-            });
-            const text = (key: string): string | undefined =>
-                outputs[key] && !outputs[key].secret && typeof outputs[key].value === "string" ? (outputs[key].value as string) : undefined;
-            return { imageDigest: text("imageDigest"), imageRef: text("imageRef"), version: text("version") };
+            // The exported state holds the outputs as recorded; secrets stay encrypted and unread.
+            return outputsOfState(await pulumiJson("outputs", ["stack", "export"]));
         },
         async config(): Promise<Record<string, string>> {
-            const config = await stack.getAllConfig().catch((error: unknown) => {
-                throw describePulumiFailure(`cannot read the config of stack ${name}`, error);
-            });
-            return Object.fromEntries(Object.entries(config).flatMap(([key, value]) => (value.secret ? [] : [[key, value.value]])));
+            const config = (await pulumiJson("config", ["config", "--json"])) as Record<string, { value?: unknown; secret?: boolean }>;
+            return Object.fromEntries(
+                Object.entries(config).flatMap(([key, entry]) => (entry.secret || typeof entry.value !== "string" ? [] : [[key, entry.value]])),
+            );
         },
         async setConfig(key: string, value: string): Promise<void> {
             await stack.setConfig(key, { value, secret: false }).catch((error: unknown) => {
                 throw describePulumiFailure(`cannot set ${key} on stack ${name}`, error);
             });
+        },
+        async removeConfig(key: string): Promise<void> {
+            await stack.removeConfig(key).catch((error: unknown) => {
+                throw describePulumiFailure(`cannot remove ${key} from stack ${name}`, error);
+            });
+        },
+        async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
+            const result = await stack.preview({ diff: true, onOutput });
+            return result.changeSummary;
         },
         async up(message: string, onOutput: (text: string) => void): Promise<void> {
             await stack.up({ message, onOutput });

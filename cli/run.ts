@@ -156,8 +156,18 @@ interface Flags {
     last?: string;
 }
 
+/** The flags whose value is a count: a negative one is a bad count, not a missing value. */
+const COUNT_FLAGS: Readonly<Record<string, string>> = { "--last": "last", "--limit": "limit", "-n": "limit" };
+
 /** node:util's messages explain `--` at length; the first sentence is what the user needs. */
 function parse(command: Command, args: string[]): { values: Flags; positionals: string[] } {
+    // node:util refuses `--last -3` as an ambiguous argument; say what is wrong with the value instead.
+    args.forEach((arg, index) => {
+        const next = args[index + 1];
+        if (COUNT_FLAGS[arg] !== undefined && next !== undefined && /^-\d/.test(next)) {
+            positiveInteger(COUNT_FLAGS[arg], next);
+        }
+    });
     try {
         const { values, positionals } = parseArgs({ args, options: OPTIONS[command], allowPositionals: true, strict: true });
         return { values: values as Flags, positionals };

@@ -58,6 +58,9 @@ export function repositoryProblem(repository: string): string | undefined {
     if (repository === "") {
         return "must not be empty";
     }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) {
+        return `must be a repository without a scheme: the registry's host comes first, as in localhost:5000/payment-api (got ${got})`;
+    }
     if (repository.includes("@")) {
         return `must be a repository without a digest; set \`digest\` instead (got ${got})`;
     }

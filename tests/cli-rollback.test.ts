@@ -65,10 +65,20 @@ describe("cli rollback", () => {
         assert.equal(outcome.code, 0);
         assert.deepEqual(asked, [V1]);
         const message = `rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`;
-        assert.deepEqual(stack.changes, [`config released-service:version=v1.0.0`, `config released-service:digest=${DIGESTS["v1.0.0"]}`, `up: ${message}`]);
+        assert.deepEqual(stack.changes, [
+            "config released-service:version=v1.0.0",
+            `config released-service:digest=${DIGESTS["v1.0.0"]}`,
+            "preview",
+            `up: ${message}`,
+        ]);
         assert.equal(
             outcome.stdout,
             [
+                `Previewing the rollback of stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})…`,
+                "Previewing update (dev):",
+                "    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]",
+                "",
+                "The rollback changes: 1 to update.",
                 `Pinned version v1.0.0 and digest ${DIGESTS["v1.0.0"]} in stacks/Pulumi.dev.yaml; running pulumi up…`,
                 "Updating (dev):",
                 "Resources:",
@@ -115,21 +125,37 @@ describe("cli rollback", () => {
         assert.deepEqual(stack.changes, []);
     });
 
-    it("asks on a terminal, and a no changes nothing", async () => {
-        const stack = new FakeStack();
+    it("asks on a terminal after showing the preview, and a no leaves the config as it was", async () => {
+        const config = { "released-service:image": IMAGE, "released-service:version": "v1.1.0" };
+        const stack = new FakeStack({ config });
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: false }, { stdinTTY: true });
         assert.deepEqual(outcome.calls, [
             "open (selected)",
             `ask: Roll back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})? This pins them in stacks/Pulumi.dev.yaml and runs pulumi up. [y/N] `,
         ]);
-        assert.deepEqual([outcome.code, outcome.stdout, stack.changes], [1, "Rollback cancelled; nothing was changed.\n", []]);
+        assert.equal(outcome.code, 1);
+        assert.ok(outcome.stdout.includes("The rollback changes: 1 to update.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.endsWith("Rollback cancelled; nothing was changed.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.indexOf("Previewing update (dev)") < outcome.stdout.indexOf("cancelled"));
+        assert.deepEqual(stack.configNow, config);
+        assert.equal(stack.changes.filter((change) => change.startsWith("up")).length, 0);
+    });
+
+    it("leaves the config as it was when the preview fails, and exits 3", async () => {
+        const stack = new FakeStack({ previewFails: "error: version v1.0.0 cannot be resolved" });
+        const before = stack.configNow;
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.equal(outcome.code, 3);
+        assert.equal(outcome.stderr, "error: the preview of the rollback failed: error: version v1.0.0 cannot be resolved\nnothing was changed\n");
+        assert.deepEqual(stack.configNow, before);
+        assert.deepEqual(stack.changes.slice(2), ["preview", "config released-service:version=v1.1.0", `config released-service:digest=${DIGESTS["v1.1.0"]}`]);
     });
 
     it("goes ahead when the answer is yes", async () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: true }, { stdinTTY: true });
         assert.equal(outcome.code, 0);
-        assert.equal(stack.changes.length, 3);
+        assert.deepEqual(stack.changes.slice(2), ["preview", `up: rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`]);
     });
 
     it("needs --yes without a terminal, and changes nothing without it", async () => {

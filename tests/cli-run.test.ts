@@ -10,7 +10,8 @@ import { HELP } from "../cli/run";
 import { freePort } from "./registryServer";
 import { runCli, tableRegistry } from "./cliFakes";
 
-const REF = `localhost:5000/payment-api@sha256:${"ab".repeat(32)}`;
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+const REF = `localhost:5000/payment-api@${DIGEST}`;
 
 describe("cli command line", () => {
     it("prints the command's help, with the exit codes, and exits 0", async () => {
@@ -43,6 +44,18 @@ describe("cli command line", () => {
             [["verify", "--last", "ten"], 'error: --last must be a whole number of at least 1 (got "ten") (see released-service verify --help)'],
             [["status", "extra"], 'error: unexpected argument "extra" (see released-service status --help)'],
             [["rollback"], "error: --to is required: an update number (--to 12) or a version (--to v2.4.1) (see released-service rollback --help)"],
+            [["verify", "--last", "-3"], 'error: --last must be a whole number of at least 1 (got "-3") (see released-service verify --help)'],
+            [["history", "-n", "-1"], 'error: --limit must be a whole number of at least 1 (got "-1") (see released-service history --help)'],
+            [
+                ["verify", `127.0.0.1:5055/Demo@${DIGEST}`],
+                `error: \`127.0.0.1:5055/Demo@${DIGEST}\` has an invalid repository: it must be a lower-case image repository such as localhost:5000/payment-api (got "127.0.0.1:5055/Demo") (see released-service verify --help)`,
+            ],
+            [
+                ["verify", `http://localhost:5000/app@${DIGEST}`],
+                `error: \`http://localhost:5000/app@${DIGEST}\` has an invalid repository: it must be a repository without a scheme: the registry's host comes first, as in localhost:5000/payment-api (got "http://localhost:5000/app") (see released-service verify --help)`,
+            ],
+            [["verify", `@${DIGEST}`], `error: \`@${DIGEST}\` is not a digest reference: expected <repository>@sha256:<64 hex> (see released-service verify --help)`],
+            [["verify", `localhost:5000/@${DIGEST}`], `error: \`localhost:5000/@${DIGEST}\` has an invalid repository: it must be a lower-case image repository such as localhost:5000/payment-api (got "localhost:5000/") (see released-service verify --help)`],
         ];
         for (const [argv, message] of table) {
             const outcome = await runCli(argv);
@@ -58,6 +71,15 @@ describe("cli command line", () => {
             const plain = await runCli(["verify", REF], { registryClient }, { env, stdoutTTY });
             assert.equal(plain.stdout, `STATE    REFERENCE\npresent  ${REF}\n\nThe reference is present.\n`);
         }
+    });
+
+    it("checks a reference given twice, with or without a tag, once", async () => {
+        const asked: string[] = [];
+        const registryClient = async () => tableRegistry([REF], asked);
+        const outcome = await runCli(["verify", REF, REF, `localhost:5000/payment-api:v1@${DIGEST}`], { registryClient });
+        assert.equal(outcome.code, 0);
+        assert.deepEqual(asked, [REF]);
+        assert.equal(outcome.stdout, `STATE    REFERENCE\npresent  ${REF}\n\nThe reference is present.\n`);
     });
 
     it("shows progress on a terminal's stderr and clears it; elsewhere it writes nothing", async () => {

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Deps, ManifestChecker, ReleaseStack } from "../cli/commands";
+import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../cli/commands";
 import type { HistoryEntry, RecordedOutputs } from "../cli/history";
 import { PodList } from "../cli/status";
 import { FileBackendCheckpoints, type RecordedOutputsSource } from "../cli/state";
@@ -46,6 +46,8 @@ export interface FakeStackOptions {
     config?: Record<string, string>;
     /** Makes `up` fail with this message after streaming a line. */
     upFails?: string;
+    /** Makes `preview` fail with this message after streaming a line. */
+    previewFails?: string;
 }
 
 /** A stack whose history is the recorded dev stack, and which records every change made to it. */
@@ -58,6 +60,7 @@ export class FakeStack implements ReleaseStack {
     private readonly currentOutputs: RecordedOutputs;
     private readonly currentConfig: Record<string, string>;
     private readonly upFails?: string;
+    private readonly previewFails?: string;
 
     constructor(options: FakeStackOptions = {}) {
         this.entries = options.entries ?? devHistory();
@@ -71,6 +74,7 @@ export class FakeStack implements ReleaseStack {
             "released-service:namespace": "payments",
         };
         this.upFails = options.upFails;
+        this.previewFails = options.previewFails;
     }
 
     async history(): Promise<HistoryEntry[]> {
@@ -85,6 +89,23 @@ export class FakeStack implements ReleaseStack {
     async setConfig(key: string, value: string): Promise<void> {
         this.changes.push(`config ${key}=${value}`);
         this.currentConfig[key] = value;
+    }
+    async removeConfig(key: string): Promise<void> {
+        this.changes.push(`config rm ${key}`);
+        delete this.currentConfig[key];
+    }
+    /** The config as the stack holds it now. */
+    get configNow(): Record<string, string> {
+        return { ...this.currentConfig };
+    }
+    async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
+        this.changes.push("preview");
+        onOutput("Previewing update (dev):\n");
+        if (this.previewFails) {
+            throw new Error(this.previewFails);
+        }
+        onOutput("    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]\n");
+        return { same: 3, update: 1 };
     }
     async up(message: string, onOutput: (text: string) => void): Promise<void> {
         this.changes.push(`up: ${message}`);
