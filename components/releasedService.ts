@@ -57,6 +57,11 @@ export interface ReleasedServiceArgs {
     readonly context?: string;
     /** The version of the source in `context`. Defaults to `<context>/VERSION`, else the git short SHA. */
     readonly sourceVersion?: string;
+    /**
+     * The buildx builder that builds the image: one of the `docker-container`, `kubernetes` or
+     * `remote` driver (docker-build refuses the `docker` driver). Defaults to Docker's current builder.
+     */
+    readonly builder?: string;
     /** Whether `pulumi preview` builds the image too. Defaults to false. */
     readonly buildOnPreview?: boolean;
     /** Old ReplicaSets Kubernetes keeps for `kubectl rollout undo`; 0 keeps none. Defaults to 10. */
@@ -201,6 +206,7 @@ export class ReleasedService extends pulumi.ComponentResource {
                               labels,
                               buildArgs: buildArgs(sourceVersion, provenance),
                               buildOnPreview: args.buildOnPreview ?? false,
+                              builder: args.builder === undefined ? undefined : { name: args.builder },
                               registries: credentials === undefined ? undefined : [credentials],
                           },
                           {

@@ -26,6 +26,7 @@ export const PLAIN_KEYS = [
     "port",
     "registryUsername",
     "insecureRegistry",
+    "builder",
 ] as const;
 
 /** Every key of the namespace: the plain ones and the secret password. */
@@ -122,6 +123,7 @@ export function stackSettings(
             registryUsername: raw.registryUsername,
             registryPassword,
             insecureRegistry: inputs.insecureRegistry as boolean | undefined,
+            builder: raw.builder,
         },
     };
 }

@@ -26,6 +26,7 @@ export interface CheckedInputs {
     readonly registryUsername?: unknown;
     readonly registryPassword?: unknown;
     readonly insecureRegistry?: unknown;
+    readonly builder?: unknown;
 }
 
 /** The organization every stack on a file (diy) backend belongs to; `pulumi.getOrganization()` says it. */
@@ -74,6 +75,7 @@ const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     build: boolean,
     buildOnPreview: boolean,
     insecureRegistry: boolean,
+    builder: string((s) => (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s) ? undefined : `must name a buildx builder: letters, digits, '_', '.' and '-' (got ${got(s)})`)),
     context: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
     sourceVersion: string(tagProblem),
     revisionHistoryLimit: integer(0, MAX_INT32),

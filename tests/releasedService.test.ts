@@ -74,6 +74,12 @@ describe("ReleasedService", () => {
             assert.deepEqual(image.inputs.tags, [`${IMAGE}:v2.4.1`, `${IMAGE}:${source.revision.slice(0, 7)}`, `${IMAGE}:stack.dev`]);
             assert.deepEqual(image.inputs.context, { location: source.context });
             assert.equal(image.inputs.buildOnPreview, false);
+            assert.equal(image.inputs.builder, undefined, "Docker's current builder");
+        });
+
+        it("builds with the buildx builder it is given", async () => {
+            const named = await deploy(new MockCloud(), { version: "v2.4.1", builder: "released-service" });
+            assert.deepEqual(only(named, IMAGE_TYPE).inputs.builder, { name: "released-service" });
         });
 
         it("bakes provenance into OCI labels from the source commit, never the clock", () => {

@@ -107,6 +107,7 @@ describe("stack config", () => {
                 registryUsername: undefined,
                 registryPassword: undefined,
                 insecureRegistry: undefined,
+                builder: undefined,
             },
         });
     });
