@@ -40,6 +40,7 @@ export interface StartOptions {
 export const FAKE_NODE = "kwok-node-0";
 
 const SERVICE_CIDR = "10.96.0.0/16";
+const FATAL_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const SERVICE_IP = "10.96.0.1";
 
 /*
@@ -180,7 +181,7 @@ interface Proc {
     done: boolean;
 }
 
-export async function startCluster(opts: { binDir: string; workDir: string; log?: (line: string) => void; timeoutMs?: number }): Promise<Cluster> {
+export async function startCluster(opts: StartOptions): Promise<Cluster> {
     const log = opts.log ?? (() => undefined);
     const binDir = path.resolve(opts.binDir);
     const workDir = path.resolve(opts.workDir);
@@ -209,14 +210,25 @@ export async function startCluster(opts: { binDir: string; workDir: string; log?
     const procs: Proc[] = [];
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
-        stopping ??= stopAll(procs, log).finally(() => process.removeListener("exit", killOnExit));
+        stopping ??= stopAll(procs, log).finally(() => {
+            process.removeListener("exit", killAll);
+            for (const sig of FATAL_SIGNALS) process.removeListener(sig, onSignal);
+        });
         return stopping;
     };
-    // A test runner that exits without calling stop() must not leave the cluster behind.
-    const killOnExit = (): void => {
+    // The components run in their own process groups, so they outlive a test runner
+    // that exits or is interrupted without calling stop(); take them down with it.
+    const killAll = (): void => {
         for (const p of procs) if (!p.done && p.child.pid) signalGroup(p.child.pid, "SIGKILL");
     };
-    process.on("exit", killOnExit);
+    const onSignal = (sig: NodeJS.Signals): void => {
+        killAll();
+        process.removeListener(sig, onSignal);
+        // Without other listeners, re-raise so the signal still ends the process as it would have.
+        if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on("exit", killAll);
+    for (const sig of FATAL_SIGNALS) process.on(sig, onSignal);
 
     const launch = (name: string, args: string[]): Proc => {
         const p = launchProcess(path.join(binDir, name), args, path.join(workDir, `${name}.log`), name);
@@ -228,13 +240,13 @@ export async function startCluster(opts: { binDir: string; workDir: string; log?
 
     try {
         launch("etcd", [
-            "--name=default",
+            "--name=e2e",
             `--data-dir=${path.join(workDir, "etcd")}`,
             `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
             `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
             `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
             `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-            `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+            `--initial-cluster=e2e=http://127.0.0.1:${etcdPeerPort}`,
             // Durability is worthless for a cluster that lives for one test run.
             "--unsafe-no-fsync=true",
             "--log-level=warn",

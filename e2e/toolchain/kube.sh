@@ -49,8 +49,10 @@ write_module() {
   local gomod_json k8s_gomod tmp
   tmp=$SRC.tmp
   rm -rf "$tmp"; mkdir -p "$tmp"
-  gomod_json=$(cd "$tmp" && "$GO" mod download -json "k8s.io/kubernetes@$K8S_VERSION") ||
+  gomod_json=$(cd "$tmp" && "$GO" mod download -json "k8s.io/kubernetes@$K8S_VERSION") || {
+    printf '%s\n' "$gomod_json" >&2
     die "cannot download k8s.io/kubernetes@$K8S_VERSION"
+  }
   k8s_gomod=$(printf '%s\n' "$gomod_json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
   [ -f "$k8s_gomod" ] || die "no go.mod for k8s.io/kubernetes@$K8S_VERSION"
 
