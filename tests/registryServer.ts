@@ -23,6 +23,8 @@ export interface TokenAuth {
 export interface TestRegistry {
     /** `127.0.0.1:<port>`: the host part of references into this registry. */
     readonly host: string;
+    /** Its storage directory (distribution's filesystem driver). */
+    readonly storage: string;
     /** How many token requests the token service answered (0 without token auth). */
     tokenRequests(): number;
     /** Pushes a one-layer image under `tag` and returns its manifest digest. */
@@ -175,11 +177,21 @@ function waitUntilListening(child: ChildProcess, address: string): Promise<void>
     });
 }
 
-export async function startRegistry(options: { tokenAuth?: TokenAuth } = {}): Promise<TestRegistry> {
+export interface RegistryOptions {
+    readonly tokenAuth?: TokenAuth;
+    /** Serve HTTPS under this name (which must resolve to 127.0.0.1) with this certificate. */
+    readonly tls?: { readonly hostname: string; readonly certificate: string; readonly key: string };
+    /** Share another registry's storage directory: what one serves, the other serves too. */
+    readonly storage?: string;
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
     requireRegistryBinary();
     const dir = await mkdtemp(path.join(os.tmpdir(), "released-service-registry-"));
     const port = await freePort();
-    const host = `127.0.0.1:${port}`;
+    const address = `127.0.0.1:${port}`;
+    const host = options.tls ? `${options.tls.hostname}:${port}` : address;
+    const storage = options.storage ?? path.join(dir, "data");
     const service = "released-service-test-registry";
     const issuer = "released-service-test-issuer";
     const tokens = options.tokenAuth ? await startTokenService(options.tokenAuth, service, issuer) : undefined;
@@ -203,11 +215,12 @@ export async function startRegistry(options: { tokenAuth?: TokenAuth } = {}): Pr
         "    disabled: true",
         "storage:",
         "  filesystem:",
-        `    rootdirectory: ${path.join(dir, "data")}`,
+        `    rootdirectory: ${storage}`,
         "  delete:",
         "    enabled: true",
         "http:",
-        `  addr: ${host}`,
+        `  addr: ${address}`,
+        ...(options.tls ? ["  tls:", `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`] : []),
         authConfig,
         "",
     ].join("\n");
@@ -215,7 +228,7 @@ export async function startRegistry(options: { tokenAuth?: TokenAuth } = {}): Pr
 
     const child = spawn(REGISTRY_BINARY, ["serve", path.join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
     try {
-        await waitUntilListening(child, host);
+        await waitUntilListening(child, address);
     } catch (error) {
         await tokens?.close();
         await rm(dir, { recursive: true, force: true });
@@ -225,7 +238,7 @@ export async function startRegistry(options: { tokenAuth?: TokenAuth } = {}): Pr
     child.stdout?.resume();
     child.stderr?.resume();
 
-    const base = `http://${host}/v2`;
+    const base = `${options.tls ? "https" : "http"}://${host}/v2`;
     const authorizations = new Map<string, string>();
     /** Registry API calls the fixture makes, authenticated the way any client would be. */
     const call = async (repository: string, url: string, init: RequestInit): Promise<Response> => {
@@ -282,6 +295,7 @@ export async function startRegistry(options: { tokenAuth?: TokenAuth } = {}): Pr
 
     return {
         host,
+        storage,
         tokenRequests: () => tokens?.requests() ?? 0,
         async push(repository, tag) {
             // A unique layer gives every push its own digest, as a real build of new source would.

@@ -1,0 +1,130 @@
+/**
+ * What the scenarios do to the project copy and read back, the way a user would: stack config
+ * set with `pulumi config set`, `pulumi up` and `preview`, and what the registry and the
+ * cluster hold afterwards.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { locateRepository, RegistryClient } from "../../components/registry";
+import type { Environment, Result } from "./environment";
+
+export const NAMESPACE = "released-service";
+/** The workload's name (the `name` default): its Deployment is `app-<suffix>`, its pods labelled with it. */
+export const SELECTOR = "app.kubernetes.io/name=app";
+
+/** Fails with pulumi's own output when a command that should succeed did not. */
+export function succeeded(result: Result, what: string): Result {
+    assert.equal(result.code, 0, `${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    return result;
+}
+
+export class Stack {
+    constructor(
+        private readonly environment: Environment,
+        readonly name: string,
+    ) {}
+
+    async init(config: Record<string, string>): Promise<void> {
+        succeeded(await this.environment.pulumi(["stack", "init", this.name, "--non-interactive"]), `pulumi stack init ${this.name}`);
+        await this.set(config);
+    }
+
+    async set(config: Record<string, string>, options: { secret?: boolean } = {}): Promise<void> {
+        for (const [key, value] of Object.entries(config)) {
+            const args = ["config", "set", "--stack", this.name, `${NAMESPACE}:${key}`, ...(options.secret ? ["--secret"] : []), "--", value];
+            succeeded(await this.environment.pulumi(args), `pulumi config set ${key}`);
+        }
+    }
+
+    async remove(...keys: string[]): Promise<void> {
+        for (const key of keys) {
+            succeeded(await this.environment.pulumi(["config", "rm", "--stack", this.name, `${NAMESPACE}:${key}`]), `pulumi config rm ${key}`);
+        }
+    }
+
+    up(...args: string[]): Promise<Result> {
+        return this.environment.pulumi(["up", "--yes", "--non-interactive", "--stack", this.name, ...args]);
+    }
+
+    preview(...args: string[]): Promise<Result> {
+        return this.environment.pulumi(["preview", "--non-interactive", "--stack", this.name, ...args]);
+    }
+
+    /** The steps a preview would take, other than leaving a resource alone, as `op type`. */
+    async plannedChanges(): Promise<string[]> {
+        const result = succeeded(await this.preview("--json"), "pulumi preview --json");
+        const plan = JSON.parse(result.stdout) as { steps?: { op: string; urn: string }[] };
+        return (plan.steps ?? []).filter((step) => step.op !== "same").map((step) => `${step.op} ${step.urn.split("::")[2]}`);
+    }
+
+    async outputs(): Promise<Record<string, unknown>> {
+        const result = succeeded(await this.environment.pulumi(["stack", "output", "--json", "--stack", this.name]), "pulumi stack output");
+        return JSON.parse(result.stdout) as Record<string, unknown>;
+    }
+}
+
+/** A build context `FROM scratch` in a git repository of its own, as a service's source would be. */
+export function buildContext(environment: Environment, name: string, version: string, content: string): string {
+    const root = path.join(environment.scratch, "sources", name);
+    const context = path.join(root, "app");
+    fs.mkdirSync(context, { recursive: true });
+    fs.writeFileSync(path.join(context, "Dockerfile"), "FROM scratch\nCOPY hello.txt /hello.txt\n");
+    fs.writeFileSync(path.join(context, "hello.txt"), `${content}\n`);
+    fs.writeFileSync(path.join(context, "VERSION"), `${version}\n`);
+    const git = (...args: string[]): string =>
+        execFileSync("git", ["-C", root, "-c", "user.name=Release Engineer", "-c", "user.email=release@example.com", ...args], {
+            encoding: "utf8",
+            env: { ...process.env, GIT_AUTHOR_DATE: "2026-11-01T10:00:00+00:00", GIT_COMMITTER_DATE: "2026-11-01T10:00:00+00:00" },
+        }).trim();
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-q", "-m", `${name} ${version}`);
+    git("remote", "add", "origin", "https://git.example.com/payments/payment-api.git");
+    return context;
+}
+
+/** The registry as anyone may read it: what a tag holds, and an image's labels. */
+export class RegistryView {
+    private readonly client = new RegistryClient();
+
+    constructor(readonly image: string) {}
+
+    async digestOf(tag: string): Promise<string | undefined> {
+        return this.client.digestOfTag(locateRepository(this.image), tag);
+    }
+
+    async labelsOf(tag: string): Promise<Record<string, string>> {
+        const found = await this.client.imageAt(locateRepository(this.image), tag);
+        assert.ok(found, `${this.image}:${tag} exists`);
+        return found.labels;
+    }
+
+    async tags(): Promise<string[]> {
+        const { registry, repository } = locateRepository(this.image);
+        const response = await fetch(`http://${registry}/v2/${repository}/tags/list`);
+        const body = (await response.json()) as { tags?: string[] | null };
+        return [...(body.tags ?? [])].sort();
+    }
+}
+
+/** The Deployment's container image, and the digest each of its pods reports running. */
+export async function workload(environment: Environment): Promise<{ name: string; image: string; pods: string[] }> {
+    const deployment = JSON.parse(await environment.kubectl(["get", "deployments", "-l", SELECTOR, "-o", "json"])) as {
+        items: { metadata: { name: string }; spec: { template: { spec: { containers: { image: string }[] } } } }[];
+    };
+    assert.equal(deployment.items.length, 1, "exactly one Deployment of the service");
+    const pods = JSON.parse(await environment.kubectl(["get", "pods", "-l", SELECTOR, "-o", "json"])) as {
+        items: { metadata: { deletionTimestamp?: string }; status?: { containerStatuses?: { imageID?: string }[] } }[];
+    };
+    return {
+        name: deployment.items[0].metadata.name,
+        image: deployment.items[0].spec.template.spec.containers[0].image,
+        pods: pods.items
+            .filter((pod) => pod.metadata.deletionTimestamp === undefined)
+            .map((pod) => pod.status?.containerStatuses?.[0]?.imageID ?? "(none)")
+            .map((imageId) => imageId.slice(imageId.lastIndexOf("@") + 1)),
+    };
+}
