@@ -18,6 +18,9 @@ import {
     ociLabels,
     pinnedRef,
     Provenance,
+    sourceDigest,
+    stackTag,
+    taggedRef,
 } from "../components";
 
 /** What every service of a stack shares, worked out once before the program runs. */
@@ -25,17 +28,20 @@ export interface SharedRelease {
     readonly version: string;
     readonly context: string;
     readonly revision?: string;
+    /** The stack's own tag, which every build of the stack moves. */
+    readonly stackTag: string;
     readonly labels: Record<string, string>;
     readonly buildArgs: Record<string, string>;
 }
 
 /** Precomputes the build inputs from a context's provenance, as a hand-written program would hard-code them. */
-export function sharedRelease(version: string, context: string, provenance: Provenance): SharedRelease {
+export function sharedRelease(version: string, context: string, provenance: Provenance, stack: { organization: string; project: string; name: string }): SharedRelease {
     return {
         version,
         context,
-        revision: provenance.revision,
-        labels: ociLabels(version, provenance),
+        revision: provenance.dirty ? undefined : provenance.revision,
+        stackTag: stackTag(stack.name),
+        labels: ociLabels(version, provenance, { sourceDigest: sourceDigest(context), stack: `${stack.organization}/${stack.project}/${stack.name}` }),
         buildArgs: buildArgs(version, provenance),
     };
 }
@@ -54,7 +60,7 @@ export class BaselineService extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 push: true,
-                tags: buildTags(repository, release.version, release.revision),
+                tags: [...buildTags(repository, release.version, release.revision), taggedRef(repository, release.stackTag)],
                 context: { location: release.context },
                 labels: release.labels,
                 buildArgs: release.buildArgs,

@@ -3,6 +3,7 @@
 import * as path from "node:path";
 
 import { readProvenance, ReleasedService } from "../components";
+import { ORGANIZATION, PROJECT, REGISTRY_HOST } from "../tests/helpers";
 import { BaselineService, sharedRelease } from "./baseline";
 
 /** Build context whose source is v1.0.0. */
@@ -13,7 +14,8 @@ export const V1 = "v1.0.0";
 export const V2 = "v2.0.0";
 
 export const serviceName = (i: number): string => `svc-${i}`;
-export const repository = (i: number): string => `localhost:5000/${serviceName(i)}`;
+/** Repositories in the registry the mocks serve over HTTP, as a real update asks a registry. */
+export const repository = (i: number): string => `${REGISTRY_HOST}/${serviceName(i)}`;
 
 export type Program = () => void;
 
@@ -31,7 +33,7 @@ export function componentProgram(services: number, version = V1, context = CONTE
  * program: the baseline itself reads no files and runs no git.
  */
 export function baselineProgram(services: number): Program {
-    const release = sharedRelease(V1, CONTEXT_V1, readProvenance(CONTEXT_V1));
+    const release = sharedRelease(V1, CONTEXT_V1, readProvenance(CONTEXT_V1), { organization: ORGANIZATION, project: PROJECT, name: "dev" });
     return () => {
         for (let i = 0; i < services; i++) {
             new BaselineService(serviceName(i), { image: repository(i), release });

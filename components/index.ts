@@ -5,3 +5,6 @@ export * from "./release";
 export * from "./provenance";
 export * from "./validate";
 export * from "./stackConfig";
+export * from "./registry";
+export * from "./dockerConfig";
+export * from "./sourceDigest";
