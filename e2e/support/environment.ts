@@ -234,6 +234,8 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             PULUMI_HOME: official ? path.join(home, ".pulumi-home") : path.join(tools, "pulumi", "pulumi-home"),
             PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
             PULUMI_SKIP_UPDATE_CHECK: "true",
+            // Plugins come from PULUMI_HOME, never from PATH, where the toolchain's binaries also are.
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: official ? "false" : "true",
             KUBECONFIG: cluster.kubeconfig,
             DOCKER_CONFIG: dockerConfig,

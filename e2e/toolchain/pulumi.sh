@@ -64,9 +64,10 @@
 #     served; docker-build imports them only for the Java/C# sections of its
 #     schema, so two local modules declaring those option structs replace them.
 #   - github.com/pulumi/pulumi-kubernetes/provider/v4 is not served at any
-#     version: that step fails with a message naming the module. The other steps
-#     still run, and the script exits non-zero at the end, unless
-#     TOOLCHAIN_WITHOUT_KUBERNETES=1 skips the kubernetes steps on purpose.
+#     version, so by default the kubernetes plugin is the stand-in in
+#     kubernetes-standin/ (our own code: Deployments and Services only; see its
+#     main.go). KUBERNETES_PROVIDER=module builds the real provider instead, for
+#     a machine whose module proxy serves it.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -309,7 +310,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	cfg, err := json.Marshal(req.GetConfig())
+	// A stack without config is an empty map to the SDK, never null.
+	config := req.GetConfig()
+	if config == nil {
+		config = map[string]string{}
+	}
+	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
 	}
@@ -461,21 +467,20 @@ install_plugin() {
             }' "$name" "$version"
 }
 install_kubernetes() { install_plugin kubernetes "$KUBERNETES_VERSION"; }
+build_kubernetes_standin() { bash "$here/kubernetes-standin/build.sh" "$out"; }
 install_docker_build() { install_plugin docker-build "$DOCKER_BUILD_VERSION"; }
 
 step "pulumi cli v$PULUMI_CLI_VERSION" "$bin/pulumi" build_pulumi_cli
 step "pulumi-language-nodejs" "$bin/pulumi-language-nodejs" build_language_host
 step "docker-build provider v$DOCKER_BUILD_VERSION" "$bin/pulumi-resource-docker-build" build_docker_build
-if [ "${TOOLCHAIN_WITHOUT_KUBERNETES:-}" != 1 ]; then
+if [ "${KUBERNETES_PROVIDER:-standin}" = module ]; then
     step "kubernetes provider v$KUBERNETES_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes
 else
-    echo "toolchain: kubernetes provider skipped (TOOLCHAIN_WITHOUT_KUBERNETES=1)"
+    step "kubernetes stand-in v$KUBERNETES_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes_standin
 fi
 step "buildkit v$BUILDKIT_VERSION" "$bin/buildkitd" build_buildkit
 step "plugin docker-build" "$home/plugins/resource-docker-build-v$DOCKER_BUILD_VERSION" install_docker_build
-if [ "${TOOLCHAIN_WITHOUT_KUBERNETES:-}" != 1 ]; then
-    step "plugin kubernetes" "$home/plugins/resource-kubernetes-v$KUBERNETES_VERSION" install_kubernetes
-fi
+step "plugin kubernetes" "$home/plugins/resource-kubernetes-v$KUBERNETES_VERSION" install_kubernetes
 
 if [ "${#failed[@]}" -ne 0 ]; then
     echo "toolchain: failed: ${failed[*]} (outputs of the other steps are in $out)" >&2
