@@ -81,7 +81,11 @@ export function matchCheckpoints(entries: readonly HistoryEntry[], files: readon
  * The state root of a file backend URL (`file://~`, `file:///abs`, `file://./rel`), or undefined
  * for any other backend. Query options such as `?no_tmp_dir=true` are not part of the path.
  */
-export function fileBackendRoot(backendUrl: string, workDir: string, home: string = os.homedir()): string | undefined {
+/**
+ * Where a `file://` backend keeps its state. Pulumi expands `~` to the account's home directory
+ * from the user database, not $HOME, and so does this.
+ */
+export function fileBackendRoot(backendUrl: string, workDir: string, home: string = accountHome()): string | undefined {
     if (!backendUrl.startsWith("file://")) {
         return undefined;
     }
@@ -90,6 +94,14 @@ export function fileBackendRoot(backendUrl: string, workDir: string, home: strin
         return path.join(home, location.slice(1));
     }
     return path.resolve(workDir, location);
+}
+
+function accountHome(): string {
+    try {
+        return os.userInfo().homedir;
+    } catch {
+        return os.homedir();
+    }
 }
 
 async function readMaybeGzipped(file: string): Promise<string> {

@@ -74,8 +74,11 @@ describe("the released-service command on real updates", function () {
 
     it("status reports drift after kubectl rollout undo, and exits 1", async () => {
         const deployment = (await env.kubectl(["get", "deployments", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "name"])).trim();
+        const history = await env.kubectl(["rollout", "history", deployment]);
         await env.kubectl(["rollout", "undo", deployment]);
         await env.kubectl(["rollout", "status", deployment, "--timeout=120s"]);
+        const image = (await env.kubectl(["get", deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).trim();
+        assert.equal(image, `${env.registry.host}/ops-api@${digests.v2}`, `after undo; history before:\n${history}`);
         assert.deepEqual(await podDigests(), [digests.v2, digests.v2]);
         const result = await cli("status");
         assert.equal(result.code, 1, result.stdout + result.stderr);

@@ -38,8 +38,10 @@ describe("the policy pack under the real CLI", function () {
         for (const expected of [
             "images-pinned-by-digest",
             'container "web" image "registry.example.com/web:1.27" is not pinned by digest',
-            "deployment-revision-history",
-            "spec.revisionHistoryLimit is unset",
+            "deployment-version-label",
+            'metadata.labels["app.kubernetes.io/version"] is missing',
+            "deployment-change-cause",
+            'metadata.annotations["kubernetes.io/change-cause"] is missing',
         ]) {
             assert.ok(output.includes(expected), `${expected}\n---\n${output}`);
         }

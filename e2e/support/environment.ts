@@ -19,7 +19,8 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const PRIVATE_REGISTRY_NAME = "registry.released-service.test";
 export const PRIVATE_USER = "deployer";
 export const PRIVATE_PASSWORD = "s3cret-registry-pa55word";
-export const PASSPHRASE = "e2e-passphrase";
+/** The passphrase of every stack the suite makes: the dev stack's, empty (see stacks/Pulumi.dev.yaml). */
+export const PASSPHRASE = "";
 export const BUILDER = "released-service-e2e";
 
 export interface Result {
@@ -38,7 +39,7 @@ export interface RunOptions {
 export interface Environment {
     /** The copy of this project every `pulumi` command runs in. */
     readonly project: string;
-    /** Where the file backend keeps its state (`~/.pulumi` of the runs' HOME). */
+    /** Where the file backend keeps its state (`<PULUMI_BACKEND_URL>/.pulumi`). */
     readonly stateDir: string;
     /** `127.0.0.1:<port>`, plain HTTP, through the counting proxy. */
     readonly registry: TestRegistry;
@@ -224,6 +225,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
         const cluster = await startCluster({ binDir: path.join(tools, "kube", "bin"), workDir: path.join(scratch, "cluster"), log: (line) => log(`cluster: ${line}`) });
         stops.push(() => cluster.stop());
 
+        fs.mkdirSync(path.join(scratch, "state"));
         const project = path.join(scratch, "project");
         copyProject(project);
         const env: NodeJS.ProcessEnv = {
@@ -233,6 +235,9 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             HOME: home,
             PULUMI_HOME: official ? path.join(home, ".pulumi-home") : path.join(tools, "pulumi", "pulumi-home"),
             PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+            // Pulumi.yaml says file://~, which Pulumi expands to the account's home, whatever HOME
+            // says: the variable keeps this run's state in its scratch directory.
+            PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
             PULUMI_SKIP_UPDATE_CHECK: "true",
             // Plugins come from PULUMI_HOME, never from PATH, where the toolchain's binaries also are.
             PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
@@ -252,7 +257,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             });
         const environment: Environment = {
             project,
-            stateDir: path.join(home, ".pulumi"),
+            stateDir: path.join(scratch, "state", ".pulumi"),
             registry,
             privateRegistry,
             manifestWrites: () => requests.filter((line) => /^PUT \/v2\/.+\/manifests\//.test(line)),

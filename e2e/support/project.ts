@@ -57,7 +57,8 @@ export class Stack {
     async plannedChanges(): Promise<string[]> {
         const result = succeeded(await this.preview("--json"), "pulumi preview --json");
         const plan = JSON.parse(result.stdout) as { steps?: { op: string; urn: string }[] };
-        return (plan.steps ?? []).filter((step) => step.op !== "same").map((step) => `${step.op} ${step.urn.split("::")[2]}`);
+        // A URN's type names its parents' types too, `$`-separated: the resource's own is the last.
+        return (plan.steps ?? []).filter((step) => step.op !== "same").map((step) => `${step.op} ${step.urn.split("::")[2].split("$").pop()}`);
     }
 
     async outputs(): Promise<Record<string, unknown>> {

@@ -193,6 +193,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -354,6 +355,62 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// RunPlugin starts a Node.js plugin program; the engine runs policy packs this way
+// (kind "analyzer"), passing its own address. A pack runs under the SDK's
+// run-policy-pack script from the pack's own @pulumi/pulumi, in the pack's
+// directory, and its output is streamed back (its first line is its port).
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	if req.GetKind() != "analyzer" {
+		return fmt.Errorf("running a %q plugin is not supported by this language host", req.GetKind())
+	}
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetPwd()
+	}
+	out, err := exec.CommandContext(server.Context(), "node", "-e",
+		"process.stdout.write(require.resolve('@pulumi/pulumi/cmd/run-policy-pack', {paths: [process.argv[1]]}))", dir).Output()
+	if err != nil {
+		return fmt.Errorf("cannot find @pulumi/pulumi/cmd/run-policy-pack from %s (run npm install there): %w", dir, err)
+	}
+	args := append([]string{filepath.Dir(string(out))}, req.GetArgs()...)
+	args = append(args, ".")
+	cmd := exec.CommandContext(server.Context(), "node", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), req.GetEnv()...)
+	var sending sync.Mutex
+	send := func(response *pulumirpc.RunPluginResponse) error {
+		sending.Lock()
+		defer sending.Unlock()
+		return server.Send(response)
+	}
+	cmd.Stdout = streamWriter(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+	})
+	cmd.Stderr = streamWriter(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+	})
+	code := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return err
+		}
+		code = int32(exit.ExitCode())
+	}
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+// streamWriter sends every write on the plugin's stream, one message each, as a
+// copy: the caller reuses its buffer.
+type streamWriter func([]byte) error
+
+func (w streamWriter) Write(b []byte) (int, error) {
+	if err := w(append([]byte(nil), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 EOF
 }
