@@ -27,6 +27,20 @@ describe("the released-service command on real updates", function () {
             .map((pod) => String(pod.status?.containerStatuses?.[0]?.imageID).replace(/^.*@/, ""));
     }
 
+    /**
+     * The pods' digests once the cluster has settled on `expected` (kubectl's rollout status can
+     * return while the old ReplicaSet's pods are still listed), or as they are after a minute.
+     */
+    async function settledPodDigests(expected: string): Promise<string[]> {
+        const deadline = Date.now() + 60_000;
+        let digests = await podDigests();
+        while (digests.some((digest) => digest !== expected) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            digests = await podDigests();
+        }
+        return digests;
+    }
+
     before(async () => {
         env = environment();
         image = `${env.registry.host}/ops-api`;
@@ -79,12 +93,15 @@ describe("the released-service command on real updates", function () {
         await env.kubectl(["rollout", "status", deployment, "--timeout=120s"]);
         const image = (await env.kubectl(["get", deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"])).trim();
         assert.equal(image, `${env.registry.host}/ops-api@${digests.v2}`, `after undo; history before:\n${history}`);
-        assert.deepEqual(await podDigests(), [digests.v2, digests.v2]);
+        const settled = await settledPodDigests(digests.v2);
+        const listing = await env.kubectl(["get", "replicasets,pods", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "wide"]);
+        const described = await env.kubectl(["get", deployment, "-o", "yaml"]);
+        assert.deepEqual(settled, [digests.v2, digests.v2], `v1 ${digests.v1}\n${listing}\n${described}`);
         const result = await cli("status");
         assert.equal(result.code, 1, result.stdout + result.stderr);
         assert.match(result.stdout, new RegExp(`DRIFT: 2 of 2 pods run ${digests.v2} \\(version label v2\\.0\\.0\\), not the recorded ${digests.v1}\\.`));
         succeeded(await ops.up("--refresh"), "pulumi up --refresh restores the recorded digest");
-        assert.deepEqual(await podDigests(), [digests.v1, digests.v1]);
+        assert.deepEqual(await settledPodDigests(digests.v1), [digests.v1, digests.v1]);
     });
 
     it("verify checks the digests of the last updates in their registry", async () => {

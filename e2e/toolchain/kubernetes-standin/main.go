@@ -360,6 +360,21 @@ func (s *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumir
 		if inputs, err = marshalPlain(declaredPart(live), nil); err != nil {
 			return nil, err
 		}
+	} else {
+		// A refresh: the inputs take the live values of the fields they set, so
+		// the next diff against the program sees what was changed outside it
+		// (kubectl rollout undo, kubectl edit) and puts the declared value back.
+		old, err := plainMap(inputs, nil)
+		if err != nil {
+			return nil, err
+		}
+		oldProps, err := plugin.UnmarshalProperties(inputs, keepAll)
+		if err != nil {
+			return nil, err
+		}
+		if inputs, err = marshalPlain(overlay(old, live).(map[string]any), secretTopLevelKeys(oldProps)); err != nil {
+			return nil, err
+		}
 	}
 	var secretKeys map[string]bool
 	if req.GetProperties() != nil {

@@ -403,3 +403,39 @@ func splitID(id, defaultNS string) (string, string, error) {
 	}
 	return "", "", fmt.Errorf("malformed id %q: want <namespace>/<name>", id)
 }
+
+// overlay returns declared with every value it sets replaced by live's value at
+// the same place; fields live lacks keep their declared value.
+func overlay(declared, live any) any {
+	switch d := declared.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return live
+		}
+		out := make(map[string]any, len(d))
+		for k, v := range d {
+			if lv, found := l[k]; found {
+				out[k] = overlay(v, lv)
+			} else {
+				out[k] = v
+			}
+		}
+		return out
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(l) != len(d) {
+			return live
+		}
+		out := make([]any, len(d))
+		for i := range d {
+			out[i] = overlay(d[i], l[i])
+		}
+		return out
+	default:
+		if live == nil {
+			return declared
+		}
+		return live
+	}
+}
