@@ -334,15 +334,7 @@ func (s *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 }
 
 func (s *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	kind, err := kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.client()
-	if err != nil {
-		return nil, err
-	}
-	ns, name, err := splitID(req.GetId(), c.defaultNamespace())
+	kind, c, ns, name, err := s.locate(req.GetType(), req.GetUrn(), req.GetId())
 	if err != nil {
 		return nil, err
 	}
@@ -391,16 +383,22 @@ func (s *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inputs}, nil
 }
 
-func (s *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	kind, err := kindOf(req.GetType(), req.GetUrn())
+// locate names the object a resource's id points at, and the cluster it lives in.
+func (s *server) locate(typ, urn, id string) (kindInfo, *cluster, string, string, error) {
+	kind, err := kindOf(typ, urn)
 	if err != nil {
-		return nil, err
+		return kindInfo{}, nil, "", "", err
 	}
 	c, err := s.client()
 	if err != nil {
-		return nil, err
+		return kindInfo{}, nil, "", "", err
 	}
-	ns, name, err := splitID(req.GetId(), c.defaultNamespace())
+	ns, name, err := splitID(id, c.defaultNamespace())
+	return kind, c, ns, name, err
+}
+
+func (s *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	kind, c, ns, name, err := s.locate(req.GetType(), req.GetUrn(), req.GetId())
 	if err != nil {
 		return nil, err
 	}
