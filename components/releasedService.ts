@@ -146,11 +146,11 @@ export class ReleasedService extends pulumi.ComponentResource {
             args.registryUsername === undefined || password === undefined
                 ? undefined
                 : { address: registryHost(args.image), username: args.registryUsername, password };
+        const location = locateRepository(args.image);
         const registry = new RegistryClient({
             credentials: credentialLookup(args.image, args.registryUsername, password),
-            insecureRegistries: args.insecureRegistry === true ? [locateRepository(args.image).registry] : [],
+            insecureRegistries: args.insecureRegistry === true ? [location.registry] : [],
         });
-        const location = locateRepository(args.image);
         // One registry look-up per tag and update, however many questions ask for it.
         const lookups = new Map<string, Promise<string | undefined>>();
         const lookup = (tag: string): Promise<string | undefined> => {
@@ -218,7 +218,9 @@ export class ReleasedService extends pulumi.ComponentResource {
                       )
                     : undefined,
             );
-            built = pulumi.output(plan.then((p) => p.kind === "build"));
+            // `built` speaks of the image that runs: a rollback on a building stack may push the current
+            // source (a version nobody released yet) while an earlier image runs.
+            built = pulumi.output(plan.then((p) => source.kind === "built" && p.kind === "build"));
             buildDigest = pulumi.output(
                 Promise.all([plan, image]).then(([p, declared]) =>
                     p.kind === "reuse" ? pulumi.output(p.digest) : declared!.digest.apply(pushedDigest),

@@ -92,6 +92,22 @@ describe("release tags", () => {
         });
     });
 
+    describe("a rollback while the source moved on to a version not yet released", () => {
+        it("pushes the new source's version, runs the earlier digest and says built: false", async () => {
+            const v1 = sourceFixture("v1.0.0");
+            const cloud = new MockCloud();
+            assert.deepEqual((await runProgram(cloud, { image: IMAGE, version: "v1.0.0", context: v1.context })).errors, []);
+            const first = cloud.registry.get(`${IMAGE}:v1.0.0`)!;
+            const v2 = sourceFixture("v2.0.0");
+            const update = await runProgram(cloud, { image: IMAGE, version: "v1.0.0", context: v2.context });
+            assert.deepEqual(update.errors, []);
+            assert.equal(update.builds, 1, "the build of the current source is declared, so it runs");
+            assert.match(String(cloud.registry.get(`${IMAGE}:v2.0.0`)), /^sha256:/);
+            assert.equal(running(update), `${IMAGE}@${first}`);
+            assert.equal(update.outputs.built, false, "the image that runs was not built by this update");
+        });
+    });
+
     describe("a second stack building a version another stack released", () => {
         it("runs the released digest and declares no build of its own", async () => {
             const source = sourceFixture("v3.0.0");
