@@ -43,6 +43,39 @@ export const MANIFEST_ACCEPT = [
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * Requests in flight to one registry from this process, at most: a stack of a thousand services
+ * asks thousands of questions at once, and a registry (or its rate limit) must not see them at once.
+ */
+export const MAX_REQUESTS_PER_REGISTRY = 16;
+
+const slots = new Map<string, { active: number; waiting: (() => void)[] }>();
+
+/** Runs `request` when one of the registry's slots is free; a finished request hands its slot on. */
+async function inSlot<T>(registry: string, request: () => Promise<T>): Promise<T> {
+    let slot = slots.get(registry);
+    if (slot === undefined) {
+        slot = { active: 0, waiting: [] };
+        slots.set(registry, slot);
+    }
+    if (slot.active < MAX_REQUESTS_PER_REGISTRY) {
+        slot.active++;
+    } else {
+        const queue = slot.waiting;
+        await new Promise<void>((resolve) => queue.push(resolve));
+    }
+    try {
+        return await request();
+    } finally {
+        const next = slot.waiting.shift();
+        if (next === undefined) {
+            slot.active--;
+        } else {
+            next();
+        }
+    }
+}
+
 /** The registry could not give an answer (down, unreachable, refused us, or answered nonsense). */
 export class RegistryError extends Error {
     constructor(message: string) {
@@ -240,12 +273,17 @@ export class RegistryClient {
         if (authorization) {
             headers.Authorization = authorization;
         }
-        try {
-            // Redirects (blobs on a CDN) are followed; the credentials are not sent along.
-            return await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
-        } catch (error) {
-            throw describeNetworkError(registry, error, this.timeoutMs);
-        }
+        return inSlot(registry, async () => {
+            try {
+                // Redirects (blobs on a CDN) are followed; the credentials are not sent along.
+                const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+                // Read here, inside the slot: a body left unread keeps its connection.
+                const body = method === "HEAD" ? null : await response.arrayBuffer();
+                return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+            } catch (error) {
+                throw describeNetworkError(registry, error, this.timeoutMs);
+            }
+        });
     }
 
     private async answerChallenge(location: RepositoryLocation, header: string | null): Promise<string> {

@@ -3,11 +3,12 @@
 
 import * as assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../components/dockerConfig";
 import { parseDigestReference } from "../cli/reference";
-import { checkReferences, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../components/registry";
+import { checkReferences, MAX_REQUESTS_PER_REGISTRY, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../components/registry";
 import { freePort, startRegistry, type TestRegistry } from "./registryServer";
 
 const REPO = "team/payment-api";
@@ -239,5 +240,31 @@ describe("registry protocol details", () => {
         assert.throws(() => parseDigestReference("payment-api@sha256:abc"), {
             message: "`payment-api@sha256:abc` has an invalid digest: expected sha256: followed by 64 lower-case hex digits",
         });
+    });
+});
+
+describe("registry client under load", () => {
+    it(`keeps at most ${MAX_REQUESTS_PER_REGISTRY} requests in flight to one registry, and answers them all`, async () => {
+        let inFlight = 0;
+        let most = 0;
+        const server = http.createServer((_request, response) => {
+            inFlight++;
+            most = Math.max(most, inFlight);
+            setTimeout(() => {
+                inFlight--;
+                response.writeHead(404).end();
+            }, 20);
+        });
+        const port = await freePort();
+        await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+        try {
+            const client = new RegistryClient();
+            const location = { registry: `127.0.0.1:${port}`, repository: "svc" };
+            const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => client.digestOfTag(location, `v${i}`)));
+            assert.deepEqual(answers, answers.map(() => undefined));
+            assert.equal(most, MAX_REQUESTS_PER_REGISTRY);
+        } finally {
+            server.close();
+        }
     });
 });
