@@ -35,9 +35,8 @@ export function chooseSource(s: Selection): ReleaseSource {
 }
 
 /**
- * Whether the stack declares the build of its current source. It does so whenever it may build,
- * whatever version runs: an unchanged source is then a no-op, so returning to the source's
- * version after a rollback finds the image it pushed before instead of building it again.
+ * Whether the stack plans the build of its current source: whenever it may build, whatever version
+ * runs. The plan (planBuild) then decides from the registry whether anything is built at all.
  * Promotion stacks run another stack's image and never build.
  */
 export function declaresBuild(s: Selection): boolean {
