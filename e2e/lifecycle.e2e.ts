@@ -74,6 +74,29 @@ describe("a released service under the real engine", function () {
         await assertRunning(digests.v2);
     });
 
+    it("refuses a changed source under the released v2.0.0 in the preview, and pushes nothing", async () => {
+        const file = path.join(v2Context, "hello.txt");
+        const original = fs.readFileSync(file, "utf8");
+        fs.writeFileSync(file, "payment-api 2.0.0, edited without a new VERSION\n");
+        try {
+            const writes = env.manifestWrites().length;
+            for (const result of [await dev.preview(), await dev.up()]) {
+                assert.notEqual(result.code, 0);
+                assert.match(
+                    result.stdout + result.stderr,
+                    new RegExp(`version v2\\.0\\.0 is already released as ${image.replace(/\./g, "\\.")}:v2\\.0\\.0 = ${digests.v2}, built from other source`),
+                );
+                assert.match(result.stdout + result.stderr, /A released version never moves: bump the version/);
+            }
+            assert.deepEqual(env.manifestWrites().slice(writes), [], "nothing pushed");
+            assert.equal(await registry.digestOf("v2.0.0"), digests.v2);
+            await assertRunning(digests.v2);
+        } finally {
+            fs.writeFileSync(file, original);
+        }
+        succeeded(await dev.preview("--expect-no-changes"), "the released source again: no changes");
+    });
+
     it("10. previews a source change with the digest computed, never empty, and the policy pack passes it", async () => {
         const v3Context = buildContext(env, "v3", "v3.0.0", "payment-api 3.0.0");
         await dev.set({ version: "v3.0.0", context: v3Context });
