@@ -28,6 +28,11 @@ export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_PORT = 8080;
 export const MANAGED_BY = "released-service";
+/**
+ * The kubernetes provider's own wait for a rollout. It does not stop at ProgressDeadlineExceeded: it
+ * waits until this timeout (10 minutes unless set), so a deadline is set both here and in the spec.
+ */
+export const TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
 /** The container's name inside the pod. */
 export const CONTAINER_NAME = "app";
 
@@ -66,6 +71,12 @@ export interface ReleasedServiceArgs {
     readonly buildOnPreview?: boolean;
     /** Old ReplicaSets Kubernetes keeps for `kubectl rollout undo`; 0 keeps none. Defaults to 10. */
     readonly revisionHistoryLimit?: number;
+    /**
+     * Seconds a rollout may take before it fails: the Deployment's `progressDeadlineSeconds` (time
+     * without progress) and the time `pulumi up` waits for the whole rollout. Defaults to none
+     * (Kubernetes' 600 s deadline, the provider's 10-minute wait).
+     */
+    readonly progressDeadlineSeconds?: number;
     /** Namespace of the Deployment and Service. Defaults to the provider's namespace. */
     readonly namespace?: string;
     /** Pods to run. Defaults to 1. */
@@ -247,17 +258,22 @@ export class ReleasedService extends pulumi.ComponentResource {
             "app.kubernetes.io/managed-by": MANAGED_BY,
         }));
         const port = args.port ?? DEFAULT_PORT;
+        const deadline = args.progressDeadlineSeconds;
         const deployment = new k8s.apps.v1.Deployment(
             name,
             {
                 metadata: {
                     namespace: args.namespace,
                     labels: versionLabels,
-                    annotations: { "kubernetes.io/change-cause": pulumi.all([version, imageRef]).apply(([v, r]) => changeCause(v, r)) },
+                    annotations: {
+                        "kubernetes.io/change-cause": pulumi.all([version, imageRef]).apply(([v, r]) => changeCause(v, r)),
+                        ...(deadline === undefined ? {} : { [TIMEOUT_ANNOTATION]: String(deadline) }),
+                    },
                 },
                 spec: {
                     replicas: args.replicas ?? DEFAULT_REPLICAS,
                     revisionHistoryLimit: args.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT,
+                    progressDeadlineSeconds: deadline,
                     // Only the name selects pods: the selector is immutable, the version is not.
                     selector: { matchLabels: labels },
                     template: {

@@ -20,6 +20,7 @@ export interface CheckedInputs {
     readonly context?: unknown;
     readonly sourceVersion?: unknown;
     readonly revisionHistoryLimit?: unknown;
+    readonly progressDeadlineSeconds?: unknown;
     readonly namespace?: unknown;
     readonly replicas?: unknown;
     readonly port?: unknown;
@@ -79,6 +80,7 @@ const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     context: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
     sourceVersion: string(tagProblem),
     revisionHistoryLimit: integer(0, MAX_INT32),
+    progressDeadlineSeconds: integer(1, MAX_INT32),
     namespace: string((s) =>
         NAMESPACE.test(s) && s.length <= 63
             ? undefined

@@ -58,6 +58,16 @@ describe("main program", () => {
         assert.equal(update.outputs.imageRef, `${IMAGE}@${digest}`);
     });
 
+    it("reads progressDeadlineSeconds as a number: the rollout's deadline and the provider's wait", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:v0.0.9`);
+        const update = await runProgram(cloud, { ...DEV, version: "v0.0.9", build: "false", progressDeadlineSeconds: "120" });
+        assert.deepEqual(update.errors, []);
+        const deployment = ofType(update, DEPLOYMENT_TYPE)[0].inputs;
+        assert.equal(deployment.spec.progressDeadlineSeconds, 120);
+        assert.equal(deployment.metadata.annotations["pulumi.com/timeoutSeconds"], "120");
+    });
+
     it("keeps the registry password secret: never in plain text in inputs or outputs", async () => {
         const password = "pa55-from-config";
         const update = await runProgram(
@@ -74,11 +84,12 @@ describe("main program", () => {
     });
 
     it("refuses bad config before registering anything, all keys at once", async () => {
-        const update = await runProgram(new MockCloud(), { ...DEV, version: "latest", replicas: "three", port: "70000" });
+        const update = await runProgram(new MockCloud(), { ...DEV, version: "latest", replicas: "three", port: "70000", progressDeadlineSeconds: "0" });
         assert.deepEqual(update.resources, []);
         assert.deepEqual(update.errors, [
-            "3 invalid inputs:\n" +
+            "4 invalid inputs:\n" +
                 "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
+                "  - `progressDeadlineSeconds` must be a whole number from 1 to 2147483647 (got 0)\n" +
                 '  - `replicas` must be a whole number from 0 to 2147483647 (got "three")\n' +
                 "  - `port` must be a whole number from 1 to 65535 (got 70000)",
         ]);

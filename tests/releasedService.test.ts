@@ -131,6 +131,7 @@ describe("ReleasedService", () => {
             assert.equal(spec.replicas, 1);
             assert.equal(spec.revisionHistoryLimit, component.DEFAULT_REVISION_HISTORY_LIMIT);
             assert.equal(spec.revisionHistoryLimit, 10);
+            assert.equal("progressDeadlineSeconds" in spec, false, "Kubernetes' own deadline");
             const container = spec.template.spec.containers[0];
             assert.deepEqual(container.ports, [{ name: "http", containerPort: 8080 }]);
             assert.deepEqual(container.readinessProbe, { tcpSocket: { port: "http" } });
@@ -183,6 +184,20 @@ describe("ReleasedService", () => {
             assert.equal(only(update, DEPLOYMENT_TYPE).inputs.spec.revisionHistoryLimit, limit);
         });
     }
+
+    it("with progressDeadlineSeconds, sets the rollout's deadline and the provider's wait to it", async () => {
+        const cloud = new MockCloud();
+        const digest = cloud.pushElsewhere(`${IMAGE}:v2.4.0`);
+        const update = await deploy(cloud, { version: "v2.4.0", build: false, progressDeadlineSeconds: 90 });
+        assert.deepEqual(update.errors, []);
+        const deployment = only(update, DEPLOYMENT_TYPE).inputs;
+        assert.deepEqual(deployment.metadata.annotations, {
+            "kubernetes.io/change-cause": `released-service: v2.4.0 ${IMAGE}@${digest}`,
+            "pulumi.com/timeoutSeconds": "90",
+        });
+        assert.equal(component.TIMEOUT_ANNOTATION, "pulumi.com/timeoutSeconds");
+        assert.equal(deployment.spec.progressDeadlineSeconds, 90);
+    });
 
     it("passes replicas, port, env, resources, probe and namespace through", async () => {
         const update = await deploy(new MockCloud(), {

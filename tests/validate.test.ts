@@ -21,6 +21,7 @@ describe("input checks", () => {
             context: "services/payment",
             sourceVersion: "a3f2c8d",
             revisionHistoryLimit: 0,
+            progressDeadlineSeconds: 1,
             namespace: "production",
             replicas: 0,
             port: 65535,
@@ -55,6 +56,9 @@ describe("input checks", () => {
         ["sourceVersion latest", { sourceVersion: "latest" }, "`sourceVersion` must name a release, not `latest` (a tag that moves with every push)"],
         ["revisionHistoryLimit negative", { revisionHistoryLimit: -1 }, "`revisionHistoryLimit` must be a whole number from 0 to 2147483647 (got -1)"],
         ["revisionHistoryLimit fraction", { revisionHistoryLimit: 1.5 }, "`revisionHistoryLimit` must be a whole number from 0 to 2147483647 (got 1.5)"],
+        ["progressDeadlineSeconds 0", { progressDeadlineSeconds: 0 }, "`progressDeadlineSeconds` must be a whole number from 1 to 2147483647 (got 0)"],
+        ["progressDeadlineSeconds beyond int32", { progressDeadlineSeconds: 2 ** 31 }, "`progressDeadlineSeconds` must be a whole number from 1 to 2147483647 (got 2147483648)"],
+        ["progressDeadlineSeconds text", { progressDeadlineSeconds: "10m" }, '`progressDeadlineSeconds` must be a whole number from 1 to 2147483647 (got "10m")'],
         ["replicas text", { replicas: "three" }, '`replicas` must be a whole number from 0 to 2147483647 (got "three")'],
         ["port 0", { port: 0 }, "`port` must be a whole number from 1 to 65535 (got 0)"],
         ["port 65536", { port: 65536 }, "`port` must be a whole number from 1 to 65535 (got 65536)"],
@@ -89,6 +93,7 @@ describe("stack config", () => {
             replicas: "3",
             port: "9090",
             revisionHistoryLimit: "0",
+            progressDeadlineSeconds: "2147483647",
         });
         assert.deepEqual(settings, {
             name: "app",
@@ -101,6 +106,7 @@ describe("stack config", () => {
                 sourceVersion: undefined,
                 context: undefined,
                 revisionHistoryLimit: 0,
+                progressDeadlineSeconds: 2147483647,
                 namespace: undefined,
                 replicas: 3,
                 port: 9090,
