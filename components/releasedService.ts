@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { type CredentialLookup, loadCredentialLookup } from "./dockerConfig";
 import { type Provenance, readProvenance, SHORT_SHA_LENGTH } from "./provenance";
 import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "./reference";
-import { locateRepository, RegistryClient, RegistryError } from "./registry";
+import { locateRepository, type ManifestState, RegistryClient, RegistryError } from "./registry";
 import {
     type BuildPlan,
     chooseSource,
@@ -101,6 +101,12 @@ export interface ReleasedServiceArgs {
 }
 
 export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
+
+/** The digest that would run, and whether a look-up or this update's push has shown the registry holds it. */
+interface Resolved {
+    readonly digest: string;
+    readonly present: boolean;
+}
 
 /** A Kubernetes label value holds at most 63 characters and starts and ends alphanumeric. */
 export function labelValue(value: string): string {
@@ -247,7 +253,12 @@ export class ReleasedService extends pulumi.ComponentResource {
             args.version !== undefined
                 ? pulumi.output(args.version)
                 : promoted!.requireOutput("version").apply((v) => String(v));
-        const digest = this.resolveDigest(source, args.image, args.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted });
+        const resolved = this.resolveDigest(source, args.image, args.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted });
+        // Pods could not pull a digest the registry no longer holds: what no look-up has shown present
+        // is asked about once, by digest, before the Deployment may run it.
+        const digest = pulumi
+            .all([resolved, version])
+            .apply(async ([r, v]) => (r.present ? r.digest : this.stillPresent(registry, args.image, r.digest, v)));
         const imageRef = digest.apply((d) => pinnedRef(args.image, d));
 
         const labels = { "app.kubernetes.io/name": name };
@@ -331,7 +342,7 @@ export class ReleasedService extends pulumi.ComponentResource {
             buildDigest?: pulumi.Output<string>;
             promoted?: pulumi.StackReference;
         },
-    ): pulumi.Output<string> {
+    ): pulumi.Output<Resolved> {
         const fail = (message: string): never => {
             throw new pulumi.ResourceError(message, this, true);
         };
@@ -346,26 +357,50 @@ export class ReleasedService extends pulumi.ComponentResource {
                               `\`digest\` ${source.digest} is pinned for version ${tag}, but ${taggedRef(image, tag)} ` +
                                   `now points to ${found}: the tag moved. Check which image you mean to run and pin that digest.`,
                           )
-                        : source.digest,
+                        : { digest: source.digest, present: found === source.digest },
                 );
             case "promoted":
                 return from.promoted!.requireOutput("imageDigest").apply((d) =>
                     typeof d === "string" && DIGEST_PATTERN.test(d)
-                        ? d
+                        ? { digest: d, present: false }
                         : fail(`\`promoteFrom\` stack ${source.stack} has no valid \`imageDigest\` output (got ${String(d)})`),
                 );
             case "built":
-                return from.buildDigest!;
+                // Pushed by this update, or reused from the version's tag the plan looked up.
+                return from.buildDigest!.apply((d) => ({ digest: d, present: true }));
             case "looked-up":
-                return from.lookup(tag).apply(
-                    (found) =>
-                        found ??
-                        fail(
-                            `version ${tag} cannot be resolved: tag ${tag} was not found in ${image}. ` +
-                                "Check the tag, push it, or pin its `digest`; the running Deployment was not changed.",
-                        ),
+                return from.lookup(tag).apply((found) =>
+                    found !== undefined
+                        ? { digest: found, present: true }
+                        : fail(
+                              `version ${tag} cannot be resolved: tag ${tag} was not found in ${image}. ` +
+                                  "Check the tag, push it, or pin its `digest`; the running Deployment was not changed.",
+                          ),
                 );
         }
+    }
+
+    /** `digest`, once its registry says it still holds it; else an error saying what to do. */
+    private async stillPresent(registry: RegistryClient, image: string, digest: string, version: string): Promise<string> {
+        const ref = pinnedRef(image, digest);
+        let state: ManifestState;
+        try {
+            state = await registry.manifestState({ ...locateRepository(image), digest, text: ref });
+        } catch (error) {
+            throw error instanceof RegistryError
+                ? new pulumi.ResourceError(`cannot check that ${ref} is still in its registry: ${error.message}. Nothing was changed.`, this, true)
+                : error;
+        }
+        if (state === "missing") {
+            throw new pulumi.ResourceError(
+                `${ref} (version ${version}) is no longer in its registry: it was deleted, by a retention policy or by hand. ` +
+                    "Pods could not pull it (ImagePullBackOff), so the running Deployment was not changed. Push that image again, " +
+                    "or choose a release that is still there (`released-service verify` lists which are).",
+                this,
+                true,
+            );
+        }
+        return digest;
     }
 
     /** What each tag the build would push holds now, and so whether to build, reuse or refuse. */

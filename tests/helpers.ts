@@ -123,8 +123,22 @@ export class MockCloud implements pulumi.runtime.Mocks {
         return digest;
     }
 
+    /**
+     * Holds an image under `digest`, as a registry holds what was pushed by digest: a test's fixed or
+     * generated pin then exists. Unlike a registry, the mock does not check the digest is the manifest's hash.
+     */
+    pushDigest(digest: string): string {
+        return this.store({}, `digest:${digest}`, digest);
+    }
+
+    /** Every tag and image of `other`: stacks of one project push to and run from one registry. */
+    shareRegistry(other: MockCloud): void {
+        other.registry.forEach((digest, ref) => this.registry.set(ref, digest));
+        other.images.forEach((image, digest) => this.images.set(digest, image));
+    }
+
     /** Stores an image whose config carries `labels`; `salt` stands for layers no build reproduces. */
-    private store(labels: Record<string, string>, salt: string): string {
+    private store(labels: Record<string, string>, salt: string, at?: string): string {
         const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Labels: labels }, rootfs: { type: "layers", diff_ids: [sha256(salt)] } }));
         const manifest = Buffer.from(
             JSON.stringify({
@@ -134,7 +148,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
                 layers: [],
             }),
         );
-        const digest = sha256(manifest);
+        const digest = at ?? sha256(manifest);
         this.images.set(digest, { manifest, config });
         return digest;
     }

@@ -153,6 +153,7 @@ describe("selecting the running version by stack config", () => {
 
     it("promotes from another stack: runs its digest and version, builds nothing", async () => {
         const prod = new MockCloud();
+        prod.shareRegistry(cloud);
         prod.stacks.set("organization/released-service/staging", { imageDigest: firstV2, imageRef: `${IMAGE}@${firstV2}`, version: "v2.0.0" });
         const update = await runProgram(prod, { image: IMAGE, promoteFrom: "organization/released-service/staging" }, { stack: "prod" });
         assert.deepEqual(update.errors, []);
@@ -165,8 +166,7 @@ describe("selecting the running version by stack config", () => {
 
     it("with build: false, runs what the registry has and declares no build", async () => {
         const prod = new MockCloud();
-        cloud.registry.forEach((digest, ref) => prod.registry.set(ref, digest));
-        cloud.images.forEach((image, digest) => prod.images.set(digest, image));
+        prod.shareRegistry(cloud);
         for (const [version, digest] of [["v2.0.0", firstV2], ["v1.0.0", firstV1]]) {
             const update = await runProgram(prod, config(version, v2, { build: "false" }), { stack: "prod" });
             assert.deepEqual(update.errors, []);

@@ -173,10 +173,11 @@ describe("manifests against the Kubernetes schema", () => {
         });
         await fc.assert(
             fc.asyncProperty(inputs, async ({ name, ...args }) => {
-                const update = await deploy(new MockCloud(), name, {
+                const cloud = new MockCloud();
+                const update = await deploy(cloud, name, {
                     ...args,
                     image: IMAGE,
-                    digest: `sha256:${"9c1e3a5b".repeat(8)}`,
+                    digest: cloud.pushDigest(`sha256:${"9c1e3a5b".repeat(8)}`),
                     build: false,
                 });
                 assert.deepEqual(update.errors, []);

@@ -149,6 +149,7 @@ describe("input check properties", () => {
                     fc.asyncProperty(field === "image" ? servedRepository : field === "promoteFrom" ? fileBackendStack : valid, async (value) => {
                         const { name, inputs } = withField(field, value);
                         const cloud = new MockCloud();
+                        cloud.pushDigest(field === "digest" ? String(value) : PINNED);
                         if (field === "promoteFrom") {
                             cloud.stacks.set(String(value), { imageDigest: PINNED, version: "v1" });
                         }
