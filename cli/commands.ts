@@ -1,12 +1,12 @@
-// The four subcommands, written against small interfaces (a stack, a pod lister, a registry
-// client) so they run the same against Pulumi and a cluster as against recorded data in tests.
+// The shared interfaces of the subcommands (a stack, a pod lister, a registry client), so they run
+// the same against Pulumi and a cluster as against recorded data in tests; history, status, verify.
 
+import { type ConfigEdit, type StackConfig, textOf } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
-import { buildRows, configKey, type HistoryEntry, type RecordedOutputs, type UpdateRow, updatesNeedingState } from "./history";
+import { buildRows, type HistoryEntry, type RecordedOutputs, type UpdateRow, updatesNeedingState } from "./history";
 import { type OutputStream, type Paint, type Progress, renderTable, truncate } from "./output";
 import { type DigestReference, parseDigestReference, shortDigest } from "./reference";
 import { checkReferences, type RegistryClient, RegistryError } from "../components/registry";
-import { chooseRollbackTarget, rollbackMessage } from "./rollback";
 import type { RecordedOutputsSource } from "./state";
 import { compareStatus, type PodList } from "./status";
 
@@ -21,10 +21,10 @@ export interface ReleaseStack {
     readonly states: RecordedOutputsSource;
     /** The outputs of the latest update. */
     outputs(): Promise<RecordedOutputs>;
-    /** Plain config values by full key (`released-service:version`). */
-    config(): Promise<Record<string, string>>;
-    setConfig(key: string, value: string): Promise<void>;
-    removeConfig(key: string): Promise<void>;
+    /** Plain config values by full key (`released-service:version`); secret keys are left out. */
+    config(): Promise<StackConfig>;
+    /** Sets and removes config keys, as plain values. */
+    editConfig(edit: ConfigEdit): Promise<void>;
     /** Runs `pulumi preview --diff`, streaming its output; rejects when the preview fails. */
     preview(onOutput: (text: string) => void): Promise<PreviewSummary>;
     /** Runs `pulumi up`, streaming its output; rejects when the update fails. */
@@ -42,6 +42,12 @@ export interface Deps {
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. */
     confirm(question: string): Promise<boolean>;
+    /** Who is acting, for the record a hold keeps: git's user, else the account's name. */
+    actor(): Promise<string>;
+    now(): Date;
+    /** Milliseconds on a clock that only moves forward, for the time each phase takes. */
+    elapsed(): number;
+    sleep(ms: number): Promise<void>;
 }
 
 export interface Context {
@@ -64,16 +70,65 @@ function json(context: Context, value: unknown): void {
 
 /** History rows, newest first, reading recorded state only for the rows that will be used. */
 export async function loadRows(context: Context, stack: ReleaseStack, limit?: number): Promise<UpdateRow[]> {
+    return (await loadHistory(context, stack, limit)).rows;
+}
+
+/** The rows, and the history entry of each by update number (for the config it ran with). */
+export async function loadHistory(
+    context: Context,
+    stack: ReleaseStack,
+    limit?: number,
+): Promise<{ rows: UpdateRow[]; entries: ReadonlyMap<number, HistoryEntry> }> {
     context.progress.update(`Reading the history of stack ${stack.name}…`);
     const entries = await stack.history();
-    const shown = new Set(buildRows(entries).slice(0, limit).map((row) => row.update));
+    const all = buildRows(entries);
+    const shown = new Set(all.slice(0, limit).map((row) => row.update));
     const needed = updatesNeedingState(entries).filter((update) => shown.has(update));
     if (needed.length > 0) {
         context.progress.update(`Reading the recorded state of ${needed.length} update${needed.length === 1 ? "" : "s"}…`);
     }
     const outputs = await stack.states.outputsOf(entries, needed);
     context.progress.done();
-    return buildRows(entries, outputs).slice(0, limit);
+    return { rows: buildRows(entries, outputs).slice(0, limit), entries: new Map(all.map((row, index) => [row.update, entries[index]])) };
+}
+
+/** Where the service's pods are: the stack's `namespace` and `name` config, or their defaults. */
+export function podsOf(config: StackConfig): { namespace: string; selector: string } {
+    return { namespace: textOf(config, "namespace") ?? DEFAULT_NAMESPACE, selector: `app.kubernetes.io/name=${textOf(config, "name") ?? DEFAULT_NAME}` };
+}
+
+/** Refuses to change a stack without a terminal to ask on, unless --yes says not to ask. */
+export function requireConsent(context: Context, command: string, yes: boolean): void {
+    if (!yes && !context.stdinIsTTY) {
+        throw usageError(`${command} changes the stack: pass --yes to run it without a terminal`);
+    }
+}
+
+/** `1 to update, 2 to create`, or `nothing`, from a preview's counts. */
+export function describeChanges(changes: PreviewSummary): string {
+    const described = Object.entries(changes)
+        .filter(([op, count]) => op !== "same" && count > 0)
+        .map(([op, count]) => `${count} to ${op}`)
+        .join(", ");
+    return described || "nothing";
+}
+
+/**
+ * Whether `<image>@<digest>` can still be pulled; a refusing or unreachable registry is an error
+ * that says nothing was changed.
+ */
+export async function manifestPresent(context: Context, reference: DigestReference): Promise<boolean> {
+    context.progress.update(`Checking that ${reference.text} is still in its registry…`);
+    try {
+        return (await (await context.deps.registryClient()).manifestState(reference)) === "present";
+    } catch (error) {
+        if (error instanceof RegistryError) {
+            throw new CliError(`cannot check that ${reference.text} is still pullable: ${error.message}; nothing was changed`, ExitCode.Failure);
+        }
+        throw error;
+    } finally {
+        context.progress.done();
+    }
 }
 
 function commitText(row: UpdateRow): string {
@@ -119,8 +174,7 @@ export async function statusCommand(context: Context, options: { stack?: string;
         context.progress.done();
         throw new CliError(`stack ${stack.name} records no imageDigest output: it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
     }
-    const namespace = config[configKey("namespace")] ?? DEFAULT_NAMESPACE;
-    const selector = `app.kubernetes.io/name=${config[configKey("name")] ?? DEFAULT_NAME}`;
+    const { namespace, selector } = podsOf(config);
     context.progress.update(`Listing pods ${selector} in namespace ${namespace}…`);
     const pods = await context.deps.listPods(namespace, selector);
     context.progress.done();
@@ -157,91 +211,6 @@ export async function statusCommand(context: Context, options: { stack?: string;
         );
     }
     return healthy ? ExitCode.Ok : ExitCode.NotOk;
-}
-
-export async function rollbackCommand(context: Context, options: { stack?: string; to: string; yes: boolean }): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    const target = chooseRollbackTarget(await loadRows(context, stack), options.to);
-    const [config, outputs] = await Promise.all([stack.config(), stack.outputs()]);
-    // The component runs `<image>@<digest>` with the stack's current image, so that is what must be pullable.
-    const image = config[configKey("image")] ?? target.image;
-    if (!image) {
-        throw new CliError(`stack ${stack.name} has no \`image\` config and update #${target.update} recorded none; nothing was changed`, ExitCode.Failure);
-    }
-    const reference = parseDigestReference(`${image}@${target.digest}`);
-    context.progress.update(`Checking that ${reference.text} is still in its registry…`);
-    let state: "present" | "missing";
-    try {
-        state = await (await context.deps.registryClient()).manifestState(reference);
-    } catch (error) {
-        context.progress.done();
-        if (error instanceof RegistryError) {
-            throw new CliError(`cannot check that ${reference.text} is still pullable: ${error.message}; nothing was changed`, ExitCode.Failure);
-        }
-        throw error;
-    }
-    context.progress.done();
-    if (state === "missing") {
-        throw new CliError(
-            `refusing to roll back to #${target.update}: ${reference.text} is no longer in the registry (manifest ${target.digest} not found); nothing was changed`,
-            ExitCode.NotOk,
-        );
-    }
-    const summary = `#${target.update} (${target.version}, ${target.digest})`;
-    if (config[configKey("version")] === target.version && config[configKey("digest")] === target.digest && outputs.imageDigest === target.digest) {
-        context.stdout.write(`Stack ${stack.name} already runs ${target.version} (${target.digest}); nothing to do.\n`);
-        return ExitCode.Ok;
-    }
-    if (!options.yes && !context.stdinIsTTY) {
-        throw usageError("rollback changes the stack: pass --yes to run it without a terminal");
-    }
-    // The preview reads the stack config, so the pin goes in first; it comes out again unless the
-    // update runs, so a failed preview or a "no" leaves the stack as it was.
-    const pinned = ["version", "digest"].map((key) => ({ key: configKey(key), before: config[configKey(key)] }));
-    const unpin = async (): Promise<void> => {
-        for (const { key, before } of pinned) {
-            await (before === undefined ? stack.removeConfig(key) : stack.setConfig(key, before));
-        }
-    };
-    await stack.setConfig(configKey("version"), target.version ?? "");
-    await stack.setConfig(configKey("digest"), target.digest ?? "");
-    context.stdout.write(`Previewing the rollback of stack ${stack.name} to ${summary}…\n`);
-    let changes: PreviewSummary;
-    try {
-        changes = await stack.preview((text) => context.stdout.write(text));
-    } catch (error) {
-        await unpin();
-        throw new CliError(`the preview of the rollback failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
-    }
-    const described = Object.entries(changes)
-        .filter(([op, count]) => op !== "same" && count > 0)
-        .map(([op, count]) => `${count} to ${op}`)
-        .join(", ");
-    context.stdout.write(`\nThe rollback changes: ${described || "nothing"}.\n`);
-    if (!options.yes) {
-        const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
-        if (!(await context.deps.confirm(question))) {
-            await unpin();
-            context.stdout.write("Rollback cancelled; nothing was changed.\n");
-            return ExitCode.NotOk;
-        }
-    }
-    context.stdout.write(`Pinned version ${target.version} and digest ${target.digest} in ${stack.configFile}; running pulumi up…\n`);
-    try {
-        await stack.up(rollbackMessage(target), (text) => context.stdout.write(text));
-    } catch (error) {
-        throw new CliError(
-            `pulumi up failed: ${(error as Error).message.trim()}\n` +
-                `${stack.configFile} now pins ${target.version} ${target.digest}: fix the cause and run pulumi up, or restore the file with git`,
-            ExitCode.Failure,
-        );
-    }
-    context.stdout.write(
-        `\nRolled back stack ${stack.name} to ${summary}.\n` +
-            `Commit ${stack.configFile} so the pin is in git, or the next pulumi up from a clean checkout undoes this rollback:\n` +
-            `  git add ${stack.configFile} && git commit -m "${rollbackMessage(target)}"\n`,
-    );
-    return ExitCode.Ok;
 }
 
 /** The references the last `last` updates ran, each once, with the updates that ran it. */

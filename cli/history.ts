@@ -21,7 +21,8 @@ export interface HistoryEntry {
     readonly message?: string;
     readonly result?: string;
     readonly environment?: Readonly<Record<string, string>>;
-    readonly config?: Readonly<Record<string, { readonly value?: string; readonly secret?: boolean }>>;
+    /** Structured values carry their JSON text in `value` and the value itself in `objectValue`. */
+    readonly config?: Readonly<Record<string, { readonly value?: string; readonly objectValue?: unknown; readonly secret?: boolean }>>;
 }
 
 /** What an update's state recorded as stack outputs (the history itself holds none). */
@@ -29,6 +30,8 @@ export interface RecordedOutputs {
     readonly imageDigest?: string;
     readonly imageRef?: string;
     readonly version?: string;
+    /** The image the state's Deployment names: what the cluster was last told to run, even by a failed update. */
+    readonly deployedImage?: string;
 }
 
 export type DigestSource = "config" | "state";

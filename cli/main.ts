@@ -2,7 +2,12 @@
 // Entry point of the `released-service` command (package bin): wires the real adapters (pulumi,
 // kubectl, the docker config) into run() and exits with its code.
 
+import { execFile } from "node:child_process";
+import * as os from "node:os";
+import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import type { Deps } from "./commands";
 import { loadCredentialLookup } from "../components/dockerConfig";
 import { listPodsWithKubectl } from "./kubectl";
@@ -25,7 +30,24 @@ function realDeps({ cwd }: { cwd: string }): Deps {
                 terminal.close();
             }
         },
+        actor: () => actor(cwd),
+        now: () => new Date(),
+        elapsed: () => performance.now(),
+        sleep: async (ms) => {
+            await sleep(ms);
+        },
     };
+}
+
+/** `Name <email>` from git's config where the project is, else the account's name. */
+async function actor(cwd: string): Promise<string> {
+    const git = async (key: string): Promise<string> =>
+        (await promisify(execFile)("git", ["-C", cwd, "config", key]).catch(() => ({ stdout: "" }))).stdout.trim();
+    const [name, email] = await Promise.all([git("user.name"), git("user.email")]);
+    if (name) {
+        return email ? `${name} <${email}>` : name;
+    }
+    return os.userInfo().username;
 }
 
 run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: process.stdin.isTTY === true, env: process.env, cwd: process.cwd() }, realDeps).then(

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { PreviewSummary, ReleaseStack } from "./commands";
+import type { ConfigEdit, ConfigValue, StackConfig } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { readAllPages, type HistoryEntry, type RecordedOutputs } from "./history";
 import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, outputsOfState, type RecordedOutputsSource } from "./state";
@@ -85,17 +86,18 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
      * Runs the pulumi CLI itself where the Automation API would add `--show-secrets`: reading
      * outputs and plain config needs no secret, and so never the stack's passphrase.
      */
-    const pulumiJson = async (what: string, args: string[]): Promise<unknown> => {
+    const pulumi = async (what: string, args: string[]): Promise<string> => {
         try {
             const { stdout } = await promisify(execFile)(workspace.pulumiCommand.command, [...args, "--stack", name, "--cwd", workDir], {
                 maxBuffer: 256 * 1024 * 1024,
                 env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
             });
-            return JSON.parse(stdout) as unknown;
+            return stdout;
         } catch (error) {
-            throw describePulumiFailure(`cannot read the ${what} of stack ${name}`, error);
+            throw describePulumiFailure(`cannot ${what} of stack ${name}`, error);
         }
     };
+    const pulumiJson = async (what: string, args: string[]): Promise<unknown> => JSON.parse(await pulumi(`read the ${what}`, args)) as unknown;
     return {
         name,
         // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
@@ -113,21 +115,32 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             // The exported state holds the outputs as recorded; secrets stay encrypted and unread.
             return outputsOfState(await pulumiJson("outputs", ["stack", "export"]));
         },
-        async config(): Promise<Record<string, string>> {
-            const config = (await pulumiJson("config", ["config", "--json"])) as Record<string, { value?: unknown; secret?: boolean }>;
+        async config(): Promise<StackConfig> {
+            const config = (await pulumiJson("config", ["config", "--json"])) as Record<string, { value?: unknown; objectValue?: unknown; secret?: boolean }>;
             return Object.fromEntries(
-                Object.entries(config).flatMap(([key, entry]) => (entry.secret || typeof entry.value !== "string" ? [] : [[key, entry.value]])),
+                Object.entries(config).flatMap(([key, entry]): [string, ConfigValue][] => {
+                    if (entry.secret || typeof entry.value !== "string") {
+                        return [];
+                    }
+                    const object = entry.objectValue;
+                    return [[key, object !== null && typeof object === "object" && !Array.isArray(object) ? (object as Record<string, unknown>) : entry.value]];
+                }),
             );
         },
-        async setConfig(key: string, value: string): Promise<void> {
-            await stack.setConfig(key, { value, secret: false }).catch((error: unknown) => {
-                throw describePulumiFailure(`cannot set ${key} on stack ${name}`, error);
-            });
-        },
-        async removeConfig(key: string): Promise<void> {
-            await stack.removeConfig(key).catch((error: unknown) => {
-                throw describePulumiFailure(`cannot remove ${key} from stack ${name}`, error);
-            });
+        async editConfig(edit: ConfigEdit): Promise<void> {
+            // One pulumi run for all removals and one for all values, structured ones included.
+            if (edit.remove.length > 0) {
+                await pulumi(`remove ${edit.remove.join(", ")} from the config`, ["config", "rm-all", ...edit.remove]);
+            }
+            const entries = Object.entries(edit.set);
+            if (entries.length > 0) {
+                const json = Object.fromEntries(
+                    entries.map(([key, value]) =>
+                        typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
+                    ),
+                );
+                await pulumi(`set ${entries.map(([key]) => key).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(json)]);
+            }
         },
         async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
             const result = await stack.preview({ diff: true, onOutput });

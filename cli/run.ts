@@ -2,8 +2,12 @@
 // an exit code. Adapters come in through `Deps`, so tests run the real parser and output.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { type Context, DEFAULT_VERIFY_LAST, type Deps, historyCommand, rollbackCommand, statusCommand, verifyCommand } from "./commands";
+import { type Context, DEFAULT_VERIFY_LAST, type Deps, historyCommand, statusCommand, verifyCommand } from "./commands";
+import { DEFAULT_DRILL_TIMEOUT_SECONDS, drillCommand } from "./drill";
 import { CliError, ExitCode, usageError } from "./exitCodes";
+import { releaseHoldCommand } from "./hold";
+import { rollbackCommand } from "./rollback";
+import { upCommand } from "./up";
 import { colourEnabled, type OutputStream, painter, progress } from "./output";
 
 export interface Io {
@@ -17,10 +21,12 @@ export interface Io {
 const EXIT_CODES = `Exit codes:
   0  done; everything checked is fine
   1  the answer is no: a reference is missing (verify), pods drifted or none
-     run (status), a rollback was refused because its digest is gone, or cancelled
+     run (status), a rollback was refused because its digest is gone, a drill
+     failed, an atomic update failed and was undone, or cancelled
   2  usage error: unknown option, missing argument, no such update or version
   3  could not check or act: registry unreachable or refusing access, pulumi
-     or kubectl failed (verify: takes precedence over 1)`;
+     or kubectl failed, an update failed (and, with --atomic, could not be
+     undone) (verify: takes precedence over 1)`;
 
 const COMMON = `  -s, --stack <name>  stack to read (default: the selected stack)
       --cwd <dir>     Pulumi project directory (default: the nearest directory
@@ -33,14 +39,17 @@ export const HELP: Record<string, string> = {
 Usage: released-service <command> [options]
 
 Commands:
-  history   one row per update, newest first: version, digest, commit, author
-  status    the recorded digest against the digests the live pods run
-  rollback  pin an earlier update's version and digest, then pulumi up
-  verify    check that image digests are still in their registries
+  history       one row per update, newest first: version, digest, commit, author
+  status        the recorded digest against the digests the live pods run
+  rollback      pin an earlier update's version and digest, hold it, pulumi up
+  release-hold  lift the hold a rollback left
+  up            preview, then update; --atomic undoes a failed rollout
+  drill         rehearse a rollback and a roll forward, and time them
+  verify        check that image digests are still in their registries
 
 Run released-service <command> --help for a command's options.
-history, status and rollback need the pulumi CLI; status needs kubectl and a
-cluster; verify with explicit references needs only the registries.
+Every command but verify with explicit references needs the pulumi CLI;
+status, drill and up --atomic also need kubectl and a cluster.
 Colour is used only on a terminal, and never when NO_COLOR is set.
 
 ${EXIT_CODES}
@@ -77,13 +86,20 @@ ${COMMON}
 ${EXIT_CODES}
 `,
     rollback: `Usage: released-service rollback --to <update | version> [--stack S] [--yes]
+                                 [--with-config] [--no-hold] [--reason TEXT]
 
 Pins an earlier update's version and exact digest in the stack config
 (stacks/Pulumi.<stack>.yaml), after checking that <image>@<digest> is still in
-the registry, then runs pulumi up with the message
-"rollback to #N (version, digest)" and streams its progress. When the digest is
-gone from the registry it refuses and changes nothing. Commit the stack config
-file afterwards.
+the registry, runs pulumi preview --diff, asks, then runs pulumi up with the
+message "rollback to #N (version, digest)". When the digest is gone from the
+registry it refuses and changes nothing; when the preview fails or the answer
+is no, the config is put back as it was. Commit the stack config file
+afterwards.
+
+It also sets a hold, released-service:hold in the stack config: the held
+digest, who, when and why. While it is set, any update that would run another
+digest fails in preview, so a pipeline redeploying the bad release cannot undo
+the rollback. Lift it with released-service release-hold.
 
   --to 12, --to #12   update 12 of the stack's history
   --to v2.4.1         the newest successful update that ran v2.4.1
@@ -91,6 +107,64 @@ file afterwards.
 
 Options:
       --to <target>   required: the update number or version to return to
+      --with-config   also restore every plain config value of that update
+                      (replicas, namespace, ...), showing the difference first;
+                      secret values cannot be restored and are named
+      --no-hold       set no hold (and lift one on another digest)
+      --reason <text> why, for the hold (default: the rollback message)
+  -y, --yes           do not ask for confirmation (required without a terminal)
+${COMMON}
+
+${EXIT_CODES}
+`,
+    "release-hold": `Usage: released-service release-hold [--stack S]
+
+Removes the hold a rollback set (released-service:hold in the stack config), so
+updates may run another digest again. Runs no update. Commit the stack config
+file afterwards.
+
+Options:
+${COMMON}
+
+${EXIT_CODES}
+`,
+    up: `Usage: released-service up [--stack S] [--atomic] [--yes]
+
+Runs pulumi preview, shows what would change, asks, then runs pulumi up.
+
+With --atomic, an update that fails after the Deployment changed (its pods never
+became ready within the rollout deadline, progressDeadlineSeconds, or anything
+else failed after that) is undone: another update pins the version and digest
+of the last successful update, waits until every pod runs that digest, and the
+command exits 1, naming both updates. An update that failed before the
+Deployment changed needs no undo and exits 3.
+
+Options:
+      --atomic        undo a failed update (see above)
+  -y, --yes           do not ask for confirmation (required without a terminal)
+${COMMON}
+
+${EXIT_CODES}
+`,
+    drill: `Usage: released-service drill [--stack S] [--to <update | version>] [--yes]
+                              [--json] [--timeout SECONDS]
+
+Rehearses a rollback on a non-production stack: rolls back to the previous
+successful release with another digest (or the one --to names), waits until
+every pod runs that exact digest, rolls forward to the release it started
+from, waits again, and reports each phase's wall time (split into the config
+edit, pulumi up and the pods settling) and digests. The roll forward runs even
+when the rollback failed. The stack config ends as it began. Exit 0 only when
+both directions landed on their exact digests.
+
+--json prints {stack, from: {version, digest}, to: {update, version, digest},
+phases: [{phase, version, digest, result, seconds, configSeconds,
+updateSeconds, podsSeconds, error}], passed}; progress goes to stderr.
+
+Options:
+      --to <target>   the update number or version to roll back to
+      --timeout <s>   how long the pods get to land, per phase (default ${DEFAULT_DRILL_TIMEOUT_SECONDS})
+      --json          print the report as JSON
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON}
 
@@ -124,7 +198,17 @@ const COMMON_OPTIONS = {
 const OPTIONS = {
     history: { ...COMMON_OPTIONS, limit: { type: "string", short: "n" }, json: { type: "boolean" } },
     status: { ...COMMON_OPTIONS, json: { type: "boolean" } },
-    rollback: { ...COMMON_OPTIONS, to: { type: "string" }, yes: { type: "boolean", short: "y" } },
+    rollback: {
+        ...COMMON_OPTIONS,
+        to: { type: "string" },
+        yes: { type: "boolean", short: "y" },
+        "with-config": { type: "boolean" },
+        "no-hold": { type: "boolean" },
+        reason: { type: "string" },
+    },
+    "release-hold": { ...COMMON_OPTIONS },
+    up: { ...COMMON_OPTIONS, atomic: { type: "boolean" }, yes: { type: "boolean", short: "y" } },
+    drill: { ...COMMON_OPTIONS, to: { type: "string" }, yes: { type: "boolean", short: "y" }, json: { type: "boolean" }, timeout: { type: "string" } },
     verify: { ...COMMON_OPTIONS, last: { type: "string" }, json: { type: "boolean" } },
 } as const satisfies Record<string, ParseArgsConfig["options"]>;
 
@@ -154,10 +238,15 @@ interface Flags {
     to?: string;
     yes?: boolean;
     last?: string;
+    "with-config"?: boolean;
+    "no-hold"?: boolean;
+    reason?: string;
+    atomic?: boolean;
+    timeout?: string;
 }
 
 /** The flags whose value is a count: a negative one is a bad count, not a missing value. */
-const COUNT_FLAGS: Readonly<Record<string, string>> = { "--last": "last", "--limit": "limit", "-n": "limit" };
+const COUNT_FLAGS: Readonly<Record<string, string>> = { "--last": "last", "--limit": "limit", "-n": "limit", "--timeout": "timeout" };
 
 /** node:util's messages explain `--` at length; the first sentence is what the user needs. */
 function parse(command: Command, args: string[]): { values: Flags; positionals: string[] } {
@@ -197,7 +286,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
             return ExitCode.Ok;
         }
         if (!isCommand(first)) {
-            throw usageError(`unknown command ${JSON.stringify(first)} (commands: history, status, rollback, verify)`);
+            throw usageError(`unknown command ${JSON.stringify(first)} (commands: ${Object.keys(OPTIONS).join(", ")})`);
         }
         command = first;
         const { values, positionals } = parse(command, rest);
@@ -227,8 +316,30 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
                 if (!to) {
                     throw usageError("--to is required: an update number (--to 12) or a version (--to v2.4.1)");
                 }
-                return await rollbackCommand(context, { stack: values.stack, to, yes: values.yes === true });
+                if (values.reason !== undefined && values["no-hold"]) {
+                    throw usageError("--reason is recorded in the hold, and --no-hold sets none: pass one or the other");
+                }
+                return await rollbackCommand(context, {
+                    stack: values.stack,
+                    to,
+                    yes: values.yes === true,
+                    hold: values["no-hold"] !== true,
+                    reason: values.reason,
+                    withConfig: values["with-config"] === true,
+                });
             }
+            case "release-hold":
+                return await releaseHoldCommand(context, { stack: values.stack });
+            case "up":
+                return await upCommand(context, { stack: values.stack, atomic: values.atomic === true, yes: values.yes === true });
+            case "drill":
+                return await drillCommand(context, {
+                    stack: values.stack,
+                    to: values.to,
+                    yes: values.yes === true,
+                    json,
+                    timeoutSeconds: positiveInteger("timeout", values.timeout) ?? DEFAULT_DRILL_TIMEOUT_SECONDS,
+                });
             case "verify":
                 return await verifyCommand(context, {
                     stack: values.stack,

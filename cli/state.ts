@@ -17,6 +17,8 @@ interface StateResource {
     readonly outputs?: Record<string, unknown>;
 }
 
+const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+
 /**
  * The stack outputs a state file recorded. Accepts the file backend's checkpoint
  * (`{version, checkpoint: {latest: {resources}}}`) and `pulumi stack export` output
@@ -27,7 +29,16 @@ export function outputsOfState(state: unknown): RecordedOutputs {
     const resources = document.checkpoint?.latest?.resources ?? document.deployment?.resources ?? [];
     const outputs = resources.find((resource) => resource.type === "pulumi:pulumi:Stack")?.outputs ?? {};
     const text = (key: string): string | undefined => (typeof outputs[key] === "string" ? (outputs[key] as string) : undefined);
-    return { imageDigest: text("imageDigest"), imageRef: text("imageRef"), version: text("version") };
+    const deployment = resources.find((resource) => resource.type === DEPLOYMENT_TYPE)?.outputs as
+        | { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } }
+        | undefined;
+    const deployedImage = deployment?.spec?.template?.spec?.containers?.[0]?.image;
+    return {
+        imageDigest: text("imageDigest"),
+        imageRef: text("imageRef"),
+        version: text("version"),
+        ...(typeof deployedImage === "string" ? { deployedImage } : {}),
+    };
 }
 
 /** What the file backend wrote for one update: `<stack>-<unixnano>.history.json` and its checkpoint beside it. */

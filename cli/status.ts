@@ -6,7 +6,7 @@ import { digestOfImageId, parseDigestReference } from "./reference";
 /** The parts of a `kubectl get pods -o json` list (a core/v1 PodList) this tool reads. */
 export interface PodList {
     readonly items: readonly {
-        readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
+        readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>>; readonly deletionTimestamp?: string };
         readonly status?: {
             readonly phase?: string;
             readonly containerStatuses?: readonly { readonly name: string; readonly image: string; readonly imageID?: string; readonly ready?: boolean }[];
@@ -88,4 +88,14 @@ export function compareStatus(
         pods: reports,
         drift: reports.some((report) => report.state === "drift"),
     };
+}
+
+/** Pods being deleted are on their way out: what a rollout lands on is the pods that stay. */
+export function livePods(pods: PodList): PodList {
+    return { items: pods.items.filter((pod) => pod.metadata.deletionTimestamp === undefined) };
+}
+
+/** True when there are pods, and every one that stays runs `digest` and is ready. */
+export function allRun(report: StatusReport, digest: string): boolean {
+    return report.pods.length > 0 && report.pods.every((pod) => pod.digest === digest && pod.state === "ok" && pod.ready);
 }

@@ -57,6 +57,9 @@ describe("cli rollback target", () => {
 
 describe("cli rollback", () => {
     const V1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
+    const HOLD_V1 =
+        `config released-service:hold={"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
+        `"reason":"rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})"}`;
 
     it("checks the digest, pins version and digest, runs pulumi up with a rollback message, and asks for a commit", async () => {
         const stack = new FakeStack();
@@ -68,6 +71,7 @@ describe("cli rollback", () => {
         assert.deepEqual(stack.changes, [
             "config released-service:version=v1.0.0",
             `config released-service:digest=${DIGESTS["v1.0.0"]}`,
+            HOLD_V1,
             "preview",
             `up: ${message}`,
         ]);
@@ -85,6 +89,7 @@ describe("cli rollback", () => {
                 "    ~ 1 updated",
                 "",
                 `Rolled back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]}).`,
+                `The stack holds ${DIGESTS["v1.0.0"]}: an update that would run another digest fails until released-service release-hold --stack dev.`,
                 "Commit stacks/Pulumi.dev.yaml so the pin is in git, or the next pulumi up from a clean checkout undoes this rollback:",
                 `  git add stacks/Pulumi.dev.yaml && git commit -m "${message}"`,
                 "",
@@ -148,14 +153,20 @@ describe("cli rollback", () => {
         assert.equal(outcome.code, 3);
         assert.equal(outcome.stderr, "error: the preview of the rollback failed: error: version v1.0.0 cannot be resolved\nnothing was changed\n");
         assert.deepEqual(stack.configNow, before);
-        assert.deepEqual(stack.changes.slice(2), ["preview", "config released-service:version=v1.1.0", `config released-service:digest=${DIGESTS["v1.1.0"]}`]);
+        assert.deepEqual(stack.changes.slice(2), [
+            HOLD_V1,
+            "preview",
+            "config rm released-service:hold",
+            "config released-service:version=v1.1.0",
+            `config released-service:digest=${DIGESTS["v1.1.0"]}`,
+        ]);
     });
 
     it("goes ahead when the answer is yes", async () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: true }, { stdinTTY: true });
         assert.equal(outcome.code, 0);
-        assert.deepEqual(stack.changes.slice(2), ["preview", `up: rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`]);
+        assert.deepEqual(stack.changes.slice(2), [HOLD_V1, "preview", `up: rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`]);
     });
 
     it("needs --yes without a terminal, and changes nothing without it", async () => {
@@ -185,5 +196,97 @@ describe("cli rollback", () => {
         const asked: string[] = [];
         const outcome = await runCli(["rollback", "--to", "#12", "--yes"], { registryClient: async () => tableRegistry([], asked) });
         assert.deepEqual([outcome.code, outcome.stderr, asked], [2, "error: no update #12 in this stack's history (it has 6 updates) (see released-service rollback --help)\n", []]);
+    });
+});
+
+describe("cli rollback --with-config", () => {
+    const D1 = DIGESTS["v1.0.0"];
+    const D2 = DIGESTS["v1.2.0"];
+    const plain = (value: string) => ({ value, secret: false });
+    const entry = (message: string, config: Record<string, { value?: string; secret: boolean }>) => ({
+        version: 0,
+        kind: "update",
+        startTime: "2025-03-01T00:00:00.000Z",
+        endTime: "2025-03-01T00:01:00.000Z",
+        message,
+        result: "succeeded",
+        config,
+    });
+    // #1 ran v1.0.0 on 3 replicas with a revision limit; #2 moved to v1.2.0 on 5 replicas and a flag of another namespace.
+    const ENTRIES = [
+        entry("v1.2.0", {
+            "released-service:image": plain(IMAGE),
+            "released-service:version": plain("v1.2.0"),
+            "released-service:digest": plain(D2),
+            "released-service:replicas": plain("5"),
+            "released-service:registryPassword": { secret: true },
+            "payments:featureFlag": plain("on"),
+        }),
+        entry("v1.0.0", {
+            "released-service:image": plain(IMAGE),
+            "released-service:version": plain("v1.0.0"),
+            "released-service:digest": plain(D1),
+            "released-service:replicas": plain("3"),
+            "released-service:revisionHistoryLimit": plain("10"),
+            "released-service:registryPassword": { secret: true },
+        }),
+    ];
+    const NOW = {
+        "released-service:image": IMAGE,
+        "released-service:version": "v1.2.0",
+        "released-service:digest": D2,
+        "released-service:replicas": "5",
+        "payments:featureFlag": "on",
+    };
+    const present = async () => tableRegistry([`${IMAGE}@${D1}`]);
+
+    it("shows the difference, names the secrets it cannot restore, and restores every plain value of the update", async () => {
+        const stack = new FakeStack({ entries: ENTRIES, config: NOW });
+        const outcome = await runCli(["rollback", "--to", "1", "--with-config", "--yes", "--no-hold"], { stack, registryClient: present });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.ok(
+            outcome.stdout.startsWith(
+                [
+                    "Restoring the config of update #1:",
+                    `  ~ released-service:version: v1.2.0 → v1.0.0`,
+                    `  ~ released-service:digest: ${D2} → ${D1}`,
+                    "  ~ released-service:replicas: 5 → 3",
+                    "  + released-service:revisionHistoryLimit: 10",
+                    "  - payments:featureFlag: on",
+                    "Not restored, because history keeps secrets encrypted: released-service:registryPassword. " +
+                        "They keep their current values; set them by hand if they changed since.",
+                    "Previewing the rollback of stack dev to #1",
+                ].join("\n"),
+            ),
+            outcome.stdout,
+        );
+        assert.deepEqual(stack.configNow, {
+            "released-service:image": IMAGE,
+            "released-service:version": "v1.0.0",
+            "released-service:digest": D1,
+            "released-service:replicas": "3",
+            "released-service:revisionHistoryLimit": "10",
+        });
+    });
+
+    it("puts every key back as it was when the answer is no", async () => {
+        const stack = new FakeStack({ entries: ENTRIES, config: NOW });
+        const outcome = await runCli(["rollback", "--to", "1", "--with-config"], { stack, registryClient: present, answer: false }, { stdinTTY: true });
+        assert.equal(outcome.code, 1);
+        assert.deepEqual(stack.configNow, NOW);
+    });
+
+    it("shows only version and digest when nothing else differs", async () => {
+        const config = {
+            "released-service:image": IMAGE,
+            "released-service:version": "v1.2.0",
+            "released-service:digest": D2,
+            "released-service:replicas": "3",
+            "released-service:revisionHistoryLimit": "10",
+        };
+        const stack = new FakeStack({ entries: ENTRIES, config });
+        const outcome = await runCli(["rollback", "--to", "1", "--with-config", "--yes"], { stack, registryClient: present });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.ok(outcome.stdout.startsWith(`Restoring the config of update #1:\n  ~ released-service:version: v1.2.0 → v1.0.0\n  ~ released-service:digest: ${D2} → ${D1}\nNot restored`), outcome.stdout);
     });
 });

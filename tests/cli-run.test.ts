@@ -37,7 +37,7 @@ describe("cli command line", () => {
 
     it("exits 2 on usage errors, with one line that points at the help", async () => {
         const table: [string[], string][] = [
-            [["frob"], 'error: unknown command "frob" (commands: history, status, rollback, verify) (see released-service --help)'],
+            [["frob"], 'error: unknown command "frob" (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
             [["history", "--bogus"], "error: Unknown option '--bogus' (see released-service history --help)"],
             [["history", "--limit"], "error: Option '-n, --limit <value>' argument missing (see released-service history --help)"],
             [["history", "--limit", "0"], 'error: --limit must be a whole number of at least 1 (got "0") (see released-service history --help)'],

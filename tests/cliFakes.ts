@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../cli/commands";
+import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../cli/config";
 import type { HistoryEntry, RecordedOutputs } from "../cli/history";
 import { PodList } from "../cli/status";
 import { FileBackendCheckpoints, type RecordedOutputsSource } from "../cli/state";
@@ -43,66 +44,80 @@ export interface FakeStackOptions {
     entries?: HistoryEntry[];
     states?: RecordedOutputsSource;
     outputs?: RecordedOutputs;
-    config?: Record<string, string>;
-    /** Makes `up` fail with this message after streaming a line. */
-    upFails?: string;
+    config?: Record<string, ConfigValue>;
+    /** Makes `up` fail with this message after streaming a line; a function decides from the config. */
+    upFails?: string | ((config: StackConfig) => string | undefined);
+    /** Whether a failing `up` got as far as changing the Deployment (its rollout never became ready). */
+    failsAfterDeployment?: boolean;
     /** Makes `preview` fail with this message after streaming a line. */
     previewFails?: string;
+    /** The digest each version's tag names, for updates that do not pin one. */
+    versions?: Record<string, string>;
+    /** Pods the Deployment runs. */
+    replicas?: number;
 }
 
-/** A stack whose history is the recorded dev stack, and which records every change made to it. */
+/**
+ * A stack whose history is the recorded dev stack, and which records every change made to it. Its
+ * updates behave like the engine's: each appends a history entry with the config it ran, a
+ * successful one records new outputs, and the Deployment (and so the pods) follows the config.
+ */
 export class FakeStack implements ReleaseStack {
     readonly name = "dev";
     readonly configFile = path.join("stacks", "Pulumi.dev.yaml");
     readonly changes: string[] = [];
     readonly states: RecordedOutputsSource;
     private readonly entries: HistoryEntry[];
-    private readonly currentOutputs: RecordedOutputs;
-    private readonly currentConfig: Record<string, string>;
-    private readonly upFails?: string;
-    private readonly previewFails?: string;
+    private currentOutputs: RecordedOutputs;
+    private readonly currentConfig: Record<string, ConfigValue>;
+    private readonly options: FakeStackOptions;
+    /** The digest the Deployment names now. */
+    deployed: string | undefined;
 
     constructor(options: FakeStackOptions = {}) {
-        this.entries = options.entries ?? devHistory();
+        this.options = options;
+        this.entries = [...(options.entries ?? devHistory())];
         this.states = options.states ?? new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
-        this.currentOutputs = options.outputs ?? { imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
-        this.currentConfig = options.config ?? {
+        const outputs = options.outputs ?? { imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
+        this.currentOutputs = { ...outputs, deployedImage: outputs.imageRef };
+        this.deployed = outputs.imageDigest;
+        this.currentConfig = { ...(options.config ?? {
             "released-service:image": IMAGE,
             "released-service:version": "v1.1.0",
             "released-service:digest": DIGESTS["v1.1.0"],
             "released-service:name": "payment-api",
             "released-service:namespace": "payments",
-        };
-        this.upFails = options.upFails;
-        this.previewFails = options.previewFails;
+        }) };
     }
 
     async history(): Promise<HistoryEntry[]> {
-        return this.entries;
+        return [...this.entries];
     }
     async outputs(): Promise<RecordedOutputs> {
         return this.currentOutputs;
     }
-    async config(): Promise<Record<string, string>> {
+    async config(): Promise<StackConfig> {
         return { ...this.currentConfig };
     }
-    async setConfig(key: string, value: string): Promise<void> {
-        this.changes.push(`config ${key}=${value}`);
-        this.currentConfig[key] = value;
-    }
-    async removeConfig(key: string): Promise<void> {
-        this.changes.push(`config rm ${key}`);
-        delete this.currentConfig[key];
+    async editConfig(edit: ConfigEdit): Promise<void> {
+        for (const key of edit.remove) {
+            this.changes.push(`config rm ${key}`);
+            delete this.currentConfig[key];
+        }
+        for (const [key, value] of Object.entries(edit.set)) {
+            this.changes.push(`config ${key}=${show(value)}`);
+            this.currentConfig[key] = value;
+        }
     }
     /** The config as the stack holds it now. */
-    get configNow(): Record<string, string> {
+    get configNow(): StackConfig {
         return { ...this.currentConfig };
     }
     async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
         this.changes.push("preview");
         onOutput("Previewing update (dev):\n");
-        if (this.previewFails) {
-            throw new Error(this.previewFails);
+        if (this.options.previewFails) {
+            throw new Error(this.options.previewFails);
         }
         onOutput("    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]\n");
         return { same: 3, update: 1 };
@@ -110,10 +125,45 @@ export class FakeStack implements ReleaseStack {
     async up(message: string, onOutput: (text: string) => void): Promise<void> {
         this.changes.push(`up: ${message}`);
         onOutput("Updating (dev):\n");
-        if (this.upFails) {
-            throw new Error(this.upFails);
+        const config = this.configNow;
+        const version = textOf(config, "version");
+        const digest = textOf(config, "digest") ?? (version === undefined ? undefined : this.options.versions?.[version]);
+        const failure = typeof this.options.upFails === "function" ? this.options.upFails(config) : this.options.upFails;
+        const entry = (result: string): HistoryEntry => ({
+            version: 0,
+            kind: "update",
+            startTime: "2025-03-22T10:00:00.000Z",
+            endTime: "2025-03-22T10:00:30.000Z",
+            message,
+            result,
+            config: Object.fromEntries(
+                Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? { value, secret: false } : { value: show(value), objectValue: value, secret: false }]),
+            ),
+        });
+        if (failure) {
+            if (this.options.failsAfterDeployment) {
+                this.deployed = digest;
+                this.currentOutputs = { ...this.currentOutputs, deployedImage: `${IMAGE}@${digest}` };
+            }
+            this.entries.unshift(entry("failed"));
+            throw new Error(failure);
         }
+        this.deployed = digest;
+        this.currentOutputs = { imageDigest: digest, imageRef: `${IMAGE}@${digest}`, version, deployedImage: `${IMAGE}@${digest}` };
+        this.entries.unshift(entry("succeeded"));
         onOutput("Resources:\n    ~ 1 updated\n");
+    }
+    /** What `kubectl get pods` lists: every pod on the Deployment's digest, ready. */
+    pods(): PodList {
+        return {
+            items: Array.from({ length: this.options.replicas ?? 2 }, (_, index) => ({
+                metadata: { name: `payment-api-${index}`, labels: {} },
+                status: {
+                    phase: "Running",
+                    containerStatuses: [{ name: "app", image: `${IMAGE}@${this.deployed}`, imageID: `${IMAGE}@${this.deployed}`, ready: true }],
+                },
+            })),
+        };
     }
 }
 
@@ -153,6 +203,7 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
     const stdout = new Capture(terminal.stdoutTTY);
     const stderr = new Capture(terminal.stderrTTY);
     const calls: string[] = [];
+    let clock = 0;
     const deps: Deps = {
         openStack:
             fakes.openStack ??
@@ -164,7 +215,7 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
             fakes.listPods ??
             (async (namespace, selector) => {
                 calls.push(`pods -n ${namespace} -l ${selector}`);
-                return fakes.pods ?? { items: [] };
+                return fakes.pods ?? fakes.stack?.pods() ?? { items: [] };
             }),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:
@@ -173,6 +224,11 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
                 calls.push(`ask: ${question}`);
                 return fakes.answer ?? false;
             }),
+        actor: fakes.actor ?? (async () => "Grace Hopper <grace@example.com>"),
+        now: fakes.now ?? (() => new Date("2025-03-22T10:00:00.000Z")),
+        // Every reading of the clock is a tenth of a second after the one before.
+        elapsed: fakes.elapsed ?? (() => (clock += 100)),
+        sleep: fakes.sleep ?? (async () => undefined),
     };
     const code = await run(argv, { stdout, stderr, stdinIsTTY: terminal.stdinTTY ?? false, env: terminal.env ?? {}, cwd: "/work" }, () => deps);
     return { code, stdout: stdout.text, stderr: stderr.text, calls };

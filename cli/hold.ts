@@ -1,0 +1,56 @@
+// The hold a rollback leaves: `released-service:hold` in the stack config records the digest the
+// stack must keep running, who set it, when and why. The component refuses any update that would
+// run another digest while it is set; `release-hold` lifts it.
+
+import { type Context, type ReleaseStack } from "./commands";
+import { type StackConfig } from "./config";
+import { ExitCode } from "./exitCodes";
+import { configKey } from "./history";
+
+export const HOLD_KEY = configKey("hold");
+
+export type Hold = {
+    readonly digest: string;
+    readonly by?: string;
+    readonly at?: string;
+    readonly reason?: string;
+};
+
+/** The hold the config records, or undefined when none is set. */
+export function holdOf(config: StackConfig): Hold | undefined {
+    const value = config[HOLD_KEY];
+    if (value === undefined || typeof value === "string" || typeof value.digest !== "string") {
+        return undefined;
+    }
+    const text = (field: string): string | undefined => (typeof value[field] === "string" ? (value[field] as string) : undefined);
+    return { digest: value.digest, by: text("by"), at: text("at"), reason: text("reason") };
+}
+
+/** `sha256:… (why; set by whom at when)`, leaving out what the hold does not record. */
+export function describeHold(hold: Hold): string {
+    const who = [hold.by && `set by ${hold.by}`, hold.at && `at ${hold.at}`].filter(Boolean).join(" ");
+    const details = [hold.reason, who].filter(Boolean).join("; ");
+    return details ? `${hold.digest} (${details})` : hold.digest;
+}
+
+export function newHold(digest: string, by: string, at: Date, reason: string): Hold {
+    return { digest, by, at: at.toISOString().replace(/\.\d{3}Z$/, "Z"), reason };
+}
+
+export async function releaseHoldCommand(context: Context, options: { stack?: string }): Promise<number> {
+    const stack: ReleaseStack = await context.deps.openStack(options.stack);
+    context.progress.update(`Reading the config of stack ${stack.name}…`);
+    const hold = holdOf(await stack.config());
+    if (!hold) {
+        context.progress.done();
+        context.stdout.write(`Stack ${stack.name} has no hold; nothing to do.\n`);
+        return ExitCode.Ok;
+    }
+    await stack.editConfig({ set: {}, remove: [HOLD_KEY] });
+    context.progress.done();
+    context.stdout.write(
+        `Lifted the hold of stack ${stack.name} on ${describeHold(hold)}.\n` +
+            `Updates may run another digest again. Commit ${stack.configFile} so the hold is gone from git too.\n`,
+    );
+    return ExitCode.Ok;
+}
