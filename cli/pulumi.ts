@@ -36,6 +36,16 @@ export function describePulumiFailure(what: string, error: unknown): CliError {
     return new CliError(`${what}: ${stderr || message.trim()}`, ExitCode.Failure);
 }
 
+/**
+ * Why an update or preview failed, in pulumi's own words: its `error:` diagnostics (the rest of its
+ * output was streamed as it ran), else what describePulumiFailure makes of the failure.
+ */
+export function updateFailure(what: string, error: unknown): Error {
+    const message = (error as Error).message ?? String(error);
+    const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*error: /.test(line) ? [line.trim().replace(/^error: /, "")] : [])))];
+    return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
+}
+
 /** Backends other than a local directory or Pulumi Cloud (s3://, gs://, azblob://) are not read. */
 const noRecordedState: RecordedOutputsSource = { outputsOf: async () => new Map() };
 
@@ -143,11 +153,18 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             }
         },
         async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
-            const result = await stack.preview({ diff: true, onOutput });
-            return result.changeSummary;
+            try {
+                return (await stack.preview({ diff: true, onOutput })).changeSummary;
+            } catch (error) {
+                throw updateFailure(`pulumi preview of stack ${name} failed`, error);
+            }
         },
         async up(message: string, onOutput: (text: string) => void): Promise<void> {
-            await stack.up({ message, onOutput });
+            try {
+                await stack.up({ message, onOutput });
+            } catch (error) {
+                throw updateFailure(`pulumi up of stack ${name} failed`, error);
+            }
         },
     };
 }

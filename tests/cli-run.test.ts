@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { describePulumiFailure } from "../cli/pulumi";
+import { describePulumiFailure, updateFailure } from "../cli/pulumi";
 import { HELP } from "../cli/run";
 import { freePort } from "./registryServer";
 import { runCli, tableRegistry } from "./cliFakes";
@@ -112,5 +112,16 @@ describe("cli pulumi adapter errors", () => {
         );
         const noStack = new Error("code: 255\n stdout: \n stderr: error: no stack named 'qa' found\n\n err?: Error: exit status 255\n");
         assert.equal(describePulumiFailure("cannot select stack qa", noStack).message, "cannot select stack qa: error: no stack named 'qa' found");
+    });
+
+    it("says why an update failed with pulumi's error diagnostics, each once", () => {
+        const failed = new Error(
+            "code: 255\n stdout: Updating (dev):\n    ~ kubernetes:apps/v1:Deployment app updating\nDiagnostics:\n  kubernetes:apps/v1:Deployment (app):\n" +
+                "    error: Deployment default/app-1 did not become ready within 20s\n  pulumi:pulumi:Stack (released-service-dev):\n    error: update failed\n" +
+                " stderr: error: update failed\n err?: Error: exit status 255\n",
+        );
+        assert.equal(updateFailure("pulumi up of stack dev failed", failed).message, "Deployment default/app-1 did not become ready within 20s\nupdate failed");
+        const quiet = new Error("code: 1\n stdout: \n stderr: killed\n err?: Error: exit status 1\n");
+        assert.equal(updateFailure("pulumi up of stack dev failed", quiet).message, "pulumi up of stack dev failed: killed");
     });
 });

@@ -49,8 +49,13 @@ const SERVICE_IP = "10.96.0.1";
  * healthy afterwards. The pod stages mimic a kubelet that pulls every image
  * instantly: imageID carries the digest when the image names one, as real
  * runtimes report it, and pods being deleted go away at once, so old
- * ReplicaSets drain during a rollout.
+ * ReplicaSets drain during a rollout. A release whose version ends in
+ * "-unready" (the pod's app.kubernetes.io/version label) stands for one that
+ * crashes on start: its pods run but never become ready.
  */
+/** True for a pod of a release whose version ends in "-unready". */
+const UNREADY_QUERY = '.metadata.labels["app.kubernetes.io/version"] // "" | endswith("-unready")';
+
 const KWOK_STAGES = `
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -111,6 +116,9 @@ spec:
       operator: 'DoesNotExist'
     - key: '.status.podIP'
       operator: 'DoesNotExist'
+    - key: '${UNREADY_QUERY}'
+      operator: 'NotIn'
+      values: ['true']
   next:
     statusTemplate: |
       {{ $now := Now }}
@@ -143,6 +151,57 @@ spec:
         restartCount: 0
         state:
           terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}
+      {{ end }}
+      {{ with NodeIPsWith .spec.nodeName }}
+      hostIP: {{ index . 0 | Quote }}
+      {{ end }}
+      {{ with PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      podIP: {{ index . 0 | Quote }}
+      podIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      phase: Running
+      startTime: {{ $now | Quote }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-unready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.podIP'
+      operator: 'DoesNotExist'
+    - key: '${UNREADY_QUERY}'
+      operator: 'In'
+      values: ['true']
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - {lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized}
+      - {lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: ContainersNotReady}
+      - {lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: ContainersNotReady}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        {{ if contains "@sha256:" .image }}
+        imageID: {{ .image | Quote }}
+        {{ end }}
+        ready: false
+        started: true
+        restartCount: 0
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
       {{ end }}
       {{ with NodeIPsWith .spec.nodeName }}
       hostIP: {{ index . 0 | Quote }}
