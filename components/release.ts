@@ -103,3 +103,42 @@ export function planBuild(
 function sameLabels(image: Readonly<Record<string, string>>, ours: Readonly<Record<string, string>>): boolean {
     return Object.keys(ours).every((key) => image[key] === ours[key]);
 }
+
+/**
+ * A stack's hold on the digest a rollback put in place, recorded in its stack config: while it is
+ * set, no update may run another image, so another deploy cannot undo the rollback.
+ */
+export interface ReleaseHold {
+    /** The digest the stack keeps running, `sha256:<64 hex>`. */
+    readonly digest: string;
+    /** Who set the hold. */
+    readonly by?: string;
+    /** When the hold was set, as recorded (RFC 3339). */
+    readonly at?: string;
+    /** Why, e.g. the rollback that set it. */
+    readonly reason?: string;
+}
+
+/** `sha256:… (why; set by whom at when)`, leaving out what the hold does not record. */
+export function describeHold(hold: ReleaseHold): string {
+    const who = [hold.by && `set by ${hold.by}`, hold.at && `at ${hold.at}`].filter(Boolean).join(" ");
+    const details = [hold.reason, who].filter(Boolean).join("; ");
+    return details ? `${hold.digest} (${details})` : hold.digest;
+}
+
+/**
+ * Why a hold refuses an update, or undefined when the update runs the held digest. `next.digest` is
+ * the digest the update would run: undefined for a new build, whose digest is not known before it
+ * is pushed, so the refusal is decided in the preview too.
+ */
+export function holdRefusal(stack: string, hold: ReleaseHold, next: { readonly version: string; readonly digest?: string }): string | undefined {
+    if (next.digest === hold.digest) {
+        return undefined;
+    }
+    const would = next.digest === undefined ? `build and run a new image of version ${next.version}` : `run ${next.digest} (version ${next.version})`;
+    return (
+        `stack ${stack} holds ${describeHold(hold)}: this update would ${would}. The hold keeps a rollback from being undone ` +
+        `by another deploy: lift it with \`released-service release-hold --stack ${stack}\`, or remove released-service:hold ` +
+        "from the stack config, then run the update again. The running Deployment was not changed."
+    );
+}

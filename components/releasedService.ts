@@ -13,7 +13,9 @@ import {
     type BuildPlan,
     chooseSource,
     declaresBuild,
+    holdRefusal,
     planBuild,
+    type ReleaseHold,
     type ReleaseSource,
     SOURCE_DIGEST_LABEL,
     STACK_LABEL,
@@ -98,6 +100,11 @@ export interface ReleasedServiceArgs {
      * always do, as Docker assumes). Defaults to false.
      */
     readonly insecureRegistry?: boolean;
+    /**
+     * A hold on the digest a rollback put in place: while it is set, an update that would run any
+     * other digest, or build a new image to run, fails before the Deployment changes. Defaults to none.
+     */
+    readonly hold?: ReleaseHold;
 }
 
 export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
@@ -168,6 +175,12 @@ export class ReleasedService extends pulumi.ComponentResource {
             credentials: credentialLookup(args.image, args.registryUsername, password),
             insecureRegistries: args.insecureRegistry === true ? [location.registry] : [],
         });
+        const refuseUnlessHeld = (next: { version: string; digest?: string }): void => {
+            const refusal = args.hold === undefined ? undefined : holdRefusal(pulumi.getStack(), args.hold, next);
+            if (refusal !== undefined) {
+                throw new pulumi.ResourceError(refusal, this, true);
+            }
+        };
         // One registry look-up per tag and update, however many questions ask for it.
         const lookups = new Map<string, Promise<string | undefined>>();
         const lookup = (tag: string): Promise<string | undefined> => {
@@ -211,7 +224,14 @@ export class ReleasedService extends pulumi.ComponentResource {
                 lookups.set(tag, found.then((holding) => holding?.digest));
                 return found;
             });
-            const plan = this.planBuild(args.image, holdings, labels, lookup(ownTag));
+            const plan = this.planBuild(args.image, holdings, labels, lookup(ownTag)).then((p) => {
+                // A new image to run has no digest before it is pushed: a hold refuses it from the plan,
+                // so the preview fails too and nothing is built.
+                if (source.kind === "built" && p.kind === "build") {
+                    refuseUnlessHeld({ version: sourceVersion });
+                }
+                return p;
+            });
             const image = plan.then((p) =>
                 p.kind === "build" || (p.kind === "reuse" && p.declare)
                     ? new dockerBuild.Image(
@@ -254,11 +274,12 @@ export class ReleasedService extends pulumi.ComponentResource {
                 ? pulumi.output(args.version)
                 : promoted!.requireOutput("version").apply((v) => String(v));
         const resolved = this.resolveDigest(source, args.image, args.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted });
-        // Pods could not pull a digest the registry no longer holds: what no look-up has shown present
-        // is asked about once, by digest, before the Deployment may run it.
-        const digest = pulumi
-            .all([resolved, version])
-            .apply(async ([r, v]) => (r.present ? r.digest : this.stillPresent(registry, args.image, r.digest, v)));
+        // A hold allows its digest alone. Pods could not pull a digest the registry no longer holds: what
+        // no look-up has shown present is asked about once, by digest, before the Deployment may run it.
+        const digest = pulumi.all([resolved, version]).apply(async ([r, v]) => {
+            refuseUnlessHeld({ version: v, digest: r.digest });
+            return r.present ? r.digest : this.stillPresent(registry, args.image, r.digest, v);
+        });
         const imageRef = digest.apply((d) => pinnedRef(args.image, d));
 
         const labels = { "app.kubernetes.io/name": name };

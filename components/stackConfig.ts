@@ -2,6 +2,7 @@
 // Config values arrive as text; every key is checked, and all problems are reported at once.
 import type * as pulumi from "@pulumi/pulumi";
 
+import type { ReleaseHold } from "./release";
 import type { ReleasedServiceArgs } from "./releasedService";
 import { describeProblems, inputProblems } from "./validate";
 
@@ -10,7 +11,10 @@ export const CONFIG_NAMESPACE = "released-service";
 /** The workload's name when the stack does not set `name`. */
 export const DEFAULT_NAME = "app";
 
-/** Keys read as plain text; `registryPassword` is read as a secret by the program. */
+/**
+ * Keys read as plain text; `registryPassword` is read as a secret by the program. `hold` is an
+ * object in the stack config file, which the program receives as its JSON text.
+ */
 export const PLAIN_KEYS = [
     "image",
     "version",
@@ -28,6 +32,7 @@ export const PLAIN_KEYS = [
     "registryUsername",
     "insecureRegistry",
     "builder",
+    "hold",
 ] as const;
 
 /** Every key of the namespace: the plain ones and the secret password. */
@@ -51,6 +56,15 @@ export class StackConfigError extends Error {
 /** Text that looks like a number or a boolean becomes one; anything else stays text for the checks to name. */
 function asNumber(text: string | undefined): number | string | undefined {
     return text !== undefined && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+}
+
+/** JSON text becomes the value it writes; text that is not JSON stays text for the checks to name. */
+function asObject(text: string | undefined): unknown {
+    try {
+        return text === undefined ? undefined : JSON.parse(text);
+    } catch {
+        return text;
+    }
 }
 
 function asBoolean(text: string | undefined): boolean | string | undefined {
@@ -101,6 +115,7 @@ export function stackSettings(
         progressDeadlineSeconds: asNumber(raw.progressDeadlineSeconds),
         replicas: asNumber(raw.replicas),
         port: asNumber(raw.port),
+        hold: asObject(raw.hold),
         registryPassword,
     };
     const problems = [...unknownKeyProblems(options.keys ?? []), ...inputProblems(inputs, options.organization)];
@@ -127,6 +142,7 @@ export function stackSettings(
             registryPassword,
             insecureRegistry: inputs.insecureRegistry as boolean | undefined,
             builder: raw.builder,
+            hold: inputs.hold as ReleaseHold | undefined,
         },
     };
 }

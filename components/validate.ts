@@ -28,6 +28,7 @@ export interface CheckedInputs {
     readonly registryPassword?: unknown;
     readonly insecureRegistry?: unknown;
     readonly builder?: unknown;
+    readonly hold?: unknown;
 }
 
 /** The organization every stack on a file (diy) backend belongs to; `pulumi.getOrganization()` says it. */
@@ -59,7 +60,8 @@ const integer = (min: number, max: number): Check => (value) =>
         ? undefined
         : `must be a whole number from ${min} to ${max} (got ${got(value)})`;
 
-const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
+/** One check per field; a hold, an object, has checks of its own (HOLD_CHECKS). */
+const CHECKS: { readonly [K in Exclude<keyof CheckedInputs, "hold">]-?: Check } = {
     name: string((s) =>
         DNS_LABEL.test(s) && s.length <= MAX_NAME_LENGTH
             ? undefined
@@ -93,18 +95,47 @@ const CHECKS: { readonly [K in keyof CheckedInputs]-?: Check } = {
     registryPassword: () => undefined,
 };
 
+const HOLD_CHECKS: Readonly<Record<string, Check>> = {
+    digest: string(digestProblem),
+    by: string(),
+    at: string(),
+    reason: string(),
+};
+
+/** "`<prefix><field>` must …" for each field whose value its check refuses. */
+function fieldProblems(checks: Readonly<Record<string, Check>>, values: Readonly<Record<string, unknown>>, prefix = ""): string[] {
+    return Object.keys(checks).flatMap((field) => {
+        const value = values[field];
+        const problem = value === undefined ? undefined : checks[field](value);
+        return problem === undefined ? [] : [`\`${prefix}${field}\` ${problem}`];
+    });
+}
+
+/** Every problem with a hold, each naming `hold` or the field as `hold.<field>`. */
+function holdProblems(hold: unknown): string[] {
+    const fields = Object.keys(HOLD_CHECKS);
+    if (hold === null || typeof hold !== "object" || Array.isArray(hold)) {
+        return [`\`hold\` must be an object with \`digest\` and, if wanted, \`by\`, \`at\` and \`reason\` (got ${got(hold)})`];
+    }
+    const values = hold as Readonly<Record<string, unknown>>;
+    const problems = Object.keys(values)
+        .filter((key) => !fields.includes(key))
+        .map((key) => `\`hold.${key}\` is not a field of a hold (known: ${fields.join(", ")})`);
+    problems.push(...fieldProblems(HOLD_CHECKS, values, "hold."));
+    if (values.digest === undefined) {
+        problems.push("`hold.digest` is required: the digest the stack keeps running, sha256: followed by 64 hex digits");
+    }
+    return problems;
+}
+
 /**
  * Every problem with the inputs, each as "`field` must …"; empty when all is well. `organization`
  * is the stack's own: on a file backend, the only one a stack reference can name.
  */
 export function inputProblems(inputs: CheckedInputs, organization?: string): string[] {
-    const problems: string[] = [];
-    for (const field of Object.keys(CHECKS) as (keyof CheckedInputs)[]) {
-        const value = inputs[field];
-        const problem = value === undefined ? undefined : CHECKS[field](value);
-        if (problem !== undefined) {
-            problems.push(`\`${field}\` ${problem}`);
-        }
+    const problems = fieldProblems(CHECKS, inputs as Readonly<Record<string, unknown>>);
+    if (inputs.hold !== undefined) {
+        problems.push(...holdProblems(inputs.hold));
     }
     if (inputs.image === undefined) {
         problems.push("`image` is required: the repository to push to and run from, e.g. localhost:5000/payment-api");

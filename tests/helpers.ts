@@ -3,6 +3,7 @@
 // push to and the component's look-ups read from, and one way to run a program and read what
 // it produced.
 import * as pulumi from "@pulumi/pulumi";
+import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as http from "node:http";
@@ -331,6 +332,20 @@ export function secretValue(value: unknown): unknown {
 /** The registered resources of one type. */
 export function ofType(update: Update, type: string): pulumi.runtime.MockResourceArgs[] {
     return update.resources.filter((r) => r.type === type);
+}
+
+/** The image the one Deployment of an update runs. */
+export function running(update: Update): string {
+    const deployments = ofType(update, DEPLOYMENT_TYPE);
+    assert.equal(deployments.length, 1, "exactly one Deployment");
+    return deployments[0].inputs.spec.template.spec.containers[0].image;
+}
+
+/** The update failed with exactly `message` (after the engine's prefix) and never sent Deployment `name` to the engine. */
+export function assertRefused(update: Update, message: string, name = "app"): void {
+    assert.equal(update.errors.length, 1, update.errors.join("\n"));
+    assert.ok(update.errors[0].endsWith(message), update.errors[0]);
+    assert.equal(update.operations.has(`${DEPLOYMENT_TYPE}::${name}`), false, "the Deployment was never sent to the engine");
 }
 
 /**

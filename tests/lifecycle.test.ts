@@ -3,17 +3,10 @@
 import * as assert from "node:assert/strict";
 
 import { sourceFixture } from "./fixtures";
-import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, SERVICE_TYPE, Update } from "./helpers";
+import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running, SERVICE_TYPE, Update } from "./helpers";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;
-
-/** The image the one Deployment of an update runs. */
-function running(update: Update): string {
-    const deployments = ofType(update, DEPLOYMENT_TYPE);
-    assert.equal(deployments.length, 1, "exactly one Deployment");
-    return deployments[0].inputs.spec.template.spec.containers[0].image;
-}
 
 /** What changed in an update besides resources left alone. */
 function changes(update: Update): string[] {

@@ -2,25 +2,11 @@
 // shown present is asked about once, by digest, and a deleted one stops the update before the Deployment.
 import * as assert from "node:assert/strict";
 
-import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, Update } from "./helpers";
+import { assertRefused, DEPLOYMENT_TYPE, MockCloud, REGISTRY_HOST, runProgram, running } from "./helpers";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;
 const STAGING = "organization/released-service/staging";
-
-/** The image the one Deployment of an update runs. */
-function running(update: Update): string {
-    const deployments = ofType(update, DEPLOYMENT_TYPE);
-    assert.equal(deployments.length, 1, "exactly one Deployment");
-    return deployments[0].inputs.spec.template.spec.containers[0].image;
-}
-
-/** The update failed with exactly `message` (after the engine's prefix), and the Deployment was never sent. */
-function refused(update: Update, message: string): void {
-    assert.equal(update.errors.length, 1, update.errors.join("\n"));
-    assert.ok(update.errors[0].endsWith(message), update.errors[0]);
-    assert.equal(update.operations.has(DEPLOYMENT), false, "the Deployment was never sent to the engine");
-}
 
 function gone(digest: string, version: string): string {
     return (
@@ -56,12 +42,12 @@ describe("the image about to run is still in its registry", () => {
         it("that was deleted is refused in the preview, naming it and what to do", async () => {
             cloud.images.delete(v1);
             const update = await runProgram(cloud, pin("v1.0.0", v1), { preview: true });
-            refused(update, gone(v1, "v1.0.0"));
+            assertRefused(update, gone(v1, "v1.0.0"));
             assert.equal(update.lookups, 2);
         });
 
         it("that was deleted is refused in the update, and the running Deployment stays as it was", async () => {
-            refused(await runProgram(cloud, pin("v1.0.0", v1)), gone(v1, "v1.0.0"));
+            assertRefused(await runProgram(cloud, pin("v1.0.0", v1)), gone(v1, "v1.0.0"));
             const after = await runProgram(cloud, pin("v2.0.0", v2));
             assert.equal(after.operations.get(DEPLOYMENT), "same");
             assert.equal(running(after), `${IMAGE}@${v2}`);
@@ -87,7 +73,7 @@ describe("the image about to run is still in its registry", () => {
                 const digest = prod.pushElsewhere(`${IMAGE}:v2.0.0`);
                 prod.images.delete(digest);
                 prod.stacks.set(STAGING, { imageDigest: digest, version: "v2.0.0" });
-                refused(await runProgram(prod, promote, { stack: "prod", preview }), gone(digest, "v2.0.0"));
+                assertRefused(await runProgram(prod, promote, { stack: "prod", preview }), gone(digest, "v2.0.0"));
             });
         }
 
@@ -96,7 +82,7 @@ describe("the image about to run is still in its registry", () => {
             const digest = prod.pushElsewhere(`${IMAGE}:v2.0.0`);
             prod.stacks.set(STAGING, { imageDigest: digest, version: "v2.0.0" });
             prod.failWith = 503;
-            refused(
+            assertRefused(
                 await runProgram(prod, promote, { stack: "prod" }),
                 `cannot check that ${IMAGE}@${digest} is still in its registry: ` +
                     `registry ${REGISTRY_HOST} answered HTTP 503 for payment-api@${digest}. Nothing was changed.`,

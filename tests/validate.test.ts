@@ -27,8 +27,10 @@ describe("input checks", () => {
             port: 65535,
             registryUsername: "ci",
             registryPassword: "s3cret",
+            hold: { digest: DIGEST, by: "Release Engineer <release@example.com>", at: "2026-11-23T10:00:00Z", reason: "rollback to #3" },
         };
         assert.deepEqual(inputProblems(inputs), []);
+        assert.deepEqual(inputProblems({ ...VALID, hold: { digest: DIGEST } }), []);
         assert.deepEqual(inputProblems({ name: "app", image: VALID.image, promoteFrom: "acme/released-service/staging" }), []);
     });
 
@@ -65,6 +67,15 @@ describe("input checks", () => {
         ["namespace upper case", { namespace: "Prod" }, '`namespace` must be a Kubernetes namespace: lower-case letters, digits and \'-\', at most 63 characters (got "Prod")'],
         ["name upper case", { name: "App" }, '`name` must be a DNS label: lower-case letters, digits and \'-\', starting with a letter, at most 54 characters (got "App")'],
         ["name too long", { name: "a".repeat(55) }, `\`name\` must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 54 characters (got "${"a".repeat(55)}")`],
+        ["hold not an object", { hold: DIGEST }, `\`hold\` must be an object with \`digest\` and, if wanted, \`by\`, \`at\` and \`reason\` (got "${DIGEST}")`],
+        ["hold an array", { hold: [DIGEST] }, "`hold` must be an object with `digest` and, if wanted, `by`, `at` and `reason` (got an array)"],
+        ["hold null", { hold: null }, "`hold` must be an object with `digest` and, if wanted, `by`, `at` and `reason` (got null)"],
+        ["hold without digest", { hold: { by: "ci" } }, "`hold.digest` is required: the digest the stack keeps running, sha256: followed by 64 hex digits"],
+        ["hold digest short", { hold: { digest: "sha256:abc" } }, '`hold.digest` must be sha256: followed by 64 lower-case hex digits (got "sha256:abc")'],
+        ["hold by not text", { hold: { digest: DIGEST, by: 7 } }, "`hold.by` must be a string (got 7)"],
+        ["hold at not text", { hold: { digest: DIGEST, at: { day: 1 } } }, "`hold.at` must be a string (got an object)"],
+        ["hold reason not text", { hold: { digest: DIGEST, reason: false } }, "`hold.reason` must be a string (got false)"],
+        ["hold with an unknown field", { hold: { digest: DIGEST, until: "friday" } }, "`hold.until` is not a field of a hold (known: digest, by, at, reason)"],
         ["username without password", { registryUsername: "ci" }, "`registryUsername` and `registryPassword` go together: set both or neither"],
     ];
     for (const [title, change, problem] of cases) {
@@ -72,6 +83,18 @@ describe("input checks", () => {
             assert.deepEqual(inputProblems({ ...VALID, ...change }), [problem]);
         });
     }
+
+    it("report every problem of a hold, each field named", () => {
+        assert.deepEqual(inputProblems({ ...VALID, hold: { Digest: DIGEST, constructor: "x", by: ["ci"] } }), [
+            "`hold.Digest` is not a field of a hold (known: digest, by, at, reason)",
+            "`hold.constructor` is not a field of a hold (known: digest, by, at, reason)",
+            "`hold.by` must be a string (got an array)",
+            "`hold.digest` is required: the digest the stack keeps running, sha256: followed by 64 hex digits",
+        ]);
+        assert.deepEqual(inputProblems({ ...VALID, hold: Object.create(null) }), [
+            "`hold.digest` is required: the digest the stack keeps running, sha256: followed by 64 hex digits",
+        ]);
+    });
 
     it("report several problems in one message", () => {
         const problems = inputProblems({ ...VALID, version: "latest", port: 0 });
@@ -114,7 +137,27 @@ describe("stack config", () => {
                 registryPassword: undefined,
                 insecureRegistry: undefined,
                 builder: undefined,
+                hold: undefined,
             },
+        });
+    });
+
+    it("reads the hold, an object in the stack config file, from its JSON text", () => {
+        const hold = { digest: DIGEST, by: "Release Engineer <release@example.com>", at: "2026-11-23T10:00:00Z", reason: "rollback to #3" };
+        const settings = stackSettings({ image: "localhost:5000/payment-api", version: "v1", hold: JSON.stringify(hold) }, undefined, {
+            keys: ["image", "version", "hold"],
+        });
+        assert.deepEqual(settings.args.hold, hold);
+        assert.ok(KNOWN_KEYS.includes("hold"));
+    });
+
+    it("refuses a hold that is not an object, with the other problems", () => {
+        assert.throws(() => stackSettings({ image: "localhost:5000/payment-api", version: "latest", hold: DIGEST }), {
+            name: "StackConfigError",
+            message:
+                "2 invalid inputs:\n" +
+                "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
+                `  - \`hold\` must be an object with \`digest\` and, if wanted, \`by\`, \`at\` and \`reason\` (got "${DIGEST}")`,
         });
     });
 
