@@ -2,19 +2,18 @@
 // stack must keep running, who set it, when and why. The component refuses any update that would
 // run another digest while it is set; `release-hold` lifts it.
 
+import { describeHold, type ReleaseHold } from "../components/release";
 import { type Context, type ReleaseStack } from "./commands";
 import { type StackConfig } from "./config";
 import { ExitCode } from "./exitCodes";
 import { configKey } from "./history";
 
+export { describeHold };
+
 export const HOLD_KEY = configKey("hold");
 
-export type Hold = {
-    readonly digest: string;
-    readonly by?: string;
-    readonly at?: string;
-    readonly reason?: string;
-};
+/** A hold as the stack config holds it: a plain object, so it can be written back as config. */
+export type Hold = ReleaseHold & { readonly [field: string]: unknown };
 
 /** The hold the config records, or undefined when none is set. */
 export function holdOf(config: StackConfig): Hold | undefined {
@@ -24,13 +23,6 @@ export function holdOf(config: StackConfig): Hold | undefined {
     }
     const text = (field: string): string | undefined => (typeof value[field] === "string" ? (value[field] as string) : undefined);
     return { digest: value.digest, by: text("by"), at: text("at"), reason: text("reason") };
-}
-
-/** `sha256:… (why; set by whom at when)`, leaving out what the hold does not record. */
-export function describeHold(hold: Hold): string {
-    const who = [hold.by && `set by ${hold.by}`, hold.at && `at ${hold.at}`].filter(Boolean).join(" ");
-    const details = [hold.reason, who].filter(Boolean).join("; ");
-    return details ? `${hold.digest} (${details})` : hold.digest;
 }
 
 export function newHold(digest: string, by: string, at: Date, reason: string): Hold {
