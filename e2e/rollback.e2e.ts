@@ -1,0 +1,256 @@
+// Rollback that is rehearsed, holds, checks its target and undoes a failed rollout, under the real
+// engine, registry and cluster: `released-service drill`, `up --atomic`, the hold and
+// `release-hold`, `rollback --with-config`, and a deleted target refused in preview.
+import * as assert from "node:assert/strict";
+import { performance } from "node:perf_hooks";
+
+import type { DrillReport } from "../cli/drill";
+import { environment } from "./support/hooks";
+import type { Environment, Result } from "./support/environment";
+import { Stack, succeeded } from "./support/project";
+
+const NAME = "drill-app";
+const REPOSITORY = "drill-api";
+/** The rollout deadline: a release whose pods never become ready fails its update after this. */
+const DEADLINE_SECONDS = 20;
+
+interface Row {
+    readonly update: number;
+    readonly kind: string;
+    readonly result: string;
+    readonly version: string | null;
+    readonly digest: string | null;
+    readonly message: string;
+}
+
+describe("rollback rehearsed, held, undone and checked under the real engine", function () {
+    let env: Environment;
+    let stack: Stack;
+    let image: string;
+    const digests: Record<string, string> = {};
+    const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", "drill", "--cwd", env.project]);
+
+    async function deployment(): Promise<{ name: string; image: string; replicas: number }> {
+        const found = JSON.parse(await env.kubectl(["get", "deployments", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "json"])) as {
+            items: { metadata: { name: string }; spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } }[];
+        };
+        assert.equal(found.items.length, 1, "exactly one Deployment");
+        const [item] = found.items;
+        return { name: item.metadata.name, image: item.spec.template.spec.containers[0].image, replicas: item.spec.replicas };
+    }
+
+    /** The digest of every pod that stays (not being deleted), once they all agree on `expected`, or after a minute. */
+    async function podDigests(expected: string): Promise<string[]> {
+        const read = async (): Promise<string[]> => {
+            const pods = JSON.parse(await env.kubectl(["get", "pods", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "json"])) as {
+                items: { metadata: { deletionTimestamp?: string }; status?: { containerStatuses?: { imageID?: string }[] } }[];
+            };
+            return pods.items
+                .filter((pod) => pod.metadata.deletionTimestamp === undefined)
+                .map((pod) => String(pod.status?.containerStatuses?.[0]?.imageID).replace(/^.*@/, ""));
+        };
+        const deadline = Date.now() + 60_000;
+        let found = await read();
+        while (found.some((digest) => digest !== expected) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            found = await read();
+        }
+        return found;
+    }
+
+    async function config(): Promise<Record<string, unknown>> {
+        const result = succeeded(await env.pulumi(["config", "--json", "--stack", "drill"]), "pulumi config --json");
+        return JSON.parse(result.stdout) as Record<string, unknown>;
+    }
+
+    async function rows(): Promise<Row[]> {
+        const result = await cli("history", "--json");
+        assert.equal(result.code, 0, result.stderr);
+        return JSON.parse(result.stdout) as Row[];
+    }
+
+    /** The newest successful update that ran `version`. */
+    async function updateOf(version: string): Promise<number> {
+        const row = (await rows()).find((r) => r.kind === "update" && r.result === "succeeded" && r.version === version);
+        assert.ok(row, `an update ran ${version}`);
+        return row.update;
+    }
+
+    /** Runs `version` by its tag, with no pin left in the config. */
+    async function deploy(version: string, message: string): Promise<void> {
+        const current = await config();
+        if (current["released-service:digest"] !== undefined) {
+            await stack.remove("digest");
+        }
+        await stack.set({ version });
+        succeeded(await stack.up("--message", message), message);
+    }
+
+    before(async () => {
+        env = environment();
+        image = `${env.registry.host}/${REPOSITORY}`;
+        for (const version of ["v1.0.0", "v1.5.0", "v2.0.0", "v3.0.0-unready"]) {
+            digests[version] = await env.registry.push(REPOSITORY, version);
+        }
+        stack = new Stack(env, "drill");
+        await stack.init({ image, name: NAME, version: "v1.0.0", build: "false", replicas: "2", progressDeadlineSeconds: String(DEADLINE_SECONDS) });
+        succeeded(await stack.up("--message", "v1.0.0"), "up v1.0.0");
+        await deploy("v1.5.0", "v1.5.0");
+        await deploy("v2.0.0", "v2.0.0");
+    });
+
+    it("drill: rolls back to the previous release and forward again, each pod on the exact digest, config as it was; time to roll back measured", async () => {
+        const before = await config();
+        const previous = await updateOf("v1.5.0");
+        const result = await cli("drill", "--yes", "--json");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as DrillReport;
+        assert.deepEqual(report.from, { version: "v2.0.0", digest: digests["v2.0.0"] });
+        assert.deepEqual(report.to, { update: previous, version: "v1.5.0", digest: digests["v1.5.0"] });
+        assert.deepEqual(
+            report.phases.map((phase) => [phase.phase, phase.digest, phase.result, phase.error]),
+            [
+                ["rollback", digests["v1.5.0"], "passed", null],
+                ["roll forward", digests["v2.0.0"], "passed", null],
+            ],
+        );
+        assert.equal(report.passed, true);
+        assert.deepEqual(await config(), before, "the drill leaves the stack config as it found it");
+        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+        const messages = (await rows()).slice(0, 2).map((row) => row.message);
+        assert.deepEqual(messages, [`drill: roll forward to v2.0.0 (${digests["v2.0.0"]})`, `drill: rollback to #${report.to.update} (v1.5.0, ${digests["v1.5.0"]})`]);
+
+        // The same rollback by hand on the same cluster, and the engine's floor: an update with nothing to change.
+        const floorStart = performance.now();
+        succeeded(await env.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "drill"]), "no-change pulumi up");
+        const floor = (performance.now() - floorStart) / 1000;
+        const { name } = await deployment();
+        const undoStart = performance.now();
+        await env.kubectl(["rollout", "undo", `deployment/${name}`]);
+        await env.kubectl(["rollout", "status", `deployment/${name}`, "--timeout=120s"]);
+        assert.deepEqual(await podDigests(digests["v1.5.0"]), [digests["v1.5.0"], digests["v1.5.0"]], "kubectl rollout undo returned to v1.5.0");
+        const undo = (performance.now() - undoStart) / 1000;
+        succeeded(await stack.up("--refresh", "--message", "back to the recorded v2.0.0"), "pulumi up --refresh");
+        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+        const [back] = report.phases;
+        const line = (what: string, s: number): string => `  ${what.padEnd(44)} ${s.toFixed(1).padStart(5)} s`;
+        console.log(
+            [
+                "time to roll back (2 replicas):",
+                line(`released-service drill, rollback phase`, back.seconds),
+                line(`  config edit`, back.configSeconds),
+                line(`  pulumi up`, back.updateSeconds),
+                line(`  pods on the digest`, back.podsSeconds),
+                line("kubectl rollout undo + rollout status", undo),
+                line("pulumi up with no changes (the engine's floor)", floor),
+                `  ratio drill / kubectl undo: ${(back.seconds / undo).toFixed(1)}; drill / no-change up: ${(back.seconds / floor).toFixed(2)}`,
+            ].join("\n"),
+        );
+    });
+
+    it("deleted: a pinned digest gone from the registry is refused in preview and up, and the Deployment is untouched", async () => {
+        await env.registry.deleteManifest(REPOSITORY, digests["v1.5.0"]);
+        const running = await deployment();
+        await stack.set({ version: "v1.5.0", digest: digests["v1.5.0"] });
+        const preview = await stack.preview();
+        assert.notEqual(preview.code, 0, "the preview fails");
+        const expected = `${image}@${digests["v1.5.0"]} (version v1.5.0) is no longer in its registry`;
+        assert.ok(preview.stdout.includes(expected), preview.stdout + preview.stderr);
+        const up = await stack.up();
+        assert.notEqual(up.code, 0, "the update fails");
+        assert.ok(up.stdout.includes(expected), up.stdout + up.stderr);
+        assert.deepEqual(await deployment(), running);
+        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+        await stack.remove("digest");
+        await stack.set({ version: "v2.0.0" });
+    });
+
+    it("drill: fails before changing anything when its target was deleted from the registry, exit 1", async () => {
+        const before = await config();
+        const history = (await rows()).length;
+        const result = await cli("drill", "--yes", "--to", "v1.5.0");
+        assert.equal(result.code, 1, result.stdout + result.stderr);
+        assert.equal(
+            result.stderr,
+            `error: drill failed before changing anything: ${image}@${digests["v1.5.0"]} (#${await updateOf("v1.5.0")}, v1.5.0) is no longer in its registry, ` +
+                "so a rollback to it would fail too. Push it again, or drill to a release that is still there (released-service verify lists them).\n",
+        );
+        assert.deepEqual(await config(), before);
+        assert.equal((await rows()).length, history, "no update ran");
+    });
+
+    it("hold: a rollback holds its release; a roll forward is refused in preview until release-hold lifts it", async () => {
+        const v1 = await updateOf("v1.0.0");
+        const rollback = await cli("rollback", "--to", String(v1), "--yes", "--reason", "INC-7: v2.0.0 drops payments");
+        assert.equal(rollback.code, 0, rollback.stdout + rollback.stderr);
+        const hold = (await config())["released-service:hold"] as { objectValue?: Record<string, string> };
+        assert.equal(hold.objectValue?.digest, digests["v1.0.0"]);
+        assert.equal(hold.objectValue?.reason, "INC-7: v2.0.0 drops payments");
+        assert.match(hold.objectValue?.at ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
+
+        // A pipeline redeploys the bad release the way it always does.
+        await stack.remove("digest");
+        await stack.set({ version: "v2.0.0" });
+        const preview = await stack.preview();
+        assert.notEqual(preview.code, 0, "the held stack refuses the roll forward");
+        assert.ok(preview.stdout.includes(`stack drill holds ${digests["v1.0.0"]}`), preview.stdout);
+        assert.ok(preview.stdout.includes("released-service release-hold --stack drill"), preview.stdout);
+        const refused = await stack.up();
+        assert.notEqual(refused.code, 0);
+        assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]], "the rollback held");
+
+        const lifted = await cli("release-hold");
+        assert.equal(lifted.code, 0, lifted.stderr);
+        assert.ok(lifted.stdout.startsWith(`Lifted the hold of stack drill on ${digests["v1.0.0"]} (INC-7: v2.0.0 drops payments; set by `), lifted.stdout);
+        assert.equal((await config())["released-service:hold"], undefined);
+        succeeded(await stack.up("--message", "v2.0.0 again"), "the roll forward after release-hold");
+        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+    });
+
+    it("with-config: rollback --with-config restores the replicas the earlier update ran with", async () => {
+        await stack.set({ replicas: "3" });
+        succeeded(await stack.up("--message", "v2.0.0 on 3 replicas"), "scale to 3");
+        const v1 = await updateOf("v1.0.0");
+        const result = await cli("rollback", "--to", String(v1), "--with-config", "--no-hold", "--yes");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.ok(result.stdout.includes(`Restoring the config of update #${v1}:\n`), result.stdout);
+        assert.ok(result.stdout.includes("  ~ released-service:replicas: 3 → 2\n"), result.stdout);
+        const restored = await config();
+        assert.deepEqual(
+            ["version", "digest", "replicas"].map((key) => (restored[`released-service:${key}`] as { value: string }).value),
+            ["v1.0.0", digests["v1.0.0"], "2"],
+        );
+        assert.equal((await deployment()).replicas, 2);
+        assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
+        await deploy("v2.0.0", "v2.0.0 after the restored config");
+        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+    });
+
+    it("atomic: a release whose pods never become ready fails at its deadline and is undone, every pod back on the previous digest", async () => {
+        const previous = await updateOf("v2.0.0");
+        await stack.set({ version: "v3.0.0-unready" });
+        const started = performance.now();
+        const result = await cli("up", "--atomic", "--yes");
+        const seconds = (performance.now() - started) / 1000;
+        assert.equal(result.code, 1, result.stdout + result.stderr);
+        const [undone, failed] = (await rows()).slice(0, 2);
+        assert.deepEqual([failed.result, failed.version, failed.message], ["failed", "v3.0.0-unready", "released-service up --atomic"]);
+        assert.deepEqual([undone.result, undone.version, undone.digest], ["succeeded", "v2.0.0", digests["v2.0.0"]]);
+        assert.ok(result.stdout.includes(`Update #${failed.update} failed after the Deployment changed to ${image}@${digests["v3.0.0-unready"]}:\n`), result.stdout);
+        assert.ok(
+            result.stdout.includes(
+                `\nUpdate #${failed.update} failed; update #${undone.update} returned stack drill to #${previous} (v2.0.0, ${digests["v2.0.0"]}), ` +
+                    `and every pod runs ${digests["v2.0.0"]}.\n`,
+            ),
+            result.stdout,
+        );
+        assert.equal((await deployment()).image, `${image}@${digests["v2.0.0"]}`);
+        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+        console.log(`  up --atomic: failed at the ${DEADLINE_SECONDS} s deadline and undone in ${seconds.toFixed(1)} s in all`);
+    });
+
+    after(async () => {
+        await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "drill"]);
+    });
+});
