@@ -158,7 +158,7 @@ function waitForSocket(file: string, child: ChildProcess, log: () => string, tim
 /** Copies the project as a user's checkout would have it: program, components, stacks, policy. */
 function copyProject(into: string): void {
     fs.mkdirSync(into, { recursive: true });
-    for (const entry of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "stacks"]) {
+    for (const entry of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "components", "stacks"]) {
         fs.cpSync(path.join(REPO_ROOT, entry), path.join(into, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(into, "node_modules"));
