@@ -34,7 +34,7 @@ const COMMON = `  -s, --stack <name>  stack to read (default: the selected stack
   -h, --help          show this help`;
 
 export const HELP: Record<string, string> = {
-    main: `released-service: history, status, rollback and verify for a released-service stack.
+    main: `released-service: release history, status, rollback, drills and checks for a released-service stack.
 
 Usage: released-service <command> [options]
 
