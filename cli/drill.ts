@@ -8,8 +8,8 @@ import { CliError, ExitCode, usageError } from "./exitCodes";
 import { describeHold, holdOf } from "./hold";
 import type { UpdateRow } from "./history";
 import { renderTable } from "./output";
-import { parseDigestReference, shortDigest } from "./reference";
-import { chooseRollbackTarget, pinOf } from "./rollback";
+import { shortDigest } from "./reference";
+import { chooseRollbackTarget, pinOf, targetReference } from "./rollback";
 import { describePods, waitForDigest } from "./rollout";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
@@ -122,11 +122,7 @@ export async function drillCommand(context: Context, options: DrillOptions): Pro
         throw usageError(`update #${target.update} ran ${target.digest}, which the stack runs now: choose a release with another digest`);
     }
     const to = { update: target.update, version: target.version!, digest: target.digest! };
-    const image = textOf(config, "image") ?? target.image;
-    if (!image) {
-        throw new CliError(`stack ${stack.name} has no \`image\` config and update #${target.update} recorded none; nothing was changed`, ExitCode.Failure);
-    }
-    const reference = parseDigestReference(`${image}@${to.digest}`);
+    const reference = targetReference(stack.name, config, target);
     if (!(await manifestPresent(context, reference))) {
         throw new CliError(
             `drill failed before changing anything: ${reference.text} (#${to.update}, ${to.version}) is no longer in its registry, ` +

@@ -6,7 +6,7 @@ import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { describeHold, HOLD_KEY, holdOf, newHold } from "./hold";
 import { configKey, type HistoryEntry, type UpdateRow } from "./history";
-import { parseDigestReference } from "./reference";
+import { type DigestReference, parseDigestReference } from "./reference";
 
 /**
  * `--to 12` or `--to #12` names update 12; anything else names a version, and the newest
@@ -51,6 +51,15 @@ export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): Up
 /** The message the rollback's `pulumi up` records in history, so `history` shows what it restored. */
 export function rollbackMessage(target: UpdateRow): string {
     return `rollback to #${target.update} (${target.version}, ${target.digest})`;
+}
+
+/** What returning to `target` runs: the stack's current image (the component runs that) at the target's digest. */
+export function targetReference(stack: string, config: StackConfig, target: UpdateRow): DigestReference {
+    const image = textOf(config, "image") ?? target.image;
+    if (!image) {
+        throw new CliError(`stack ${stack} has no \`image\` config and update #${target.update} recorded none; nothing was changed`, ExitCode.Failure);
+    }
+    return parseDigestReference(`${image}@${target.digest}`);
 }
 
 /** The config that runs `target`: its version and exact digest. */
@@ -98,12 +107,7 @@ export async function rollbackCommand(context: Context, options: RollbackOptions
     const { rows, entries } = await loadHistory(context, stack);
     const target = chooseRollbackTarget(rows, options.to);
     const [config, outputs] = await Promise.all([stack.config(), stack.outputs()]);
-    // The component runs `<image>@<digest>` with the stack's current image, so that is what must be pullable.
-    const image = textOf(config, "image") ?? target.image;
-    if (!image) {
-        throw new CliError(`stack ${stack.name} has no \`image\` config and update #${target.update} recorded none; nothing was changed`, ExitCode.Failure);
-    }
-    const reference = parseDigestReference(`${image}@${target.digest}`);
+    const reference = targetReference(stack.name, config, target);
     if (!(await manifestPresent(context, reference))) {
         throw new CliError(
             `refusing to roll back to #${target.update}: ${reference.text} is no longer in the registry (manifest ${target.digest} not found); nothing was changed`,

@@ -1,7 +1,7 @@
 // `released-service up`: a preview, then the update; with --atomic, an update that fails after the
 // Deployment changed is undone by another update pinned to the last successful release.
 
-import { type Context, describeChanges, loadHistory, podsOf, requireConsent } from "./commands";
+import { type Context, describeChanges, loadHistory, podsOf, type ReleaseStack, requireConsent } from "./commands";
 import { effectiveEdit } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "./history";
@@ -62,7 +62,7 @@ export async function upCommand(context: Context, options: { stack?: string; ato
 /** The second update of --atomic: back to `release`, unless the failed one never reached the Deployment. */
 async function undo(
     context: Context,
-    stack: Awaited<ReturnType<Context["deps"]["openStack"]>>,
+    stack: ReleaseStack,
     release: UpdateRow,
     deployedBefore: string | undefined,
     failure: string,
