@@ -29,6 +29,15 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
     let image: string;
     const digests: Record<string, string> = {};
     const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", "drill", "--cwd", env.project]);
+    let v15Deleted = false;
+
+    /** A retention policy deletes v1.5.0 (once, whichever test of `--grep` runs first). */
+    async function deleteV15(): Promise<void> {
+        if (!v15Deleted) {
+            await env.registry.deleteManifest(REPOSITORY, digests["v1.5.0"]);
+            v15Deleted = true;
+        }
+    }
 
     async function deployment(): Promise<{ name: string; image: string; replicas: number }> {
         const found = JSON.parse(await env.kubectl(["get", "deployments", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "json"])) as {
@@ -149,7 +158,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
     });
 
     it("deleted: a pinned digest gone from the registry is refused in preview and up, and the Deployment is untouched", async () => {
-        await env.registry.deleteManifest(REPOSITORY, digests["v1.5.0"]);
+        await deleteV15();
         const running = await deployment();
         await stack.set({ version: "v1.5.0", digest: digests["v1.5.0"] });
         const preview = await stack.preview();
@@ -166,6 +175,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
     });
 
     it("drill: fails before changing anything when its target was deleted from the registry, exit 1", async () => {
+        await deleteV15();
         const before = await config();
         const history = (await rows()).length;
         const result = await cli("drill", "--yes", "--to", "v1.5.0");
