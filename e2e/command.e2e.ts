@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 
 import { environment } from "./support/hooks";
 import type { Environment } from "./support/environment";
-import { Stack, succeeded } from "./support/project";
+import { podDigests as pods, settledPodDigests as settled, Stack, succeeded } from "./support/project";
 
 const NAME = "ops-app";
 
@@ -18,28 +18,9 @@ describe("the released-service command on real updates", function () {
     /** history and status need no secret, so they never need the stack's passphrase. */
     const withoutPassphrase = (...args: string[]) => env.cli([...args, "--stack", "ops", "--cwd", env.project], { without: ["PULUMI_CONFIG_PASSPHRASE"] });
 
-    async function podDigests(): Promise<string[]> {
-        const pods = JSON.parse(await env.kubectl(["get", "pods", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "json"])) as {
-            items: { metadata: { deletionTimestamp?: string }; status?: { containerStatuses?: { imageID?: string }[] } }[];
-        };
-        return pods.items
-            .filter((pod) => pod.metadata.deletionTimestamp === undefined)
-            .map((pod) => String(pod.status?.containerStatuses?.[0]?.imageID).replace(/^.*@/, ""));
-    }
-
-    /**
-     * The pods' digests once the cluster has settled on `expected` (kubectl's rollout status can
-     * return while the old ReplicaSet's pods are still listed), or as they are after a minute.
-     */
-    async function settledPodDigests(expected: string): Promise<string[]> {
-        const deadline = Date.now() + 60_000;
-        let digests = await podDigests();
-        while (digests.some((digest) => digest !== expected) && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, 500));
-            digests = await podDigests();
-        }
-        return digests;
-    }
+    const selector = `app.kubernetes.io/name=${NAME}`;
+    const podDigests = (): Promise<string[]> => pods(env, selector);
+    const settledPodDigests = (expected: string): Promise<string[]> => settled(env, selector, expected);
 
     before(async () => {
         env = environment();

@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { DrillReport } from "../cli/drill";
 import { environment } from "./support/hooks";
 import type { Environment, Result } from "./support/environment";
-import { Stack, succeeded } from "./support/project";
+import { settledPodDigests, Stack, succeeded } from "./support/project";
 
 const NAME = "drill-app";
 const REPOSITORY = "drill-api";
@@ -48,24 +48,8 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         return { name: item.metadata.name, image: item.spec.template.spec.containers[0].image, replicas: item.spec.replicas };
     }
 
-    /** The digest of every pod that stays (not being deleted), once they all agree on `expected`, or after a minute. */
-    async function podDigests(expected: string): Promise<string[]> {
-        const read = async (): Promise<string[]> => {
-            const pods = JSON.parse(await env.kubectl(["get", "pods", "-l", `app.kubernetes.io/name=${NAME}`, "-o", "json"])) as {
-                items: { metadata: { deletionTimestamp?: string }; status?: { containerStatuses?: { imageID?: string }[] } }[];
-            };
-            return pods.items
-                .filter((pod) => pod.metadata.deletionTimestamp === undefined)
-                .map((pod) => String(pod.status?.containerStatuses?.[0]?.imageID).replace(/^.*@/, ""));
-        };
-        const deadline = Date.now() + 60_000;
-        let found = await read();
-        while (found.some((digest) => digest !== expected) && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, 250));
-            found = await read();
-        }
-        return found;
-    }
+    /** The digest of every pod that stays, once they all run `expected`, or after a minute. */
+    const podDigests = (expected: string): Promise<string[]> => settledPodDigests(env, `app.kubernetes.io/name=${NAME}`, expected);
 
     async function config(): Promise<Record<string, unknown>> {
         const result = succeeded(await env.pulumi(["config", "--json", "--stack", "drill"]), "pulumi config --json");

@@ -117,15 +117,34 @@ export async function workload(environment: Environment): Promise<{ name: string
         items: { metadata: { name: string }; spec: { template: { spec: { containers: { image: string }[] } } } }[];
     };
     assert.equal(deployment.items.length, 1, "exactly one Deployment of the service");
-    const pods = JSON.parse(await environment.kubectl(["get", "pods", "-l", SELECTOR, "-o", "json"])) as {
-        items: { metadata: { deletionTimestamp?: string }; status?: { containerStatuses?: { imageID?: string }[] } }[];
-    };
     return {
         name: deployment.items[0].metadata.name,
         image: deployment.items[0].spec.template.spec.containers[0].image,
-        pods: pods.items
-            .filter((pod) => pod.metadata.deletionTimestamp === undefined)
-            .map((pod) => pod.status?.containerStatuses?.[0]?.imageID ?? "(none)")
-            .map((imageId) => imageId.slice(imageId.lastIndexOf("@") + 1)),
+        pods: await podDigests(environment, SELECTOR),
     };
+}
+
+/** The digest each pod labelled `selector` reports running; pods being deleted are left out. */
+export async function podDigests(environment: Environment, selector: string): Promise<string[]> {
+    const pods = JSON.parse(await environment.kubectl(["get", "pods", "-l", selector, "-o", "json"])) as {
+        items: { metadata: { deletionTimestamp?: string }; status?: { containerStatuses?: { imageID?: string }[] } }[];
+    };
+    return pods.items
+        .filter((pod) => pod.metadata.deletionTimestamp === undefined)
+        .map((pod) => pod.status?.containerStatuses?.[0]?.imageID ?? "(none)")
+        .map((imageId) => imageId.slice(imageId.lastIndexOf("@") + 1));
+}
+
+/**
+ * The pods' digests once every pod runs `expected` (kubectl's rollout status can return while the
+ * old ReplicaSet's pods are still listed), or as they are after a minute.
+ */
+export async function settledPodDigests(environment: Environment, selector: string, expected: string): Promise<string[]> {
+    const deadline = Date.now() + 60_000;
+    let digests = await podDigests(environment, selector);
+    while (digests.some((digest) => digest !== expected) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        digests = await podDigests(environment, selector);
+    }
+    return digests;
 }
