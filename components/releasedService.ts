@@ -35,6 +35,12 @@ export const MANAGED_BY = "released-service";
  * waits until this timeout (10 minutes unless set), so a deadline is set both here and in the spec.
  */
 export const TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
+/**
+ * Server-side apply refuses to change a field another field manager owns, and `kubectl rollout undo`
+ * or `kubectl set image` makes kubectl the owner of the image, the change-cause and the version label.
+ * Forcing the apply lets the next update take them back, so the config decides what runs again.
+ */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 /** The container's name inside the pod. */
 export const CONTAINER_NAME = "app";
 
@@ -299,6 +305,7 @@ export class ReleasedService extends pulumi.ComponentResource {
                     labels: versionLabels,
                     annotations: {
                         "kubernetes.io/change-cause": pulumi.all([version, imageRef]).apply(([v, r]) => changeCause(v, r)),
+                        [PATCH_FORCE_ANNOTATION]: "true",
                         ...(deadline === undefined ? {} : { [TIMEOUT_ANNOTATION]: String(deadline) }),
                     },
                 },

@@ -120,7 +120,10 @@ describe("ReleasedService", () => {
             };
             assert.deepEqual(deployment.inputs.metadata, {
                 labels,
-                annotations: { "kubernetes.io/change-cause": `released-service: v2.4.1 ${IMAGE}@${digest}` },
+                annotations: {
+                    "kubernetes.io/change-cause": `released-service: v2.4.1 ${IMAGE}@${digest}`,
+                    "pulumi.com/patchForce": "true",
+                },
             });
             assert.deepEqual(deployment.inputs.spec.selector, { matchLabels: { "app.kubernetes.io/name": "payment" } });
             assert.deepEqual(deployment.inputs.spec.template.metadata, { labels });
@@ -193,6 +196,7 @@ describe("ReleasedService", () => {
         const deployment = only(update, DEPLOYMENT_TYPE).inputs;
         assert.deepEqual(deployment.metadata.annotations, {
             "kubernetes.io/change-cause": `released-service: v2.4.0 ${IMAGE}@${digest}`,
+            "pulumi.com/patchForce": "true",
             "pulumi.com/timeoutSeconds": "90",
         });
         assert.equal(component.TIMEOUT_ANNOTATION, "pulumi.com/timeoutSeconds");

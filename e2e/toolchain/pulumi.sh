@@ -50,9 +50,8 @@
 #
 # What the Go module proxy reachable here does not serve, and what this script
 # does about it (each is a pinned variable below):
-#   - github.com/pulumi/pulumi/pkg/v3 stops at v3.259.0, so the CLI is v3.259.0
-#     while the Node.js SDK is the package.json version (3.270.0); preview, up,
-#     outputs and history through the Automation API work with that pair.
+#   - the CLI is github.com/pulumi/pulumi/pkg/v3 at PULUMI_CLI_VERSION; the Node.js
+#     SDK stays at the package.json version users get from npm.
 #   - the nested module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
 #     is not served at any version, so bin/pulumi-language-nodejs is a small
 #     language host written here (see language_host_source) that starts the
@@ -63,11 +62,11 @@
 #   - github.com/pulumi/pulumi-java and pulumi-dotnet's language module are not
 #     served; docker-build imports them only for the Java/C# sections of its
 #     schema, so two local modules declaring those option structs replace them.
-#   - github.com/pulumi/pulumi-kubernetes/provider/v4 is not served at any
-#     version, so by default the kubernetes plugin is the stand-in in
-#     kubernetes-standin/ (our own code: Deployments and Services only; see its
-#     main.go). KUBERNETES_PROVIDER=module builds the real provider instead, for
-#     a machine whose module proxy serves it.
+#   - the kubernetes provider is the real github.com/pulumi/pulumi-kubernetes/provider/v4
+#     at KUBERNETES_MODULE_VERSION, the one version of it the proxy serves (a commit of
+#     the 4.24 line). It is installed as the plugin version the npm SDK asks for
+#     (KUBERNETES_VERSION), so the engine loads it without a version warning; the
+#     suite's version log says which module version that plugin was built from.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -81,8 +80,9 @@ npm_version() {
 PULUMI_SDK_VERSION=$(npm_version @pulumi/pulumi)           # 3.270.0
 KUBERNETES_VERSION=$(npm_version @pulumi/kubernetes)       # 4.34.2
 DOCKER_BUILD_VERSION=$(npm_version @pulumi/docker-build)   # 0.0.22
-# Newest github.com/pulumi/pulumi/pkg/v3 the module proxy serves (see above).
-PULUMI_CLI_VERSION=3.259.0
+PULUMI_CLI_VERSION=3.274.1
+# The pulumi-kubernetes provider module the kubernetes plugin is built from.
+KUBERNETES_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
 # docker-build 0.0.22 is built against the v0.31 BuildKit client.
 BUILDKIT_VERSION=0.31.2
 
@@ -474,19 +474,70 @@ EOF
     rm -rf "$w"
 }
 
+# The provider's own main embeds schema-embed.json and terraform-mapping-embed.json,
+# which its generate.go derives from schema.json (version stamped in) and
+# terraform-mapping.json. Its go.mod replaces the SDK module with ../sdk, which
+# only exists in its repository, so a wrapper module of our own requires the
+# provider, writes those two files from the module's copies, and serves it.
 build_kubernetes() {
-    local w=$work/kubernetes
-    # The provider's main embeds schema-embed.json and terraform-mapping-embed.json,
-    # which are generated from the committed schema.json / terraform-mapping.json
-    # by the module's own generate.go (it stamps the version into the schema).
-    timed "kubernetes download" module_copy github.com/pulumi/pulumi-kubernetes/provider/v4 "v$KUBERNETES_VERSION" "$w"
-    cd "$w/cmd/pulumi-resource-kubernetes"
-    VERSION=$KUBERNETES_VERSION "$GO" run generate.go
+    local w=$work/kubernetes json module sdk_version
+    rm -rf "$w"
+    mkdir -p "$w"
     cd "$w"
-    timed "kubernetes deps" download_deps ./cmd/pulumi-resource-kubernetes
+    json=$("$GO" mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$KUBERNETES_MODULE_VERSION") || {
+        echo "toolchain: cannot download pulumi-kubernetes/provider/v4@$KUBERNETES_MODULE_VERSION:" >&2
+        echo "$json" >&2
+        return 1
+    }
+    module=$(printf '%s' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+    node -e '
+        const fs = require("fs");
+        const [from, version] = process.argv.slice(1);
+        const schema = JSON.parse(fs.readFileSync(`${from}/schema.json`, "utf8"));
+        schema.version = version;
+        fs.writeFileSync("schema-embed.json", JSON.stringify(schema));
+        fs.writeFileSync("terraform-mapping-embed.json",
+            JSON.stringify(JSON.parse(fs.readFileSync(`${from}/terraform-mapping.json`, "utf8"))));
+    ' "$module/cmd/pulumi-resource-kubernetes" "$KUBERNETES_VERSION"
+    cat > main.go <<'EOF'
+// Command pulumi-resource-kubernetes serves the pulumi-kubernetes provider module with
+// the schema and Terraform mapping generated from that module's own files.
+package main
+
+import (
+	_ "embed"
+
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
+)
+
+//go:embed schema-embed.json
+var schema []byte
+
+//go:embed terraform-mapping-embed.json
+var terraformMapping []byte
+
+func main() {
+	provider.Serve("kubernetes", version.Version, schema, terraformMapping)
+}
+EOF
+    # The SDK module the provider's go.mod requires (its replace applies only there).
+    sdk_version=$(sed -n 's|^[[:space:]]*github.com/pulumi/pulumi-kubernetes/sdk/v4 \(v[^ ]*\)$|\1|p' "$module/go.mod")
+    cat > go.mod <<EOF
+module pulumi-toolchain/kubernetes
+
+go 1.26
+
+require (
+	github.com/pulumi/pulumi-kubernetes/provider/v4 $KUBERNETES_MODULE_VERSION
+	github.com/pulumi/pulumi-kubernetes/sdk/v4 $sdk_version
+)
+EOF
+    timed "kubernetes deps" env GOFLAGS=-buildvcs=false "$GO" mod tidy
     timed "kubernetes compile" "$GO" build -trimpath \
         -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" \
-        -o "$w/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+        -o "$w/pulumi-resource-kubernetes" .
+    echo "$KUBERNETES_MODULE_VERSION" > "$out/kubernetes-module-version"
     mv "$w/pulumi-resource-kubernetes" "$bin/pulumi-resource-kubernetes"
     rm -rf "$w"
 }
@@ -524,17 +575,12 @@ install_plugin() {
             }' "$name" "$version"
 }
 install_kubernetes() { install_plugin kubernetes "$KUBERNETES_VERSION"; }
-build_kubernetes_standin() { bash "$here/kubernetes-standin/build.sh" "$out"; }
 install_docker_build() { install_plugin docker-build "$DOCKER_BUILD_VERSION"; }
 
 step "pulumi cli v$PULUMI_CLI_VERSION" "$bin/pulumi" build_pulumi_cli
 step "pulumi-language-nodejs" "$bin/pulumi-language-nodejs" build_language_host
 step "docker-build provider v$DOCKER_BUILD_VERSION" "$bin/pulumi-resource-docker-build" build_docker_build
-if [ "${KUBERNETES_PROVIDER:-standin}" = module ]; then
-    step "kubernetes provider v$KUBERNETES_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes
-else
-    step "kubernetes stand-in v$KUBERNETES_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes_standin
-fi
+step "kubernetes provider $KUBERNETES_MODULE_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes
 step "buildkit v$BUILDKIT_VERSION" "$bin/buildkitd" build_buildkit
 step "plugin docker-build" "$home/plugins/resource-docker-build-v$DOCKER_BUILD_VERSION" install_docker_build
 step "plugin kubernetes" "$home/plugins/resource-kubernetes-v$KUBERNETES_VERSION" install_kubernetes
