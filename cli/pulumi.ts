@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation";
 import type { PreviewSummary, ReleaseStack } from "./commands";
 import type { ConfigEdit, ConfigValue, StackConfig } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
@@ -46,6 +47,31 @@ export function updateFailure(what: string, error: unknown): Error {
     return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
 }
 
+/**
+ * The workspace as the command sees it. The Automation API's Stack.select runs `pulumi stack select`,
+ * which changes the stack a plain `pulumi up` updates next; here "selecting" only checks that the
+ * stack exists, and every pulumi run names its stack with --stack instead.
+ */
+function withoutSelecting(workspace: LocalWorkspace): Workspace {
+    const view = Object.create(workspace) as LocalWorkspace;
+    view.selectStack = async (name: string): Promise<void> => {
+        let stacks;
+        try {
+            stacks = await workspace.listStacks();
+        } catch (error) {
+            throw describePulumiFailure("cannot list the stacks", error);
+        }
+        const short = (stack: string): string => stack.split("/").pop() ?? stack;
+        if (!stacks.some((stack) => stack.name === name || short(stack.name) === short(name))) {
+            const known = stacks.map((stack) => short(stack.name)).sort();
+            throw usageError(
+                `no stack named ${name} in this project; ` + (known.length > 0 ? `its stacks are: ${known.join(", ")}` : "it has no stacks yet"),
+            );
+        }
+    };
+    return view;
+}
+
 /** Backends other than a local directory or Pulumi Cloud (s3://, gs://, azblob://) are not read. */
 const noRecordedState: RecordedOutputsSource = { outputsOf: async () => new Map() };
 
@@ -66,12 +92,8 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     if (!name) {
         throw usageError("no stack is selected: pass --stack <name>");
     }
-    let stack;
-    try {
-        stack = await LocalWorkspace.selectStack({ stackName: name, workDir });
-    } catch (error) {
-        throw describePulumiFailure(`cannot select stack ${name}`, error);
-    }
+    const { Stack } = await import("@pulumi/pulumi/automation");
+    const stack: Stack = await Stack.select(name, withoutSelecting(workspace));
     const settings = await workspace.projectSettings();
     const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
     const shortName = name.split("/").pop() ?? name;

@@ -48,6 +48,23 @@ describe("the released-service command on real updates", function () {
         );
     });
 
+    it("never changes the selected stack, and names the stacks there are when --stack names none", async () => {
+        succeeded(await env.pulumi(["stack", "init", "ops-selected", "--non-interactive"]), "pulumi stack init ops-selected");
+        try {
+            for (const command of [["history"], ["status"], ["verify", "--last", "1"]]) {
+                const result = await cli(...command);
+                assert.equal(result.code, 0, result.stdout + result.stderr);
+                const selected = succeeded(await env.pulumi(["stack", "--show-name"]), "pulumi stack --show-name");
+                assert.equal(selected.stdout.trim(), "ops-selected", `after released-service ${command.join(" ")} --stack ops`);
+            }
+            const missing = await env.cli(["history", "--stack", "opps", "--cwd", env.project]);
+            assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+            assert.match(missing.stderr, /no stack named opps in this project; its stacks are: [a-z-, ]*\bops\b[a-z-, ]*\bops-selected\b/);
+        } finally {
+            succeeded(await env.pulumi(["stack", "rm", "ops-selected", "--yes", "--non-interactive"]), "pulumi stack rm ops-selected");
+        }
+    });
+
     it("status finds every pod on the recorded digest, with no passphrase in the environment", async () => {
         const result = await withoutPassphrase("status", "--json");
         assert.equal(result.code, 0, result.stderr);
