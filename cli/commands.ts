@@ -6,7 +6,7 @@ import { CliError, ExitCode, usageError } from "./exitCodes";
 import { buildRows, type HistoryEntry, type RecordedOutputs, type UpdateRow, updatesNeedingState } from "./history";
 import { type OutputStream, type Paint, type Progress, renderTable, truncate } from "./output";
 import { type DigestReference, parseDigestReference, shortDigest } from "./reference";
-import { checkReferences, type RegistryClient, RegistryError } from "../components/registry";
+import { checkReferences, type RegistryClient, RegistryError } from "../components/registry/client";
 import type { RecordedOutputsSource } from "./state";
 import { compareStatus, type PodList } from "./status";
 

@@ -2,7 +2,7 @@
 // stack must keep running, who set it, when and why. The component refuses any update that would
 // run another digest while it is set; `release-hold` lifts it.
 
-import { describeHold, type ReleaseHold } from "../components/release";
+import { describeHold, type ReleaseHold } from "../components/release/plan";
 import { type Context, type ReleaseStack } from "./commands";
 import { type StackConfig } from "./config";
 import { ExitCode } from "./exitCodes";

@@ -9,11 +9,11 @@ import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { Deps } from "./commands";
-import { loadCredentialLookup } from "../components/dockerConfig";
+import { loadCredentialLookup } from "../components/registry/credentials";
 import { listPodsWithKubectl } from "./kubectl";
 import { progress } from "./output";
 import { openPulumiStack } from "./pulumi";
-import { RegistryClient } from "../components/registry";
+import { RegistryClient } from "../components/registry/client";
 import { run } from "./run";
 
 function realDeps({ cwd }: { cwd: string }): Deps {

@@ -1,8 +1,8 @@
 // Digest references (`repo@sha256:…`) as the registry API needs them: which host to ask,
 // which repository path, which digest. Kept apart so verify, status and rollback agree.
 
-import { DIGEST_PATTERN, repositoryProblem, tagProblem } from "../components/reference";
-import { type DigestReference, locateRepository } from "../components/registry";
+import { DIGEST_PATTERN, repositoryProblem, tagProblem } from "../components/registry/reference";
+import { type DigestReference, locateRepository } from "../components/registry/client";
 import { usageError } from "./exitCodes";
 
 export { DIGEST_PATTERN, type DigestReference };

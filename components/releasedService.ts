@@ -5,10 +5,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 
-import { type CredentialLookup, loadCredentialLookup } from "./dockerConfig";
-import { type Provenance, readProvenance, SHORT_SHA_LENGTH } from "./provenance";
-import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "./reference";
-import { locateRepository, type ManifestState, RegistryClient, RegistryError } from "./registry";
+import { type CredentialLookup, loadCredentialLookup } from "./registry/credentials";
+import { type Provenance, readProvenance, SHORT_SHA_LENGTH } from "./release/provenance";
+import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "./registry/reference";
+import { locateRepository, type ManifestState, RegistryClient, RegistryError } from "./registry/client";
 import {
     type BuildPlan,
     chooseSource,
@@ -21,9 +21,9 @@ import {
     STACK_LABEL,
     stackTag,
     type TagHolding,
-} from "./release";
-import { sourceDigest } from "./sourceDigest";
-import { describeProblems, inputProblems } from "./validate";
+} from "./release/plan";
+import { sourceDigest } from "./release/sourceDigest";
+import { describeProblems, inputProblems } from "./config/validate";
 
 export const DEFAULT_CONTEXT = "app";
 export const DEFAULT_REVISION_HISTORY_LIMIT = 10;

@@ -1,6 +1,6 @@
 // Image references as the policies read them: which part is the tag, which the digest, and the
 // containers a pod spec runs. Plain functions with no Pulumi import, so they are table-tested alone.
-import { DIGEST_PATTERN, MUTABLE_TAG } from "../components/reference";
+import { DIGEST_PATTERN, MUTABLE_TAG } from "../components/registry/reference";
 
 /** The one digest form the pack accepts as a pin: the one the component pins to. */
 export const PINNED_DIGEST = DIGEST_PATTERN;

@@ -3,7 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import type { UpdateRow } from "../cli/history";
-import { RegistryError } from "../components/registry";
+import { RegistryError } from "../components/registry/client";
 import { chooseRollbackTarget } from "../cli/rollback";
 import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./cliFakes";
 

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 
 import { sourceFixture } from "./fixtures";
 import { assertRefused, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running } from "./helpers";
-import { holdRefusal } from "../components/release";
+import { holdRefusal } from "../components/release/plan";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;

@@ -11,9 +11,9 @@ import * as fc from "fast-check";
 import * as arb from "./arbitraries";
 import { sourceFixture, SourceFixture } from "./fixtures";
 import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, runUpdate, secretValue, SERVICE_TYPE, Update } from "./helpers";
-import { splitRepository } from "../components/reference";
+import { splitRepository } from "../components/registry/reference";
 import type { ReleasedServiceArgs } from "../components/releasedService";
-import { CheckedInputs, describeProblems, inputProblems } from "../components/validate";
+import { CheckedInputs, describeProblems, inputProblems } from "../components/config/validate";
 
 type Module = typeof import("../components/releasedService");
 let component: Module;

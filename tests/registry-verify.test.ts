@@ -3,7 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import type { HistoryEntry } from "../cli/history";
-import { RegistryClient } from "../components/registry";
+import { RegistryClient } from "../components/registry/client";
 import { FakeStack, runCli } from "./cliFakes";
 import { freePort, startRegistry, type TestRegistry } from "./registryServer";
 

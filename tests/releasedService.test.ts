@@ -17,7 +17,7 @@ import {
     Update,
 } from "./helpers";
 import type { ReleasedServiceArgs } from "../components/releasedService";
-import { sourceDigest } from "../components/sourceDigest";
+import { sourceDigest } from "../components/release/sourceDigest";
 
 type Module = typeof import("../components/releasedService");
 let component: Module;

@@ -1,8 +1,8 @@
 // Input checks as tables: each bad input is named with what is allowed, and several are reported together.
 import * as assert from "node:assert/strict";
 
-import { KNOWN_KEYS, StackConfigError, stackSettings } from "../components/stackConfig";
-import { describeProblems, FILE_BACKEND_ORGANIZATION, inputProblems } from "../components/validate";
+import { KNOWN_KEYS, StackConfigError, stackSettings } from "../components/config/stackConfig";
+import { describeProblems, FILE_BACKEND_ORGANIZATION, inputProblems } from "../components/config/validate";
 
 const VALID = { name: "app", image: "localhost:5000/payment-api", version: "v1" };
 const DIGEST = `sha256:${"a".repeat(64)}`;

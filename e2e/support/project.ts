@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { locateRepository, RegistryClient } from "../../components/registry";
+import { locateRepository, RegistryClient } from "../../components/registry/client";
 import type { Environment, Result } from "./environment";
 
 export const NAMESPACE = "released-service";

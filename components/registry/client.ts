@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 
-import type { CredentialLookup, RegistryCredentials } from "./dockerConfig";
+import type { CredentialLookup, RegistryCredentials } from "./credentials";
 import { splitRepository } from "./reference";
 
 /** Docker Hub is named `docker.io` in references but served from another host. */

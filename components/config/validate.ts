@@ -1,6 +1,6 @@
 // Input checks for ReleasedService: every problem found, each naming its field and saying
 // what is allowed, before any resource exists.
-import { digestProblem, repositoryProblem, tagProblem } from "./reference";
+import { digestProblem, repositoryProblem, tagProblem } from "../registry/reference";
 
 /** Longest workload name: Kubernetes appends `-` and 8 characters to build a DNS label of 63. */
 export const MAX_NAME_LENGTH = 54;

@@ -2,8 +2,8 @@
 // Config values arrive as text; every key is checked, and all problems are reported at once.
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { ReleaseHold } from "./release";
-import type { ReleasedServiceArgs } from "./releasedService";
+import type { ReleaseHold } from "../release/plan";
+import type { ReleasedServiceArgs } from "../releasedService";
 import { describeProblems, inputProblems } from "./validate";
 
 /** The config namespace: keys are `released-service:<key>`. */
