@@ -8,10 +8,10 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import type { Deps } from "./commands";
 import { loadCredentialLookup } from "../components/registry/credentials";
-import { listPodsWithKubectl } from "./kubectl";
-import { progress } from "./output";
+import { kubernetesLive, listPodsWithKubectl } from "../components/workloads/kubernetes/live";
+import type { Deps } from "./core/context";
+import { progress } from "./core/output";
 import { openPulumiStack } from "./pulumi";
 import { RegistryClient } from "../components/registry/client";
 import { run } from "./run";
@@ -20,7 +20,7 @@ function realDeps({ cwd }: { cwd: string }): Deps {
     const status = progress(process.stderr);
     return {
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
-        listPods: listPodsWithKubectl,
+        live: (record) => kubernetesLive(record, listPodsWithKubectl),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -6,11 +6,11 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation";
-import type { PreviewSummary, ReleaseStack } from "./commands";
-import type { ConfigEdit, ConfigValue, StackConfig } from "./config";
-import { CliError, ExitCode, usageError } from "./exitCodes";
-import { readAllPages, type HistoryEntry, type RecordedOutputs } from "./history";
-import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, outputsOfState, type RecordedOutputsSource } from "./state";
+import type { ConfigEdit, ConfigValue, StackConfig } from "./core/config";
+import type { PreviewSummary, ReleaseStack } from "./core/context";
+import { CliError, ExitCode, usageError } from "./core/exitCodes";
+import { readAllPages, type HistoryEntry, type RecordedOutputs } from "./core/history";
+import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, outputsOfState, type RecordedOutputsSource } from "./core/state";
 
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
 export function findProjectDir(start: string): string | undefined {

@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 
-import type { DrillReport } from "../cli/drill";
+import type { DrillReport } from "../cli/commands/drill";
 import { environment } from "./support/hooks";
 import type { Environment, Result } from "./support/environment";
 import { settledPodDigests, Stack, succeeded } from "./support/project";

@@ -18,6 +18,7 @@ import {
     PodSpecLike,
     usesLatestTag,
 } from "./images";
+import { VERSION_LABEL } from "../components/workloads/kubernetes/live";
 
 /** The fewest old ReplicaSets a Deployment may keep unless the policy config says otherwise. */
 export const DEFAULT_MINIMUM_REVISION_HISTORY_LIMIT = 1;
@@ -25,8 +26,8 @@ export const DEFAULT_MINIMUM_REVISION_HISTORY_LIMIT = 1;
 /** What Kubernetes keeps when a Deployment leaves `spec.revisionHistoryLimit` unset. */
 export const KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT = 10;
 
-/** The label that says which release a Deployment runs. */
-export const VERSION_LABEL = "app.kubernetes.io/version";
+/** The label that says which release a Deployment runs: the one the workload module reads back. */
+export { VERSION_LABEL };
 
 /** The annotation `kubectl rollout history` shows for each revision. */
 export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";

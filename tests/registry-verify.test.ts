@@ -2,9 +2,9 @@
 // what it prints, and its exit codes for all present, some missing, and a registry that is down.
 
 import * as assert from "node:assert/strict";
-import type { HistoryEntry } from "../cli/history";
+import type { HistoryEntry } from "../cli/core/history";
 import { RegistryClient } from "../components/registry/client";
-import { FakeStack, runCli } from "./cliFakes";
+import { FakeStack, runCli } from "./cli/fakes";
 import { freePort, startRegistry, type TestRegistry } from "./registryServer";
 
 const REPO = "team/payment-api";

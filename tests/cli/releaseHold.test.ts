@@ -1,7 +1,7 @@
 // The hold a rollback leaves in the stack config, and `released-service release-hold` lifting it.
 
 import * as assert from "node:assert/strict";
-import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./cliFakes";
+import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const V1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
 const HOLD = "released-service:hold";

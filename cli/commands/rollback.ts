@@ -1,71 +1,47 @@
-// `released-service rollback`: choosing what to return to, the config that runs it (and, with
-// --with-config, the config it ran with), the hold it leaves, and the message it records.
+// `released-service rollback`: pins an earlier update's release (and, with --with-config, the
+// config it ran with), leaves a hold on it, previews, asks, and runs pulumi up.
 
-import { type Context, describeChanges, loadHistory, manifestPresent, type PreviewSummary, requireConsent } from "./commands";
-import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, type StackConfig, textOf, undoEdit } from "./config";
-import { CliError, ExitCode, usageError } from "./exitCodes";
-import { describeHold, HOLD_KEY, holdOf, newHold } from "./hold";
-import { configKey, type HistoryEntry, type UpdateRow } from "./history";
-import { type DigestReference, parseDigestReference } from "./reference";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
+import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, type StackConfig, undoEdit } from "../core/config";
+import type { Context, PreviewSummary } from "../core/context";
+import { CliError, ExitCode, usageError } from "../core/exitCodes";
+import { describeHold, HOLD_KEY, holdOf, newHold } from "../core/hold";
+import type { HistoryEntry } from "../core/history";
+import { chooseRollbackTarget, pinOf, rollbackMessage, targetReference } from "../core/release";
+import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
 
-/**
- * `--to 12` or `--to #12` names update 12; anything else names a version, and the newest
- * successful update that ran it is the target. A version that is all digits (a git SHA can be)
- * is reached with `--to version=1234567`.
- */
-export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): UpdateRow {
-    const explicitVersion = /^version=(.+)$/.exec(to);
-    const number = explicitVersion ? undefined : /^#?(\d+)$/.exec(to);
-    let target: UpdateRow | undefined;
-    if (number) {
-        target = rows.find((row) => row.update === Number(number[1]));
-        if (!target) {
-            throw usageError(`no update #${number[1]} in this stack's history (it has ${rows.length} update${rows.length === 1 ? "" : "s"})`);
-        }
-    } else {
-        const version = explicitVersion ? explicitVersion[1] : to;
-        const candidates = rows.filter((row) => row.version === version);
-        if (candidates.length === 0) {
-            throw usageError(`no update in this stack's history ran version ${version}`);
-        }
-        target = candidates.find((row) => row.kind === "update" && row.result === "succeeded" && row.digest !== null);
-        if (!target) {
-            throw usageError(`version ${version} never ran successfully with a known digest (updates ${candidates.map((row) => `#${row.update}`).join(", ")})`);
-        }
-    }
-    if (target.kind !== "update") {
-        throw usageError(`update #${target.update} was a ${target.kind}, not an update; choose an update that deployed a version`);
-    }
-    if (target.result !== "succeeded") {
-        throw usageError(`update #${target.update} ${target.result || "did not succeed"}; choose an update that succeeded`);
-    }
-    if (target.digest === null || target.version === null) {
-        throw new CliError(
-            `update #${target.update} has no recorded ${target.digest === null ? "digest" : "version"} (not pinned in config, and its state could not be read); nothing was changed`,
-            ExitCode.NotOk,
-        );
-    }
-    return target;
-}
+const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--yes]
+                                 [--with-config] [--no-hold] [--reason TEXT]
 
-/** The message the rollback's `pulumi up` records in history, so `history` shows what it restored. */
-export function rollbackMessage(target: UpdateRow): string {
-    return `rollback to #${target.update} (${target.version}, ${target.digest})`;
-}
+Pins an earlier update's version and exact digest in the stack config
+(stacks/Pulumi.<stack>.yaml), after checking that <image>@<digest> is still in
+the registry, runs pulumi preview --diff, asks, then runs pulumi up with the
+message "rollback to #N (version, digest)". When the digest is gone from the
+registry it refuses and changes nothing; when the preview fails or the answer
+is no, the config is put back as it was. Commit the stack config file
+afterwards.
 
-/** What returning to `target` runs: the stack's current image (the component runs that) at the target's digest. */
-export function targetReference(stack: string, config: StackConfig, target: UpdateRow): DigestReference {
-    const image = textOf(config, "image") ?? target.image;
-    if (!image) {
-        throw new CliError(`stack ${stack} has no \`image\` config and update #${target.update} recorded none; nothing was changed`, ExitCode.Failure);
-    }
-    return parseDigestReference(`${image}@${target.digest}`);
-}
+It also sets a hold, released-service:hold in the stack config: the held
+digest, who, when and why. While it is set, any update that would run another
+digest fails in preview, so a pipeline redeploying the bad release cannot undo
+the rollback. Lift it with released-service release-hold.
 
-/** The config that runs `target`: its version and exact digest. */
-export function pinOf(target: Pick<UpdateRow, "version" | "digest">): Record<string, string> {
-    return { [configKey("version")]: target.version ?? "", [configKey("digest")]: target.digest ?? "" };
-}
+  --to 12, --to #12   update 12 of the stack's history
+  --to v2.4.1         the newest successful update that ran v2.4.1
+  --to version=1234   a version that is all digits
+
+Options:
+      --to <target>   required: the update number or version to return to
+      --with-config   also restore every plain config value of that update
+                      (replicas, namespace, ...), showing the difference first;
+                      secret values cannot be restored and are named
+      --no-hold       set no hold (and lift one on another digest)
+      --reason <text> why, for the hold (default: the rollback message)
+  -y, --yes           do not ask for confirmation (required without a terminal)
+${COMMON_HELP}
+
+${EXIT_CODES}
+`;
 
 /**
  * What `--with-config` restores from update `update`: every plain value it ran with, set again,
@@ -102,7 +78,7 @@ export interface RollbackOptions {
     readonly withConfig: boolean;
 }
 
-export async function rollbackCommand(context: Context, options: RollbackOptions): Promise<number> {
+async function rollback(context: Context, options: RollbackOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     const { rows, entries } = await loadHistory(context, stack);
     const target = chooseRollbackTarget(rows, options.to);
@@ -189,3 +165,35 @@ export async function rollbackCommand(context: Context, options: RollbackOptions
     );
     return ExitCode.Ok;
 }
+
+export const rollbackCommand: Command = {
+    name: "rollback",
+    summary: "pin an earlier update's version and digest, hold it, pulumi up",
+    help: HELP,
+    options: {
+        ...COMMON_OPTIONS,
+        to: { type: "string" },
+        yes: { type: "boolean", short: "y" },
+        "with-config": { type: "boolean" },
+        "no-hold": { type: "boolean" },
+        reason: { type: "string" },
+    },
+    run(context, values) {
+        const to = text(values, "to");
+        if (!to) {
+            throw usageError("--to is required: an update number (--to 12) or a version (--to v2.4.1)");
+        }
+        const reason = text(values, "reason");
+        if (reason !== undefined && flag(values, "no-hold")) {
+            throw usageError("--reason is recorded in the hold, and --no-hold sets none: pass one or the other");
+        }
+        return rollback(context, {
+            stack: text(values, "stack"),
+            to,
+            yes: flag(values, "yes"),
+            hold: !flag(values, "no-hold"),
+            reason,
+            withConfig: flag(values, "with-config"),
+        });
+    },
+};

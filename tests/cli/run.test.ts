@@ -5,10 +5,10 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { describePulumiFailure, updateFailure } from "../cli/pulumi";
-import { HELP } from "../cli/run";
-import { freePort } from "./registryServer";
-import { runCli, tableRegistry } from "./cliFakes";
+import { describePulumiFailure, updateFailure } from "../../cli/pulumi";
+import { HELP } from "../../cli/run";
+import { freePort } from "../registryServer";
+import { runCli, tableRegistry } from "./fakes";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const REF = `localhost:5000/payment-api@${DIGEST}`;
@@ -38,6 +38,8 @@ describe("cli command line", () => {
     it("exits 2 on usage errors, with one line that points at the help", async () => {
         const table: [string[], string][] = [
             [["frob"], 'error: unknown command "frob" (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
+            [["histroy"], 'error: unknown command "histroy"; did you mean history? (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
+            [["roll"], 'error: unknown command "roll"; did you mean rollback? (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
             [["history", "--bogus"], "error: Unknown option '--bogus' (see released-service history --help)"],
             [["history", "--limit"], "error: Option '-n, --limit <value>' argument missing (see released-service history --help)"],
             [["history", "--limit", "0"], 'error: --limit must be a whole number of at least 1 (got "0") (see released-service history --help)'],
@@ -91,12 +93,12 @@ describe("cli command line", () => {
     });
 
     it("is a node script with a shebang, wired to the real registry client and exit codes", async () => {
-        const main = path.join(__dirname, "..", "cli", "main.ts");
+        const main = path.join(__dirname, "..", "..", "cli", "main.ts");
         assert.ok(readFileSync(main, "utf8").startsWith("#!/usr/bin/env node\n"));
         const port = await freePort();
         const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "verify", `127.0.0.1:${port}/app@sha256:${"ab".repeat(32)}`], {
             encoding: "utf8",
-            env: { ...process.env, NO_COLOR: "1", DOCKER_CONFIG: path.join(__dirname, "cli-fixtures") },
+            env: { ...process.env, NO_COLOR: "1", DOCKER_CONFIG: path.join(__dirname, "fixtures") },
         });
         assert.equal(result.status, 3, result.stderr);
         assert.ok(result.stdout.endsWith(`127.0.0.1:${port}/app@sha256:${"ab".repeat(32)}: cannot reach registry 127.0.0.1:${port}: connection refused\n`), result.stdout);

@@ -1,18 +1,46 @@
 // `released-service drill`: rehearses a rollback on a non-production stack. It rolls back to an
-// earlier release, waits until every pod runs that exact digest, rolls forward to where it started,
-// waits again, and reports each phase's time. The stack config ends as it began.
+// earlier release, waits until every instance runs that exact digest, rolls forward to where it
+// started, waits again, and reports each phase's time. The stack config ends as it began.
 
-import { type Context, loadRows, manifestPresent, podsOf, type ReleaseStack, requireConsent } from "./commands";
-import { effectiveEdit, type StackConfig, textOf, undoEdit } from "./config";
-import { CliError, ExitCode, usageError } from "./exitCodes";
-import { describeHold, holdOf } from "./hold";
-import type { UpdateRow } from "./history";
-import { renderTable } from "./output";
-import { shortDigest } from "./reference";
-import { chooseRollbackTarget, pinOf, targetReference } from "./rollback";
-import { describePods, waitForDigest } from "./rollout";
+import type { LiveWorkload } from "../../components/workloads/kubernetes/live";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, text } from "../core/command";
+import { effectiveEdit, type StackConfig, textOf, undoEdit } from "../core/config";
+import type { Context, ReleaseStack } from "../core/context";
+import { CliError, ExitCode, usageError } from "../core/exitCodes";
+import { describeHold, holdOf } from "../core/hold";
+import type { UpdateRow } from "../core/history";
+import { renderTable } from "../core/output";
+import { shortDigest } from "../core/reference";
+import { chooseRollbackTarget, pinOf, targetReference } from "../core/release";
+import { describeInstances, waitForDigest } from "../core/rollout";
+import { loadRows, manifestPresent, requireConsent, workloadOf } from "../core/steps";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
+
+const HELP = `Usage: released-service drill [--stack S] [--to <update | version>] [--yes]
+                              [--json] [--timeout SECONDS]
+
+Rehearses a rollback on a non-production stack: rolls back to the previous
+successful release with another digest (or the one --to names), waits until
+every pod runs that exact digest, rolls forward to the release it started
+from, waits again, and reports each phase's wall time (split into the config
+edit, pulumi up and the pods settling) and digests. The roll forward runs even
+when the rollback failed. The stack config ends as it began. Exit 0 only when
+both directions landed on their exact digests.
+
+--json prints {stack, from: {version, digest}, to: {update, version, digest},
+phases: [{phase, version, digest, result, seconds, configSeconds,
+updateSeconds, podsSeconds, error}], passed}; progress goes to stderr.
+
+Options:
+      --to <target>   the update number or version to roll back to
+      --timeout <s>   how long the pods get to land, per phase (default ${DEFAULT_DRILL_TIMEOUT_SECONDS})
+      --json          print the report as JSON
+  -y, --yes           do not ask for confirmation (required without a terminal)
+${COMMON_HELP}
+
+${EXIT_CODES}
+`;
 
 export interface Release {
     readonly version: string;
@@ -55,7 +83,7 @@ async function phase(
     stack: ReleaseStack,
     name: Phase["phase"],
     release: Release,
-    steps: { edit: () => Promise<void>; message: string; where: { namespace: string; selector: string }; timeoutMs: number },
+    steps: { edit: () => Promise<void>; message: string; live: LiveWorkload; timeoutMs: number },
 ): Promise<Phase> {
     const clock = context.deps;
     const marks = [clock.elapsed()];
@@ -66,10 +94,10 @@ async function phase(
         context.stdout.write(`\n${name}: running pulumi up for ${release.version} ${release.digest}…\n`);
         await stack.up(steps.message, (text) => context.stdout.write(text));
         marks.push(clock.elapsed());
-        const landing = await waitForDigest(context, steps.where, release.digest, steps.timeoutMs);
+        const landing = await waitForDigest(context, steps.live, release.digest, steps.timeoutMs);
         context.progress.done();
         if (!landing.landed) {
-            error = `after ${seconds(steps.timeoutMs)} s not every pod runs ${release.digest}: ${describePods(landing.pods, release.digest)}`;
+            error = `after ${seconds(steps.timeoutMs)} s not every ${steps.live.noun.one} runs ${release.digest}: ${describeInstances(landing.instances, release.digest, steps.live.noun)}`;
         }
     } catch (caught) {
         context.progress.done();
@@ -98,7 +126,7 @@ export interface DrillOptions {
     readonly timeoutSeconds: number;
 }
 
-export async function drillCommand(context: Context, options: DrillOptions): Promise<number> {
+async function drill(context: Context, options: DrillOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     const rows = await loadRows(context, stack);
     const [config, outputs] = await Promise.all([stack.config(), stack.outputs()]);
@@ -139,21 +167,21 @@ export async function drillCommand(context: Context, options: DrillOptions): Pro
         context.stdout.write("Drill cancelled; nothing was changed.\n");
         return ExitCode.NotOk;
     }
-    const where = podsOf(config);
+    const live = context.deps.live(workloadOf(config));
     const timeoutMs = options.timeoutSeconds * 1000;
     const pin = effectiveEdit({ set: pinOf(to), remove: [] }, config);
     const quiet = options.json ? { ...context, stdout: context.stderr } : context;
     const back = await phase(quiet, stack, "rollback", to, {
         edit: () => stack.editConfig(pin),
         message: `drill: rollback to #${to.update} (${to.version}, ${to.digest})`,
-        where,
+        live,
         timeoutMs,
     });
     // Forward runs whatever happened going back: the stack must end on the release it started from.
     const forward = await phase(quiet, stack, "roll forward", from, {
         edit: () => stack.editConfig(undoEdit(pin, config)),
         message: `drill: roll forward to ${from.version} (${from.digest})`,
-        where,
+        live,
         timeoutMs,
     });
     const report: DrillReport = { stack: stack.name, from, to, phases: [back, forward], passed: back.result === "passed" && forward.result === "passed" };
@@ -193,3 +221,19 @@ function writeReport(context: Context, report: DrillReport, config: StackConfig)
             : "Drill FAILED: a rollback of this stack would not land as rehearsed.\n",
     );
 }
+
+export const drillCommand: Command = {
+    name: "drill",
+    summary: "rehearse a rollback and a roll forward, and time them",
+    help: HELP,
+    options: { ...COMMON_OPTIONS, to: { type: "string" }, yes: { type: "boolean", short: "y" }, json: { type: "boolean" }, timeout: { type: "string" } },
+    counts: ["timeout"],
+    run: (context, values) =>
+        drill(context, {
+            stack: text(values, "stack"),
+            to: text(values, "to"),
+            yes: flag(values, "yes"),
+            json: flag(values, "json"),
+            timeoutSeconds: positiveInteger(values, "timeout") ?? DEFAULT_DRILL_TIMEOUT_SECONDS,
+        }),
+};

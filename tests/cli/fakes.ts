@@ -1,16 +1,16 @@
 // Test doubles for the CLI: captured output streams, a stack backed by recorded history and
-// checkpoint files (tests/cli-fixtures), and a run() wrapper that returns what the user would see.
+// checkpoint files (tests/cli/fixtures), and a run() wrapper that returns what the user would see.
 
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../cli/commands";
-import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../cli/config";
-import type { HistoryEntry, RecordedOutputs } from "../cli/history";
-import { PodList } from "../cli/status";
-import { FileBackendCheckpoints, type RecordedOutputsSource } from "../cli/state";
-import { run } from "../cli/run";
+import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../../cli/core/context";
+import { kubernetesLive, type PodList, type PodLister } from "../../components/workloads/kubernetes/live";
+import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
+import type { HistoryEntry, RecordedOutputs } from "../../cli/core/history";
+import { FileBackendCheckpoints, type RecordedOutputsSource } from "../../cli/core/state";
+import { run } from "../../cli/run";
 
-export const FIXTURES = path.join(__dirname, "cli-fixtures");
+export const FIXTURES = path.join(__dirname, "fixtures");
 /** A file backend root (`file://<root>`) holding the dev stack's per-update history and checkpoints. */
 export const PULUMI_HOME = path.join(FIXTURES, "pulumi-home");
 
@@ -179,6 +179,8 @@ export function tableRegistry(present: readonly string[], asked: string[] = []):
 
 export interface FakeDeps extends Partial<Deps> {
     stack?: FakeStack;
+    /** How the Kubernetes workload's pods are listed; by default `pods`, else the stack's. */
+    listPods?: PodLister;
     pods?: PodList;
     answer?: boolean;
 }
@@ -211,12 +213,17 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
                 calls.push(`open ${stack ?? "(selected)"}`);
                 return fakes.stack ?? new FakeStack();
             }),
-        listPods:
-            fakes.listPods ??
-            (async (namespace, selector) => {
-                calls.push(`pods -n ${namespace} -l ${selector}`);
-                return fakes.pods ?? fakes.stack?.pods() ?? { items: [] };
-            }),
+        live:
+            fakes.live ??
+            ((record) =>
+                kubernetesLive(
+                    record,
+                    fakes.listPods ??
+                        (async (namespace, selector) => {
+                            calls.push(`pods -n ${namespace} -l ${selector}`);
+                            return fakes.pods ?? fakes.stack?.pods() ?? { items: [] };
+                        }),
+                )),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:
             fakes.confirm ??

@@ -2,9 +2,9 @@
 // run its exact digest, timed, with the stack config left as it was found.
 
 import * as assert from "node:assert/strict";
-import { textOf } from "../cli/config";
-import type { DrillReport } from "../cli/drill";
-import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./cliFakes";
+import { textOf } from "../../cli/core/config";
+import type { DrillReport } from "../../cli/commands/drill";
+import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const PRESENT = tableRegistry([`${IMAGE}@${DIGESTS["v1.2.1"]}`, `${IMAGE}@${DIGESTS["v1.0.0"]}`]);
 const BACK = `drill: rollback to #4 (v1.2.1, ${DIGESTS["v1.2.1"]})`;

@@ -1,8 +1,8 @@
 // Digest references (`repo@sha256:…`) as the registry API needs them: which host to ask,
 // which repository path, which digest. Kept apart so verify, status and rollback agree.
 
-import { DIGEST_PATTERN, repositoryProblem, tagProblem } from "../components/registry/reference";
-import { type DigestReference, locateRepository } from "../components/registry/client";
+import { DIGEST_PATTERN, repositoryProblem, tagProblem } from "../../components/registry/reference";
+import { type DigestReference, locateRepository } from "../../components/registry/client";
 import { usageError } from "./exitCodes";
 
 export { DIGEST_PATTERN, type DigestReference };
@@ -36,20 +36,6 @@ export function parseDigestReference(text: string): DigestReference {
         throw usageError(`\`${text}\` has an invalid repository: it ${problem}`);
     }
     return { text, ...locateRepository(name), digest };
-}
-
-/**
- * The manifest digest a pod's `imageID` names. Runtimes write `docker-pullable://repo@sha256:…`
- * (dockershim) or `repo@sha256:…` (containerd, CRI-O); a bare `sha256:…` is a local image ID, not
- * a registry digest, so it says nothing about what was pulled.
- */
-export function digestOfImageId(imageId: string): string | undefined {
-    const at = imageId.lastIndexOf("@");
-    if (at < 0) {
-        return undefined;
-    }
-    const digest = imageId.slice(at + 1);
-    return DIGEST_PATTERN.test(digest) ? digest : undefined;
 }
 
 /** A short form of a digest for tables: `sha256:` and the first 12 hex digits. */

@@ -1,10 +1,10 @@
 // `released-service history` from recorded data: the dev stack's `pulumi stack history --json`
-// and the file backend's per-update checkpoints (tests/cli-fixtures), no pulumi CLI involved.
+// and the file backend's per-update checkpoints (tests/cli/fixtures), no pulumi CLI involved.
 
 import * as assert from "node:assert/strict";
-import { buildRows, type HistoryEntry, readAllPages, updateNumbers, type UpdateRow } from "../cli/history";
-import { fileBackendRoot, FileBackendCheckpoints, matchCheckpoints, outputsOfState } from "../cli/state";
-import { devHistory, DIGESTS, FakeStack, IMAGE, PULUMI_HOME, runCli } from "./cliFakes";
+import { buildRows, type HistoryEntry, readAllPages, updateNumbers, type UpdateRow } from "../../cli/core/history";
+import { fileBackendRoot, FileBackendCheckpoints, matchCheckpoints, outputsOfState } from "../../cli/core/state";
+import { devHistory, DIGESTS, FakeStack, IMAGE, PULUMI_HOME, runCli } from "./fakes";
 
 const ROLLBACK_MESSAGE = `rollback to #2 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
 

@@ -2,10 +2,10 @@
 // that comes before any change, the config it pins, the message `pulumi up` records.
 
 import * as assert from "node:assert/strict";
-import type { UpdateRow } from "../cli/history";
-import { RegistryError } from "../components/registry/client";
-import { chooseRollbackTarget } from "../cli/rollback";
-import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./cliFakes";
+import type { UpdateRow } from "../../cli/core/history";
+import { RegistryError } from "../../components/registry/client";
+import { chooseRollbackTarget } from "../../cli/core/release";
+import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const row = (update: number, version: string | null, digest: string | null, kind = "update", result = "succeeded"): UpdateRow => ({
     update,

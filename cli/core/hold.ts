@@ -1,11 +1,9 @@
 // The hold a rollback leaves: `released-service:hold` in the stack config records the digest the
 // stack must keep running, who set it, when and why. The component refuses any update that would
-// run another digest while it is set; `release-hold` lifts it.
+// run another digest while it is set.
 
-import { describeHold, type ReleaseHold } from "../components/release/plan";
-import { type Context, type ReleaseStack } from "./commands";
-import { type StackConfig } from "./config";
-import { ExitCode } from "./exitCodes";
+import { describeHold, type ReleaseHold } from "../../components/release/plan";
+import type { StackConfig } from "./config";
 import { configKey } from "./history";
 
 export { describeHold };
@@ -27,22 +25,4 @@ export function holdOf(config: StackConfig): Hold | undefined {
 
 export function newHold(digest: string, by: string, at: Date, reason: string): Hold {
     return { digest, by, at: at.toISOString().replace(/\.\d{3}Z$/, "Z"), reason };
-}
-
-export async function releaseHoldCommand(context: Context, options: { stack?: string }): Promise<number> {
-    const stack: ReleaseStack = await context.deps.openStack(options.stack);
-    context.progress.update(`Reading the config of stack ${stack.name}…`);
-    const hold = holdOf(await stack.config());
-    if (!hold) {
-        context.progress.done();
-        context.stdout.write(`Stack ${stack.name} has no hold; nothing to do.\n`);
-        return ExitCode.Ok;
-    }
-    await stack.editConfig({ set: {}, remove: [HOLD_KEY] });
-    context.progress.done();
-    context.stdout.write(
-        `Lifted the hold of stack ${stack.name} on ${describeHold(hold)}.\n` +
-            `Updates may run another digest again. Commit ${stack.configFile} so the hold is gone from git too.\n`,
-    );
-    return ExitCode.Ok;
 }

@@ -1,12 +1,33 @@
 // `released-service up`: a preview, then the update; with --atomic, an update that fails after the
-// Deployment changed is undone by another update pinned to the last successful release.
+// workload changed is undone by another update pinned to the last successful release.
 
-import { type Context, describeChanges, loadHistory, podsOf, type ReleaseStack, requireConsent } from "./commands";
-import { effectiveEdit } from "./config";
-import { CliError, ExitCode, usageError } from "./exitCodes";
-import { type HistoryEntry, updateNumbers, type UpdateRow } from "./history";
-import { pinOf } from "./rollback";
-import { describePods, waitForDigest } from "./rollout";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
+import { effectiveEdit } from "../core/config";
+import type { Context, ReleaseStack } from "../core/context";
+import { CliError, ExitCode, usageError } from "../core/exitCodes";
+import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
+import { pinOf } from "../core/release";
+import { describeInstances, waitForDigest } from "../core/rollout";
+import { describeChanges, loadHistory, requireConsent, workloadOf } from "../core/steps";
+
+const HELP = `Usage: released-service up [--stack S] [--atomic] [--yes]
+
+Runs pulumi preview, shows what would change, asks, then runs pulumi up.
+
+With --atomic, an update that fails after the Deployment changed (its pods never
+became ready within the rollout deadline, progressDeadlineSeconds, or anything
+else failed after that) is undone: another update pins the version and digest
+of the last successful update, waits until every pod runs that digest, and the
+command exits 1, naming both updates. An update that failed before the
+Deployment changed needs no undo and exits 3.
+
+Options:
+      --atomic        undo a failed update (see above)
+  -y, --yes           do not ask for confirmation (required without a terminal)
+${COMMON_HELP}
+
+${EXIT_CODES}
+`;
 
 export const UP_MESSAGE = "released-service up";
 /** How long the undo's pods get to settle after its update reports the Deployment ready. */
@@ -25,7 +46,7 @@ function newestNumbers(entries: readonly HistoryEntry[], count: number): number[
     return updateNumbers(entries).slice(0, count);
 }
 
-export async function upCommand(context: Context, options: { stack?: string; atomic: boolean; yes: boolean }): Promise<number> {
+async function up(context: Context, options: { stack?: string; atomic: boolean; yes: boolean }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     requireConsent(context, "up", options.yes);
     const release = options.atomic ? lastRelease((await loadHistory(context, stack)).rows) : undefined;
@@ -92,12 +113,23 @@ async function undo(
         );
     }
     const [undone] = newestNumbers(await stack.history(), 1);
-    const landing = await waitForDigest(context, podsOf(config), release.digest!, UNDO_SETTLE_MS);
+    const live = context.deps.live(workloadOf(config));
+    const landing = await waitForDigest(context, live, release.digest!, UNDO_SETTLE_MS);
     context.progress.done();
     context.stdout.write(
         `\nUpdate #${failed} failed; update #${undone} returned stack ${stack.name} to ${summary}` +
-            (landing.landed ? `, and every pod runs ${release.digest}.\n` : `, but not every pod runs it yet: ${describePods(landing.pods, release.digest!)}.\n`) +
+            (landing.landed
+                ? `, and every ${live.noun.one} runs ${release.digest}.\n`
+                : `, but not every ${live.noun.one} runs it yet: ${describeInstances(landing.instances, release.digest!, live.noun)}.\n`) +
             `${stack.configFile} now pins ${release.version} ${release.digest}. Fix the release, then set its version again and rerun.\n`,
     );
     return landing.landed ? ExitCode.NotOk : ExitCode.Failure;
 }
+
+export const upCommand: Command = {
+    name: "up",
+    summary: "preview, then update; --atomic undoes a failed rollout",
+    help: HELP,
+    options: { ...COMMON_OPTIONS, atomic: { type: "boolean" }, yes: { type: "boolean", short: "y" } },
+    run: (context, values) => up(context, { stack: text(values, "stack"), atomic: flag(values, "atomic"), yes: flag(values, "yes") }),
+};

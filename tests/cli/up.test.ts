@@ -2,8 +2,8 @@
 // update pinned to the last successful release.
 
 import * as assert from "node:assert/strict";
-import { textOf } from "../cli/config";
-import { DIGESTS, FakeStack, runCli } from "./cliFakes";
+import { textOf } from "../../cli/core/config";
+import { DIGESTS, FakeStack, runCli } from "./fakes";
 
 const BROKEN = `sha256:${"de".repeat(32)}`;
 

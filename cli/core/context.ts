@@ -1,0 +1,66 @@
+// What every command is given: the stack it acts on, the adapters (pulumi, the workload's cluster,
+// the registry, the terminal), and the output streams. Real adapters are wired in cli/main.ts;
+// tests pass fakes.
+
+import type { LiveWorkload } from "../../components/workloads/kubernetes/live";
+import type { WorkloadRecord } from "../../components/workloads/workload";
+import type { RegistryClient } from "../../components/registry/client";
+import type { ConfigEdit, StackConfig } from "./config";
+import type { HistoryEntry, RecordedOutputs } from "./history";
+import type { OutputStream, Paint, Progress } from "./output";
+import type { RecordedOutputsSource } from "./state";
+
+/** One stack, as the commands need it. The real one wraps the Automation API (cli/pulumi.ts). */
+export interface ReleaseStack {
+    readonly name: string;
+    /** `stacks/Pulumi.<stack>.yaml`, relative to the project, for the reminder after a rollback. */
+    readonly configFile: string;
+    /** Every update, newest first. */
+    history(): Promise<HistoryEntry[]>;
+    /** Where each update's recorded outputs are read from. */
+    readonly states: RecordedOutputsSource;
+    /** The outputs of the latest update. */
+    outputs(): Promise<RecordedOutputs>;
+    /** Plain config values by full key (`released-service:version`); secret keys are left out. */
+    config(): Promise<StackConfig>;
+    /** Sets and removes config keys, as plain values. */
+    editConfig(edit: ConfigEdit): Promise<void>;
+    /** Runs `pulumi preview --diff`, streaming its output; rejects when the preview fails. */
+    preview(onOutput: (text: string) => void): Promise<PreviewSummary>;
+    /** Runs `pulumi up`, streaming its output; rejects when the update fails. */
+    up(message: string, onOutput: (text: string) => void): Promise<void>;
+}
+
+/** How many resources a preview would create, update, delete… (`same` included), by operation. */
+export type PreviewSummary = Readonly<Record<string, number>>;
+
+export type ManifestChecker = Pick<RegistryClient, "manifestState">;
+
+export interface Deps {
+    openStack(stack: string | undefined): Promise<ReleaseStack>;
+    /** What runs live where a workload record points. */
+    live(record: WorkloadRecord): LiveWorkload;
+    registryClient(): Promise<ManifestChecker>;
+    /** Asks on the terminal; only called when stdin is one. */
+    confirm(question: string): Promise<boolean>;
+    /** Who is acting, for the record a hold keeps: git's user, else the account's name. */
+    actor(): Promise<string>;
+    now(): Date;
+    /** Milliseconds on a clock that only moves forward, for the time each phase takes. */
+    elapsed(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+export interface Context {
+    readonly stdout: OutputStream;
+    readonly stderr: OutputStream;
+    readonly stdinIsTTY: boolean;
+    readonly paint: Paint;
+    readonly progress: Progress;
+    readonly deps: Deps;
+}
+
+/** Writes a `--json` answer: indented, one trailing newline. */
+export function writeJson(context: Context, value: unknown): void {
+    context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,75 @@
+// Steps several commands take: reading the history as rows, finding the workload, asking before a
+// change, and checking that a release is still pullable before anything is changed.
+
+import { CliError, ExitCode, usageError } from "./exitCodes";
+import { type StackConfig, textOf } from "./config";
+import type { Context, PreviewSummary, ReleaseStack } from "./context";
+import { buildRows, type HistoryEntry, type UpdateRow, updatesNeedingState } from "./history";
+import type { DigestReference } from "./reference";
+import { RegistryError } from "../../components/registry/client";
+import { DEFAULT_NAME } from "../../components/config/stackConfig";
+import { recordOfNamed } from "../../components/workloads/kubernetes/live";
+import type { WorkloadRecord } from "../../components/workloads/workload";
+
+/** History rows, newest first, reading recorded state only for the rows that will be used. */
+export async function loadRows(context: Context, stack: ReleaseStack, limit?: number): Promise<UpdateRow[]> {
+    return (await loadHistory(context, stack, limit)).rows;
+}
+
+/** The rows, and the history entry of each by update number (for the config it ran with). */
+export async function loadHistory(
+    context: Context,
+    stack: ReleaseStack,
+    limit?: number,
+): Promise<{ rows: UpdateRow[]; entries: ReadonlyMap<number, HistoryEntry> }> {
+    context.progress.update(`Reading the history of stack ${stack.name}…`);
+    const entries = await stack.history();
+    const all = buildRows(entries);
+    const shown = new Set(all.slice(0, limit).map((row) => row.update));
+    const needed = updatesNeedingState(entries).filter((update) => shown.has(update));
+    if (needed.length > 0) {
+        context.progress.update(`Reading the recorded state of ${needed.length} update${needed.length === 1 ? "" : "s"}…`);
+    }
+    const outputs = await stack.states.outputsOf(entries, needed);
+    context.progress.done();
+    return { rows: buildRows(entries, outputs).slice(0, limit), entries: new Map(all.map((row, index) => [row.update, entries[index]])) };
+}
+
+/** Where the bundled program's service runs: its `name` and `namespace` config, or their defaults. */
+export function workloadOf(config: StackConfig): WorkloadRecord {
+    return recordOfNamed(textOf(config, "name") ?? DEFAULT_NAME, textOf(config, "namespace"));
+}
+
+/** Refuses to change a stack without a terminal to ask on, unless --yes says not to ask. */
+export function requireConsent(context: Context, command: string, yes: boolean): void {
+    if (!yes && !context.stdinIsTTY) {
+        throw usageError(`${command} changes the stack: pass --yes to run it without a terminal`);
+    }
+}
+
+/** `1 to update, 2 to create`, or `nothing`, from a preview's counts. */
+export function describeChanges(changes: PreviewSummary): string {
+    const described = Object.entries(changes)
+        .filter(([op, count]) => op !== "same" && count > 0)
+        .map(([op, count]) => `${count} to ${op}`)
+        .join(", ");
+    return described || "nothing";
+}
+
+/**
+ * Whether `<image>@<digest>` can still be pulled; a refusing or unreachable registry is an error
+ * that says nothing was changed.
+ */
+export async function manifestPresent(context: Context, reference: DigestReference): Promise<boolean> {
+    context.progress.update(`Checking that ${reference.text} is still in its registry…`);
+    try {
+        return (await (await context.deps.registryClient()).manifestState(reference)) === "present";
+    } catch (error) {
+        if (error instanceof RegistryError) {
+            throw new CliError(`cannot check that ${reference.text} is still pullable: ${error.message}; nothing was changed`, ExitCode.Failure);
+        }
+        throw error;
+    } finally {
+        context.progress.done();
+    }
+}

@@ -1,0 +1,201 @@
+// What a Kubernetes workload runs live: the pods its selector matches, listed with kubectl (so the
+// package needs no Kubernetes client library), each judged against the release the stack recorded.
+// Plain functions with no @pulumi import: the command reads a workload through them.
+
+import { execFile, type ExecFileException } from "node:child_process";
+import { locateRepository } from "../../registry/client";
+import { DIGEST_PATTERN } from "../../registry/reference";
+import type { KubernetesWorkloadRecord } from "../workload";
+
+/** The label every pod of a release carries with its version. */
+export const VERSION_LABEL = "app.kubernetes.io/version";
+/** The label the bundled program selects a service's pods by. */
+export const NAME_LABEL = "app.kubernetes.io/name";
+export const DEFAULT_NAMESPACE = "default";
+
+/** Whether an instance runs the recorded digest; `unknown` while none is reported (pulling, or a local image). */
+export type InstanceState = "ok" | "drift" | "unknown";
+
+/** One running copy of a workload (a pod here; a container or a task for other kinds). */
+export interface LiveInstance {
+    readonly name: string;
+    readonly phase: string;
+    readonly ready: boolean;
+    /** The release's version label on the instance. */
+    readonly version: string | null;
+    readonly digest: string | null;
+    readonly state: InstanceState;
+}
+
+/** The release an instance is judged against. */
+export interface ExpectedRelease {
+    readonly digest?: string;
+    /** `<repository>@sha256:…`: containers from another repository (sidecars) are not judged. */
+    readonly imageRef?: string;
+}
+
+/** What the command needs from any workload kind to say what runs there now. */
+export interface LiveWorkload {
+    /** What an instance is called, for tables and counts. */
+    readonly noun: { readonly one: string; readonly many: string };
+    /** Where the instances are, as machine-readable fields (`--json`). */
+    readonly location: Readonly<Record<string, string>>;
+    /** The same, for people: `app.kubernetes.io/name=api, namespace shop`. */
+    readonly where: string;
+    /** What to say when nothing runs there. */
+    readonly none: string;
+    /** Why instances may run another digest than recorded, and what restores it. */
+    readonly driftCause: string;
+    /** The instances that stay (ones on their way out are left out), judged against `expected`. */
+    instances(expected: ExpectedRelease): Promise<LiveInstance[]>;
+}
+
+/** The parts of a `kubectl get pods -o json` list (a core/v1 PodList) read here. */
+export interface PodList {
+    readonly items: readonly {
+        readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>>; readonly deletionTimestamp?: string };
+        readonly status?: {
+            readonly phase?: string;
+            readonly containerStatuses?: readonly { readonly name: string; readonly image: string; readonly imageID?: string; readonly ready?: boolean }[];
+        };
+    }[];
+}
+
+/** Lists the pods a label selector (`k=v,k2=v2`) matches in a namespace. */
+export type PodLister = (namespace: string, selector: string) => Promise<PodList>;
+
+/** `k=v,k2=v2`, as kubectl takes a selector. */
+export function selectorText(selector: Readonly<Record<string, string>>): string {
+    return Object.entries(selector)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(",");
+}
+
+/** The record the bundled program's Deployment has: pods labelled with the service's name. */
+export function recordOfNamed(name: string, namespace: string | undefined): KubernetesWorkloadRecord {
+    return { kind: "kubernetes", namespace: namespace ?? DEFAULT_NAMESPACE, deployment: name, selector: { [NAME_LABEL]: name } };
+}
+
+export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLister): LiveWorkload {
+    const selector = selectorText(record.selector);
+    return {
+        noun: { one: "pod", many: "pods" },
+        location: { namespace: record.namespace, selector },
+        where: `${selector}, namespace ${record.namespace}`,
+        none: `No pods match ${selector} in namespace ${record.namespace}.`,
+        driftCause:
+            "The Deployment was changed outside Pulumi (for example by kubectl rollout undo). " +
+            "`pulumi up` restores the recorded digest; `released-service rollback --to <update>` records another one.",
+        instances: async (expected) => comparePods(expected, livePods(await listPods(record.namespace, selector))),
+    };
+}
+
+/**
+ * The manifest digest a pod's `imageID` names. Runtimes write `docker-pullable://repo@sha256:…`
+ * (dockershim) or `repo@sha256:…` (containerd, CRI-O); a bare `sha256:…` is a local image ID, not
+ * a registry digest, so it says nothing about what was pulled.
+ */
+export function digestOfImageId(imageId: string): string | undefined {
+    const at = imageId.lastIndexOf("@");
+    if (at < 0) {
+        return undefined;
+    }
+    const digest = imageId.slice(at + 1);
+    return DIGEST_PATTERN.test(digest) ? digest : undefined;
+}
+
+/** The registry and repository a `repo[:tag]@digest` names, as the registry API addresses it. */
+function repositoryKey(reference: string): string | undefined {
+    const at = reference.lastIndexOf("@");
+    if (at <= 0) {
+        return undefined;
+    }
+    let name = reference.slice(0, at).replace(/^[a-z-]+:\/\//, "");
+    if (name.lastIndexOf(":") > name.lastIndexOf("/")) {
+        name = name.slice(0, name.lastIndexOf(":"));
+    }
+    const { registry, repository } = locateRepository(name);
+    return `${registry}/${repository}`;
+}
+
+/**
+ * Judges each pod by its workload container. A pod with sidecars is judged by the containers from
+ * the recorded repository; when none is (someone set another image), by all.
+ */
+export function comparePods(expected: ExpectedRelease, pods: PodList): LiveInstance[] {
+    const recordedRepository = expected.imageRef ? repositoryKey(expected.imageRef) : undefined;
+    return pods.items.map((pod): LiveInstance => {
+        const statuses = pod.status?.containerStatuses ?? [];
+        const ours = statuses.filter((status) => status.imageID && repositoryKey(status.imageID) === recordedRepository);
+        const judged = ours.length > 0 ? ours : statuses;
+        const digests = judged.map((status) => (status.imageID ? digestOfImageId(status.imageID) : undefined));
+        const known = digests.filter((digest): digest is string => digest !== undefined);
+        const foreign = known.find((digest) => digest !== expected.digest);
+        let state: InstanceState = "unknown";
+        if (foreign !== undefined) {
+            state = "drift";
+        } else if (known.length > 0 && known.length === digests.length) {
+            state = "ok";
+        }
+        return {
+            name: pod.metadata.name,
+            phase: pod.status?.phase ?? "Unknown",
+            ready: judged.length > 0 && judged.every((status) => status.ready === true),
+            version: pod.metadata.labels?.[VERSION_LABEL] ?? null,
+            digest: foreign ?? known[0] ?? null,
+            state,
+        };
+    });
+}
+
+/** Pods being deleted are on their way out: what a rollout lands on is the pods that stay. */
+export function livePods(pods: PodList): PodList {
+    return { items: pods.items.filter((pod) => pod.metadata.deletionTimestamp === undefined) };
+}
+
+/** kubectl's words for a cluster that does not answer (its client also logs raw lines before them). */
+const UNREACHABLE = /connection refused|was refused|unable to connect|no such host|i\/o timeout|context deadline exceeded|dial tcp|couldn't get current server API group list/i;
+
+/**
+ * Why pods could not be listed, in one line: a context that does not answer is named with its
+ * server, with none of the client's log lines; anything else keeps kubectl's last line.
+ */
+export function describeKubectlFailure(what: string, stderr: string, context: { name?: string; server?: string }): string {
+    if (/current-context is not set|no configuration has been provided/i.test(stderr) || (UNREACHABLE.test(stderr) && context.name === undefined)) {
+        return `${what}: kubectl has no current context (kubectl config current-context names none); set one with kubectl config use-context`;
+    }
+    if (UNREACHABLE.test(stderr)) {
+        const server = context.server ? ` (server ${context.server})` : "";
+        return `${what}: kube context ${context.name}${server} does not answer; no cluster was reached`;
+    }
+    const lines = stderr.trim().split("\n").filter((line) => !/^[EWI]\d{4} /.test(line));
+    return `${what}: ${(lines.at(-1) ?? stderr).trim()}`;
+}
+
+function kubectl(args: readonly string[]): Promise<{ stdout: string; stderr: string; error?: ExecFileException }> {
+    return new Promise((resolve) => {
+        execFile("kubectl", args, { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => resolve({ stdout, stderr, error: error ?? undefined }));
+    });
+}
+
+/** `kubectl get pods -o json` with the user's current context. */
+export async function listPodsWithKubectl(namespace: string, selector: string): Promise<PodList> {
+    const what = `cannot list pods ${selector} in namespace ${namespace}`;
+    const listed = await kubectl(["get", "pods", "--namespace", namespace, "--selector", selector, "--output", "json"]);
+    if (listed.error) {
+        if (listed.error.code === "ENOENT") {
+            throw new Error(`${what}: kubectl is not installed or not on PATH`);
+        }
+        const [name, server] = await Promise.all([
+            kubectl(["config", "current-context"]),
+            kubectl(["config", "view", "--minify", "--output", "jsonpath={.clusters[0].cluster.server}"]),
+        ]);
+        const text = (result: { stdout: string; error?: unknown }): string | undefined => (result.error ? undefined : result.stdout.trim() || undefined);
+        throw new Error(describeKubectlFailure(what, listed.stderr || listed.error.message, { name: text(name), server: text(server) }));
+    }
+    try {
+        return JSON.parse(listed.stdout) as PodList;
+    } catch {
+        throw new Error("kubectl get pods answered something that is not JSON");
+    }
+}
