@@ -1,36 +1,18 @@
 // The yardstick for the benchmark: what a hand-written component declares to do the same job as
 // ReleasedService (build, push, a Deployment pinned to the digest, a Service), and nothing else.
 import * as dockerBuild from "@pulumi/docker-build";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-    buildArgs,
-    buildTags,
-    changeCause,
-    CONTAINER_NAME,
-    DEFAULT_PORT,
-    DEFAULT_REPLICAS,
-    DEFAULT_RESOURCES,
-    DEFAULT_REVISION_HISTORY_LIMIT,
-    labelValue,
-    MANAGED_BY,
-    ociLabels,
-    pinnedRef,
-    Provenance,
-    sourceDigest,
-    stackTag,
-    taggedRef,
-} from "../components";
+import { buildArgs, buildTags, ociLabels, pinDeployment, pinnedRef, Provenance, sourceDigest, stackTag, taggedRef } from "../components";
 
 /** What every service of a stack shares, worked out once before the program runs. */
 export interface SharedRelease {
     readonly version: string;
     readonly context: string;
     readonly revision?: string;
-    /** The stack's own tag, which every build of the stack moves. */
-    readonly stackTag: string;
-    readonly labels: Record<string, string>;
+    readonly stack: string;
+    readonly provenance: Provenance;
+    readonly sourceDigest: string;
     readonly buildArgs: Record<string, string>;
 }
 
@@ -40,14 +22,15 @@ export function sharedRelease(version: string, context: string, provenance: Prov
         version,
         context,
         revision: provenance.dirty ? undefined : provenance.revision,
-        stackTag: stackTag(stack.name),
-        labels: ociLabels(version, provenance, { sourceDigest: sourceDigest(context), stack: `${stack.organization}/${stack.project}/${stack.name}` }),
+        stack: `${stack.organization}/${stack.project}/${stack.name}`,
+        provenance,
+        sourceDigest: sourceDigest(context),
         buildArgs: buildArgs(version, provenance),
     };
 }
 
 /**
- * The same Image, Deployment and Service as ReleasedService with the same inputs, and no
+ * The same Image as ReleasedService with the same inputs, and its Kubernetes workload, with no
  * validation, look-ups, git calls or outputs beyond the digest it runs.
  */
 export class BaselineService extends pulumi.ComponentResource {
@@ -60,58 +43,16 @@ export class BaselineService extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 push: true,
-                tags: [...buildTags(repository, release.version, release.revision), taggedRef(repository, release.stackTag)],
+                tags: [...buildTags(repository, release.version, release.revision), taggedRef(repository, stackTag(release.stack.split("/")[2], name))],
                 context: { location: release.context },
-                labels: release.labels,
+                labels: ociLabels(release.version, release.provenance, { sourceDigest: release.sourceDigest, stack: release.stack, service: name }),
                 buildArgs: release.buildArgs,
                 buildOnPreview: false,
             },
             { parent: this, retainOnDelete: true },
         );
         const imageRef = image.digest.apply((d) => pinnedRef(repository, d));
-        const labels = { "app.kubernetes.io/name": name };
-        const versionLabels = {
-            ...labels,
-            "app.kubernetes.io/version": labelValue(release.version),
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        };
-        new k8s.apps.v1.Deployment(
-            name,
-            {
-                metadata: {
-                    labels: versionLabels,
-                    annotations: { "kubernetes.io/change-cause": imageRef.apply((r) => changeCause(release.version, r)) },
-                },
-                spec: {
-                    replicas: DEFAULT_REPLICAS,
-                    revisionHistoryLimit: DEFAULT_REVISION_HISTORY_LIMIT,
-                    selector: { matchLabels: labels },
-                    template: {
-                        metadata: { labels: versionLabels },
-                        spec: {
-                            containers: [
-                                {
-                                    name: CONTAINER_NAME,
-                                    image: imageRef,
-                                    ports: [{ name: "http", containerPort: DEFAULT_PORT }],
-                                    resources: DEFAULT_RESOURCES,
-                                    readinessProbe: { tcpSocket: { port: "http" } },
-                                },
-                            ],
-                        },
-                    },
-                },
-            },
-            { parent: this },
-        );
-        new k8s.core.v1.Service(
-            name,
-            {
-                metadata: { labels: { ...labels, "app.kubernetes.io/managed-by": MANAGED_BY } },
-                spec: { selector: labels, ports: [{ name: "http", port: DEFAULT_PORT, targetPort: "http" }] },
-            },
-            { parent: this },
-        );
+        pinDeployment(name, { imageRef, version: pulumi.output(release.version) }, {}, this);
         this.imageRef = imageRef;
         this.registerOutputs({ imageRef });
     }

@@ -6,7 +6,7 @@ import { COMMANDS } from "./commands";
 import { checkCount, type Command, EXIT_CODES } from "./core/command";
 import type { Context, Deps } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
-import { nearestName } from "./core/names";
+import { nearest } from "../components/config/stackConfig";
 import { colourEnabled, type OutputStream, painter, progress } from "./core/output";
 
 export interface Io {
@@ -41,8 +41,8 @@ function lookUp(name: string): Command | undefined {
 
 function unknownCommand(name: string): CliError {
     const names = COMMANDS.map((command) => command.name);
-    const nearest = nearestName(name, names);
-    return usageError(`unknown command ${JSON.stringify(name)}${nearest ? `; did you mean ${nearest}?` : ""} (commands: ${names.join(", ")})`);
+    const near = nearest(name, names);
+    return usageError(`unknown command ${JSON.stringify(name)}${near ? `; did you mean ${near}?` : ""} (commands: ${names.join(", ")})`);
 }
 
 /** node:util's messages explain `--` at length; the first sentence is what the user needs. */

@@ -11,20 +11,20 @@ const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;
 const BY = "Release Engineer <release@example.com>";
 const AT = "2026-11-23T10:00:00Z";
 const LIFT =
-    "The hold keeps a rollback from being undone by another deploy: lift it with `released-service release-hold --stack prod`, " +
-    "or remove released-service:hold from the stack config, then run the update again. The running Deployment was not changed.";
+    "The hold keeps a rollback from being undone by another deploy: lift it with `released-service release-hold --stack prod --service app`, " +
+    "or remove app from released-service:holds in the stack config, then run the update again. The running Deployment was not changed.";
 
 describe("a hold on the digest a rollback put in place", () => {
     describe("on a stack that runs released images", () => {
         const cloud = new MockCloud();
         const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
         const v2 = cloud.pushElsewhere(`${IMAGE}:v2.0.0`);
-        const hold = JSON.stringify({ digest: v1, by: BY, at: AT, reason: `rollback to #3 (v1.0.0, ${v1})` });
+        const hold = JSON.stringify({ app: { digest: v1, by: BY, at: AT, reason: `rollback to #3 (v1.0.0, ${v1})` } });
         const deploy = (config: Record<string, string>, preview = false) =>
             runProgram(cloud, { image: IMAGE, build: "false", ...config }, { stack: "prod", preview });
-        const rollback = { version: "v1.0.0", digest: v1, hold };
+        const rollback = { version: "v1.0.0", digest: v1, holds: hold };
         const refusal = (digest: string, version: string) =>
-            `stack prod holds ${v1} (rollback to #3 (v1.0.0, ${v1}); set by ${BY} at ${AT}): this update would run ${digest} (version ${version}). ${LIFT}`;
+            `stack prod holds app on ${v1} (rollback to #3 (v1.0.0, ${v1}); set by ${BY} at ${AT}): this update would run ${digest} (version ${version}). ${LIFT}`;
 
         it("lets the rollback that set it run the held digest", async () => {
             assert.deepEqual((await deploy({ version: "v2.0.0" })).errors, []);
@@ -35,27 +35,27 @@ describe("a hold on the digest a rollback put in place", () => {
         });
 
         it("refuses a roll forward by version in the preview, naming the hold and how to lift it", async () => {
-            assertRefused(await deploy({ version: "v2.0.0", hold }, true), refusal(v2, "v2.0.0"));
+            assertRefused(await deploy({ version: "v2.0.0", holds: hold }, true), refusal(v2, "v2.0.0"));
         });
 
         it("refuses it in the update, and the held release keeps running", async () => {
-            assertRefused(await deploy({ version: "v2.0.0", hold }), refusal(v2, "v2.0.0"));
+            assertRefused(await deploy({ version: "v2.0.0", holds: hold }), refusal(v2, "v2.0.0"));
             const after = await deploy(rollback);
             assert.equal(after.operations.get(DEPLOYMENT), "same");
             assert.equal(running(after), `${IMAGE}@${v1}`);
         });
 
         it("refuses another pinned digest", async () => {
-            assertRefused(await deploy({ version: "v2.0.0", digest: v2, hold }), refusal(v2, "v2.0.0"));
+            assertRefused(await deploy({ version: "v2.0.0", digest: v2, holds: hold }), refusal(v2, "v2.0.0"));
         });
 
         it("refuses a promotion of another digest", async () => {
             cloud.stacks.set("organization/released-service/staging", { imageDigest: v2, version: "v2.0.0" });
-            assertRefused(await deploy({ promoteFrom: "organization/released-service/staging", hold }), refusal(v2, "v2.0.0"));
+            assertRefused(await deploy({ promoteFrom: "organization/released-service/staging", holds: hold }), refusal(v2, "v2.0.0"));
         });
 
         it("runs the held digest looked up by its version too", async () => {
-            const update = await deploy({ version: "v1.0.0", hold });
+            const update = await deploy({ version: "v1.0.0", holds: hold });
             assert.deepEqual(update.errors, []);
             assert.equal(update.operations.get(DEPLOYMENT), "same");
         });
@@ -75,10 +75,10 @@ describe("a hold on the digest a rollback put in place", () => {
                 const source = sourceFixture("v3.0.0");
                 const update = await runProgram(
                     cloud,
-                    { image: IMAGE, version: "v3.0.0", context: source.context, hold: JSON.stringify({ digest: held }) },
+                    { image: IMAGE, version: "v3.0.0", context: source.context, holds: JSON.stringify({ app: { digest: held } }) },
                     { stack: "prod", preview },
                 );
-                assertRefused(update, `stack prod holds ${held}: this update would build and run a new image of version v3.0.0. ${LIFT}`);
+                assertRefused(update, `stack prod holds app on ${held}: this update would build and run a new image of version v3.0.0. ${LIFT}`);
                 assert.deepEqual(ofType(update, IMAGE_TYPE), [], "no build declared");
                 assert.equal(update.builds, 0);
                 assert.equal(update.pushes, 0);
@@ -92,7 +92,7 @@ describe("a hold on the digest a rollback put in place", () => {
             const config = { image: IMAGE, version: "v1.0.0", context: source.context };
             assert.deepEqual((await runProgram(cloud, config, { stack: "prod" })).errors, []);
             const held = cloud.registry.get(`${IMAGE}:v1.0.0`)!;
-            const update = await runProgram(cloud, { ...config, hold: JSON.stringify({ digest: held }) }, { stack: "prod" });
+            const update = await runProgram(cloud, { ...config, holds: JSON.stringify({ app: { digest: held } }) }, { stack: "prod" });
             assert.deepEqual(update.errors, []);
             assert.equal(update.builds, 0);
             assert.equal(running(update), `${IMAGE}@${held}`);
@@ -113,14 +113,14 @@ describe("a hold on the digest a rollback put in place", () => {
         for (const [title, details, holds] of cases) {
             it(`reads well when the hold ${title}`, () => {
                 assert.equal(
-                    holdRefusal("prod", { digest: held, ...details }, { version: "v2.0.0", digest: other }),
-                    `stack prod holds ${holds}: this update would run ${other} (version v2.0.0). ${LIFT}`,
+                    holdRefusal("prod", "app", { digest: held, ...details }, { version: "v2.0.0", digest: other }),
+                    `stack prod holds app on ${holds}: this update would run ${other} (version v2.0.0). ${LIFT}`,
                 );
             });
         }
 
         it("is none for the held digest", () => {
-            assert.equal(holdRefusal("prod", { digest: held, by: BY }, { version: "v1.0.0", digest: held }), undefined);
+            assert.equal(holdRefusal("prod", "app", { digest: held, by: BY }, { version: "v1.0.0", digest: held }), undefined);
         });
     });
 });

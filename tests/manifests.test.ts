@@ -10,8 +10,9 @@ import * as arb from "./arbitraries";
 import { sourceFixture, SourceFixture } from "./fixtures";
 import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SERVICE_TYPE, Update } from "./helpers";
 import type { ReleasedServiceArgs } from "../components/releasedService";
+import type { KubernetesWorkloadRecord } from "../components/workloads/workload";
 
-type Module = typeof import("../components/releasedService");
+type Module = typeof import("../components");
 let component: Module;
 let source: SourceFixture;
 
@@ -46,7 +47,7 @@ interface Manifests {
  * The recorded inputs of the one Deployment and the one Service, named. Pulumi auto-names both at
  * the engine, so the inputs the program registers have no `metadata.name`; the provider adds the
  * name the engine chose before it sends the object. The mocks choose that name and the component
- * exports it (`deploymentName`, `serviceName`); it is added here the same way.
+ * records it in its `workload` output; it is added here the same way.
  */
 function manifests(update: Update): Manifests {
     const named = (type: string, name: unknown): Record<string, unknown> => {
@@ -57,15 +58,15 @@ function manifests(update: Update): Manifests {
         return { ...recorded[0].inputs, metadata: { ...recorded[0].inputs.metadata, name } };
     };
     return {
-        deployment: named(DEPLOYMENT_TYPE, update.outputs.deploymentName),
-        service: named(SERVICE_TYPE, update.outputs.serviceName),
+        deployment: named(DEPLOYMENT_TYPE, (update.outputs.workload as KubernetesWorkloadRecord).deployment),
+        service: named(SERVICE_TYPE, (update.outputs.workload as KubernetesWorkloadRecord).service),
     };
 }
 
 function deploy(cloud: MockCloud, name: string, args: ReleasedServiceArgs): Promise<Update> {
     return runUpdate(cloud, () => {
         const service = new component.ReleasedService(name, args);
-        return { deploymentName: service.deploymentName, serviceName: service.serviceName };
+        return { workload: service.workload };
     });
 }
 
@@ -94,7 +95,7 @@ function assertLegalLabels(m: Manifests): void {
 describe("manifests against the Kubernetes schema", () => {
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components/releasedService");
+        component = await import("../components");
         source = sourceFixture("v2.4.1");
         const [apps, core] = await Promise.all([
             importModule("kubernetes-models/apps/v1/Deployment"),

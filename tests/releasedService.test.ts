@@ -17,9 +17,10 @@ import {
     Update,
 } from "./helpers";
 import type { ReleasedServiceArgs } from "../components/releasedService";
+import type { KubernetesWorkloadRecord } from "../components/workloads/workload";
 import { sourceDigest } from "../components/release/sourceDigest";
 
-type Module = typeof import("../components/releasedService");
+type Module = typeof import("../components");
 let component: Module;
 let source: SourceFixture;
 
@@ -36,8 +37,7 @@ function deploy(cloud: MockCloud, args: Partial<ReleasedServiceArgs>, options: {
                 imageRef: service.imageRef,
                 version: service.version,
                 built: service.built,
-                deploymentName: service.deploymentName,
-                serviceName: service.serviceName,
+                workload: service.workload,
             };
         },
         options,
@@ -53,7 +53,7 @@ function only(update: Update, type: string): pulumi.runtime.MockResourceArgs {
 describe("ReleasedService", () => {
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components/releasedService");
+        component = await import("../components");
         source = sourceFixture("v2.4.1");
     });
 
@@ -71,7 +71,7 @@ describe("ReleasedService", () => {
             const image = only(update, IMAGE_TYPE);
             assert.equal(image.name, "payment-image");
             assert.equal(image.inputs.push, true);
-            assert.deepEqual(image.inputs.tags, [`${IMAGE}:v2.4.1`, `${IMAGE}:${source.revision.slice(0, 7)}`, `${IMAGE}:stack.dev`]);
+            assert.deepEqual(image.inputs.tags, [`${IMAGE}:v2.4.1`, `${IMAGE}:${source.revision.slice(0, 7)}`, `${IMAGE}:stack.dev.payment`]);
             assert.deepEqual(image.inputs.context, { location: source.context });
             assert.equal(image.inputs.buildOnPreview, false);
             assert.equal(image.inputs.builder, undefined, "Docker's current builder");
@@ -91,6 +91,7 @@ describe("ReleasedService", () => {
                 "org.opencontainers.image.source": ORIGIN,
                 "io.released-service.source.digest": sourceDigest(source.context),
                 "io.released-service.stack": "organization/released-service/dev",
+                "io.released-service.service": "payment",
             });
             assert.deepEqual(image.inputs.buildArgs, {
                 RELEASE_VERSION: "v2.4.1",
@@ -148,8 +149,16 @@ describe("ReleasedService", () => {
                 selector: { "app.kubernetes.io/name": "payment" },
                 ports: [{ name: "http", port: 8080, targetPort: "http" }],
             });
-            assert.match(String(update.outputs.deploymentName), /^payment-[0-9a-f]{8}$/);
-            assert.match(String(update.outputs.serviceName), /^payment-[0-9a-f]{8}$/);
+            const workload = update.outputs.workload as KubernetesWorkloadRecord;
+            assert.match(workload.deployment, /^payment-[0-9a-f]{8}$/);
+            assert.match(workload.service, /^payment-[0-9a-f]{8}$/);
+            assert.deepEqual(workload, {
+                kind: "kubernetes",
+                namespace: "default",
+                deployment: workload.deployment,
+                service: workload.service,
+                selector: { "app.kubernetes.io/name": "payment" },
+            });
         });
 
         it("changes nothing on a second identical update", async () => {

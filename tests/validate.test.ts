@@ -2,7 +2,8 @@
 import * as assert from "node:assert/strict";
 
 import { KNOWN_KEYS, StackConfigError, stackSettings } from "../components/config/stackConfig";
-import { describeProblems, FILE_BACKEND_ORGANIZATION, inputProblems } from "../components/config/validate";
+import { FILE_BACKEND_ORGANIZATION } from "../components/config/schema";
+import { describeProblems, inputProblems } from "../components/config/validate";
 
 const VALID = { name: "app", image: "localhost:5000/payment-api", version: "v1" };
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -137,27 +138,15 @@ describe("stack config", () => {
                 registryPassword: undefined,
                 insecureRegistry: undefined,
                 builder: undefined,
-                hold: undefined,
             },
         });
     });
 
-    it("reads the hold, an object in the stack config file, from its JSON text", () => {
-        const hold = { digest: DIGEST, by: "Release Engineer <release@example.com>", at: "2026-11-23T10:00:00Z", reason: "rollback to #3" };
-        const settings = stackSettings({ image: "localhost:5000/payment-api", version: "v1", hold: JSON.stringify(hold) }, undefined, {
-            keys: ["image", "version", "hold"],
-        });
-        assert.deepEqual(settings.args.hold, hold);
-        assert.ok(KNOWN_KEYS.includes("hold"));
-    });
-
-    it("refuses a hold that is not an object, with the other problems", () => {
-        assert.throws(() => stackSettings({ image: "localhost:5000/payment-api", version: "latest", hold: DIGEST }), {
+    it("knows the per-service pins and holds the component reads itself, and no single hold key", () => {
+        assert.ok(KNOWN_KEYS.includes("pins") && KNOWN_KEYS.includes("holds"));
+        assert.throws(() => stackSettings({ image: "localhost:5000/payment-api", version: "v1" }, undefined, { keys: ["image", "version", "hold"] }), {
             name: "StackConfigError",
-            message:
-                "2 invalid inputs:\n" +
-                "  - `version` must name a release, not `latest` (a tag that moves with every push)\n" +
-                `  - \`hold\` must be an object with \`digest\` and, if wanted, \`by\`, \`at\` and \`reason\` (got "${DIGEST}")`,
+            message: `\`hold\` is not a released-service setting (known: ${KNOWN_KEYS.join(", ")}); did you mean \`holds\`?`,
         });
     });
 

@@ -1,7 +1,7 @@
 // Update history as a release log: numbers, what version and digest each update ran, from
 // which commit, by whom. Pure: the Automation API and the state files are read elsewhere.
 
-import { CONFIG_NAMESPACE } from "../../components/config/stackConfig";
+import { CONFIG_NAMESPACE } from "../../components/config/schema";
 import { DIGEST_PATTERN } from "./reference";
 
 /** Every key this tool reads is in the project's config namespace: `released-service:<key>`. */

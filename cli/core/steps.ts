@@ -7,7 +7,7 @@ import type { Context, PreviewSummary, ReleaseStack } from "./context";
 import { buildRows, type HistoryEntry, type UpdateRow, updatesNeedingState } from "./history";
 import type { DigestReference } from "./reference";
 import { RegistryError } from "../../components/registry/client";
-import { DEFAULT_NAME } from "../../components/config/stackConfig";
+import { DEFAULT_NAME } from "../../components/config/schema";
 import { recordOfNamed } from "../../components/workloads/kubernetes/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 

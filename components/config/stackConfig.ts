@@ -2,43 +2,17 @@
 // Config values arrive as text; every key is checked, and all problems are reported at once.
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { ReleaseHold } from "../release/plan";
 import type { ReleasedServiceArgs } from "../releasedService";
+import { CONFIG_NAMESPACE, DEFAULT_NAME, SETTINGS, type Setting, STACK_CONFIG_KEYS } from "./schema";
 import { describeProblems, inputProblems } from "./validate";
 
-/** The config namespace: keys are `released-service:<key>`. */
-export const CONFIG_NAMESPACE = "released-service";
-/** The workload's name when the stack does not set `name`. */
-export const DEFAULT_NAME = "app";
+/** Keys the bundled program reads as plain text; `registryPassword` it reads as a secret. */
+export const PLAIN_KEYS: readonly string[] = SETTINGS.filter((s) => (s.scope === "both" || s.scope === "program") && s.type !== "secret").map((s) => s.key);
 
-/**
- * Keys read as plain text; `registryPassword` is read as a secret by the program. `hold` is an
- * object in the stack config file, which the program receives as its JSON text.
- */
-export const PLAIN_KEYS = [
-    "image",
-    "version",
-    "digest",
-    "build",
-    "sourceVersion",
-    "context",
-    "revisionHistoryLimit",
-    "progressDeadlineSeconds",
-    "promoteFrom",
-    "name",
-    "namespace",
-    "replicas",
-    "port",
-    "registryUsername",
-    "insecureRegistry",
-    "builder",
-    "hold",
-] as const;
+/** Every key of the namespace: the program's, the secret password, and those the component reads itself. */
+export const KNOWN_KEYS: readonly string[] = STACK_CONFIG_KEYS;
 
-/** Every key of the namespace: the plain ones and the secret password. */
-export const KNOWN_KEYS: readonly string[] = [...PLAIN_KEYS, "registryPassword"];
-
-export type RawStackConfig = Partial<Record<(typeof PLAIN_KEYS)[number], string>>;
+export type RawStackConfig = Readonly<Record<string, string | undefined>>;
 
 export interface StackSettings {
     readonly name: string;
@@ -53,22 +27,22 @@ export class StackConfigError extends Error {
     }
 }
 
-/** Text that looks like a number or a boolean becomes one; anything else stays text for the checks to name. */
-function asNumber(text: string | undefined): number | string | undefined {
-    return text !== undefined && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
-}
-
-/** JSON text becomes the value it writes; text that is not JSON stays text for the checks to name. */
-function asObject(text: string | undefined): unknown {
-    try {
-        return text === undefined ? undefined : JSON.parse(text);
-    } catch {
-        return text;
+/**
+ * A config text as the type its row names: a number or a boolean where it looks like one, anything
+ * else stays text for the checks to name.
+ */
+function typed(row: Setting, text: string | undefined): unknown {
+    if (text === undefined) {
+        return undefined;
     }
-}
-
-function asBoolean(text: string | undefined): boolean | string | undefined {
-    return text === "true" ? true : text === "false" ? false : text;
+    switch (row.type) {
+        case "integer":
+            return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+        case "boolean":
+            return text === "true" ? true : text === "false" ? false : text;
+        default:
+            return text;
+    }
 }
 
 /** A key of the namespace that nothing reads, named with the known key it is nearest to. */
@@ -76,10 +50,16 @@ export function unknownKeyProblems(keys: readonly string[]): string[] {
     return keys
         .filter((key) => !KNOWN_KEYS.includes(key))
         .map((key) => {
-            const nearest = [...KNOWN_KEYS].sort((a, b) => distance(key, a) - distance(key, b))[0];
-            const hint = distance(key, nearest) <= Math.max(2, Math.floor(nearest.length / 3)) ? `; did you mean \`${nearest}\`?` : "";
+            const near = nearest(key, KNOWN_KEYS);
+            const hint = near === undefined ? "" : `; did you mean \`${near}\`?`;
             return `\`${key}\` is not a ${CONFIG_NAMESPACE} setting (known: ${KNOWN_KEYS.join(", ")})${hint}`;
         });
+}
+
+/** The known name a misspelt one is nearest to, when it is near enough to be what was meant. */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+    const best = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
+    return best !== undefined && distance(name, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
 /** Edit distance, case-insensitive: how far a misspelt key is from a known one. */
@@ -106,43 +86,13 @@ export function stackSettings(
     registryPassword?: pulumi.Input<string>,
     options: { keys?: readonly string[]; organization?: string } = {},
 ): StackSettings {
-    const inputs = {
-        ...raw,
-        name: raw.name ?? DEFAULT_NAME,
-        build: asBoolean(raw.build),
-        insecureRegistry: asBoolean(raw.insecureRegistry),
-        revisionHistoryLimit: asNumber(raw.revisionHistoryLimit),
-        progressDeadlineSeconds: asNumber(raw.progressDeadlineSeconds),
-        replicas: asNumber(raw.replicas),
-        port: asNumber(raw.port),
-        hold: asObject(raw.hold),
-        registryPassword,
-    };
-    const problems = [...unknownKeyProblems(options.keys ?? []), ...inputProblems(inputs, options.organization)];
+    const rows = SETTINGS.filter((s) => s.scope === "both");
+    const args = Object.fromEntries(rows.map((row) => [row.key, row.type === "secret" ? registryPassword : typed(row, raw[row.key])]));
+    const name = raw.name ?? DEFAULT_NAME;
+    const problems = [...unknownKeyProblems(options.keys ?? []), ...inputProblems({ name, ...args }, options.organization)];
     if (problems.length > 0) {
         throw new StackConfigError(problems);
     }
-    // Every value below has passed its check, so each has the type its key requires.
-    return {
-        name: inputs.name,
-        args: {
-            image: raw.image!,
-            version: raw.version,
-            digest: raw.digest,
-            promoteFrom: raw.promoteFrom,
-            build: inputs.build as boolean | undefined,
-            sourceVersion: raw.sourceVersion,
-            context: raw.context,
-            revisionHistoryLimit: inputs.revisionHistoryLimit as number | undefined,
-            progressDeadlineSeconds: inputs.progressDeadlineSeconds as number | undefined,
-            namespace: raw.namespace,
-            replicas: inputs.replicas as number | undefined,
-            port: inputs.port as number | undefined,
-            registryUsername: raw.registryUsername,
-            registryPassword,
-            insecureRegistry: inputs.insecureRegistry as boolean | undefined,
-            builder: raw.builder,
-            hold: inputs.hold as ReleaseHold | undefined,
-        },
-    };
+    // Every value has passed the check of its row, so each has the type its key requires.
+    return { name, args: args as unknown as ReleasedServiceArgs };
 }

@@ -1,5 +1,6 @@
 // Which image a stack runs: the decision between pinning, promoting, building and
 // looking up, kept apart from the resources that carry it out.
+import { SOURCE_DIGEST_LABEL } from "./image";
 
 /** Where the digest that runs comes from. */
 export type ReleaseSource =
@@ -41,19 +42,6 @@ export function chooseSource(s: Selection): ReleaseSource {
  */
 export function declaresBuild(s: Selection): boolean {
     return s.build && s.promoteFrom === undefined;
-}
-
-/** The image label that records which source an image was built from. */
-export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";
-/** The image label that records the stack whose update built it. */
-export const STACK_LABEL = "io.released-service.stack";
-
-/**
- * The tag a stack's build moves to every image it pushes: not a release, but the registry's note of
- * which build this stack's state holds, read to tell an unchanged source from a return to an old one.
- */
-export function stackTag(stack: string): string {
-    return `stack.${stack}`;
 }
 
 /** What a tag holds in the registry, as far as the build decision needs it. */
@@ -127,18 +115,23 @@ export function describeHold(hold: ReleaseHold): string {
 }
 
 /**
- * Why a hold refuses an update, or undefined when the update runs the held digest. `next.digest` is
- * the digest the update would run: undefined for a new build, whose digest is not known before it
- * is pushed, so the refusal is decided in the preview too.
+ * Why a hold refuses an update of `service`, or undefined when the update runs the held digest.
+ * `next.digest` is the digest the update would run: undefined for a new build, whose digest is not
+ * known before it is pushed, so the refusal is decided in the preview too.
  */
-export function holdRefusal(stack: string, hold: ReleaseHold, next: { readonly version: string; readonly digest?: string }): string | undefined {
+export function holdRefusal(
+    stack: string,
+    service: string,
+    hold: ReleaseHold,
+    next: { readonly version: string; readonly digest?: string },
+): string | undefined {
     if (next.digest === hold.digest) {
         return undefined;
     }
     const would = next.digest === undefined ? `build and run a new image of version ${next.version}` : `run ${next.digest} (version ${next.version})`;
     return (
-        `stack ${stack} holds ${describeHold(hold)}: this update would ${would}. The hold keeps a rollback from being undone ` +
-        `by another deploy: lift it with \`released-service release-hold --stack ${stack}\`, or remove released-service:hold ` +
-        "from the stack config, then run the update again. The running Deployment was not changed."
+        `stack ${stack} holds ${service} on ${describeHold(hold)}: this update would ${would}. The hold keeps a rollback from being ` +
+        `undone by another deploy: lift it with \`released-service release-hold --stack ${stack} --service ${service}\`, or remove ` +
+        `${service} from released-service:holds in the stack config, then run the update again. The running Deployment was not changed.`
     );
 }

@@ -18,6 +18,8 @@ export interface KubernetesWorkloadRecord {
     readonly kind: "kubernetes";
     readonly namespace: string;
     readonly deployment: string;
+    /** The Service in front of the Deployment's pods. */
+    readonly service: string;
     readonly selector: Readonly<Record<string, string>>;
 }
 

@@ -39,7 +39,6 @@ describe("cli command line", () => {
         const table: [string[], string][] = [
             [["frob"], 'error: unknown command "frob" (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
             [["histroy"], 'error: unknown command "histroy"; did you mean history? (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
-            [["roll"], 'error: unknown command "roll"; did you mean rollback? (commands: history, status, rollback, release-hold, up, drill, verify) (see released-service --help)'],
             [["history", "--bogus"], "error: Unknown option '--bogus' (see released-service history --help)"],
             [["history", "--limit"], "error: Option '-n, --limit <value>' argument missing (see released-service history --help)"],
             [["history", "--limit", "0"], 'error: --limit must be a whole number of at least 1 (got "0") (see released-service history --help)'],

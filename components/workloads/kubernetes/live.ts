@@ -73,7 +73,7 @@ export function selectorText(selector: Readonly<Record<string, string>>): string
 
 /** The record the bundled program's Deployment has: pods labelled with the service's name. */
 export function recordOfNamed(name: string, namespace: string | undefined): KubernetesWorkloadRecord {
-    return { kind: "kubernetes", namespace: namespace ?? DEFAULT_NAMESPACE, deployment: name, selector: { [NAME_LABEL]: name } };
+    return { kind: "kubernetes", namespace: namespace ?? DEFAULT_NAMESPACE, deployment: name, service: name, selector: { [NAME_LABEL]: name } };
 }
 
 export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLister): LiveWorkload {

@@ -1,0 +1,303 @@
+// Every setting of a ReleasedService, one row each: its type, its check, its default and what it
+// means. The component's checks, the bundled program's stack config keys and the docs' config
+// table all come from this table.
+import { digestProblem, repositoryProblem, tagProblem } from "../registry/reference";
+import {
+    DEFAULT_PORT,
+    DEFAULT_REPLICAS,
+    DEFAULT_REVISION_HISTORY_LIMIT,
+} from "../workloads/kubernetes/deployment";
+
+/** The config namespace: keys are `released-service:<key>`. */
+export const CONFIG_NAMESPACE = "released-service";
+/** The bundled program's service name when the stack does not set `name`. */
+export const DEFAULT_NAME = "app";
+export const DEFAULT_CONTEXT = "app";
+/** Longest workload name: Kubernetes appends `-` and 8 characters to build a DNS label of 63. */
+export const MAX_NAME_LENGTH = 54;
+/** Kubernetes counts replicas and revisions in 32-bit integers. */
+export const MAX_INT32 = 2 ** 31 - 1;
+/** The organization every stack on a file (diy) backend belongs to; `pulumi.getOrganization()` says it. */
+export const FILE_BACKEND_ORGANIZATION = "organization";
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const STACK_SEGMENT = /^[A-Za-z0-9_.-]+$/;
+
+/** What is wrong with a present value, or undefined when it is allowed. */
+export type Check = (value: unknown) => string | undefined;
+
+/** How a refused value is quoted: strings as JSON, anything else as itself, whatever its prototype. */
+export function got(value: unknown): string {
+    if (typeof value === "string") {
+        return JSON.stringify(value);
+    }
+    if (value !== null && typeof value === "object") {
+        return Array.isArray(value) ? "an array" : "an object";
+    }
+    return String(value);
+}
+
+export const string = (then?: (s: string) => string | undefined): Check => (value) =>
+    typeof value !== "string" ? `must be a string (got ${got(value)})` : then?.(value);
+
+const boolean: Check = (value) => (typeof value === "boolean" ? undefined : `must be true or false (got ${got(value)})`);
+
+const integer = (min: number, max: number): Check => (value) =>
+    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
+        ? undefined
+        : `must be a whole number from ${min} to ${max} (got ${got(value)})`;
+
+/** Present values only; whether a value may be an Output (a secret) is the row's `type`. */
+const anything: Check = () => undefined;
+
+/**
+ * How a setting reaches the component: `both` as a component arg and a stack config key of the
+ * bundled program; `arg` as a component arg alone (a structured Kubernetes value); `program` as the
+ * bundled program's stack config alone; `config` read by the component itself from its namespace,
+ * whatever the program (the command writes these).
+ */
+export type SettingScope = "both" | "arg" | "program" | "config";
+
+export interface Setting {
+    readonly key: string;
+    /** How a stack config value is read: `secret` is read with getSecret, `object` as JSON. */
+    readonly type: "string" | "boolean" | "integer" | "object" | "secret";
+    readonly scope: SettingScope;
+    /** The check of a present value; objects have checks of their own (validate.ts). */
+    readonly check: Check;
+    /** The default as the docs state it. */
+    readonly default: string;
+    /** What it means, for the docs table (Markdown). */
+    readonly meaning: string;
+}
+
+/** The settings, in the order the docs list them. */
+export const SETTINGS: readonly Setting[] = [
+    {
+        key: "image",
+        type: "string",
+        scope: "both",
+        check: string(repositoryProblem),
+        default: "required",
+        meaning: "repository without tag or digest, e.g. `localhost:5000/payment-api`",
+    },
+    {
+        key: "version",
+        type: "string",
+        scope: "both",
+        check: string(tagProblem),
+        default: "required, unless `promoteFrom` is set",
+        meaning: "the release this stack runs: a tag such as `v2.4.1` or a git SHA; `latest` is refused",
+    },
+    {
+        key: "digest",
+        type: "string",
+        scope: "both",
+        check: string(digestProblem),
+        default: "none",
+        meaning: "exact pin `sha256:<64 hex>`: that image runs, nothing is resolved",
+    },
+    {
+        key: "build",
+        type: "boolean",
+        scope: "both",
+        check: boolean,
+        default: "`true`",
+        meaning: "whether this stack may build the source in `context`",
+    },
+    {
+        key: "sourceVersion",
+        type: "string",
+        scope: "both",
+        check: string(tagProblem),
+        default: "`<context>/VERSION`, else the git short SHA",
+        meaning: "the version of the source in `context`",
+    },
+    {
+        key: "context",
+        type: "string",
+        scope: "both",
+        check: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
+        default: `\`${DEFAULT_CONTEXT}\``,
+        meaning: "build context directory, with a Dockerfile",
+    },
+    {
+        key: "revisionHistoryLimit",
+        type: "integer",
+        scope: "both",
+        check: integer(0, MAX_INT32),
+        default: `\`${DEFAULT_REVISION_HISTORY_LIMIT}\``,
+        meaning: "old ReplicaSets Kubernetes keeps (`kubectl rollout undo`)",
+    },
+    {
+        key: "progressDeadlineSeconds",
+        type: "integer",
+        scope: "both",
+        check: integer(1, MAX_INT32),
+        default: "none: Kubernetes' 600 s, and `pulumi up` waits 10 minutes",
+        meaning:
+            "whole seconds, 1 or more, a rollout may take: sets the Deployment's `progressDeadlineSeconds` and its annotation " +
+            "`pulumi.com/timeoutSeconds`, the kubernetes provider's wait, which does not stop at the deadline on its own. A release " +
+            "whose pods never become ready then fails `pulumi up` after that long. The wait counts the whole rollout, so leave room for a healthy one",
+    },
+    {
+        key: "promoteFrom",
+        type: "string",
+        scope: "both",
+        check: string((s) =>
+            s.split("/").length === 3 && s.split("/").every((part) => STACK_SEGMENT.test(part))
+                ? undefined
+                : `must name a stack as <organization>/<project>/<stack>, on a file backend ${FILE_BACKEND_ORGANIZATION}/<project>/<stack> (got ${got(s)})`,
+        ),
+        default: "none",
+        meaning:
+            "the stack whose `imageDigest` this stack runs; never builds. On the file backend `organization/<project>/<stack>` " +
+            "(its only organization is the word `organization`), on Pulumi Cloud `<org>/<project>/<stack>`",
+    },
+    {
+        key: "name",
+        type: "string",
+        scope: "program",
+        check: string((s) =>
+            DNS_LABEL.test(s) && s.length <= MAX_NAME_LENGTH
+                ? undefined
+                : `must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most ${MAX_NAME_LENGTH} characters (got ${got(s)})`,
+        ),
+        default: `\`${DEFAULT_NAME}\``,
+        meaning: "the service's name: the ReleasedService's resource name, its Deployment's and Service's name prefix and pod label",
+    },
+    {
+        key: "namespace",
+        type: "string",
+        scope: "both",
+        check: string((s) =>
+            NAMESPACE.test(s) && s.length <= 63
+                ? undefined
+                : `must be a Kubernetes namespace: lower-case letters, digits and '-', at most 63 characters (got ${got(s)})`,
+        ),
+        default: "the provider's",
+        meaning: "namespace of the Deployment and Service",
+    },
+    {
+        key: "replicas",
+        type: "integer",
+        scope: "both",
+        check: integer(0, MAX_INT32),
+        default: `\`${DEFAULT_REPLICAS}\``,
+        meaning: "pods to run",
+    },
+    {
+        key: "port",
+        type: "integer",
+        scope: "both",
+        check: integer(1, 65535),
+        default: `\`${DEFAULT_PORT}\``,
+        meaning: "the port the container listens on and the Service exposes",
+    },
+    {
+        key: "registryUsername",
+        type: "string",
+        scope: "both",
+        // Credentials may be secrets (Outputs); only their presence is checked.
+        check: anything,
+        default: "none, then Docker's",
+        meaning:
+            "registry credentials for builds and look-ups, with `registryPassword`. Without them, those `docker login` left " +
+            "(`~/.docker/config.json`, its credential helpers)",
+    },
+    {
+        key: "registryPassword",
+        type: "secret",
+        scope: "both",
+        check: anything,
+        default: "none",
+        meaning: "the registry password; set it with `pulumi config set --secret`, it stays a Pulumi secret",
+    },
+    {
+        key: "insecureRegistry",
+        type: "boolean",
+        scope: "both",
+        check: boolean,
+        default: "`false`",
+        meaning: "the registry speaks plain HTTP although it is not on loopback (`localhost` and `127.*` always do)",
+    },
+    {
+        key: "builder",
+        type: "string",
+        scope: "both",
+        check: string((s) => (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s) ? undefined : `must name a buildx builder: letters, digits, '_', '.' and '-' (got ${got(s)})`)),
+        default: "Docker's current builder",
+        meaning: "the buildx builder that builds: `docker-container`, `kubernetes` or `remote` driver",
+    },
+    {
+        key: "buildOnPreview",
+        type: "boolean",
+        scope: "arg",
+        check: boolean,
+        default: "`false`",
+        meaning: "whether `pulumi preview` builds the image too",
+    },
+    {
+        key: "env",
+        type: "object",
+        scope: "arg",
+        check: anything,
+        default: "none",
+        meaning: "environment variables of the container",
+    },
+    {
+        key: "resources",
+        type: "object",
+        scope: "arg",
+        check: anything,
+        default: "requests of 50m CPU and 64Mi memory",
+        meaning: "the container's resources",
+    },
+    {
+        key: "readinessProbe",
+        type: "object",
+        scope: "arg",
+        check: anything,
+        default: "a TCP check of `port`",
+        meaning: "the container's readiness probe",
+    },
+    {
+        key: "pins",
+        type: "object",
+        scope: "config",
+        check: anything,
+        default: "none",
+        meaning:
+            "per service, by its resource name: `{ \"<service>\": { \"version\": …, \"digest\": \"sha256:…\" } }`. That service runs " +
+            "exactly that release whatever its args say; `released-service rollback` writes it, `release-hold` removes it",
+    },
+    {
+        key: "holds",
+        type: "object",
+        scope: "config",
+        check: anything,
+        default: "none",
+        meaning:
+            "per service: `{ \"<service>\": { \"digest\": \"sha256:…\", \"by\", \"at\", \"reason\" } }`. While it is set, an update that " +
+            "would run another digest of that service fails before anything changes; `released-service rollback` sets it",
+    },
+];
+
+/** The row of `key`. */
+export function setting(key: string): Setting {
+    const row = SETTINGS.find((s) => s.key === key);
+    if (row === undefined) {
+        throw new Error(`no setting ${key}`);
+    }
+    return row;
+}
+
+/** The keys of the stack config: the bundled program's and those the component reads itself. */
+export const STACK_CONFIG_KEYS: readonly string[] = SETTINGS.filter((s) => s.scope !== "arg").map((s) => s.key);
+
+/** The docs' config table, as Markdown. */
+export function settingsTable(): string {
+    const rows = SETTINGS.filter((s) => s.scope !== "arg").map((s) => `| \`${s.key}\` | ${s.type} | ${s.default} | ${s.meaning} |`);
+    return ["| key | type | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}

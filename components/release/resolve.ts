@@ -1,0 +1,289 @@
+// Which image runs, decided and proven: the build plan and its Image, look-ups by tag, pins,
+// promotion, the hold and the presence check. The answer is a plain release; no workload is seen here.
+import * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+
+import { type CredentialLookup, loadCredentialLookup } from "../registry/credentials";
+import { locateRepository, type ManifestState, RegistryClient, RegistryError } from "../registry/client";
+import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "../registry/reference";
+import { buildArgs, buildTags, ociLabels, SOURCE_DIGEST_LABEL, stackTag } from "./image";
+import { type BuildPlan, chooseSource, declaresBuild, holdRefusal, planBuild, type ReleaseHold, type ReleaseSource, type TagHolding } from "./plan";
+import type { Provenance } from "./provenance";
+import { sourceDigest } from "./sourceDigest";
+
+/** What the resolution reads: the release-related inputs, already checked. */
+export interface ReleaseInputs {
+    readonly image: string;
+    readonly version?: string;
+    readonly digest?: string;
+    readonly promoteFrom?: string;
+    readonly build: boolean;
+    readonly context: string;
+    readonly sourceVersion?: string;
+    /** What the context's git and VERSION say, when this stack may build. */
+    readonly provenance?: Provenance;
+    readonly builder?: string;
+    readonly buildOnPreview?: boolean;
+    readonly registryUsername?: pulumi.Input<string>;
+    readonly registryPassword?: pulumi.Input<string>;
+    readonly insecureRegistry?: boolean;
+    readonly hold?: ReleaseHold;
+}
+
+/** The release that runs: the seam between "which image" and "pin a workload to it". */
+export interface Release {
+    readonly image: string;
+    /** `sha256:…`, proven present in the registry before any workload may run it. */
+    readonly digest: pulumi.Output<string>;
+    /** `<image>@sha256:…`. */
+    readonly imageRef: pulumi.Output<string>;
+    readonly version: pulumi.Output<string>;
+    /** True when this update built and pushed the image that runs. */
+    readonly built: pulumi.Output<boolean>;
+}
+
+/** The digest that would run, and whether a look-up or this update's push has shown the registry holds it. */
+interface Resolved {
+    readonly digest: string;
+    readonly present: boolean;
+}
+
+/**
+ * Resolves the release `service` (the component's resource name) runs. Errors are raised on `owner`,
+ * and the Image and stack reference it may declare are its children.
+ */
+export function resolveRelease(owner: pulumi.ComponentResource, service: string, inputs: ReleaseInputs): Release {
+    const fail = (message: string): never => {
+        throw new pulumi.ResourceError(message, owner, true);
+    };
+    const { image } = inputs;
+    const source = chooseSource(inputs);
+    const password = inputs.registryPassword === undefined ? undefined : pulumi.secret(inputs.registryPassword);
+    const location = locateRepository(image);
+    const registry = new RegistryClient({
+        credentials: credentialLookup(image, inputs.registryUsername, password),
+        insecureRegistries: inputs.insecureRegistry === true ? [location.registry] : [],
+    });
+    const refuseUnlessHeld = (next: { version: string; digest?: string }): void => {
+        const refusal = inputs.hold === undefined ? undefined : holdRefusal(pulumi.getStack(), service, inputs.hold, next);
+        if (refusal !== undefined) {
+            fail(refusal);
+        }
+    };
+    // One registry look-up per tag and update, however many questions ask for it.
+    const lookups = new Map<string, Promise<string | undefined>>();
+    const lookup = (tag: string): Promise<string | undefined> => {
+        let found = lookups.get(tag);
+        if (found === undefined) {
+            found = registry.digestOfTag(location, tag).catch((error: unknown) => {
+                // Unreachable is not "no such tag": say what failed, and change nothing.
+                throw error instanceof RegistryError ? fail(`cannot look up ${taggedRef(image, tag)}: ${error.message}. Nothing was changed.`) : error;
+            });
+            lookups.set(tag, found);
+        }
+        return found;
+    };
+
+    let built: pulumi.Output<boolean> = pulumi.output(false);
+    let buildDigest: pulumi.Output<string> | undefined;
+    const sourceVersion = inputs.sourceVersion;
+    if (declaresBuild(inputs) && sourceVersion !== undefined) {
+        const provenance = inputs.provenance;
+        // A context with uncommitted changes is not the commit: its short SHA names other source.
+        const releaseTags = buildTags(image, sourceVersion, provenance?.dirty === true ? undefined : provenance?.revision);
+        const ownTag = stackTag(pulumi.getStack(), service);
+        const tags = [...releaseTags, taggedRef(image, ownTag)];
+        const labels = ociLabels(sourceVersion, provenance, {
+            sourceDigest: sourceDigest(inputs.context),
+            stack: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+            service,
+        });
+        // Resources are declared only once the registry has said what the tags hold: a build that
+        // would move a released tag is refused before anything is registered or pushed.
+        const holdings = releaseTags.map((ref) => {
+            const tag = ref.slice(image.length + 1);
+            const found = registry.imageAt(location, tag).then(
+                (held): TagHolding | undefined => held && { tag, ...held },
+                (error: unknown) => {
+                    throw error instanceof RegistryError ? fail(`cannot look up ${ref}: ${error.message}. Nothing was built or pushed.`) : error;
+                },
+            );
+            // What these tags held before the build is what every other question about them gets.
+            lookups.set(tag, found.then((holding) => holding?.digest));
+            return found;
+        });
+        const plan = decideBuild(image, holdings, labels, lookup(ownTag), fail).then((p) => {
+            // A new image to run has no digest before it is pushed: a hold refuses it from the plan,
+            // so the preview fails too and nothing is built.
+            if (source.kind === "built" && p.kind === "build") {
+                refuseUnlessHeld({ version: sourceVersion });
+            }
+            return p;
+        });
+        const credentials =
+            inputs.registryUsername === undefined || password === undefined
+                ? undefined
+                : { address: registryHost(image), username: inputs.registryUsername, password };
+        const declared = plan.then((p) =>
+            p.kind === "build" || (p.kind === "reuse" && p.declare)
+                ? new dockerBuild.Image(
+                      `${service}-image`,
+                      {
+                          push: true,
+                          tags,
+                          context: { location: inputs.context },
+                          labels,
+                          buildArgs: buildArgs(sourceVersion, provenance),
+                          buildOnPreview: inputs.buildOnPreview ?? false,
+                          builder: inputs.builder === undefined ? undefined : { name: inputs.builder },
+                          registries: credentials === undefined ? undefined : [credentials],
+                      },
+                      {
+                          parent: owner,
+                          // A pushed release is somebody's rollback target: deleting this resource must
+                          // leave the registry alone (docker-build deletes the tags otherwise).
+                          retainOnDelete: true,
+                      },
+                  )
+                : undefined,
+        );
+        // `built` speaks of the image that runs: a rollback on a building stack may push the current
+        // source (a version nobody released yet) while an earlier image runs.
+        built = pulumi.output(plan.then((p) => source.kind === "built" && p.kind === "build"));
+        buildDigest = pulumi.output(
+            Promise.all([plan, declared]).then(([p, pushed]) => (p.kind === "reuse" ? pulumi.output(p.digest) : pushed!.digest.apply(pushedDigest))),
+        );
+    }
+
+    const promoted = source.kind === "promoted" ? new pulumi.StackReference(`${service}-promoted`, { name: source.stack }, { parent: owner }) : undefined;
+    const version: pulumi.Output<string> =
+        inputs.version !== undefined ? pulumi.output(inputs.version) : promoted!.requireOutput("version").apply((v) => String(v));
+    const resolved = resolveDigest(source, image, inputs.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted }, fail);
+    // A hold allows its digest alone. Pods could not pull a digest the registry no longer holds: what
+    // no look-up has shown present is asked about once, by digest, before the workload may run it.
+    const digest = pulumi.all([resolved, version]).apply(async ([r, v]) => {
+        refuseUnlessHeld({ version: v, digest: r.digest });
+        return r.present ? r.digest : stillPresent(registry, image, r.digest, v, fail);
+    });
+    return { image, digest, imageRef: digest.apply((d) => pinnedRef(image, d)), version, built };
+}
+
+/** The digest to run, or an error naming what could not be resolved and what to do. */
+function resolveDigest(
+    source: ReleaseSource,
+    image: string,
+    version: string | undefined,
+    from: {
+        lookup: (tag: string) => pulumi.Output<string | undefined>;
+        buildDigest?: pulumi.Output<string>;
+        promoted?: pulumi.StackReference;
+    },
+    fail: (message: string) => never,
+): pulumi.Output<Resolved> {
+    // Every source but promotion has a plain version: validation requires one.
+    const tag = version ?? "";
+    switch (source.kind) {
+        case "pinned":
+            // A tag that no longer exists is fine: the pin is exact. A tag elsewhere is a mistake.
+            return from.lookup(tag).apply((found) =>
+                found !== undefined && found !== source.digest
+                    ? fail(
+                          `\`digest\` ${source.digest} is pinned for version ${tag}, but ${taggedRef(image, tag)} ` +
+                              `now points to ${found}: the tag moved. Check which image you mean to run and pin that digest.`,
+                      )
+                    : { digest: source.digest, present: found === source.digest },
+            );
+        case "promoted":
+            return from.promoted!.requireOutput("imageDigest").apply((d) =>
+                typeof d === "string" && DIGEST_PATTERN.test(d)
+                    ? { digest: d, present: false }
+                    : fail(`\`promoteFrom\` stack ${source.stack} has no valid \`imageDigest\` output (got ${String(d)})`),
+            );
+        case "built":
+            // Pushed by this update, or reused from the version's tag the plan looked up.
+            return from.buildDigest!.apply((d) => ({ digest: d, present: true }));
+        case "looked-up":
+            return from.lookup(tag).apply((found) =>
+                found !== undefined
+                    ? { digest: found, present: true }
+                    : fail(
+                          `version ${tag} cannot be resolved: tag ${tag} was not found in ${image}. ` +
+                              "Check the tag, push it, or pin its `digest`; the running Deployment was not changed.",
+                      ),
+            );
+    }
+}
+
+/** `digest`, once its registry says it still holds it; else an error saying what to do. */
+async function stillPresent(registry: RegistryClient, image: string, digest: string, version: string, fail: (message: string) => never): Promise<string> {
+    const ref = pinnedRef(image, digest);
+    let state: ManifestState;
+    try {
+        state = await registry.manifestState({ ...locateRepository(image), digest, text: ref });
+    } catch (error) {
+        throw error instanceof RegistryError ? fail(`cannot check that ${ref} is still in its registry: ${error.message}. Nothing was changed.`) : error;
+    }
+    if (state === "missing") {
+        fail(
+            `${ref} (version ${version}) is no longer in its registry: it was deleted, by a retention policy or by hand. ` +
+                "Pods could not pull it (ImagePullBackOff), so the running Deployment was not changed. Push that image again, " +
+                "or choose a release that is still there (`released-service verify` lists which are).",
+        );
+    }
+    return digest;
+}
+
+/** What each tag the build would push holds now, and so whether to build, reuse or refuse. */
+async function decideBuild(
+    image: string,
+    tags: readonly Promise<TagHolding | undefined>[],
+    labels: Readonly<Record<string, string>>,
+    lastBuilt: Promise<string | undefined>,
+    fail: (message: string) => never,
+): Promise<BuildPlan> {
+    const holdings = await Promise.all(tags);
+    const plan = planBuild(holdings, labels, await lastBuilt);
+    if (plan.kind === "refuse") {
+        const { tag, digest } = plan.holding;
+        const released = holdings[0]?.tag === tag ? `version ${tag} is already released as` : `tag ${tag} already names`;
+        fail(
+            `${released} ${taggedRef(image, tag)} = ${digest}, built from other source ` +
+                `(${plan.holding.labels[SOURCE_DIGEST_LABEL] ?? "no source digest label"}; this source is ${labels[SOURCE_DIGEST_LABEL]}). ` +
+                "A released version never moves: bump the version (VERSION in the build context), or delete VERSION to let the " +
+                "commit SHA be the version. Nothing was built or pushed.",
+        );
+    }
+    return plan;
+}
+
+/**
+ * The digest a build pushed. docker-build answers a preview of a changed image with a known empty
+ * digest (its Update returns early; only changed inputs are marked unknown), so in a preview an
+ * empty digest means "computed by the update", never a value.
+ */
+function pushedDigest(digest: string): pulumi.Output<string> {
+    return digest === "" ? unknownUntilUpdate<string>() : pulumi.output(normalizeDigest(digest));
+}
+
+/** A value the engine shows as computed in a preview: the SDK's unknown, typed as what it stands for. */
+function unknownUntilUpdate<T>(): pulumi.Output<T> {
+    return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
+}
+
+/** Explicit credentials for the image's registry, else those `docker login` left (config file or helper). */
+function credentialLookup(image: string, username: pulumi.Input<string> | undefined, password: pulumi.Output<string> | undefined): CredentialLookup {
+    const host = locateRepository(image).registry;
+    let fromDocker: Promise<CredentialLookup> | undefined;
+    return async (registry) => {
+        if (registry === host && username !== undefined && password !== undefined) {
+            return { username: await known(pulumi.output(username)), password: await known(password) };
+        }
+        fromDocker ??= loadCredentialLookup();
+        return (await fromDocker)(registry);
+    };
+}
+
+/** The value of an Output that is known while the program runs, as config values are. */
+function known<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}

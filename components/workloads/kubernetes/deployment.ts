@@ -1,0 +1,146 @@
+// The Kubernetes workload: a Deployment pinned to the release's digest and a Service in front of
+// it. It takes the release as decided; it never sees the registry or the build.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { KubernetesWorkloadRecord, PinnedRelease } from "../workload";
+
+export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
+export const DEFAULT_REPLICAS = 1;
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
+/** The namespace a Deployment lands in when neither the args nor the provider name one. */
+export const DEFAULT_NAMESPACE = "default";
+export const MANAGED_BY = "released-service";
+/** The container's name inside the pod. */
+export const CONTAINER_NAME = "app";
+export const NAME_LABEL = "app.kubernetes.io/name";
+export const VERSION_LABEL = "app.kubernetes.io/version";
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
+/**
+ * The kubernetes provider's own wait for a rollout. It does not stop at ProgressDeadlineExceeded: it
+ * waits until this timeout (10 minutes unless set), so a deadline is set both here and in the spec.
+ */
+export const TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
+/**
+ * Server-side apply refuses to change a field another field manager owns, and `kubectl rollout undo`
+ * or `kubectl set image` makes kubectl the owner of the image, the change-cause and the version label.
+ * Forcing the apply lets the next update take them back, so the config decides what runs again.
+ */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
+/** The settings of the Kubernetes workload. */
+export interface KubernetesSettings {
+    /** Namespace of the Deployment and Service. Defaults to the provider's namespace. */
+    readonly namespace?: string;
+    /** Pods to run. Defaults to 1. */
+    readonly replicas?: number;
+    /** The port the container listens on and the Service exposes. Defaults to 8080. */
+    readonly port?: number;
+    /** Old ReplicaSets Kubernetes keeps for `kubectl rollout undo`; 0 keeps none. Defaults to 10. */
+    readonly revisionHistoryLimit?: number;
+    /**
+     * Seconds a rollout may take before it fails: the Deployment's `progressDeadlineSeconds` (time
+     * without progress) and the time `pulumi up` waits for the whole rollout. Defaults to none
+     * (Kubernetes' 600 s deadline, the provider's 10-minute wait).
+     */
+    readonly progressDeadlineSeconds?: number;
+    /** Environment variables of the container. Defaults to none. */
+    readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Container resources. Defaults to requests of 50m CPU and 64Mi memory. */
+    readonly resources?: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
+    /** Readiness probe. Defaults to a TCP check of `port`. */
+    readonly readinessProbe?: pulumi.Input<k8s.types.input.core.v1.Probe>;
+}
+
+/** A Kubernetes label value holds at most 63 characters and starts and ends alphanumeric. */
+export function labelValue(value: string): string {
+    return value.replace(/^[^A-Za-z0-9]+/, "").slice(0, 63).replace(/[^A-Za-z0-9]+$/, "");
+}
+
+/** The `kubernetes.io/change-cause` that makes `kubectl rollout history` read as a release log. */
+export function changeCause(version: string, imageRef: string): string {
+    return `released-service: ${version} ${imageRef}`;
+}
+
+/** The labels that select a service's pods: the name only, since a selector is immutable and the version is not. */
+export function podSelector(name: string): Record<string, string> {
+    return { [NAME_LABEL]: name };
+}
+
+/** The Deployment's and its pods' labels: who they are, which release, and who manages them. */
+export function releaseLabels(name: string, version: string): Record<string, string> {
+    return { ...podSelector(name), [VERSION_LABEL]: labelValue(version), [MANAGED_BY_LABEL]: MANAGED_BY };
+}
+
+/** Pins a Deployment (and its Service) to the release; children are named after `name`. */
+export function pinDeployment(
+    name: string,
+    release: Pick<PinnedRelease, "imageRef" | "version">,
+    settings: KubernetesSettings,
+    parent: pulumi.Resource,
+): pulumi.Output<KubernetesWorkloadRecord> {
+    const selector = podSelector(name);
+    const labels = release.version.apply((v) => releaseLabels(name, v));
+    const port = settings.port ?? DEFAULT_PORT;
+    const deadline = settings.progressDeadlineSeconds;
+    const deployment = new k8s.apps.v1.Deployment(
+        name,
+        {
+            metadata: {
+                namespace: settings.namespace,
+                labels,
+                annotations: {
+                    [CHANGE_CAUSE_ANNOTATION]: pulumi.all([release.version, release.imageRef]).apply(([v, r]) => changeCause(v, r)),
+                    [PATCH_FORCE_ANNOTATION]: "true",
+                    ...(deadline === undefined ? {} : { [TIMEOUT_ANNOTATION]: String(deadline) }),
+                },
+            },
+            spec: {
+                replicas: settings.replicas ?? DEFAULT_REPLICAS,
+                revisionHistoryLimit: settings.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT,
+                progressDeadlineSeconds: deadline,
+                selector: { matchLabels: selector },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        containers: [
+                            {
+                                name: CONTAINER_NAME,
+                                image: release.imageRef,
+                                ports: [{ name: "http", containerPort: port }],
+                                env: settings.env === undefined ? undefined : pulumi.output(settings.env).apply(toEnvVars),
+                                resources: settings.resources ?? DEFAULT_RESOURCES,
+                                readinessProbe: settings.readinessProbe ?? { tcpSocket: { port: "http" } },
+                            },
+                        ],
+                    },
+                },
+            },
+        },
+        { parent },
+    );
+    const service = new k8s.core.v1.Service(
+        name,
+        {
+            // No version label: a rollback changes the Deployment and nothing else.
+            metadata: { namespace: settings.namespace, labels: { ...selector, [MANAGED_BY_LABEL]: MANAGED_BY } },
+            spec: { selector, ports: [{ name: "http", port, targetPort: "http" }] },
+        },
+        { parent },
+    );
+    return pulumi.all([deployment.metadata.name, deployment.metadata.namespace, service.metadata.name]).apply(([deploymentName, namespace, serviceName]) => ({
+        kind: "kubernetes" as const,
+        namespace: namespace ?? settings.namespace ?? DEFAULT_NAMESPACE,
+        deployment: deploymentName,
+        service: serviceName,
+        selector,
+    }));
+}
+
+function toEnvVars(env: Record<string, string>): k8s.types.input.core.v1.EnvVar[] {
+    return Object.keys(env)
+        .sort()
+        .map((key) => ({ name: key, value: env[key] }));
+}

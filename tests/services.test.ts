@@ -1,0 +1,100 @@
+// Several ReleasedServices in one user program: each its own Deployment, stack tag, labels, pin and
+// hold, all from the entries keyed by its resource name in the component's own config namespace.
+import * as assert from "node:assert/strict";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { sourceFixture } from "./fixtures";
+import { assertRefused, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, Update } from "./helpers";
+
+type Module = typeof import("../components");
+let component: Module;
+
+const IMAGE = `${REGISTRY_HOST}/shop`;
+
+/** A user's program: an API that builds its source and a worker that runs a released image of the same repository. */
+function shop(cloud: MockCloud, context: string, config: Record<string, unknown> = {}, preview = false): Promise<Update> {
+    const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [`released-service:${key}`, JSON.stringify(value)]));
+    return runUpdate(
+        cloud,
+        () => {
+            const api = new component.ReleasedService("api", { image: IMAGE, version: "v2.0.0", context });
+            const worker = new component.ReleasedService("worker", { image: IMAGE, version: "w1", build: false });
+            return { apiDigest: api.imageDigest, workerDigest: worker.imageDigest };
+        },
+        { config: namespaced, preview },
+    );
+}
+
+/** The image each Deployment runs, by service. */
+function images(update: Update): Record<string, string> {
+    return Object.fromEntries(ofType(update, DEPLOYMENT_TYPE).map((d) => [d.name, d.inputs.spec.template.spec.containers[0].image]));
+}
+
+describe("several ReleasedServices in one program", () => {
+    let source: { context: string };
+    before(async () => {
+        await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
+        component = await import("../components");
+        source = sourceFixture("v2.0.0");
+    });
+
+    it("gives each service its own Deployment, pod selector, stack tag and provenance label", async () => {
+        const cloud = new MockCloud();
+        const w1 = cloud.pushElsewhere(`${IMAGE}:w1`);
+        const update = await shop(cloud, source.context);
+        assert.deepEqual(update.errors, []);
+        const built = cloud.registry.get(`${IMAGE}:v2.0.0`)!;
+        assert.deepEqual(images(update), { api: `${IMAGE}@${built}`, worker: `${IMAGE}@${w1}` });
+        assert.deepEqual(
+            ofType(update, DEPLOYMENT_TYPE).map((d) => [d.name, d.inputs.spec.selector.matchLabels]),
+            [
+                ["api", { "app.kubernetes.io/name": "api" }],
+                ["worker", { "app.kubernetes.io/name": "worker" }],
+            ],
+        );
+        const [image] = ofType(update, IMAGE_TYPE);
+        assert.equal(image.name, "api-image");
+        assert.ok(image.inputs.tags.includes(`${IMAGE}:stack.dev.api`), image.inputs.tags.join(" "));
+        assert.equal(image.inputs.labels["io.released-service.service"], "api");
+        assert.equal(cloud.registry.get(`${IMAGE}:stack.dev.worker`), undefined, "the worker built nothing, so moved no tag");
+    });
+
+    it("runs one service's pin and leaves the other on its args", async () => {
+        const cloud = new MockCloud();
+        const w1 = cloud.pushElsewhere(`${IMAGE}:w1`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const update = await shop(cloud, source.context, { pins: { api: { version: "v1.0.0", digest: v1 } } });
+        assert.deepEqual(update.errors, []);
+        assert.deepEqual(images(update), { api: `${IMAGE}@${v1}`, worker: `${IMAGE}@${w1}` });
+        assert.deepEqual(update.outputs, { apiDigest: v1, workerDigest: w1 });
+    });
+
+    it("holds one service: its roll forward fails in preview, the other service is free", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:w1`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const update = await shop(cloud, source.context, { holds: { worker: { digest: v1 } } }, true);
+        assertRefused(
+            update,
+            `stack dev holds worker on ${v1}: this update would run ${cloud.registry.get(`${IMAGE}:w1`)} (version w1). The hold keeps a rollback ` +
+                "from being undone by another deploy: lift it with `released-service release-hold --stack dev --service worker`, or remove " +
+                "worker from released-service:holds in the stack config, then run the update again. The running Deployment was not changed.",
+            "worker",
+        );
+        assert.ok(update.operations.has(`${DEPLOYMENT_TYPE}::api`), "the API is not held");
+    });
+
+    it("refuses a malformed pin before registering the service, naming the entry's field", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:w1`);
+        const update = await shop(cloud, source.context, { pins: { worker: { version: "w0", digest: "sha256:0123" } } });
+        assert.equal(update.errors.length, 1, update.errors.join("\n"));
+        assert.match(update.errors[0], /`released-service:pins\.worker\.digest` must be sha256: followed by 64 lower-case hex digits \(got "sha256:0123"\)$/);
+        assert.equal(
+            update.resources.some((r) => r.name === "worker"),
+            false,
+            "nothing of the worker was registered",
+        );
+    });
+});
