@@ -9,8 +9,9 @@ import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation
 import type { ConfigEdit, ConfigValue, StackConfig } from "./core/config";
 import type { PreviewSummary, ReleaseStack } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
-import { readAllPages, type HistoryEntry, type RecordedOutputs } from "./core/history";
-import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, outputsOfState, type RecordedOutputsSource } from "./core/state";
+import { readAllPages, type HistoryEntry } from "./core/history";
+import { type ServiceState, servicesOfState } from "./core/services";
+import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, type RecordedStates } from "./core/state";
 
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
 export function findProjectDir(start: string): string | undefined {
@@ -73,7 +74,7 @@ function withoutSelecting(workspace: LocalWorkspace): Workspace {
 }
 
 /** Backends other than a local directory or Pulumi Cloud (s3://, gs://, azblob://) are not read. */
-const noRecordedState: RecordedOutputsSource = { outputsOf: async () => new Map() };
+const noRecordedState: RecordedStates = { statesOf: async () => new Map() };
 
 export async function openPulumiStack(stackName: string | undefined, cwd: string, onProgress: (message: string) => void): Promise<ReleaseStack> {
     const workDir = findProjectDir(cwd);
@@ -98,7 +99,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
     const shortName = name.split("/").pop() ?? name;
     const root = fileBackendRoot(backendUrl, workDir);
-    let states: RecordedOutputsSource = noRecordedState;
+    let states: RecordedStates = noRecordedState;
     if (root) {
         states = new FileBackendCheckpoints(root, settings.name, shortName);
     } else if (/^https?:\/\//.test(backendUrl)) {
@@ -143,9 +144,9 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                 throw describePulumiFailure(`cannot read the history of stack ${name}`, error);
             }
         },
-        async outputs(): Promise<RecordedOutputs> {
-            // The exported state holds the outputs as recorded; secrets stay encrypted and unread.
-            return outputsOfState(await pulumiJson("outputs", ["stack", "export"]));
+        async services(): Promise<ServiceState[]> {
+            // The exported state holds each component's outputs as recorded; secrets stay encrypted and unread.
+            return servicesOfState(await pulumiJson("state", ["stack", "export"]));
         },
         async config(): Promise<StackConfig> {
             const config = (await pulumiJson("config", ["config", "--json"])) as Record<string, { value?: unknown; objectValue?: unknown; secret?: boolean }>;

@@ -85,8 +85,8 @@ describe("verify against docker-registry", () => {
             missing: 1,
             errors: 0,
             references: [
-                { reference: ref(v1), digest: v1, state: "present", updates: [], error: null },
-                { reference: ref(gone), digest: gone, state: "missing", updates: [], error: null },
+                { reference: ref(v1), digest: v1, state: "present", updates: [], services: [], error: null },
+                { reference: ref(gone), digest: gone, state: "missing", updates: [], services: [], error: null },
             ],
         });
     });
@@ -105,7 +105,7 @@ describe("verify against docker-registry", () => {
         });
         // Pulumi Cloud numbers its updates; #13 is a destroy, which runs no image.
         const entries = [update(13, undefined, "destroy"), update(12, v2), update(11, gone), update(10, v2), update(9, v1)];
-        const stack = new FakeStack({ entries, states: { outputsOf: async () => new Map() } });
+        const stack = new FakeStack({ entries, states: { statesOf: async () => new Map() } });
         const outcome = await runCli(["verify", "--last", "4", "--stack", "dev"], { ...deps, stack });
         assert.equal(outcome.code, 1);
         assert.equal(outcome.stderr, "note: #13 (destroy, succeeded) names no image digest; not checked\n");

@@ -4,35 +4,40 @@
 
 import type { LiveWorkload } from "../../components/workloads/kubernetes/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, text } from "../core/command";
-import { effectiveEdit, type StackConfig, textOf, undoEdit } from "../core/config";
+import { effectiveEdit, undoEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
-import { describeHold, holdOf } from "../core/hold";
-import type { UpdateRow } from "../core/history";
+import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { chooseRollbackTarget, pinOf, targetReference } from "../core/release";
+import { attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
+import { checkEntries, checkService, describeHold, holdOf, legacyHold, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadRows, manifestPresent, requireConsent, workloadOf } from "../core/steps";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
 
-const HELP = `Usage: released-service drill [--stack S] [--to <update | version>] [--yes]
-                              [--json] [--timeout SECONDS]
+const HELP = `Usage: released-service drill [--stack S] [--service NAME] [--to <update | version>]
+                              [--yes] [--json] [--timeout SECONDS]
 
-Rehearses a rollback on a non-production stack: rolls back to the previous
-successful release with another digest (or the one --to names), waits until
-every pod runs that exact digest, rolls forward to the release it started
-from, waits again, and reports each phase's wall time (split into the config
-edit, pulumi up and the pods settling) and digests. The roll forward runs even
-when the rollback failed. The stack config ends as it began. Exit 0 only when
-both directions landed on their exact digests.
+Rehearses a rollback on a non-production stack, for every service (or the one
+--service names): pins each to its previous successful release with another
+digest (or to what the update --to names ran), runs one pulumi up, waits until
+every pod of each runs its exact digest, rolls forward to the releases it
+started from, waits again, and reports each phase's wall time (split into the
+config edit, pulumi up and the pods settling) and digests. The roll forward
+runs even when the rollback failed. The stack config ends as it began. Exit 0
+only when both directions landed on their exact digests.
 
 --json prints {stack, from: {version, digest}, to: {update, version, digest},
-phases: [{phase, version, digest, result, seconds, configSeconds,
-updateSeconds, podsSeconds, error}], passed}; progress goes to stderr.
+services: [{service, from, to}], phases: [{phase, version, digest, services:
+[{service, version, digest}], result, seconds, configSeconds, updateSeconds,
+podsSeconds, error}], passed}; from, to and each phase's version and digest are
+the first service's (the only one's, when one is drilled). Progress goes to
+stderr.
 
 Options:
+      --service <name> drill only this service
       --to <target>   the update number or version to roll back to
       --timeout <s>   how long the pods get to land, per phase (default ${DEFAULT_DRILL_TIMEOUT_SECONDS})
       --json          print the report as JSON
@@ -47,10 +52,18 @@ export interface Release {
     readonly digest: string;
 }
 
+/** One service's part of a phase: the release it must land on. */
+export interface ServiceRelease extends Release {
+    readonly service: string;
+}
+
 export interface Phase {
     readonly phase: "rollback" | "roll forward";
+    /** The first (for a one-service drill, the only) service's release. */
     readonly version: string;
     readonly digest: string;
+    /** Every drilled service's release in this phase. */
+    readonly services: readonly ServiceRelease[];
     readonly result: "passed" | "failed";
     /** Wall time of the whole phase, and of its parts: the config edit, pulumi up, the pods settling. */
     readonly seconds: number;
@@ -60,15 +73,23 @@ export interface Phase {
     readonly error: string | null;
 }
 
-export interface DrillReport {
-    readonly stack: string;
+export interface DrilledService {
+    readonly service: string;
     readonly from: Release;
     readonly to: Release & { readonly update: number };
+}
+
+export interface DrillReport {
+    readonly stack: string;
+    /** The first (for a one-service drill, the only) service's releases. */
+    readonly from: Release;
+    readonly to: Release & { readonly update: number };
+    readonly services: readonly DrilledService[];
     readonly phases: readonly Phase[];
     readonly passed: boolean;
 }
 
-/** The newest successful release that runs another digest than the stack does now. */
+/** The newest successful release that runs another digest than the service does now. */
 export function previousRelease(rows: readonly UpdateRow[], current: string): UpdateRow | undefined {
     return rows.find((row) => row.kind === "update" && row.result === "succeeded" && row.digest !== null && row.version !== null && row.digest !== current);
 }
@@ -77,13 +98,13 @@ function seconds(ms: number): number {
     return Math.round(ms / 100) / 10;
 }
 
-/** Runs one direction: config, pulumi up, pods; a failure in any part fails the phase, and is kept. */
+/** Runs one direction: config, pulumi up, every service's instances; a failure in any part fails the phase, and is kept. */
 async function phase(
     context: Context,
     stack: ReleaseStack,
     name: Phase["phase"],
-    release: Release,
-    steps: { edit: () => Promise<void>; message: string; live: LiveWorkload; timeoutMs: number },
+    releases: readonly (ServiceRelease & { readonly live: LiveWorkload })[],
+    steps: { edit: () => Promise<void>; message: string; timeoutMs: number },
 ): Promise<Phase> {
     const clock = context.deps;
     const marks = [clock.elapsed()];
@@ -91,14 +112,23 @@ async function phase(
     try {
         await steps.edit();
         marks.push(clock.elapsed());
-        context.stdout.write(`\n${name}: running pulumi up for ${release.version} ${release.digest}…\n`);
+        const what = releases.map((release) => `${releases.length > 1 ? `${release.service} ` : ""}${release.version} ${release.digest}`).join(", ");
+        context.stdout.write(`\n${name}: running pulumi up on stack ${stack.name} for ${what}…\n`);
         await stack.up(steps.message, (text) => context.stdout.write(text));
         marks.push(clock.elapsed());
-        const landing = await waitForDigest(context, steps.live, release.digest, steps.timeoutMs);
-        context.progress.done();
-        if (!landing.landed) {
-            error = `after ${seconds(steps.timeoutMs)} s not every ${steps.live.noun.one} runs ${release.digest}: ${describeInstances(landing.instances, release.digest, steps.live.noun)}`;
+        const missed: string[] = [];
+        for (const release of releases) {
+            const landing = await waitForDigest(context, release.live, release.digest, steps.timeoutMs);
+            context.progress.done();
+            if (!landing.landed) {
+                const subject = releases.length > 1 ? `${release.service}: ` : "";
+                missed.push(
+                    `${subject}after ${seconds(steps.timeoutMs)} s not every ${release.live.noun.one} runs ${release.digest}: ` +
+                        describeInstances(landing.instances, release.digest, release.live.noun),
+                );
+            }
         }
+        error = missed.length > 0 ? missed.join("; ") : null;
     } catch (caught) {
         context.progress.done();
         error = (caught as Error).message.trim();
@@ -107,8 +137,9 @@ async function phase(
     const at = (index: number): number => marks[index] ?? end;
     return {
         phase: name,
-        version: release.version,
-        digest: release.digest,
+        version: releases[0].version,
+        digest: releases[0].digest,
+        services: releases.map(({ service, version, digest }) => ({ service, version, digest })),
         result: error === null ? "passed" : "failed",
         seconds: seconds(end - marks[0]),
         configSeconds: seconds(at(1) - marks[0]),
@@ -120,105 +151,166 @@ async function phase(
 
 export interface DrillOptions {
     readonly stack?: string;
+    readonly service?: string;
     readonly to?: string;
     readonly yes: boolean;
     readonly json: boolean;
     readonly timeoutSeconds: number;
 }
 
+/**
+ * What the drill rolls each service back to: the release set `--to` names (services already on it
+ * left out), or each service's own previous release with another digest.
+ */
+export function drillTargets(rows: readonly UpdateRow[], current: readonly ServiceState[], to: string | undefined, service: string | undefined): Target[] {
+    const drilled = current.filter((state) => service === undefined || state.name === service);
+    if (to !== undefined) {
+        const set = chooseReleaseSet(rows, to, service);
+        const moving = set.targets.filter((target) => drilled.find((state) => state.name === target.service)?.imageDigest !== target.digest);
+        if (moving.length === 0) {
+            throw usageError(`update #${set.update} ran ${set.targets.map((target) => target.digest).join(", ")}, which the stack runs now: choose a release with another digest`);
+        }
+        return moving;
+    }
+    return drilled.flatMap((state) => {
+        const previous = state.imageDigest === undefined ? undefined : previousRelease(rows.filter((row) => row.service === state.name), state.imageDigest);
+        return previous === undefined ? [] : [previous as Target];
+    });
+}
+
 async function drill(context: Context, options: DrillOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     const rows = await loadRows(context, stack);
-    const [config, outputs] = await Promise.all([stack.config(), stack.outputs()]);
-    if (!outputs.imageDigest || !outputs.version) {
-        throw new CliError(`stack ${stack.name} records no imageDigest and version output: deploy it before drilling a rollback`, ExitCode.NotOk);
+    const [config, current] = await Promise.all([stack.config(), stack.services()]);
+    const known = current.map((state) => state.name);
+    checkService(stack.name, options.service, known);
+    checkEntries(stack.name, config, known);
+    const named = known.length > 1;
+    const drilled = current.filter((state) => options.service === undefined || state.name === options.service);
+    const undeployed = drilled.find((state) => !state.imageDigest || !state.version);
+    if (drilled.length === 0 || undeployed !== undefined) {
+        const which = undeployed !== undefined && named ? `service ${undeployed.name} of ` : "";
+        throw new CliError(`${which}stack ${stack.name} records no digest and version: deploy it before drilling a rollback`, ExitCode.NotOk);
     }
-    const from: Release = { version: outputs.version, digest: outputs.imageDigest };
-    const hold = holdOf(config);
-    if (hold) {
+    const held = drilled.flatMap((state) => {
+        const hold = holdOf(config, state.name) ?? (named ? undefined : legacyHold(config));
+        return hold === undefined ? [] : [`${named ? `${state.name} on ` : ""}${describeHold(hold)}`];
+    });
+    if (held.length > 0) {
         throw new CliError(
-            `stack ${stack.name} holds ${describeHold(hold)}, which refuses the drill's updates: ` +
+            `stack ${stack.name} holds ${held.join(", ")}, which refuses the drill's updates: ` +
                 `drill a stack without a hold, or lift it with released-service release-hold --stack ${stack.name}`,
             ExitCode.NotOk,
         );
     }
-    const target = options.to === undefined ? previousRelease(rows, from.digest) : chooseRollbackTarget(rows, options.to);
-    if (!target) {
-        throw new CliError(`stack ${stack.name} has no earlier successful release with another digest than ${from.digest}: there is nothing to roll back to`, ExitCode.NotOk);
+    const targets = drillTargets(attribute(rows, known), current, options.to, options.service);
+    if (targets.length === 0) {
+        const digests = drilled.map((state) => state.imageDigest).join(", ");
+        throw new CliError(`stack ${stack.name} has no earlier successful release with another digest than ${digests}: there is nothing to roll back to`, ExitCode.NotOk);
     }
-    if (target.digest === from.digest) {
-        throw usageError(`update #${target.update} ran ${target.digest}, which the stack runs now: choose a release with another digest`);
-    }
-    const to = { update: target.update, version: target.version!, digest: target.digest! };
-    const reference = targetReference(stack.name, config, target);
-    if (!(await manifestPresent(context, reference))) {
-        throw new CliError(
-            `drill failed before changing anything: ${reference.text} (#${to.update}, ${to.version}) is no longer in its registry, ` +
-                "so a rollback to it would fail too. Push it again, or drill to a release that is still there (released-service verify lists them).",
-            ExitCode.NotOk,
-        );
+    const services: DrilledService[] = targets.map((target) => {
+        const state = current.find((candidate) => candidate.name === target.service)!;
+        return { service: state.name, from: { version: state.version!, digest: state.imageDigest! }, to: { update: target.update, version: target.version, digest: target.digest } };
+    });
+    for (const target of targets) {
+        const reference = targetReference(stack.name, current, target, config);
+        if (!(await manifestPresent(context, reference))) {
+            throw new CliError(
+                `drill of stack ${stack.name} failed before changing anything: ${reference.text} (#${target.update}, ${target.version}) is no longer in its registry, ` +
+                    "so a rollback to it would fail too. Push it again, or drill to a release that is still there (released-service verify lists them).",
+                ExitCode.NotOk,
+            );
+        }
     }
     requireConsent(context, "drill", options.yes);
+    const label = (service: DrilledService): string => (named ? `${service.service} ` : "");
     const plan =
-        `Drill on stack ${stack.name}: roll back from ${from.version} (${from.digest}) to #${to.update} ${to.version} (${to.digest}), ` +
-        `wait until every pod runs it, roll forward to ${from.version}, and wait again. The stack config is left as it is now.\n`;
+        `Drill on stack ${stack.name}: roll back ` +
+        services.map((service) => `${label(service)}from ${service.from.version} (${service.from.digest}) to #${service.to.update} ${service.to.version} (${service.to.digest})`).join(", ") +
+        `, wait until every pod runs it, roll forward to ${services.map((service) => `${label(service)}${service.from.version}`).join(", ")}, and wait again. ` +
+        "The stack config is left as it is now.\n";
     (options.json ? context.stderr : context.stdout).write(plan);
     if (!options.yes && !(await context.deps.confirm(`Run the drill on stack ${stack.name}? [y/N] `))) {
-        context.stdout.write("Drill cancelled; nothing was changed.\n");
+        context.stdout.write(`Drill of stack ${stack.name} cancelled; nothing was changed.\n`);
         return ExitCode.NotOk;
     }
-    const live = context.deps.live(workloadOf(config));
+    const liveOf = (name: string): LiveWorkload => {
+        const state = current.find((candidate) => candidate.name === name)!;
+        return context.deps.live(state.workload ?? workloadOf(config));
+    };
     const timeoutMs = options.timeoutSeconds * 1000;
-    const pin = effectiveEdit({ set: pinOf(to), remove: [] }, config);
+    const pin = effectiveEdit(pinEdit(config, targets), config);
     const quiet = options.json ? { ...context, stdout: context.stderr } : context;
-    const back = await phase(quiet, stack, "rollback", to, {
-        edit: () => stack.editConfig(pin),
-        message: `drill: rollback to #${to.update} (${to.version}, ${to.digest})`,
-        live,
-        timeoutMs,
-    });
+    const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => Release & { update?: number }, withUpdate: boolean): string =>
+        releases
+            .map((service) => {
+                const release = pick(service);
+                return `${label(service)}${withUpdate ? `#${release.update} (${release.version}, ${release.digest})` : `${release.version} (${release.digest})`}`;
+            })
+            .join(", ");
+    const back = await phase(
+        quiet,
+        stack,
+        "rollback",
+        services.map((service) => ({ service: service.service, ...service.to, live: liveOf(service.service) })),
+        { edit: () => stack.editConfig(pin), message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs },
+    );
     // Forward runs whatever happened going back: the stack must end on the release it started from.
-    const forward = await phase(quiet, stack, "roll forward", from, {
-        edit: () => stack.editConfig(undoEdit(pin, config)),
-        message: `drill: roll forward to ${from.version} (${from.digest})`,
-        live,
-        timeoutMs,
-    });
-    const report: DrillReport = { stack: stack.name, from, to, phases: [back, forward], passed: back.result === "passed" && forward.result === "passed" };
+    const forward = await phase(
+        quiet,
+        stack,
+        "roll forward",
+        services.map((service) => ({ service: service.service, ...service.from, live: liveOf(service.service) })),
+        { edit: () => stack.editConfig(undoEdit(pin, config)), message: `drill: roll forward to ${describe(services, (service) => service.from, false)}`, timeoutMs },
+    );
+    const report: DrillReport = {
+        stack: stack.name,
+        from: services[0].from,
+        to: services[0].to,
+        services,
+        phases: [back, forward],
+        passed: back.result === "passed" && forward.result === "passed",
+    };
     if (options.json) {
         context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
-        writeReport(context, report, config);
+        writeReport(context, report, current);
     }
     return report.passed ? ExitCode.Ok : ExitCode.NotOk;
 }
 
-function writeReport(context: Context, report: DrillReport, config: StackConfig): void {
+function writeReport(context: Context, report: DrillReport, current: readonly ServiceState[]): void {
     const { paint } = context;
     const result = (text: string): string => (text === "passed" ? paint(text, "green") : paint(text.toUpperCase(), "red"));
+    const several = report.services.length > 1;
+    const image = repositoryOf(current.find((state) => state.name === report.services[0].service)?.imageRef) ?? "-";
     context.stdout.write(
-        `\nDrill of stack ${report.stack} (image ${textOf(config, "image") ?? "-"}):\n` +
+        `\nDrill of stack ${report.stack} (${several ? `services ${report.services.map((service) => service.service).join(", ")}` : `image ${image}`}):\n` +
             renderTable(
-                ["PHASE", "VERSION", "DIGEST", "TIME", "CONFIG", "PULUMI UP", "PODS", "RESULT"],
-                report.phases.map((p) => [
-                    p.phase,
-                    p.version,
-                    shortDigest(p.digest),
-                    `${p.seconds.toFixed(1)} s`,
-                    `${p.configSeconds.toFixed(1)} s`,
-                    `${p.updateSeconds.toFixed(1)} s`,
-                    `${p.podsSeconds.toFixed(1)} s`,
-                    result(p.result),
-                ]),
+                ["PHASE", ...(several ? ["SERVICE"] : []), "VERSION", "DIGEST", "TIME", "CONFIG", "PULUMI UP", "PODS", "RESULT"],
+                report.phases.flatMap((p) =>
+                    p.services.map((release) => [
+                        p.phase,
+                        ...(several ? [release.service] : []),
+                        release.version,
+                        shortDigest(release.digest),
+                        `${p.seconds.toFixed(1)} s`,
+                        `${p.configSeconds.toFixed(1)} s`,
+                        `${p.updateSeconds.toFixed(1)} s`,
+                        `${p.podsSeconds.toFixed(1)} s`,
+                        result(p.result),
+                    ]),
+                ),
             ),
     );
     for (const p of report.phases.filter((p) => p.error !== null)) {
         context.stdout.write(`${p.phase} failed: ${p.error}\n`);
     }
+    const to = report.services.map((service) => service.to.version).join(", ");
     context.stdout.write(
         report.passed
-            ? `Drill passed: the rollback to ${report.to.version} took ${report.phases[0].seconds.toFixed(1)} s, and both directions landed on their exact digests.\n`
-            : "Drill FAILED: a rollback of this stack would not land as rehearsed.\n",
+            ? `Drill of stack ${report.stack} passed: the rollback to ${to} took ${report.phases[0].seconds.toFixed(1)} s, and both directions landed on their exact digests.\n`
+            : `Drill of stack ${report.stack} FAILED: a rollback of this stack would not land as rehearsed.\n`,
     );
 }
 
@@ -226,11 +318,12 @@ export const drillCommand: Command = {
     name: "drill",
     summary: "rehearse a rollback and a roll forward, and time them",
     help: HELP,
-    options: { ...COMMON_OPTIONS, to: { type: "string" }, yes: { type: "boolean", short: "y" }, json: { type: "boolean" }, timeout: { type: "string" } },
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, to: { type: "string" }, yes: { type: "boolean", short: "y" }, json: { type: "boolean" }, timeout: { type: "string" } },
     counts: ["timeout"],
     run: (context, values) =>
         drill(context, {
             stack: text(values, "stack"),
+            service: text(values, "service"),
             to: text(values, "to"),
             yes: flag(values, "yes"),
             json: flag(values, "json"),

@@ -6,18 +6,28 @@ import { ExitCode } from "../core/exitCodes";
 import type { UpdateRow } from "../core/history";
 import { type Paint, renderTable, truncate } from "../core/output";
 import { shortDigest } from "../core/reference";
+import { serviceNames } from "../core/release";
+import { checkService } from "../core/services";
 import { loadRows } from "../core/steps";
 
-const HELP = `Usage: released-service history [--stack S] [--limit N] [--json]
+const HELP = `Usage: released-service history [--stack S] [--service NAME] [--limit N] [--json]
 
-One row per update, newest first: update number, start time (UTC), kind,
-result, version, image digest, git commit (-dirty when the tree had changes),
-author, message. The digest is the pinned \`digest\` config when the update had
-one, otherwise the imageDigest output that update's state recorded (the file
-backend's per-update checkpoint, or pulumi stack export --version N on Pulumi
-Cloud). Every page of history is read, not only the last 10 updates.
+One row per update and service, newest first: update number, start time (UTC),
+kind, result, service (when the stack has several), version, image digest, git
+commit (-dirty when the tree had changes), author, message. Services are the
+ReleasedServices that update's state recorded, found by type whatever the
+program. The digest is the service's pin (released-service:pins) when the
+update had one, otherwise the imageDigest output the service registered in
+that update's state (the file backend's per-update checkpoint, or pulumi stack
+export --version N on Pulumi Cloud). Every page of history is read, not only
+the last 10 updates.
+
+--json prints one object per row: {update, service, time, kind, result,
+version, digest, digestSource: "config"|"state"|null, image, commit, dirty,
+author, message}, full digests, null for unknown.
 
 Options:
+      --service <name> only this service
   -n, --limit <N>     show only the newest N updates
       --json          print the rows as JSON (full digests, null for unknown)
 ${COMMON_HELP}
@@ -29,15 +39,18 @@ function commitText(row: UpdateRow): string {
     return row.commit ? `${row.commit.slice(0, 7)}${row.dirty ? "-dirty" : ""}` : "-";
 }
 
+/** The table; a SERVICE column only when the rows name more than one service. */
 export function renderHistory(rows: readonly UpdateRow[], paint: Paint): string {
     const result = (text: string): string => (text === "succeeded" ? paint(text, "green") : text === "failed" ? paint(text, "red") : text);
+    const named = serviceNames(rows).length > 1;
     return renderTable(
-        ["UPDATE", "TIME", "KIND", "RESULT", "VERSION", "DIGEST", "COMMIT", "AUTHOR", "MESSAGE"],
+        ["UPDATE", "TIME", "KIND", "RESULT", ...(named ? ["SERVICE"] : []), "VERSION", "DIGEST", "COMMIT", "AUTHOR", "MESSAGE"],
         rows.map((row) => [
             `#${row.update}`,
             row.time,
             row.kind,
             result(row.result),
+            ...(named ? [row.service ?? "-"] : []),
             row.version ?? "-",
             row.digest ? shortDigest(row.digest) : "-",
             commitText(row),
@@ -47,9 +60,13 @@ export function renderHistory(rows: readonly UpdateRow[], paint: Paint): string 
     );
 }
 
-async function history(context: Context, options: { stack?: string; limit?: number; json: boolean }): Promise<number> {
+async function history(context: Context, options: { stack?: string; service?: string; limit?: number; json: boolean }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
-    const rows = await loadRows(context, stack, options.limit);
+    const all = await loadRows(context, stack, options.limit);
+    if (options.service !== undefined) {
+        checkService(stack.name, options.service, serviceNames(all));
+    }
+    const rows = all.filter((row) => options.service === undefined || row.service === options.service);
     if (options.json) {
         writeJson(context, rows);
     } else if (rows.length === 0) {
@@ -62,9 +79,10 @@ async function history(context: Context, options: { stack?: string; limit?: numb
 
 export const historyCommand: Command = {
     name: "history",
-    summary: "one row per update, newest first: version, digest, commit, author",
+    summary: "one row per update and service, newest first: version, digest, commit",
     help: HELP,
-    options: { ...COMMON_OPTIONS, limit: { type: "string", short: "n" }, json: { type: "boolean" } },
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, limit: { type: "string", short: "n" }, json: { type: "boolean" } },
     counts: ["limit"],
-    run: (context, values) => history(context, { stack: text(values, "stack"), limit: positiveInteger(values, "limit"), json: flag(values, "json") }),
+    run: (context, values) =>
+        history(context, { stack: text(values, "stack"), service: text(values, "service"), limit: positiveInteger(values, "limit"), json: flag(values, "json") }),
 };

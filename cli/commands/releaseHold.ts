@@ -1,45 +1,131 @@
-// `released-service release-hold`: lifts the hold a rollback left, so updates may run another
-// digest again. Runs no update.
+// `released-service release-hold`: lifts the holds a rollback left (one service's, or every one),
+// with the pins that went with them, and says what the program's own args run next. Runs no update.
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, text } from "../core/command";
+import type { ConfigEdit, StackConfig } from "../core/config";
 import type { Context } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
-import { describeHold, HOLD_KEY, holdOf } from "../core/hold";
+import { type HistoryEntry, pinned, type UpdateRow } from "../core/history";
+import { shortDigest } from "../core/reference";
+import { checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
+import { loadHistory } from "../core/steps";
 
-const HELP = `Usage: released-service release-hold [--stack S]
+const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
 
-Removes the hold a rollback set (released-service:hold in the stack config), so
-updates may run another digest again. Runs no update. Commit the stack config
-file afterwards.
+Lifts the hold a rollback set on a service (its entry in released-service:holds
+in the stack config), and the pin the rollback left with it (its entry in
+released-service:pins, when it pins the held digest), so updates may run another
+digest again: every service's, or with --service only that one's. The bundled
+program's own released-service:hold is lifted too. Runs no update.
+
+It then says which release the program's own args ran last for each service
+lifted: the newest successful update without a pin for it, from the stack's
+history. That is what the next update runs unless the args changed since;
+pulumi preview shows it for sure. Commit the stack config file afterwards.
 
 Options:
+      --service <name> lift only this service's hold
 ${COMMON_HELP}
 
 ${EXIT_CODES}
 `;
 
-async function releaseHold(context: Context, options: { stack?: string }): Promise<number> {
+export interface Lift {
+    readonly service: string | null;
+    readonly hold: Hold;
+    /** The pin removed with the hold. */
+    readonly pin?: { readonly version: string; readonly digest: string };
+}
+
+/** The holds to lift (one service's, or all) and the config edit that lifts them with their pins. Pure. */
+export function liftEdit(config: StackConfig, service: string | undefined, alone: boolean): { edit: ConfigEdit; lifts: Lift[] } {
+    let holds: Record<string, unknown> = { ...holdsOf(config) };
+    let pins: Record<string, unknown> = { ...pinsOf(config) };
+    const lifts: Lift[] = [];
+    for (const name of Object.keys(holdsOf(config)).filter((name) => service === undefined || name === service)) {
+        const hold = holdOf(config, name);
+        if (hold === undefined) {
+            continue;
+        }
+        holds = withEntry(holds, name, undefined);
+        const pin = pinOf(config, name);
+        // Only the pin the rollback left goes: one on another digest was set for another reason.
+        if (pin !== undefined && pin.digest === hold.digest) {
+            pins = withEntry(pins, name, undefined);
+        }
+        lifts.push({ service: name, hold, ...(pin !== undefined && pin.digest === hold.digest ? { pin } : {}) });
+    }
+    const legacy = legacyHold(config);
+    if (legacy !== undefined && (service === undefined || alone)) {
+        lifts.push({ service: null, hold: legacy });
+    }
+    const entry = (key: string, value: Record<string, unknown>, before: Readonly<Record<string, unknown>>): ConfigEdit =>
+        Object.keys(value).length === Object.keys(before).length
+            ? { set: {}, remove: [] }
+            : Object.keys(value).length === 0
+              ? { set: {}, remove: [key] }
+              : { set: { [key]: value }, remove: [] };
+    const parts = [entry(HOLDS_KEY, holds, holdsOf(config)), entry(PINS_KEY, pins, pinsOf(config))];
+    return {
+        edit: {
+            set: Object.assign({}, ...parts.map((part) => part.set)),
+            remove: [...parts.flatMap((part) => part.remove), ...(lifts.some((lift) => lift.service === null) ? [LEGACY_HOLD_KEY] : [])],
+        },
+        lifts,
+    };
+}
+
+/** The newest successful update that ran `service` from the program's own args (no pin for it). */
+export function lastFromArgs(rows: readonly UpdateRow[], entries: ReadonlyMap<number, HistoryEntry>, service: string | null): UpdateRow | undefined {
+    return rows.find(
+        (row) =>
+            row.service === service &&
+            row.kind === "update" &&
+            row.result === "succeeded" &&
+            row.version !== null &&
+            (service === null || pinned(entries.get(row.update)!, service) === undefined),
+    );
+}
+
+async function releaseHold(context: Context, options: { stack?: string; service?: string }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     context.progress.update(`Reading the config of stack ${stack.name}…`);
-    const hold = holdOf(await stack.config());
-    if (!hold) {
+    const [config, services] = await Promise.all([stack.config(), stack.services()]);
+    const known = services.map((service) => service.name);
+    // A hold on a service the program no longer declares may be lifted by its name too.
+    checkService(stack.name, options.service, [...new Set([...known, ...Object.keys(holdsOf(config))])]);
+    const named = known.length > 1;
+    const { edit, lifts } = liftEdit(config, options.service, !named);
+    if (lifts.length === 0) {
         context.progress.done();
-        context.stdout.write(`Stack ${stack.name} has no hold; nothing to do.\n`);
+        context.stdout.write(`Stack ${stack.name} has no hold${options.service !== undefined && named ? ` on service ${options.service}` : ""}; nothing to do.\n`);
         return ExitCode.Ok;
     }
-    await stack.editConfig({ set: {}, remove: [HOLD_KEY] });
+    await stack.editConfig(edit);
+    const { rows, entries } = await loadHistory(context, stack);
     context.progress.done();
-    context.stdout.write(
-        `Lifted the hold of stack ${stack.name} on ${describeHold(hold)}.\n` +
-            `Updates may run another digest again. Commit ${stack.configFile} so the hold is gone from git too.\n`,
-    );
+    for (const lift of lifts) {
+        const subject = named && lift.service !== null ? ` on service ${lift.service}` : "";
+        const pin = lift.pin ? ` and its pin of ${lift.pin.version}` : "";
+        context.stdout.write(`Lifted the hold of stack ${stack.name}${subject} on ${describeHold(lift.hold)}${pin}.\n`);
+        const service = lift.service ?? (known.length === 1 ? known[0] : null);
+        const last = lastFromArgs(rows, entries, service);
+        const who = named && service !== null ? `service ${service} at ` : "";
+        context.stdout.write(
+            last
+                ? `The program's own args last ran ${who}${last.version}${last.digest ? ` (${shortDigest(last.digest)})` : ""} in update #${last.update}, ` +
+                      `the newest without a pin for it: the next update of stack ${stack.name} runs that unless the args changed since (pulumi preview --stack ${stack.name} shows it).\n`
+                : `No recorded update of stack ${stack.name} ran ${who === "" ? "its service" : `service ${service}`} from the program's own args: pulumi preview --stack ${stack.name} shows what the next update runs.\n`,
+        );
+    }
+    context.stdout.write(`Updates of stack ${stack.name} may run another digest again. Commit ${stack.configFile} so the hold is gone from git too.\n`);
     return ExitCode.Ok;
 }
 
 export const releaseHoldCommand: Command = {
     name: "release-hold",
-    summary: "lift the hold a rollback left",
+    summary: "lift the hold a rollback left, with its pin",
     help: HELP,
-    options: { ...COMMON_OPTIONS },
-    run: (context, values) => releaseHold(context, { stack: text(values, "stack") }),
+    options: { ...COMMON_OPTIONS, service: { type: "string" } },
+    run: (context, values) => releaseHold(context, { stack: text(values, "stack"), service: text(values, "service") }),
 };

@@ -2,12 +2,12 @@
 // config it ran with), leaves a hold on it, previews, asks, and runs pulumi up.
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
-import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, type StackConfig, undoEdit } from "../core/config";
+import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig, undoEdit } from "../core/config";
 import type { Context, PreviewSummary } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
-import { describeHold, HOLD_KEY, holdOf, newHold } from "../core/hold";
 import type { HistoryEntry } from "../core/history";
-import { chooseRollbackTarget, pinOf, rollbackMessage, targetReference } from "../core/release";
+import { attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
+import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--yes]
@@ -43,17 +43,20 @@ ${COMMON_HELP}
 ${EXIT_CODES}
 `;
 
+/** The keys a rollback sets itself: --with-config leaves them to it. */
+const OWN_KEYS: readonly string[] = [PINS_KEY, HOLDS_KEY, LEGACY_HOLD_KEY];
+
 /**
  * What `--with-config` restores from update `update`: every plain value it ran with, set again,
  * and every plain key it did not have, removed. Secrets cannot be restored (history keeps them
- * encrypted) and the hold is the rollback's own, so neither is touched.
+ * encrypted) and the pins and holds are the rollback's own, so neither is touched.
  */
 export function restoredConfig(entry: HistoryEntry, current: StackConfig): { edit: ConfigEdit; secrets: string[] } {
     const recorded = entry.config ?? {};
     const set: Record<string, ConfigValue> = {};
     const secrets: string[] = [];
     for (const [key, value] of Object.entries(recorded)) {
-        if (key === HOLD_KEY) {
+        if (OWN_KEYS.includes(key)) {
             continue;
         }
         if (value.secret) {
@@ -64,62 +67,113 @@ export function restoredConfig(entry: HistoryEntry, current: StackConfig): { edi
             set[key] = value.value;
         }
     }
-    const remove = Object.keys(current).filter((key) => key !== HOLD_KEY && recorded[key] === undefined);
+    const remove = Object.keys(current).filter((key) => !OWN_KEYS.includes(key) && recorded[key] === undefined);
     return { edit: effectiveEdit({ set, remove }, current), secrets: secrets.sort() };
 }
 
 export interface RollbackOptions {
     readonly stack?: string;
     readonly to: string;
+    /** Roll back only this service; all the target update ran when unset. */
+    readonly service?: string;
     readonly yes: boolean;
-    /** Leave a hold on the target (the default), so another deploy cannot silently undo the rollback. */
+    /** Leave a hold on each target (the default), so another deploy cannot silently undo the rollback. */
     readonly hold: boolean;
     readonly reason?: string;
     readonly withConfig: boolean;
 }
 
+/**
+ * The holds that go with pinning `set`: each target held, or (with --no-hold) a hold on another
+ * digest lifted, since it would refuse the pin. Pure.
+ */
+export function holdEdit(
+    config: StackConfig,
+    set: ReleaseSet,
+    hold: { readonly by: string; readonly at: Date; readonly reason: string } | undefined,
+    alone = false,
+): { edit: ConfigEdit; lifted: { service: string; hold: Hold }[] } {
+    let holds: Record<string, unknown> = { ...holdsOf(config) };
+    const lifted: { service: string; hold: Hold }[] = [];
+    for (const target of set.targets) {
+        const service = target.service ?? "";
+        const held = holdOf(config, service);
+        if (hold !== undefined) {
+            holds = withEntry(holds, service, newHold(target.digest, hold.by, hold.at, hold.reason));
+        } else if (held !== undefined && held.digest !== target.digest) {
+            holds = withEntry(holds, service, undefined);
+            lifted.push({ service, hold: held });
+        }
+    }
+    const before = holdsOf(config);
+    const changed = show(holds) !== show(before);
+    const empty = Object.keys(holds).length === 0;
+    // The bundled program's own hold input refuses a pin on another digest just the same.
+    const legacy = alone && hold === undefined ? legacyHold(config) : undefined;
+    const liftLegacy = legacy !== undefined && set.targets.every((target) => target.digest !== legacy.digest);
+    if (liftLegacy) {
+        lifted.push({ service: set.targets[0].service ?? "", hold: legacy });
+    }
+    const edit: ConfigEdit = {
+        set: changed && !empty ? { [HOLDS_KEY]: holds } : {},
+        remove: [...(changed && empty && config[HOLDS_KEY] !== undefined ? [HOLDS_KEY] : []), ...(liftLegacy ? [LEGACY_HOLD_KEY] : [])],
+    };
+    return { edit, lifted };
+}
+
 async function rollback(context: Context, options: RollbackOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     const { rows, entries } = await loadHistory(context, stack);
-    const target = chooseRollbackTarget(rows, options.to);
-    const [config, outputs] = await Promise.all([stack.config(), stack.outputs()]);
-    const reference = targetReference(stack.name, config, target);
-    if (!(await manifestPresent(context, reference))) {
-        throw new CliError(
-            `refusing to roll back to #${target.update}: ${reference.text} is no longer in the registry (manifest ${target.digest} not found); nothing was changed`,
-            ExitCode.NotOk,
-        );
+    const [config, current] = await Promise.all([stack.config(), stack.services()]);
+    const known = current.map((service) => service.name);
+    checkService(stack.name, options.service, known);
+    checkEntries(stack.name, config, known);
+    const set = chooseReleaseSet(attribute(rows, known), options.to, options.service);
+    const named = known.length > 1;
+    for (const target of set.targets) {
+        const reference = targetReference(stack.name, current, target, config);
+        if (!(await manifestPresent(context, reference))) {
+            throw new CliError(
+                `refusing to roll back stack ${stack.name} to #${set.update}: ${reference.text} is no longer in the registry (manifest ${target.digest} not found); nothing was changed`,
+                ExitCode.NotOk,
+            );
+        }
     }
-    const summary = `#${target.update} (${target.version}, ${target.digest})`;
-    const restored = options.withConfig ? restoredConfig(entries.get(target.update)!, config) : undefined;
-    const release = effectiveEdit({ set: { ...restored?.edit.set, ...pinOf(target) }, remove: restored?.edit.remove ?? [] }, config);
-    if (isEmpty(release) && outputs.imageDigest === target.digest) {
-        context.stdout.write(`Stack ${stack.name} already runs ${target.version} (${target.digest}); nothing to do.\n`);
+    const summary = describeSet(set, named);
+    const message = rollbackMessage(set, named);
+    const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
+    const pins = pinEdit(config, set.targets);
+    // Already running it, and no pin says otherwise: there is nothing to roll back.
+    const runsAlready = set.targets.every(
+        (target) =>
+            current.find((service) => service.name === target.service)?.imageDigest === target.digest &&
+            (pinOf(config, target.service ?? "")?.digest ?? target.digest) === target.digest,
+    );
+    const release = effectiveEdit({ set: { ...restored?.edit.set, ...pins.set }, remove: restored?.edit.remove ?? [] }, config);
+    if ((restored === undefined || isEmpty(restored.edit)) && runsAlready) {
+        const runs = set.targets.map((target) => `${named ? `${target.service} ` : ""}${target.version} (${target.digest})`).join(", ");
+        context.stdout.write(`Stack ${stack.name} already runs ${runs}; nothing to do.\n`);
         return ExitCode.Ok;
     }
     requireConsent(context, "rollback", options.yes);
-    const held = holdOf(config);
-    const hold = options.hold
-        ? { [HOLD_KEY]: newHold(target.digest!, await context.deps.actor(), context.deps.now(), options.reason ?? rollbackMessage(target)) }
-        : {};
-    // --no-hold chooses what runs as deliberately as a hold does: a hold on another digest would refuse it.
-    const lifted = !options.hold && held !== undefined && held.digest !== target.digest;
-    const edit: ConfigEdit = { set: { ...release.set, ...hold }, remove: [...release.remove, ...(lifted ? [HOLD_KEY] : [])] };
+    const holding = options.hold ? { by: await context.deps.actor(), at: context.deps.now(), reason: options.reason ?? message } : undefined;
+    const { edit: held, lifted } = holdEdit(config, set, holding, !named);
+    const edit: ConfigEdit = { set: { ...release.set, ...held.set }, remove: [...release.remove, ...held.remove] };
     if (restored) {
         const lines = describeEdit(restored.edit, config);
         context.stdout.write(
             lines.length === 0
-                ? `The config of update #${target.update} is the config now.\n`
-                : `Restoring the config of update #${target.update}:\n${lines.join("\n")}\n`,
+                ? `The config of update #${set.update} is the config of stack ${stack.name} now.\n`
+                : `Restoring the config of update #${set.update} in stack ${stack.name}:\n${lines.join("\n")}\n`,
         );
         if (restored.secrets.length > 0) {
             context.stdout.write(
-                `Not restored, because history keeps secrets encrypted: ${restored.secrets.join(", ")}. They keep their current values; set them by hand if they changed since.\n`,
+                `Not restored in stack ${stack.name}, because history keeps secrets encrypted: ${restored.secrets.join(", ")}. They keep their current values; set them by hand if they changed since.\n`,
             );
         }
     }
-    if (lifted) {
-        context.stdout.write(`--no-hold: lifting the hold on ${describeHold(held)}.\n`);
+    for (const { service, hold } of lifted) {
+        context.stdout.write(`--no-hold: lifting the hold of stack ${stack.name}${named ? ` on service ${service}` : ""} on ${describeHold(hold)}.\n`);
     }
     // The preview reads the stack config, so the edit goes in first; it comes out again unless the
     // update runs, so a failed preview or a "no" leaves the stack as it was.
@@ -131,37 +185,40 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         changes = await stack.preview((text) => context.stdout.write(text));
     } catch (error) {
         await stack.editConfig(undo);
-        throw new CliError(`the preview of the rollback failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
+        throw new CliError(`the preview of the rollback of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
-    context.stdout.write(`\nThe rollback changes: ${describeChanges(changes)}.\n`);
+    context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
     if (!options.yes) {
         const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
         if (!(await context.deps.confirm(question))) {
             await stack.editConfig(undo);
-            context.stdout.write("Rollback cancelled; nothing was changed.\n");
+            context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
             return ExitCode.NotOk;
         }
     }
-    context.stdout.write(`Pinned version ${target.version} and digest ${target.digest} in ${stack.configFile}; running pulumi up…\n`);
+    const pinned = set.targets.map((target) => `${named ? `${target.service} ` : ""}version ${target.version} and digest ${target.digest}`).join("; ");
+    context.stdout.write(`Pinned ${pinned} in ${stack.configFile}; running pulumi up on stack ${stack.name}…\n`);
     try {
-        await stack.up(rollbackMessage(target), (text) => context.stdout.write(text));
+        await stack.up(message, (text) => context.stdout.write(text));
     } catch (error) {
         throw new CliError(
-            `pulumi up failed: ${(error as Error).message.trim()}\n` +
-                `${stack.configFile} now pins ${target.version} ${target.digest}: fix the cause and run pulumi up, or restore the file with git`,
+            `pulumi up of stack ${stack.name} failed: ${(error as Error).message.trim()}\n` +
+                `${stack.configFile} now pins ${summary}: fix the cause and run pulumi up, or restore the file with git`,
             ExitCode.Failure,
         );
     }
     context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}.\n`);
     if (options.hold) {
+        const digests = set.targets.map((target) => (named ? `${target.service} on ${target.digest}` : target.digest)).join(", ");
+        const only = options.service !== undefined && named ? ` --service ${options.service}` : "";
         context.stdout.write(
-            `The stack holds ${target.digest}: an update that would run another digest fails until ` +
-                `released-service release-hold --stack ${stack.name}.\n`,
+            `Stack ${stack.name} holds ${digests}: an update that would run another digest fails until ` +
+                `released-service release-hold --stack ${stack.name}${only}.\n`,
         );
     }
     context.stdout.write(
-        `Commit ${stack.configFile} so the pin is in git, or the next pulumi up from a clean checkout undoes this rollback:\n` +
-            `  git add ${stack.configFile} && git commit -m "${rollbackMessage(target)}"\n`,
+        `Commit ${stack.configFile} so the pin is in git, or the next pulumi up of stack ${stack.name} from a clean checkout undoes this rollback:\n` +
+            `  git add ${stack.configFile} && git commit -m "${message}"\n`,
     );
     return ExitCode.Ok;
 }
@@ -173,6 +230,7 @@ export const rollbackCommand: Command = {
     options: {
         ...COMMON_OPTIONS,
         to: { type: "string" },
+        service: { type: "string" },
         yes: { type: "boolean", short: "y" },
         "with-config": { type: "boolean" },
         "no-hold": { type: "boolean" },
@@ -190,6 +248,7 @@ export const rollbackCommand: Command = {
         return rollback(context, {
             stack: text(values, "stack"),
             to,
+            service: text(values, "service"),
             yes: flag(values, "yes"),
             hold: !flag(values, "no-hold"),
             reason,

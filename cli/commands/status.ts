@@ -7,69 +7,118 @@ import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
+import type { StackConfig } from "../core/config";
+import { checkService, type ServiceState } from "../core/services";
 import { workloadOf } from "../core/steps";
+import type { WorkloadRecord } from "../../components/workloads/workload";
 
-const HELP = `Usage: released-service status [--stack S] [--json]
+const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
-Compares the stack's recorded imageDigest output with the digest each live pod
-pulled (its containers' imageID), for pods labelled
-app.kubernetes.io/name=<name> in <namespace> (stack config; defaults app and
-default). A pod running another digest is DRIFT: the Deployment was changed
-outside Pulumi, for example by kubectl rollout undo. Uses kubectl and its
-current context.
+For every ReleasedService of the stack (found in its state by type, whatever
+the program), compares the digest the service recorded with the digest each
+live pod of its workload pulled (its containers' imageID), for the pods the
+workload record the service registered selects. A pod running another digest
+is DRIFT: the Deployment was changed outside Pulumi, for example by kubectl
+rollout undo. Uses kubectl and its current context.
+
+--json prints {stack, drift, services: [{service, recordedVersion,
+recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
+drift, namespace, selector}]}.
 
 Options:
+      --service <name> only this service
       --json          print the comparison as JSON
 ${COMMON_HELP}
 
 ${EXIT_CODES}
 `;
 
-async function status(context: Context, options: { stack?: string; json: boolean }): Promise<number> {
+/** One service's comparison, as `--json` prints it. */
+export interface ServiceStatus {
+    readonly service: string;
+    readonly recordedVersion: string | null;
+    readonly recordedDigest: string | null;
+    readonly imageRef: string | null;
+    /** The instances (`pods` for Kubernetes), each keyed by the kind's noun. */
+    readonly [instances: string]: unknown;
+    readonly drift: boolean;
+}
+
+/** Where a service's workload runs: its registered record, or for the bundled program's one service, its config. */
+function recordOf(service: ServiceState, alone: boolean, config: StackConfig): WorkloadRecord | undefined {
+    return service.workload ?? (alone ? workloadOf(config) : undefined);
+}
+
+async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
-    context.progress.update(`Reading the outputs of stack ${stack.name}…`);
-    const [outputs, config] = await Promise.all([stack.outputs(), stack.config()]);
-    if (!outputs.imageDigest) {
+    context.progress.update(`Reading the state of stack ${stack.name}…`);
+    const [all, config] = await Promise.all([stack.services(), stack.config()]);
+    checkService(stack.name, options.service, all.map((service) => service.name));
+    const services = all.filter((service) => options.service === undefined || service.name === options.service);
+    if (!services.some((service) => service.imageDigest)) {
         context.progress.done();
-        throw new CliError(`stack ${stack.name} records no imageDigest output: it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
+        throw new CliError(`stack ${stack.name} records no ReleasedService digest: it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
     }
-    const live = context.deps.live(workloadOf(config));
-    context.progress.update(`Listing ${live.noun.many} ${live.where}…`);
-    const instances = await live.instances({ digest: outputs.imageDigest, imageRef: outputs.imageRef });
-    context.progress.done();
-    const drift = instances.some((instance) => instance.state === "drift");
-    const healthy = !drift && instances.length > 0;
-    if (options.json) {
-        writeJson(context, {
-            stack: stack.name,
-            recordedVersion: outputs.version ?? null,
-            recordedDigest: outputs.imageDigest,
-            imageRef: outputs.imageRef ?? null,
+    const named = all.length > 1;
+    const { paint } = context;
+    const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+    const reports: ServiceStatus[] = [];
+    let healthy = true;
+    for (const service of services) {
+        const record = recordOf(service, all.length === 1, config);
+        const lead = named ? `Service ${service.name} of stack ${stack.name}` : `Stack ${stack.name}`;
+        if (!service.imageDigest || record === undefined) {
+            healthy = false;
+            const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
+            reports.push({ service: service.name, recordedVersion: service.version ?? null, recordedDigest: service.imageDigest ?? null, imageRef: service.imageRef ?? null, drift: false });
+            if (!options.json) {
+                context.stdout.write(`${lead} ${why}.\n`);
+            }
+            continue;
+        }
+        const live = context.deps.live(record);
+        context.progress.update(`Listing ${live.noun.many} ${live.where}…`);
+        const instances = await live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
+        context.progress.done();
+        const drift = instances.some((instance) => instance.state === "drift");
+        healthy &&= !drift && instances.length > 0;
+        reports.push({
+            service: service.name,
+            recordedVersion: service.version ?? null,
+            recordedDigest: service.imageDigest,
+            imageRef: service.imageRef ?? null,
             [live.noun.many]: instances.map(({ name, ...rest }) => ({ [live.noun.one]: name, ...rest })),
             drift,
             ...live.location,
         });
-        return healthy ? ExitCode.Ok : ExitCode.NotOk;
+        if (options.json) {
+            continue;
+        }
+        if (reports.length > 1) {
+            context.stdout.write("\n");
+        }
+        context.stdout.write(`${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n`);
+        if (service.imageRef) {
+            context.stdout.write(`  image ${service.imageRef}\n`);
+        }
+        if (instances.length === 0) {
+            context.stdout.write(`${live.none}\n`);
+            continue;
+        }
+        context.stdout.write(`\n${capital(live.noun.many)} (${live.where}):\n`);
+        context.stdout.write(renderInstances(instances, live.noun.one, paint));
+        if (drift) {
+            const drifted = instances.filter((instance) => instance.state === "drift");
+            const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
+            context.stdout.write(
+                `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${service.imageDigest}.\n` +
+                    `${live.driftCause}\n`,
+            );
+        }
     }
-    const { paint } = context;
-    const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
-    context.stdout.write(`Stack ${stack.name} records ${outputs.version ?? "(no version)"} ${outputs.imageDigest}\n`);
-    if (outputs.imageRef) {
-        context.stdout.write(`  image ${outputs.imageRef}\n`);
-    }
-    if (instances.length === 0) {
-        context.stdout.write(`${live.none}\n`);
-        return ExitCode.NotOk;
-    }
-    context.stdout.write(`\n${capital(live.noun.many)} (${live.where}):\n`);
-    context.stdout.write(renderInstances(instances, live.noun.one, paint));
-    if (drift) {
-        const drifted = instances.filter((instance) => instance.state === "drift");
-        const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
-        context.stdout.write(
-            `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${outputs.imageDigest}.\n` +
-                `${live.driftCause}\n`,
-        );
+    context.progress.done();
+    if (options.json) {
+        writeJson(context, { stack: stack.name, drift: reports.some((report) => report.drift), services: reports });
     }
     return healthy ? ExitCode.Ok : ExitCode.NotOk;
 }
@@ -91,8 +140,8 @@ function renderInstances(instances: readonly LiveInstance[], noun: string, paint
 
 export const statusCommand: Command = {
     name: "status",
-    summary: "the recorded digest against the digests the live pods run",
+    summary: "each service's recorded digest against the digests its live pods run",
     help: HELP,
-    options: { ...COMMON_OPTIONS, json: { type: "boolean" } },
-    run: (context, values) => status(context, { stack: text(values, "stack"), json: flag(values, "json") }),
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, json: { type: "boolean" } },
+    run: (context, values) => status(context, { stack: text(values, "stack"), service: text(values, "service"), json: flag(values, "json") }),
 };

@@ -6,23 +6,26 @@ import { effectiveEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
-import { pinOf } from "../core/release";
+import { attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
+import { checkEntries, checkService, PINS_KEY, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { describeChanges, loadHistory, requireConsent, workloadOf } from "../core/steps";
 
-const HELP = `Usage: released-service up [--stack S] [--atomic] [--yes]
+const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
 Runs pulumi preview, shows what would change, asks, then runs pulumi up.
 
-With --atomic, an update that fails after the Deployment changed (its pods never
-became ready within the rollout deadline, progressDeadlineSeconds, or anything
-else failed after that) is undone: another update pins the version and digest
-of the last successful update, waits until every pod runs that digest, and the
-command exits 1, naming both updates. An update that failed before the
-Deployment changed needs no undo and exits 3.
+With --atomic, an update that fails after a service's workload changed (its
+pods never became ready within the rollout deadline, progressDeadlineSeconds,
+or anything else failed after that) is undone: another update pins every
+service that changed (or only the one --service names) to the version and
+digest of its last successful update (released-service:pins), waits until
+every pod runs that digest, and the command exits 1, naming both updates. An
+update that failed before any workload changed needs no undo and exits 3.
 
 Options:
       --atomic        undo a failed update (see above)
+      --service <name> with --atomic, undo only this service
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON_HELP}
 
@@ -38,98 +41,137 @@ export function lastRelease(rows: readonly UpdateRow[]): UpdateRow | undefined {
     return rows.find((row) => row.kind === "update" && row.result === "succeeded" && row.digest !== null && row.version !== null);
 }
 
-export function undoMessage(release: UpdateRow): string {
-    return `undo a failed update: back to #${release.update} (${release.version}, ${release.digest})`;
+/** Each service's last good release, from the rows of that service. */
+export function lastReleases(rows: readonly UpdateRow[], services: readonly string[]): Map<string, Target> {
+    return new Map(
+        services.flatMap((service) => {
+            const release = lastRelease(rows.filter((row) => row.service === service));
+            return release === undefined ? [] : [[service, release as Target] as const];
+        }),
+    );
+}
+
+/** The services whose workload the failed update changed: their recorded image moved. */
+export function changedServices(before: readonly ServiceState[], after: readonly ServiceState[]): string[] {
+    return after.filter((state) => state.deployedImage !== before.find((old) => old.name === state.name)?.deployedImage).map((state) => state.name);
+}
+
+export function undoMessage(set: ReleaseSet, named: boolean): string {
+    return `undo a failed update: back to ${set.targets.map((target) => `${named ? `${target.service} ` : ""}#${target.update} (${target.version}, ${target.digest})`).join(", ")}`;
 }
 
 function newestNumbers(entries: readonly HistoryEntry[], count: number): number[] {
     return updateNumbers(entries).slice(0, count);
 }
 
-async function up(context: Context, options: { stack?: string; atomic: boolean; yes: boolean }): Promise<number> {
+interface UpOptions {
+    readonly stack?: string;
+    /** With --atomic, undo only this service. */
+    readonly service?: string;
+    readonly atomic: boolean;
+    readonly yes: boolean;
+}
+
+async function up(context: Context, options: UpOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
+    const [config, before] = await Promise.all([stack.config(), stack.services()]);
+    const known = before.map((state) => state.name);
+    checkService(stack.name, options.service, known);
+    checkEntries(stack.name, config, known);
     requireConsent(context, "up", options.yes);
-    const release = options.atomic ? lastRelease((await loadHistory(context, stack)).rows) : undefined;
-    if (options.atomic && !release) {
+    const guarded = known.filter((name) => options.service === undefined || name === options.service);
+    const releases = options.atomic ? lastReleases(attribute((await loadHistory(context, stack)).rows, known), guarded) : new Map<string, Target>();
+    if (options.atomic && releases.size === 0) {
         throw usageError(`stack ${stack.name} has no successful update with a known digest to return to: run its first update without --atomic`);
     }
-    const before = await stack.outputs();
     context.stdout.write(`Previewing the update of stack ${stack.name}…\n`);
     let changes;
     try {
         changes = await stack.preview((text) => context.stdout.write(text));
     } catch (error) {
-        throw new CliError(`the preview failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
+        throw new CliError(`the preview of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
-    context.stdout.write(`\nThe update changes: ${describeChanges(changes)}.\n`);
+    context.stdout.write(`\nThe update of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
     if (!options.yes && !(await context.deps.confirm(`Update stack ${stack.name}? [y/N] `))) {
-        context.stdout.write("Update cancelled; nothing was changed.\n");
+        context.stdout.write(`Update of stack ${stack.name} cancelled; nothing was changed.\n`);
         return ExitCode.NotOk;
     }
     try {
         await stack.up(options.atomic ? `${UP_MESSAGE} --atomic` : UP_MESSAGE, (text) => context.stdout.write(text));
     } catch (error) {
         const failure = (error as Error).message.trim();
-        if (!release) {
-            throw new CliError(`pulumi up failed: ${failure}`, ExitCode.Failure);
+        if (!options.atomic) {
+            throw new CliError(`pulumi up of stack ${stack.name} failed: ${failure}`, ExitCode.Failure);
         }
-        return undo(context, stack, release, before.deployedImage, failure);
+        return undo(context, stack, { releases, before, named: known.length > 1 }, failure);
     }
-    const after = await stack.outputs();
-    context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${after.version ?? "(no version)"} ${after.imageDigest ?? "(no digest)"}.\n`);
+    const after = await stack.services();
+    const runs = after.map((state) => `${known.length > 1 ? `${state.name} ` : ""}${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
+    context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${runs || "no ReleasedService"}.\n`);
     return ExitCode.Ok;
 }
 
-/** The second update of --atomic: back to `release`, unless the failed one never reached the Deployment. */
+/** The second update of --atomic: every changed service back to its last good release, unless none changed. */
 async function undo(
     context: Context,
     stack: ReleaseStack,
-    release: UpdateRow,
-    deployedBefore: string | undefined,
+    known: { releases: ReadonlyMap<string, Target>; before: readonly ServiceState[]; named: boolean },
     failure: string,
 ): Promise<number> {
-    const after = await stack.outputs();
+    const after = await stack.services();
     const [failed] = newestNumbers(await stack.history(), 1);
-    if (after.deployedImage === deployedBefore) {
+    const changed = changedServices(known.before, after).filter((name) => known.releases.has(name));
+    if (changed.length === 0) {
+        const running = known.before.map((state) => state.deployedImage ?? "nothing").join(", ");
         throw new CliError(
-            `update #${failed} failed before the Deployment changed (it still runs ${deployedBefore ?? "nothing"}), so there is nothing to undo:\n${failure}`,
+            `update #${failed} of stack ${stack.name} failed before any workload changed (it still runs ${running}), so there is nothing to undo:\n${failure}`,
             ExitCode.Failure,
         );
     }
-    const summary = `#${release.update} (${release.version}, ${release.digest})`;
+    const targets = changed.map((name) => known.releases.get(name)!);
+    const set: ReleaseSet = { update: targets[0].update, targets };
+    const summary = targets.map((target) => `${known.named ? `${target.service} ` : ""}#${target.update} (${target.version}, ${target.digest})`).join(", ");
+    const images = changed.map((name) => after.find((state) => state.name === name)?.deployedImage ?? "(unknown image)").join(", ");
     context.stdout.write(
-        `\nUpdate #${failed} failed after the Deployment changed to ${after.deployedImage ?? "(unknown image)"}:\n${failure}\n` +
+        `\nUpdate #${failed} of stack ${stack.name} failed after the workload changed to ${images}:\n${failure}\n` +
             `--atomic: returning stack ${stack.name} to the last successful release, ${summary}…\n`,
     );
     const config = await stack.config();
-    await stack.editConfig(effectiveEdit({ set: pinOf(release), remove: [] }, config));
+    await stack.editConfig(effectiveEdit(pinEdit(config, targets), config));
+    const pinned = `${stack.configFile} now pins ${targets.map((target) => `${known.named ? `${target.service} ` : ""}${target.version} ${target.digest}`).join(", ")}`;
     try {
-        await stack.up(undoMessage(release), (text) => context.stdout.write(text));
+        await stack.up(undoMessage(set, known.named), (text) => context.stdout.write(text));
     } catch (error) {
         throw new CliError(
-            `update #${failed} failed, and so did the update that was to undo it: ${(error as Error).message.trim()}\n` +
-                `${stack.configFile} now pins ${release.version} ${release.digest}; check the cluster with released-service status`,
+            `update #${failed} of stack ${stack.name} failed, and so did the update that was to undo it: ${(error as Error).message.trim()}\n` +
+                `${pinned}; check the cluster with released-service status --stack ${stack.name}`,
             ExitCode.Failure,
         );
     }
     const [undone] = newestNumbers(await stack.history(), 1);
-    const live = context.deps.live(workloadOf(config));
-    const landing = await waitForDigest(context, live, release.digest!, UNDO_SETTLE_MS);
-    context.progress.done();
+    const unlanded: string[] = [];
+    for (const target of targets) {
+        const state = after.find((candidate) => candidate.name === target.service);
+        const live = context.deps.live(state?.workload ?? workloadOf(config));
+        const landing = await waitForDigest(context, live, target.digest, UNDO_SETTLE_MS);
+        context.progress.done();
+        if (!landing.landed) {
+            unlanded.push(`${known.named ? `${target.service}: ` : ""}${describeInstances(landing.instances, target.digest, live.noun)}`);
+        }
+    }
+    const remove = targets.map((target) => `pulumi config rm --path '${PINS_KEY}.${target.service}' --stack ${stack.name}`).join(" and ");
     context.stdout.write(
         `\nUpdate #${failed} failed; update #${undone} returned stack ${stack.name} to ${summary}` +
-            (landing.landed
-                ? `, and every ${live.noun.one} runs ${release.digest}.\n`
-                : `, but not every ${live.noun.one} runs it yet: ${describeInstances(landing.instances, release.digest!, live.noun)}.\n`) +
-            `${stack.configFile} now pins ${release.version} ${release.digest}. Fix the release, then set its version again and rerun.\n`,
+            (unlanded.length === 0 ? ", and every instance runs its digest.\n" : `, but not every instance runs it yet: ${unlanded.join("; ")}.\n`) +
+            `${pinned}. Fix the release, then remove the pin (${remove}) and rerun.\n`,
     );
-    return landing.landed ? ExitCode.NotOk : ExitCode.Failure;
+    return unlanded.length === 0 ? ExitCode.NotOk : ExitCode.Failure;
 }
 
 export const upCommand: Command = {
     name: "up",
     summary: "preview, then update; --atomic undoes a failed rollout",
     help: HELP,
-    options: { ...COMMON_OPTIONS, atomic: { type: "boolean" }, yes: { type: "boolean", short: "y" } },
-    run: (context, values) => up(context, { stack: text(values, "stack"), atomic: flag(values, "atomic"), yes: flag(values, "yes") }),
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, atomic: { type: "boolean" }, yes: { type: "boolean", short: "y" } },
+    run: (context, values) => up(context, { stack: text(values, "stack"), service: text(values, "service"), atomic: flag(values, "atomic"), yes: flag(values, "yes") }),
 };

@@ -8,24 +8,29 @@ import { CliError, ExitCode } from "../core/exitCodes";
 import type { UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { type DigestReference, parseDigestReference } from "../core/reference";
+import { serviceNames } from "../core/release";
+import { checkService } from "../core/services";
 import { loadRows } from "../core/steps";
 
 export const DEFAULT_VERIFY_LAST = 10;
 export const VERIFY_CONCURRENCY = 8;
 
-const HELP = `Usage: released-service verify [--stack S] [--last N] [--json] [REF...]
+const HELP = `Usage: released-service verify [--stack S] [--service NAME] [--last N] [--json] [REF...]
 
 Checks that each repo@sha256:... reference is still in its registry, with one
 manifest HEAD request per reference, several at a time. Without references it
-checks every digest the stack's last N updates ran (default ${DEFAULT_VERIFY_LAST}). Credentials
+checks every digest the stack's last N updates ran, for every service (or the
+one --service names; default ${DEFAULT_VERIFY_LAST} updates). Credentials
 come from the docker config ($DOCKER_CONFIG/config.json or
 ~/.docker/config.json: auths, credHelpers, credsStore), with the bearer-token
 flow registries use. localhost and 127.x registries are spoken to over http,
 all others over https. Missing references are listed by digest.
 
 Options:
+      --service <name> only the digests this service ran
       --last <N>      how many of the newest updates to check (default ${DEFAULT_VERIFY_LAST})
-      --json          print the results as JSON
+      --json          print {checked, missing, errors, references: [{reference,
+                      digest, state, updates, services, error}]}
 ${COMMON_HELP}
 
 ${EXIT_CODES}
@@ -47,9 +52,10 @@ export function referencesOfRows(rows: readonly UpdateRow[]): { references: Map<
     return { references, skipped };
 }
 
-async function verify(context: Context, options: { stack?: string; last: number; references: readonly string[]; json: boolean }): Promise<number> {
+async function verify(context: Context, options: { stack?: string; service?: string; last: number; references: readonly string[]; json: boolean }): Promise<number> {
     let references: DigestReference[];
     const updatesOf = new Map<string, number[]>();
+    const servicesOf = new Map<string, string[]>();
     if (options.references.length > 0) {
         // The same image named twice (or with and without a tag) is checked once.
         const unique = new Map<string, DigestReference>();
@@ -62,7 +68,11 @@ async function verify(context: Context, options: { stack?: string; last: number;
         references = [...unique.values()];
     } else {
         const stack = await context.deps.openStack(options.stack);
-        const rows = await loadRows(context, stack, options.last);
+        const all = await loadRows(context, stack, options.last);
+        if (options.service !== undefined) {
+            checkService(stack.name, options.service, serviceNames(all));
+        }
+        const rows = all.filter((row) => options.service === undefined || row.service === options.service);
         const found = referencesOfRows(rows);
         for (const row of found.skipped) {
             context.stderr.write(`note: #${row.update} (${row.kind}, ${row.result}) names no image digest; not checked\n`);
@@ -72,6 +82,12 @@ async function verify(context: Context, options: { stack?: string; last: number;
         }
         references = [...found.references.keys()].map(parseDigestReference);
         found.references.forEach((updates, text) => updatesOf.set(text, updates));
+        for (const row of rows) {
+            const text = `${row.image}@${row.digest}`;
+            if (row.service !== null && found.references.has(text) && !(servicesOf.get(text) ?? []).includes(row.service)) {
+                servicesOf.set(text, [...(servicesOf.get(text) ?? []), row.service]);
+            }
+        }
     }
     const client = await context.deps.registryClient();
     context.progress.update(`Checking ${references.length} reference${references.length === 1 ? "" : "s"}…`);
@@ -92,6 +108,7 @@ async function verify(context: Context, options: { stack?: string; last: number;
                 digest: result.reference.digest,
                 state: result.state,
                 updates: updatesOf.get(result.reference.text) ?? [],
+                services: servicesOf.get(result.reference.text) ?? [],
                 error: result.error ?? null,
             })),
         });
@@ -132,12 +149,13 @@ export const verifyCommand: Command = {
     name: "verify",
     summary: "check that image digests are still in their registries",
     help: HELP,
-    options: { ...COMMON_OPTIONS, last: { type: "string" }, json: { type: "boolean" } },
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, last: { type: "string" }, json: { type: "boolean" } },
     counts: ["last"],
     positionals: true,
     run: (context, values, positionals) =>
         verify(context, {
             stack: text(values, "stack"),
+            service: text(values, "service"),
             last: positiveInteger(values, "last") ?? DEFAULT_VERIFY_LAST,
             references: positionals,
             json: flag(values, "json"),

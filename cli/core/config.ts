@@ -1,7 +1,12 @@
 // Stack config as the commands change it: what a key holds, an edit of several keys at once,
 // the edit that puts them back, and the lines that show a difference. Pure.
 
-import { configKey } from "./history";
+import { CONFIG_NAMESPACE } from "../../components/config/schema";
+
+/** Every key this tool reads is in the component's config namespace: `released-service:<key>`. */
+export function configKey(key: string): string {
+    return `${CONFIG_NAMESPACE}:${key}`;
+}
 
 /** A plain config value: text, or a structured value such as `released-service:hold`. */
 export type ConfigValue = string | { readonly [field: string]: unknown };

@@ -6,9 +6,10 @@ import type { LiveWorkload } from "../../components/workloads/kubernetes/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
 import type { ConfigEdit, StackConfig } from "./config";
-import type { HistoryEntry, RecordedOutputs } from "./history";
+import type { HistoryEntry } from "./history";
 import type { OutputStream, Paint, Progress } from "./output";
-import type { RecordedOutputsSource } from "./state";
+import type { ServiceState } from "./services";
+import type { RecordedStates } from "./state";
 
 /** One stack, as the commands need it. The real one wraps the Automation API (cli/pulumi.ts). */
 export interface ReleaseStack {
@@ -17,10 +18,10 @@ export interface ReleaseStack {
     readonly configFile: string;
     /** Every update, newest first. */
     history(): Promise<HistoryEntry[]>;
-    /** Where each update's recorded outputs are read from. */
-    readonly states: RecordedOutputsSource;
-    /** The outputs of the latest update. */
-    outputs(): Promise<RecordedOutputs>;
+    /** Where the services each update recorded are read from. */
+    readonly states: RecordedStates;
+    /** The ReleasedServices the latest state records, by name. */
+    services(): Promise<ServiceState[]>;
     /** Plain config values by full key (`released-service:version`); secret keys are left out. */
     config(): Promise<StackConfig>;
     /** Sets and removes config keys, as plain values. */

@@ -1,13 +1,9 @@
 // Update history as a release log: numbers, what version and digest each update ran, from
 // which commit, by whom. Pure: the Automation API and the state files are read elsewhere.
 
-import { CONFIG_NAMESPACE } from "../../components/config/schema";
+import { configKey } from "./config";
 import { DIGEST_PATTERN } from "./reference";
-
-/** Every key this tool reads is in the project's config namespace: `released-service:<key>`. */
-export function configKey(key: string): string {
-    return `${CONFIG_NAMESPACE}:${key}`;
-}
+import { PINS_KEY, type ServiceState } from "./services";
 
 /**
  * One entry of `pulumi stack history --json` (Automation API `stack.history()`), newest first.
@@ -25,20 +21,13 @@ export interface HistoryEntry {
     readonly config?: Readonly<Record<string, { readonly value?: string; readonly objectValue?: unknown; readonly secret?: boolean }>>;
 }
 
-/** What an update's state recorded as stack outputs (the history itself holds none). */
-export interface RecordedOutputs {
-    readonly imageDigest?: string;
-    readonly imageRef?: string;
-    readonly version?: string;
-    /** The image the state's Deployment names: what the cluster was last told to run, even by a failed update. */
-    readonly deployedImage?: string;
-}
-
 export type DigestSource = "config" | "state";
 
 /** One row of `released-service history`, and what rollback and verify choose from. */
 export interface UpdateRow {
     readonly update: number;
+    /** The ReleasedService this row is about, by resource name; null when the update's state named none. */
+    readonly service: string | null;
     readonly time: string;
     readonly kind: string;
     readonly result: string;
@@ -69,67 +58,92 @@ function plainConfig(entry: HistoryEntry, key: string): string | undefined {
     return value && !value.secret && value.value ? value.value : undefined;
 }
 
+/** A service's pin in the config an update ran with. */
+export function pinned(entry: HistoryEntry, service: string): { version?: string; digest?: string } | undefined {
+    const value = entry.config?.[PINS_KEY];
+    if (!value || value.secret) {
+        return undefined;
+    }
+    let pins: unknown = value.objectValue;
+    if (pins === undefined && value.value !== undefined) {
+        try {
+            pins = JSON.parse(value.value);
+        } catch {
+            return undefined;
+        }
+    }
+    const pin = (pins as Record<string, unknown> | null)?.[service] as { version?: unknown; digest?: unknown } | undefined;
+    return pin && typeof pin === "object"
+        ? { version: typeof pin.version === "string" ? pin.version : undefined, digest: typeof pin.digest === "string" ? pin.digest : undefined }
+        : undefined;
+}
+
 function isoSeconds(time: string | Date): string {
     const date = time instanceof Date ? time : new Date(time);
     return Number.isNaN(date.getTime()) ? String(time) : date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** What the config an update ran with asked a service to run: its pin, or for a stack of one service the bundled program's keys. */
+function asked(entry: HistoryEntry, service: string | null, alone: boolean): { version?: string; digest?: string; image?: string } {
+    const pin = service === null ? undefined : pinned(entry, service);
+    const own = alone ? { version: plainConfig(entry, "version"), digest: plainConfig(entry, "digest"), image: plainConfig(entry, "image") } : {};
+    return { version: pin?.version ?? own.version, digest: pin?.digest ?? own.digest, image: own.image };
+}
+
 /**
  * The pinned digest when config held one, else the digest the update's state recorded. A failed
- * update can leave the previous update's outputs in its state; when the recorded `version` output
- * is not the version the update was asked for, that digest is not this update's and stays unknown.
+ * update can leave the previous update's outputs in its state; when the recorded version is not
+ * the version the update was asked for, that digest is not this update's and stays unknown.
  */
-function digestOf(entry: HistoryEntry, outputs: RecordedOutputs | undefined): { digest: string; source: DigestSource } | undefined {
-    const pinned = plainConfig(entry, "digest");
-    if (pinned && DIGEST_PATTERN.test(pinned)) {
-        return { digest: pinned, source: "config" };
+function digestOf(wanted: { version?: string; digest?: string }, recorded: ServiceState | undefined): { digest: string; source: DigestSource } | undefined {
+    if (wanted.digest && DIGEST_PATTERN.test(wanted.digest)) {
+        return { digest: wanted.digest, source: "config" };
     }
-    const asked = plainConfig(entry, "version");
-    if (asked !== undefined && outputs?.version !== undefined && outputs.version !== asked) {
+    if (wanted.version !== undefined && recorded?.version !== undefined && recorded.version !== wanted.version) {
         return undefined;
     }
-    if (outputs?.imageDigest && DIGEST_PATTERN.test(outputs.imageDigest)) {
-        return { digest: outputs.imageDigest, source: "state" };
+    if (recorded?.imageDigest && DIGEST_PATTERN.test(recorded.imageDigest)) {
+        return { digest: recorded.imageDigest, source: "state" };
     }
     return undefined;
 }
 
-function repositoryOf(imageRef: string | undefined): string | undefined {
+/** The repository of `<repository>@sha256:…`. */
+export function repositoryOf(imageRef: string | undefined): string | undefined {
     return imageRef?.includes("@") ? imageRef.slice(0, imageRef.lastIndexOf("@")) : undefined;
 }
 
-/** Builds rows, newest first; `outputs` is keyed by update number and may lack any update. */
-export function buildRows(entries: readonly HistoryEntry[], outputs: ReadonlyMap<number, RecordedOutputs> = new Map()): UpdateRow[] {
+/**
+ * Builds rows, newest first: one per service an update's state recorded (by name), or a single row
+ * with no service when none is known. `states` is keyed by update number and may lack any update.
+ */
+export function buildRows(entries: readonly HistoryEntry[], states: ReadonlyMap<number, readonly ServiceState[]> = new Map()): UpdateRow[] {
     const numbers = updateNumbers(entries);
-    return entries.map((entry, index): UpdateRow => {
+    return entries.flatMap((entry, index): UpdateRow[] => {
         const update = numbers[index];
-        const recorded = outputs.get(update);
-        const digest = digestOf(entry, recorded);
+        const recorded = states.get(update) ?? [];
         const environment = entry.environment ?? {};
-        return {
-            update,
-            time: isoSeconds(entry.startTime),
-            kind: entry.kind,
-            result: entry.result ?? "",
-            version: plainConfig(entry, "version") ?? recorded?.version ?? null,
-            digest: digest?.digest ?? null,
-            digestSource: digest?.source ?? null,
-            image: plainConfig(entry, "image") ?? repositoryOf(recorded?.imageRef) ?? null,
-            commit: environment["git.head"] || null,
-            dirty: environment["git.dirty"] === "true",
-            author: environment["git.author"] || environment["git.committer"] || null,
-            message: entry.message ?? "",
-        };
-    });
-}
-
-/** Which updates need their state read: pinned ones already carry their digest in config. */
-export function updatesNeedingState(entries: readonly HistoryEntry[]): number[] {
-    const numbers = updateNumbers(entries);
-    return entries.flatMap((entry, index) => {
-        const pinned = plainConfig(entry, "digest");
-        const hasVersion = plainConfig(entry, "version") !== undefined;
-        return pinned && DIGEST_PATTERN.test(pinned) && hasVersion ? [] : [numbers[index]];
+        const names: (string | null)[] = recorded.length > 0 ? recorded.map((service) => service.name) : [null];
+        return names.map((service) => {
+            const state = recorded.find((candidate) => candidate.name === service);
+            const wanted = asked(entry, service, names.length === 1);
+            const digest = digestOf(wanted, state);
+            return {
+                update,
+                service,
+                time: isoSeconds(entry.startTime),
+                kind: entry.kind,
+                result: entry.result ?? "",
+                version: wanted.version ?? state?.version ?? null,
+                digest: digest?.digest ?? null,
+                digestSource: digest?.source ?? null,
+                image: wanted.image ?? repositoryOf(state?.imageRef) ?? null,
+                commit: environment["git.head"] || null,
+                dirty: environment["git.dirty"] === "true",
+                author: environment["git.author"] || environment["git.committer"] || null,
+                message: entry.message ?? "",
+            };
+        });
     });
 }
 

@@ -1,10 +1,11 @@
 // Choosing a release to return to from the history rows, and the config that pins it. Shared by
 // rollback, drill and up --atomic, so they agree on what a target runs.
 
-import { type StackConfig, textOf } from "./config";
+import { type ConfigEdit, type StackConfig, textOf } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
-import { configKey, type UpdateRow } from "./history";
+import { repositoryOf, type UpdateRow } from "./history";
 import { type DigestReference, parseDigestReference } from "./reference";
+import { PINS_KEY, pinsOf, type ServiceState, withEntry } from "./services";
 
 /**
  * `--to 12` or `--to #12` names update 12; anything else names a version, and the newest
@@ -18,7 +19,8 @@ export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): Up
     if (number) {
         target = rows.find((row) => row.update === Number(number[1]));
         if (!target) {
-            throw usageError(`no update #${number[1]} in this stack's history (it has ${rows.length} update${rows.length === 1 ? "" : "s"})`);
+            const count = new Set(rows.map((row) => row.update)).size;
+            throw usageError(`no update #${number[1]} in this stack's history (it has ${count} update${count === 1 ? "" : "s"})`);
         }
     } else {
         const version = explicitVersion ? explicitVersion[1] : to;
@@ -46,21 +48,100 @@ export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): Up
     return target;
 }
 
-/** The message the rollback's `pulumi up` records in history, so `history` shows what it restored. */
-export function rollbackMessage(target: UpdateRow): string {
-    return `rollback to #${target.update} (${target.version}, ${target.digest})`;
+/** A row whose release is known: what a rollback can pin. */
+export type Target = UpdateRow & { readonly version: string; readonly digest: string };
+
+/** What one update ran, for every service it is asked for: a release set comes back together. */
+export interface ReleaseSet {
+    readonly update: number;
+    readonly targets: readonly Target[];
 }
 
-/** What returning to `target` runs: the stack's current image (the component runs that) at the target's digest. */
-export function targetReference(stack: string, config: StackConfig, target: UpdateRow): DigestReference {
-    const image = textOf(config, "image") ?? target.image;
+function isTarget(row: UpdateRow): row is Target {
+    return row.version !== null && row.digest !== null;
+}
+
+/**
+ * Rows whose update's state could not be read name no service; in a stack of one service they can
+ * only be that one's.
+ */
+export function attribute(rows: readonly UpdateRow[], known: readonly string[]): UpdateRow[] {
+    return rows.map((row) => (row.service === null && known.length === 1 ? { ...row, service: known[0] } : row));
+}
+
+/** The services the rows name, in order. */
+export function serviceNames(rows: readonly UpdateRow[]): string[] {
+    return [...new Set(rows.flatMap((row) => (row.service === null ? [] : [row.service])))].sort();
+}
+
+/**
+ * The release set `--to` names: update N's release of every service it ran (or of `service`
+ * alone), or the newest successful update of a version, which belongs to one service.
+ */
+export function chooseReleaseSet(rows: readonly UpdateRow[], to: string, service?: string): ReleaseSet {
+    const mine = service === undefined ? rows : rows.filter((row) => row.service === service);
+    const number = /^version=/.test(to) ? undefined : /^#?(\d+)$/.exec(to);
+    if (number && service !== undefined && mine.every((row) => row.update !== Number(number[1])) && rows.some((row) => row.update === Number(number[1]))) {
+        throw usageError(`update #${number[1]} ran no service ${service} (it ran ${serviceNames(rows.filter((row) => row.update === Number(number[1]))).join(", ")})`);
+    }
+    const byService = new Map<string | null, UpdateRow[]>();
+    for (const row of mine) {
+        byService.set(row.service, [...(byService.get(row.service) ?? []), row]);
+    }
+    if (number) {
+        // Every service the update ran comes back; each must be a release it can return to.
+        const ran = [...byService.values()].filter((own) => own.some((row) => row.update === Number(number[1])));
+        const targets = (ran.length > 0 ? ran : [mine]).map((own) => chooseRollbackTarget(own, to) as Target);
+        return named({ update: targets[0].update, targets });
+    }
+    const version = /^version=(.+)$/.exec(to)?.[1] ?? to;
+    const ranIt = [...byService.entries()].filter(([, own]) => own.some((row) => row.version === version));
+    if (ranIt.length > 1) {
+        throw usageError(`version ${version} ran in several services (${ranIt.map(([name]) => name).join(", ")}): name one with --service`);
+    }
+    const target = chooseRollbackTarget(ranIt[0]?.[1] ?? mine, to);
+    return named({ update: target.update, targets: [target].filter(isTarget) });
+}
+
+/** `#4 (v1.2.1, sha256:…)`, or with service names when the stack has several: `#4 (api v1.2.1 sha256:…, worker …)`. */
+/** Refuses a set whose services are unknown: a pin is keyed by the service's name. */
+function named(set: ReleaseSet): ReleaseSet {
+    if (set.targets.some((target) => target.service === null)) {
+        throw new CliError(`update #${set.update}'s state could not be read, so which service ran it is unknown; nothing was changed`, ExitCode.NotOk);
+    }
+    return set;
+}
+
+export function describeSet(set: ReleaseSet, named: boolean): string {
+    if (!named && set.targets.length === 1) {
+        return `#${set.update} (${set.targets[0].version}, ${set.targets[0].digest})`;
+    }
+    return `#${set.update} (${set.targets.map((target) => `${target.service} ${target.version} ${target.digest}`).join(", ")})`;
+}
+
+/** The message the rollback's `pulumi up` records in history, so `history` shows what it restored. */
+export function rollbackMessage(set: ReleaseSet, named: boolean): string {
+    return `rollback to ${describeSet(set, named)}`;
+}
+
+/**
+ * What returning to `target` runs: the repository the service's args name now (the bundled
+ * program's `image` config; for other programs, the one it last recorded) at the target's digest.
+ */
+export function targetReference(stack: string, current: readonly ServiceState[], target: Target, config: StackConfig = {}): DigestReference {
+    const bundled = current.length === 1 ? textOf(config, "image") : undefined;
+    const image = bundled ?? repositoryOf(current.find((service) => service.name === target.service)?.imageRef) ?? target.image;
     if (!image) {
-        throw new CliError(`stack ${stack} has no \`image\` config and update #${target.update} recorded none; nothing was changed`, ExitCode.Failure);
+        throw new CliError(`stack ${stack} records no image for ${target.service ?? "its service"} at update #${target.update} or now; nothing was changed`, ExitCode.Failure);
     }
     return parseDigestReference(`${image}@${target.digest}`);
 }
 
-/** The config that runs `target`: its version and exact digest. */
-export function pinOf(target: Pick<UpdateRow, "version" | "digest">): Record<string, string> {
-    return { [configKey("version")]: target.version ?? "", [configKey("digest")]: target.digest ?? "" };
+/** The config that runs the targets: a pin (version and exact digest) for each service, other pins kept. */
+export function pinEdit(config: StackConfig, targets: readonly Target[]): ConfigEdit {
+    let pins: Record<string, unknown> = { ...pinsOf(config) };
+    for (const target of targets) {
+        pins = withEntry(pins, target.service ?? "", { version: target.version, digest: target.digest });
+    }
+    return { set: { [PINS_KEY]: pins }, remove: [] };
 }

@@ -1,44 +1,16 @@
-// Where an update's recorded outputs come from: the file backend's per-update checkpoint copy,
+// Where an update's recorded services come from: the file backend's per-update checkpoint copy,
 // or `pulumi stack export --version N` on Pulumi Cloud. Parsing and matching are pure.
 
 import { readdir, readFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type HistoryEntry, type RecordedOutputs, updateNumbers } from "./history";
+import { type HistoryEntry, updateNumbers } from "./history";
+import { type ServiceState, servicesOfState } from "./services";
 
-/** Answers the recorded outputs of the given update numbers; an update it cannot read is left out. */
-export interface RecordedOutputsSource {
-    outputsOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, RecordedOutputs>>;
-}
-
-interface StateResource {
-    readonly type?: string;
-    readonly outputs?: Record<string, unknown>;
-}
-
-const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
-
-/**
- * The stack outputs a state file recorded. Accepts the file backend's checkpoint
- * (`{version, checkpoint: {latest: {resources}}}`) and `pulumi stack export` output
- * (`{version, deployment: {resources}}`). Secret outputs stay unknown.
- */
-export function outputsOfState(state: unknown): RecordedOutputs {
-    const document = state as { checkpoint?: { latest?: { resources?: StateResource[] } }; deployment?: { resources?: StateResource[] } };
-    const resources = document.checkpoint?.latest?.resources ?? document.deployment?.resources ?? [];
-    const outputs = resources.find((resource) => resource.type === "pulumi:pulumi:Stack")?.outputs ?? {};
-    const text = (key: string): string | undefined => (typeof outputs[key] === "string" ? (outputs[key] as string) : undefined);
-    const deployment = resources.find((resource) => resource.type === DEPLOYMENT_TYPE)?.outputs as
-        | { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } }
-        | undefined;
-    const deployedImage = deployment?.spec?.template?.spec?.containers?.[0]?.image;
-    return {
-        imageDigest: text("imageDigest"),
-        imageRef: text("imageRef"),
-        version: text("version"),
-        ...(typeof deployedImage === "string" ? { deployedImage } : {}),
-    };
+/** Answers the services each of the given updates recorded; an update it cannot read is left out. */
+export interface RecordedStates {
+    statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>>;
 }
 
 /** What the file backend wrote for one update: `<stack>-<unixnano>.history.json` and its checkpoint beside it. */
@@ -122,7 +94,7 @@ async function readMaybeGzipped(file: string): Promise<string> {
 }
 
 /** Reads per-update checkpoints under `<root>/.pulumi/history/<project>/<stack>/` (or the pre-project layout). */
-export class FileBackendCheckpoints implements RecordedOutputsSource {
+export class FileBackendCheckpoints implements RecordedStates {
     constructor(
         private readonly root: string,
         private readonly project: string,
@@ -168,34 +140,34 @@ export class FileBackendCheckpoints implements RecordedOutputsSource {
         return files;
     }
 
-    async outputsOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, RecordedOutputs>> {
+    async statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {
         const checkpoints = matchCheckpoints(entries, await this.updateFiles());
-        const outputs = new Map<number, RecordedOutputs>();
+        const states = new Map<number, ServiceState[]>();
         for (const update of updates) {
             const checkpoint = checkpoints.get(update);
             if (checkpoint) {
-                outputs.set(update, outputsOfState(JSON.parse(await readMaybeGzipped(checkpoint))));
+                states.set(update, servicesOfState(JSON.parse(await readMaybeGzipped(checkpoint))));
             }
         }
-        return outputs;
+        return states;
     }
 }
 
 /** Pulumi Cloud keeps every update's state; `pulumi stack export --version N` returns it. */
-export class ExportedStates implements RecordedOutputsSource {
+export class ExportedStates implements RecordedStates {
     constructor(
         private readonly exportVersion: (update: number) => Promise<unknown>,
         private readonly onProgress: (done: number, total: number) => void = () => undefined,
         private readonly concurrency = 4,
     ) {}
 
-    async outputsOf(_entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, RecordedOutputs>> {
-        const outputs = new Map<number, RecordedOutputs>();
+    async statesOf(_entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {
+        const outputs = new Map<number, ServiceState[]>();
         const queue = [...updates];
         let done = 0;
         const worker = async (): Promise<void> => {
             for (let update = queue.shift(); update !== undefined; update = queue.shift()) {
-                outputs.set(update, outputsOfState(await this.exportVersion(update)));
+                outputs.set(update, servicesOfState(await this.exportVersion(update)));
                 this.onProgress(++done, updates.length);
             }
         };

@@ -4,7 +4,7 @@
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { type StackConfig, textOf } from "./config";
 import type { Context, PreviewSummary, ReleaseStack } from "./context";
-import { buildRows, type HistoryEntry, type UpdateRow, updatesNeedingState } from "./history";
+import { buildRows, type HistoryEntry, type UpdateRow, updateNumbers } from "./history";
 import type { DigestReference } from "./reference";
 import { RegistryError } from "../../components/registry/client";
 import { DEFAULT_NAME } from "../../components/config/schema";
@@ -24,15 +24,16 @@ export async function loadHistory(
 ): Promise<{ rows: UpdateRow[]; entries: ReadonlyMap<number, HistoryEntry> }> {
     context.progress.update(`Reading the history of stack ${stack.name}…`);
     const entries = await stack.history();
-    const all = buildRows(entries);
-    const shown = new Set(all.slice(0, limit).map((row) => row.update));
-    const needed = updatesNeedingState(entries).filter((update) => shown.has(update));
-    if (needed.length > 0) {
-        context.progress.update(`Reading the recorded state of ${needed.length} update${needed.length === 1 ? "" : "s"}…`);
+    // Every shown update's state is read: it names the services that update ran.
+    const numbers = updateNumbers(entries);
+    const shown = numbers.slice(0, limit);
+    if (shown.length > 0) {
+        context.progress.update(`Reading the recorded state of ${shown.length} update${shown.length === 1 ? "" : "s"}…`);
     }
-    const outputs = await stack.states.outputsOf(entries, needed);
+    const states = await stack.states.statesOf(entries, shown);
     context.progress.done();
-    return { rows: buildRows(entries, outputs).slice(0, limit), entries: new Map(all.map((row, index) => [row.update, entries[index]])) };
+    const rows = buildRows(entries, states).filter((row) => shown.includes(row.update));
+    return { rows, entries: new Map(numbers.map((update, index) => [update, entries[index]])) };
 }
 
 /** Where the bundled program's service runs: its `name` and `namespace` config, or their defaults. */

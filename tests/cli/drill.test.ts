@@ -2,7 +2,7 @@
 // run its exact digest, timed, with the stack config left as it was found.
 
 import * as assert from "node:assert/strict";
-import { textOf } from "../../cli/core/config";
+import type { ConfigValue } from "../../cli/core/config";
 import type { DrillReport } from "../../cli/commands/drill";
 import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
@@ -17,11 +17,9 @@ describe("cli drill", () => {
         const outcome = await runCli(["drill", "--yes"], { stack, registryClient: async () => PRESENT });
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.deepEqual(stack.changes, [
-            "config released-service:version=v1.2.1",
-            `config released-service:digest=${DIGESTS["v1.2.1"]}`,
+            `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.2.1"]}","version":"v1.2.1"}}`,
             `up: ${BACK}`,
-            "config released-service:version=v1.1.0",
-            `config released-service:digest=${DIGESTS["v1.1.0"]}`,
+            "config rm released-service:pins",
             `up: ${FORWARD}`,
         ]);
         assert.deepEqual(stack.configNow, before);
@@ -44,7 +42,7 @@ describe("cli drill", () => {
                     "PHASE         VERSION  DIGEST               TIME   CONFIG  PULUMI UP  PODS   RESULT",
                     "rollback      v1.2.1   sha256:c3c3c3c3c3c3  0.4 s  0.1 s   0.1 s      0.2 s  passed",
                     "roll forward  v1.1.0   sha256:a1a1a1a1a1a1  0.4 s  0.1 s   0.1 s      0.2 s  passed",
-                    "Drill passed: the rollback to v1.2.1 took 0.4 s, and both directions landed on their exact digests.",
+                    "Drill of stack dev passed: the rollback to v1.2.1 took 0.4 s, and both directions landed on their exact digests.",
                     "",
                 ].join("\n"),
             ),
@@ -60,9 +58,32 @@ describe("cli drill", () => {
             stack: "dev",
             from: { version: "v1.1.0", digest: DIGESTS["v1.1.0"] },
             to: { update: 1, version: "v1.0.0", digest: DIGESTS["v1.0.0"] },
+            services: [{ service: "payment-api", from: { version: "v1.1.0", digest: DIGESTS["v1.1.0"] }, to: { update: 1, version: "v1.0.0", digest: DIGESTS["v1.0.0"] } }],
             phases: [
-                { phase: "rollback", version: "v1.0.0", digest: DIGESTS["v1.0.0"], result: "passed", seconds: 0.4, configSeconds: 0.1, updateSeconds: 0.1, podsSeconds: 0.2, error: null },
-                { phase: "roll forward", version: "v1.1.0", digest: DIGESTS["v1.1.0"], result: "passed", seconds: 0.4, configSeconds: 0.1, updateSeconds: 0.1, podsSeconds: 0.2, error: null },
+                {
+                    phase: "rollback",
+                    version: "v1.0.0",
+                    digest: DIGESTS["v1.0.0"],
+                    services: [{ service: "payment-api", version: "v1.0.0", digest: DIGESTS["v1.0.0"] }],
+                    result: "passed",
+                    seconds: 0.4,
+                    configSeconds: 0.1,
+                    updateSeconds: 0.1,
+                    podsSeconds: 0.2,
+                    error: null,
+                },
+                {
+                    phase: "roll forward",
+                    version: "v1.1.0",
+                    digest: DIGESTS["v1.1.0"],
+                    services: [{ service: "payment-api", version: "v1.1.0", digest: DIGESTS["v1.1.0"] }],
+                    result: "passed",
+                    seconds: 0.4,
+                    configSeconds: 0.1,
+                    updateSeconds: 0.1,
+                    podsSeconds: 0.2,
+                    error: null,
+                },
             ],
             passed: true,
         });
@@ -75,7 +96,7 @@ describe("cli drill", () => {
         assert.equal(outcome.code, 1);
         assert.equal(
             outcome.stderr,
-            `error: drill failed before changing anything: ${IMAGE}@${DIGESTS["v1.2.1"]} (#4, v1.2.1) is no longer in its registry, ` +
+            `error: drill of stack dev failed before changing anything: ${IMAGE}@${DIGESTS["v1.2.1"]} (#4, v1.2.1) is no longer in its registry, ` +
                 "so a rollback to it would fail too. Push it again, or drill to a release that is still there (released-service verify lists them).\n",
         );
         assert.deepEqual(stack.changes, []);
@@ -87,13 +108,13 @@ describe("cli drill", () => {
         const outcome = await runCli(["drill", "--yes", "--timeout", "1"], { stack, registryClient: async () => PRESENT, pods: stuck });
         assert.equal(outcome.code, 1);
         assert.ok(outcome.stdout.includes(`rollback failed: after 1 s not every pod runs ${DIGESTS["v1.2.1"]}: payment-api-0 runs ${DIGESTS["v1.1.0"]}\n`), outcome.stdout);
-        assert.ok(outcome.stdout.endsWith("Drill FAILED: a rollback of this stack would not land as rehearsed.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.endsWith("Drill of stack dev FAILED: a rollback of this stack would not land as rehearsed.\n"), outcome.stdout);
         assert.deepEqual(stack.changes.slice(-1), [`up: ${FORWARD}`]);
-        assert.equal(textOf(stack.configNow, "version"), "v1.1.0");
+        assert.equal(stack.configNow["released-service:pins"], undefined);
     });
 
     it("fails when the rollback's update fails, and the roll forward still restores the stack", async () => {
-        const stack = new FakeStack({ upFails: (config) => (textOf(config, "version") === "v1.2.1" ? "version v1.2.1: image deleted" : undefined) });
+        const stack = new FakeStack({ upFails: (config) => (JSON.stringify(config["released-service:pins"] ?? {}).includes("v1.2.1") ? "version v1.2.1: image deleted" : undefined) });
         const outcome = await runCli(["drill", "--yes", "--json"], { stack, registryClient: async () => PRESENT });
         assert.equal(outcome.code, 1);
         const report = JSON.parse(outcome.stdout) as DrillReport;
@@ -108,13 +129,17 @@ describe("cli drill", () => {
         assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
     });
 
-    it("refuses a stack under a hold, which would refuse the drill's updates", async () => {
-        const stack = new FakeStack({ config: { "released-service:image": IMAGE, "released-service:hold": { digest: DIGESTS["v1.1.0"], reason: "INC-1" } } });
-        const outcome = await runCli(["drill", "--yes"], { stack, registryClient: async () => PRESENT });
-        assert.deepEqual(
-            [outcome.code, outcome.stderr, stack.changes],
-            [1, `error: stack dev holds ${DIGESTS["v1.1.0"]} (INC-1), which refuses the drill's updates: drill a stack without a hold, or lift it with released-service release-hold --stack dev\n`, []],
-        );
+    it("refuses a stack under a hold, its own or the bundled program's, which would refuse the drill's updates", async () => {
+        const hold = { digest: DIGESTS["v1.1.0"], reason: "INC-1" };
+        const configs: Record<string, ConfigValue>[] = [{ "released-service:holds": { "payment-api": hold } }, { "released-service:hold": hold }];
+        for (const config of configs) {
+            const stack = new FakeStack({ config: { "released-service:image": IMAGE, ...config } });
+            const outcome = await runCli(["drill", "--yes"], { stack, registryClient: async () => PRESENT });
+            assert.deepEqual(
+                [outcome.code, outcome.stderr, stack.changes],
+                [1, `error: stack dev holds ${DIGESTS["v1.1.0"]} (INC-1), which refuses the drill's updates: drill a stack without a hold, or lift it with released-service release-hold --stack dev\n`, []],
+            );
+        }
     });
 
     it("refuses a target that runs the digest the stack runs now", async () => {

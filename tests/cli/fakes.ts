@@ -4,10 +4,11 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../../cli/core/context";
-import { kubernetesLive, type PodList, type PodLister } from "../../components/workloads/kubernetes/live";
+import { kubernetesLive, type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
 import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
-import type { HistoryEntry, RecordedOutputs } from "../../cli/core/history";
-import { FileBackendCheckpoints, type RecordedOutputsSource } from "../../cli/core/state";
+import type { HistoryEntry } from "../../cli/core/history";
+import { holdOf, legacyHold, pinOf, type ServiceState } from "../../cli/core/services";
+import { FileBackendCheckpoints, type RecordedStates } from "../../cli/core/state";
 import { run } from "../../cli/run";
 
 export const FIXTURES = path.join(__dirname, "fixtures");
@@ -31,6 +32,56 @@ export function devHistory(): HistoryEntry[] {
     return readFixture<HistoryEntry[]>("history-dev.json");
 }
 
+/** The two-service shop stack (a user's program: services api and worker), prod, on the file backend. */
+export const SHOP = {
+    api: "localhost:5000/shop-api",
+    worker: "localhost:5000/shop-worker",
+    digests: {
+        "v1.0.0": `sha256:${"1a".repeat(32)}`,
+        "v1.1.0": `sha256:${"2a".repeat(32)}`,
+        "v1.2.0": `sha256:${"3a".repeat(32)}`,
+        w1: `sha256:${"1b".repeat(32)}`,
+        w2: `sha256:${"2b".repeat(32)}`,
+    },
+} as const;
+
+/** `pulumi stack history --json` of the shop's prod stack: five updates, newest first, the last a rollback of api. */
+export function shopHistory(): HistoryEntry[] {
+    return readFixture<HistoryEntry[]>("history-shop.json");
+}
+
+function shopService(name: "api" | "worker", version: string, digest: string): ServiceState {
+    const image = SHOP[name];
+    const deployment = `${name}-${name === "api" ? "7f8e9d" : "6c5b4a"}`;
+    return {
+        name,
+        imageDigest: digest,
+        imageRef: `${image}@${digest}`,
+        version,
+        built: false,
+        workload: { kind: "kubernetes", namespace: "shop", deployment, service: `${name}-svc`, selector: { "app.kubernetes.io/name": name } },
+    };
+}
+
+/** The shop as update #5 left it: api rolled back to v1.1.0, pinned and held; worker on w2. */
+export function shopStack(options: FakeStackOptions = {}): FakeStack {
+    return new FakeStack({
+        name: "prod",
+        entries: shopHistory(),
+        states: new FileBackendCheckpoints(PULUMI_HOME, "shop", "prod"),
+        services: [shopService("api", "v1.1.0", SHOP.digests["v1.1.0"]), shopService("worker", "w2", SHOP.digests.w2)],
+        config: {
+            "shop:apiVersion": "v1.2.0",
+            "shop:workerVersion": "w2",
+            "released-service:pins": { api: { version: "v1.1.0", digest: SHOP.digests["v1.1.0"] } },
+            "released-service:holds": { api: { digest: SHOP.digests["v1.1.0"], by: "Ada Lovelace <ada@example.com>", at: "2025-04-05T09:00:00Z", reason: "rollback to #2" } },
+        },
+        args: { api: "v1.2.0", worker: "w2" },
+        versions: { ...SHOP.digests },
+        ...options,
+    });
+}
+
 export class Capture {
     text = "";
     constructor(readonly isTTY = false) {}
@@ -41,60 +92,79 @@ export class Capture {
 }
 
 export interface FakeStackOptions {
+    name?: string;
     entries?: HistoryEntry[];
-    states?: RecordedOutputsSource;
-    outputs?: RecordedOutputs;
+    states?: RecordedStates;
+    /** The services the latest state records; by default the dev stack's one service on v1.1.0. */
+    services?: ServiceState[];
     config?: Record<string, ConfigValue>;
     /** Makes `up` fail with this message after streaming a line; a function decides from the config. */
     upFails?: string | ((config: StackConfig) => string | undefined);
-    /** Whether a failing `up` got as far as changing the Deployment (its rollout never became ready). */
+    /** Whether a failing `up` got as far as changing the workload (its rollout never became ready). */
     failsAfterDeployment?: boolean;
     /** Makes `preview` fail with this message after streaming a line. */
     previewFails?: string;
     /** The digest each version's tag names, for updates that do not pin one. */
     versions?: Record<string, string>;
-    /** Pods the Deployment runs. */
+    /** What each service's own args ask for when no pin does (user programs); the bundled one reads its config keys. */
+    args?: Record<string, string>;
+    /** Pods each workload runs. */
     replicas?: number;
 }
 
+const DEV_SERVICE: ServiceState = { name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
+
 /**
- * A stack whose history is the recorded dev stack, and which records every change made to it. Its
- * updates behave like the engine's: each appends a history entry with the config it ran, a
- * successful one records new outputs, and the Deployment (and so the pods) follows the config.
+ * A stack whose history is recorded, and which records every change made to it. Its updates
+ * behave like the engine's with the component: each service runs its pin (released-service:pins),
+ * else its args (for the bundled program, its version and digest config), refused when a hold
+ * names another digest; each update appends a history entry with the config it ran and a state of
+ * its services, and the workloads (and so the pods) follow.
  */
 export class FakeStack implements ReleaseStack {
-    readonly name = "dev";
-    readonly configFile = path.join("stacks", "Pulumi.dev.yaml");
+    readonly name: string;
+    readonly configFile: string;
     readonly changes: string[] = [];
-    readonly states: RecordedOutputsSource;
+    readonly states: RecordedStates;
     private readonly entries: HistoryEntry[];
-    private currentOutputs: RecordedOutputs;
+    private current: ServiceState[];
     private readonly currentConfig: Record<string, ConfigValue>;
     private readonly options: FakeStackOptions;
-    /** The digest the Deployment names now. */
-    deployed: string | undefined;
+    /** States of the updates this fake ran, by update number. */
+    private readonly ran = new Map<number, ServiceState[]>();
 
     constructor(options: FakeStackOptions = {}) {
         this.options = options;
+        this.name = options.name ?? "dev";
+        this.configFile = path.join("stacks", `Pulumi.${this.name}.yaml`);
         this.entries = [...(options.entries ?? devHistory())];
-        this.states = options.states ?? new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
-        const outputs = options.outputs ?? { imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
-        this.currentOutputs = { ...outputs, deployedImage: outputs.imageRef };
-        this.deployed = outputs.imageDigest;
-        this.currentConfig = { ...(options.config ?? {
-            "released-service:image": IMAGE,
-            "released-service:version": "v1.1.0",
-            "released-service:digest": DIGESTS["v1.1.0"],
-            "released-service:name": "payment-api",
-            "released-service:namespace": "payments",
-        }) };
+        const recorded = options.states ?? new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
+        this.states = {
+            statesOf: async (entries, updates) => {
+                const found = await recorded.statesOf(entries, updates.filter((update) => !this.ran.has(update)));
+                for (const update of updates.filter((update) => this.ran.has(update))) {
+                    found.set(update, this.ran.get(update)!);
+                }
+                return found;
+            },
+        };
+        this.current = (options.services ?? [DEV_SERVICE]).map((service) => ({ ...service, deployedImage: service.deployedImage ?? service.imageRef }));
+        this.currentConfig = {
+            ...(options.config ?? {
+                "released-service:image": IMAGE,
+                "released-service:version": "v1.1.0",
+                "released-service:digest": DIGESTS["v1.1.0"],
+                "released-service:name": "payment-api",
+                "released-service:namespace": "payments",
+            }),
+        };
     }
 
     async history(): Promise<HistoryEntry[]> {
         return [...this.entries];
     }
-    async outputs(): Promise<RecordedOutputs> {
-        return this.currentOutputs;
+    async services(): Promise<ServiceState[]> {
+        return this.current.map((service) => ({ ...service }));
     }
     async config(): Promise<StackConfig> {
         return { ...this.currentConfig };
@@ -113,22 +183,40 @@ export class FakeStack implements ReleaseStack {
     get configNow(): StackConfig {
         return { ...this.currentConfig };
     }
+    /** The digest a service's workload names now (the only service's, by default). */
+    deployedOf(service?: string): string | undefined {
+        const state = service === undefined ? this.current[0] : this.current.find((candidate) => candidate.name === service);
+        return state?.deployedImage?.slice(state.deployedImage.lastIndexOf("@") + 1);
+    }
+    get deployed(): string | undefined {
+        return this.deployedOf();
+    }
     async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
         this.changes.push("preview");
-        onOutput("Previewing update (dev):\n");
+        onOutput(`Previewing update (${this.name}):\n`);
         if (this.options.previewFails) {
             throw new Error(this.options.previewFails);
         }
         onOutput("    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]\n");
         return { same: 3, update: 1 };
     }
+    /** What a service runs under `config`, as the component decides it. */
+    private release(service: ServiceState, config: StackConfig): { version?: string; digest?: string; refusal?: string } {
+        const alone = this.current.length === 1 && this.options.args === undefined;
+        const pin = pinOf(config, service.name);
+        const version = pin?.version ?? (alone ? textOf(config, "version") : this.options.args?.[service.name]);
+        const digest = pin?.digest ?? (alone ? textOf(config, "digest") : undefined) ?? (version === undefined ? undefined : this.options.versions?.[version]);
+        const hold = holdOf(config, service.name) ?? (alone ? legacyHold(config) : undefined);
+        const refusal = hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;
+        return { version, digest, refusal };
+    }
     async up(message: string, onOutput: (text: string) => void): Promise<void> {
         this.changes.push(`up: ${message}`);
-        onOutput("Updating (dev):\n");
+        onOutput(`Updating (${this.name}):\n`);
         const config = this.configNow;
-        const version = textOf(config, "version");
-        const digest = textOf(config, "digest") ?? (version === undefined ? undefined : this.options.versions?.[version]);
-        const failure = typeof this.options.upFails === "function" ? this.options.upFails(config) : this.options.upFails;
+        const releases = this.current.map((service) => ({ service, ...this.release(service, config) }));
+        const refusal = releases.find((release) => release.refusal !== undefined)?.refusal;
+        const failure = refusal ?? (typeof this.options.upFails === "function" ? this.options.upFails(config) : this.options.upFails);
         const entry = (result: string): HistoryEntry => ({
             version: 0,
             kind: "update",
@@ -140,27 +228,38 @@ export class FakeStack implements ReleaseStack {
                 Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? { value, secret: false } : { value: show(value), objectValue: value, secret: false }]),
             ),
         });
+        const image = (service: ServiceState): string => service.imageRef?.slice(0, service.imageRef.lastIndexOf("@")) ?? IMAGE;
         if (failure) {
-            if (this.options.failsAfterDeployment) {
-                this.deployed = digest;
-                this.currentOutputs = { ...this.currentOutputs, deployedImage: `${IMAGE}@${digest}` };
+            if (this.options.failsAfterDeployment && refusal === undefined) {
+                this.current = releases.map(({ service, digest }) => ({ ...service, deployedImage: `${image(service)}@${digest}` }));
             }
             this.entries.unshift(entry("failed"));
+            this.ran.set(this.entries.length, this.current);
             throw new Error(failure);
         }
-        this.deployed = digest;
-        this.currentOutputs = { imageDigest: digest, imageRef: `${IMAGE}@${digest}`, version, deployedImage: `${IMAGE}@${digest}` };
+        this.current = releases.map(({ service, version, digest }) => ({
+            ...service,
+            imageDigest: digest,
+            imageRef: `${image(service)}@${digest}`,
+            version,
+            deployedImage: `${image(service)}@${digest}`,
+        }));
         this.entries.unshift(entry("succeeded"));
+        this.ran.set(this.entries.length, this.current);
         onOutput("Resources:\n    ~ 1 updated\n");
     }
-    /** What `kubectl get pods` lists: every pod on the Deployment's digest, ready. */
-    pods(): PodList {
+    /** What `kubectl get pods` lists for a selector: every pod on its workload's digest, ready. */
+    pods(namespace?: string, selector?: string): PodList {
+        const state =
+            this.current.find((service) => service.workload !== undefined && selectorText(service.workload.selector) === selector && service.workload.namespace === namespace) ??
+            this.current[0];
+        const prefix = state.workload?.deployment ?? state.name;
         return {
             items: Array.from({ length: this.options.replicas ?? 2 }, (_, index) => ({
-                metadata: { name: `payment-api-${index}`, labels: {} },
+                metadata: { name: `${prefix}-${index}`, labels: {} },
                 status: {
                     phase: "Running",
-                    containerStatuses: [{ name: "app", image: `${IMAGE}@${this.deployed}`, imageID: `${IMAGE}@${this.deployed}`, ready: true }],
+                    containerStatuses: [{ name: "app", image: state.deployedImage ?? "", imageID: state.deployedImage ?? "", ready: true }],
                 },
             })),
         };
@@ -221,7 +320,7 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
                     fakes.listPods ??
                         (async (namespace, selector) => {
                             calls.push(`pods -n ${namespace} -l ${selector}`);
-                            return fakes.pods ?? fakes.stack?.pods() ?? { items: [] };
+                            return fakes.pods ?? fakes.stack?.pods(namespace, selector) ?? { items: [] };
                         }),
                 )),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),

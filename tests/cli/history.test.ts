@@ -3,7 +3,8 @@
 
 import * as assert from "node:assert/strict";
 import { buildRows, type HistoryEntry, readAllPages, updateNumbers, type UpdateRow } from "../../cli/core/history";
-import { fileBackendRoot, FileBackendCheckpoints, matchCheckpoints, outputsOfState } from "../../cli/core/state";
+import { servicesOfState } from "../../cli/core/services";
+import { fileBackendRoot, FileBackendCheckpoints, matchCheckpoints } from "../../cli/core/state";
 import { devHistory, DIGESTS, FakeStack, IMAGE, PULUMI_HOME, runCli } from "./fakes";
 
 const ROLLBACK_MESSAGE = `rollback to #2 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
@@ -12,6 +13,7 @@ const ROLLBACK_MESSAGE = `rollback to #2 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
 const DEV_ROWS: UpdateRow[] = [
     {
         update: 6,
+        service: "payment-api",
         time: "2025-03-21T16:45:10Z",
         kind: "update",
         result: "succeeded",
@@ -26,6 +28,7 @@ const DEV_ROWS: UpdateRow[] = [
     },
     {
         update: 5,
+        service: "payment-api",
         time: "2025-03-20T08:00:00Z",
         kind: "refresh",
         result: "succeeded",
@@ -40,6 +43,7 @@ const DEV_ROWS: UpdateRow[] = [
     },
     {
         update: 4,
+        service: "payment-api",
         time: "2025-03-17T12:05:30Z",
         kind: "update",
         result: "succeeded",
@@ -55,6 +59,7 @@ const DEV_ROWS: UpdateRow[] = [
     {
         // Failed: its checkpoint still holds #2's outputs (v1.1.0), which are not v1.2.0's digest.
         update: 3,
+        service: "payment-api",
         time: "2025-03-17T11:30:00Z",
         kind: "update",
         result: "failed",
@@ -69,6 +74,7 @@ const DEV_ROWS: UpdateRow[] = [
     },
     {
         update: 2,
+        service: "payment-api",
         time: "2025-03-10T14:02:11Z",
         kind: "update",
         result: "succeeded",
@@ -84,6 +90,7 @@ const DEV_ROWS: UpdateRow[] = [
     {
         // Its history and checkpoint are gzipped (PULUMI_DIY_BACKEND_GZIP was on then).
         update: 1,
+        service: "payment-api",
         time: "2025-03-03T09:15:02Z",
         kind: "update",
         result: "succeeded",
@@ -109,7 +116,7 @@ describe("cli history", () => {
     it("reads each update's digest from its pin, else from the checkpoint the file backend kept for it", async () => {
         const entries = devHistory();
         const checkpoints = new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
-        const rows = buildRows(entries, await checkpoints.outputsOf(entries, [1, 2, 3, 4, 5]));
+        const rows = buildRows(entries, await checkpoints.statesOf(entries, [1, 2, 3, 4, 5, 6]));
         assert.deepEqual(rows, DEV_ROWS);
     });
 
@@ -154,16 +161,16 @@ describe("cli history", () => {
         assert.deepEqual(JSON.parse(outcome.stdout), DEV_ROWS.slice(0, 2));
     });
 
-    it("reads only the checkpoints of the rows it shows", async () => {
+    it("reads the checkpoints of the rows it shows, and no others", async () => {
         const asked: number[][] = [];
-        const outputsOf = async (_entries: readonly HistoryEntry[], updates: readonly number[]) => {
+        const statesOf = async (_entries: readonly HistoryEntry[], updates: readonly number[]) => {
             asked.push([...updates]);
             return new Map();
         };
-        const stack = new FakeStack({ states: { outputsOf } });
+        const stack = new FakeStack({ states: { statesOf } });
         await runCli(["history", "--limit", "3"], { stack });
-        // #6 is pinned: its digest and version are in its config already.
-        assert.deepEqual(asked, [[5, 4]]);
+        // Even a pinned update's state is read: it names the services that update ran.
+        assert.deepEqual(asked, [[6, 5, 4]]);
     });
 
     it("says so when the stack has no updates", async () => {
@@ -211,18 +218,39 @@ describe("cli state files", () => {
         );
     });
 
-    it("reads stack outputs from a checkpoint and from stack export, and leaves secrets unknown", () => {
+    it("finds every ReleasedService of a checkpoint or a stack export by type, with the outputs it registered and its workload's image", () => {
+        const urn = (name: string) => `urn:pulumi:prod::shop::released-service:index:ReleasedService::${name}`;
+        const workload = { kind: "kubernetes", namespace: "shop", deployment: "api-1", service: "api", selector: { "app.kubernetes.io/name": "api" } };
         const resources = [
             { type: "pulumi:providers:kubernetes", outputs: { version: "4.34.2" } },
+            // The program names its outputs as it likes: none of them is read.
+            { type: "pulumi:pulumi:Stack", outputs: { url: "http://shop", imageDigest: DIGESTS["v1.2.1"] } },
+            { type: "released-service:index:ReleasedService", urn: urn("worker"), outputs: { imageDigest: DIGESTS["v1.1.0"], version: { ciphertext: "x" } } },
             {
-                type: "pulumi:pulumi:Stack",
-                outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "x" } },
+                type: "released-service:index:ReleasedService",
+                urn: urn("api"),
+                outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: true, workload },
             },
+            { type: "kubernetes:apps/v1:Deployment", parent: urn("api"), outputs: { spec: { template: { spec: { containers: [{ image: `${IMAGE}@${DIGESTS["v1.2.0"]}` }] } } } } },
         ];
-        const expected = { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: undefined };
-        assert.deepEqual(outputsOfState({ version: 3, checkpoint: { latest: { resources } } }), expected);
-        assert.deepEqual(outputsOfState({ version: 3, deployment: { resources } }), expected);
-        assert.deepEqual(outputsOfState({ version: 3, checkpoint: { latest: null } }), { imageDigest: undefined, imageRef: undefined, version: undefined });
+        const expected = [
+            { name: "api", imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: true, workload, deployedImage: `${IMAGE}@${DIGESTS["v1.2.0"]}` },
+            // A secret output stays unknown.
+            { name: "worker", imageDigest: DIGESTS["v1.1.0"], imageRef: undefined, version: undefined },
+        ];
+        assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: { resources } } }), expected);
+        assert.deepEqual(servicesOfState({ version: 3, deployment: { resources } }), expected);
+        assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: null } }), []);
+    });
+
+    it("reads the bundled program's stack outputs for its one service when the component registered none", () => {
+        const resources = [
+            { type: "pulumi:pulumi:Stack", outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false } },
+            { type: "released-service:index:ReleasedService", urn: "urn:pulumi:dev::released-service::released-service:index:ReleasedService::payment-api" },
+        ];
+        assert.deepEqual(servicesOfState({ checkpoint: { latest: { resources } } }), [
+            { name: "payment-api", imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false },
+        ]);
     });
 
     it("finds the file backend's root from its URL", () => {
@@ -242,6 +270,6 @@ describe("cli state files", () => {
     it("finds the history of a fully qualified stack name, and nothing for a stack without history", async () => {
         assert.equal(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "organization/released-service/dev").historyDir(), `${PULUMI_HOME}/.pulumi/history/released-service/dev`);
         assert.equal(await new FileBackendCheckpoints(PULUMI_HOME, "other-project", "dev").historyDir(), undefined);
-        assert.deepEqual(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "prod").outputsOf(devHistory(), [1]), new Map());
+        assert.deepEqual(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "prod").statesOf(devHistory(), [1]), new Map());
     });
 });

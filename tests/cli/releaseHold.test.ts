@@ -1,42 +1,49 @@
-// The hold a rollback leaves in the stack config, and `released-service release-hold` lifting it.
+// The hold a rollback leaves in the stack config (released-service:holds, keyed by service), and
+// `released-service release-hold` lifting it with the pin that went with it.
 
 import * as assert from "node:assert/strict";
 import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const V1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
-const HOLD = "released-service:hold";
+const HOLDS = "released-service:holds";
+const PINS = "released-service:pins";
+const LEGACY_HOLD = "released-service:hold";
+const ADA = { digest: DIGESTS["v1.1.0"], by: "Ada", at: "2025-03-21T16:45:10Z", reason: "INC-230" };
 
 describe("cli hold", () => {
-    it("rollback records the held digest, who, when and why", async () => {
+    it("rollback records the held digest, who, when and why, under the service's name", async () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "1", "--yes", "--reason", "INC-231: v1.1.0 drops payments"], {
             stack,
             registryClient: async () => tableRegistry([V1]),
         });
         assert.equal(outcome.code, 0, outcome.stderr);
-        assert.deepEqual(stack.configNow[HOLD], {
-            digest: DIGESTS["v1.0.0"],
-            by: "Grace Hopper <grace@example.com>",
-            at: "2025-03-22T10:00:00Z",
-            reason: "INC-231: v1.1.0 drops payments",
+        assert.deepEqual(stack.configNow[HOLDS], {
+            "payment-api": { digest: DIGESTS["v1.0.0"], by: "Grace Hopper <grace@example.com>", at: "2025-03-22T10:00:00Z", reason: "INC-231: v1.1.0 drops payments" },
         });
         // The hold goes in with the pin, before the preview, so the preview already runs under it.
-        assert.deepEqual(stack.changes.indexOf("preview"), 3);
+        assert.deepEqual(stack.changes.indexOf("preview"), 2);
+        // The command never writes the bundled program's own keys.
+        assert.deepEqual(
+            stack.changes.filter((change) => /released-service:(version|digest|hold)[=\s]/.test(change)),
+            [],
+        );
     });
 
-    it("rollback --no-hold sets none, and lifts a hold on another digest, saying so", async () => {
-        const held = { digest: DIGESTS["v1.1.0"], by: "Ada", at: "2025-03-21T16:45:10Z", reason: "INC-230" };
-        const stack = new FakeStack({ config: { "released-service:image": IMAGE, "released-service:version": "v1.1.0", [HOLD]: held } });
+    it("rollback --no-hold sets none, and lifts a hold on another digest, the bundled program's own included, saying so", async () => {
+        const stack = new FakeStack({ config: { "released-service:image": IMAGE, "released-service:version": "v1.1.0", [LEGACY_HOLD]: ADA, [HOLDS]: { "payment-api": ADA } } });
         const outcome = await runCli(["rollback", "--to", "1", "--yes", "--no-hold"], { stack, registryClient: async () => tableRegistry([V1]) });
         assert.equal(outcome.code, 0, outcome.stderr);
-        assert.equal(stack.configNow[HOLD], undefined);
-        assert.ok(outcome.stdout.startsWith(`--no-hold: lifting the hold on ${DIGESTS["v1.1.0"]} (INC-230; set by Ada at 2025-03-21T16:45:10Z).\n`), outcome.stdout);
-        assert.ok(!outcome.stdout.includes("The stack holds"), outcome.stdout);
+        assert.equal(stack.configNow[HOLDS], undefined);
+        assert.equal(stack.configNow[LEGACY_HOLD], undefined);
+        const lifting = `--no-hold: lifting the hold of stack dev on ${DIGESTS["v1.1.0"]} (INC-230; set by Ada at 2025-03-21T16:45:10Z).\n`;
+        assert.ok(outcome.stdout.startsWith(lifting + lifting), outcome.stdout);
+        assert.ok(!outcome.stdout.includes("holds"), outcome.stdout);
+        assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
     });
 
     it("a failed preview puts a replaced hold back as it was", async () => {
-        const held = { digest: DIGESTS["v1.1.0"], by: "Ada", at: "2025-03-21T16:45:10Z", reason: "INC-230" };
-        const config = { "released-service:image": IMAGE, "released-service:version": "v1.1.0", [HOLD]: held };
+        const config = { "released-service:image": IMAGE, "released-service:version": "v1.1.0", [HOLDS]: { "payment-api": ADA } };
         const stack = new FakeStack({ config, previewFails: "error: boom" });
         const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
         assert.equal(outcome.code, 3);
@@ -51,17 +58,28 @@ describe("cli hold", () => {
         );
     });
 
-    it("release-hold removes the hold and says whose it was", async () => {
-        const held = { digest: DIGESTS["v1.0.0"], by: "Ada", at: "2025-03-21T16:45:10Z", reason: "INC-230" };
-        const stack = new FakeStack({ config: { "released-service:image": IMAGE, [HOLD]: held } });
+    it("release-hold removes the hold and the pin its rollback left, says whose it was and what the args ran last", async () => {
+        const held = { ...ADA, digest: DIGESTS["v1.0.0"] };
+        const stack = new FakeStack({
+            config: { "released-service:image": IMAGE, [HOLDS]: { "payment-api": held }, [PINS]: { "payment-api": { version: "v1.0.0", digest: DIGESTS["v1.0.0"] } } },
+        });
         const outcome = await runCli(["release-hold", "--stack", "dev"], { stack });
         assert.equal(outcome.code, 0, outcome.stderr);
-        assert.deepEqual(stack.changes, [`config rm ${HOLD}`]);
+        assert.deepEqual(stack.changes, [`config rm ${HOLDS}`, `config rm ${PINS}`]);
         assert.equal(
             outcome.stdout,
-            `Lifted the hold of stack dev on ${DIGESTS["v1.0.0"]} (INC-230; set by Ada at 2025-03-21T16:45:10Z).\n` +
-                "Updates may run another digest again. Commit stacks/Pulumi.dev.yaml so the hold is gone from git too.\n",
+            `Lifted the hold of stack dev on ${DIGESTS["v1.0.0"]} (INC-230; set by Ada at 2025-03-21T16:45:10Z) and its pin of v1.0.0.\n` +
+                `The program's own args last ran v1.1.0 (sha256:a1a1a1a1a1a1) in update #6, the newest without a pin for it: ` +
+                "the next update of stack dev runs that unless the args changed since (pulumi preview --stack dev shows it).\n" +
+                "Updates of stack dev may run another digest again. Commit stacks/Pulumi.dev.yaml so the hold is gone from git too.\n",
         );
+    });
+
+    it("release-hold lifts the bundled program's own hold too", async () => {
+        const stack = new FakeStack({ config: { "released-service:image": IMAGE, [LEGACY_HOLD]: ADA } });
+        const outcome = await runCli(["release-hold"], { stack });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.deepEqual(stack.changes, [`config rm ${LEGACY_HOLD}`]);
     });
 
     it("release-hold without a hold changes nothing and exits 0", async () => {

@@ -9,6 +9,7 @@ import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const row = (update: number, version: string | null, digest: string | null, kind = "update", result = "succeeded"): UpdateRow => ({
     update,
+    service: "app",
     time: "2025-03-01T00:00:00Z",
     kind,
     result,
@@ -57,24 +58,20 @@ describe("cli rollback target", () => {
 
 describe("cli rollback", () => {
     const V1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
+    const PIN_V1 = `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.0.0"]}","version":"v1.0.0"}}`;
     const HOLD_V1 =
-        `config released-service:hold={"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
-        `"reason":"rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})"}`;
+        `config released-service:holds={"payment-api":{"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
+        `"reason":"rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})"}}`;
 
-    it("checks the digest, pins version and digest, runs pulumi up with a rollback message, and asks for a commit", async () => {
+    it("checks the digest, pins version and digest of the service, holds it, runs pulumi up with a rollback message, and asks for a commit", async () => {
         const stack = new FakeStack();
         const asked: string[] = [];
         const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1], asked) });
         assert.equal(outcome.code, 0);
         assert.deepEqual(asked, [V1]);
         const message = `rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`;
-        assert.deepEqual(stack.changes, [
-            "config released-service:version=v1.0.0",
-            `config released-service:digest=${DIGESTS["v1.0.0"]}`,
-            HOLD_V1,
-            "preview",
-            `up: ${message}`,
-        ]);
+        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${message}`]);
+        assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
         assert.equal(
             outcome.stdout,
             [
@@ -82,15 +79,15 @@ describe("cli rollback", () => {
                 "Previewing update (dev):",
                 "    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]",
                 "",
-                "The rollback changes: 1 to update.",
-                `Pinned version v1.0.0 and digest ${DIGESTS["v1.0.0"]} in stacks/Pulumi.dev.yaml; running pulumi up…`,
+                "The rollback of stack dev changes: 1 to update.",
+                `Pinned version v1.0.0 and digest ${DIGESTS["v1.0.0"]} in stacks/Pulumi.dev.yaml; running pulumi up on stack dev…`,
                 "Updating (dev):",
                 "Resources:",
                 "    ~ 1 updated",
                 "",
                 `Rolled back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]}).`,
-                `The stack holds ${DIGESTS["v1.0.0"]}: an update that would run another digest fails until released-service release-hold --stack dev.`,
-                "Commit stacks/Pulumi.dev.yaml so the pin is in git, or the next pulumi up from a clean checkout undoes this rollback:",
+                `Stack dev holds ${DIGESTS["v1.0.0"]}: an update that would run another digest fails until released-service release-hold --stack dev.`,
+                "Commit stacks/Pulumi.dev.yaml so the pin is in git, or the next pulumi up of stack dev from a clean checkout undoes this rollback:",
                 `  git add stacks/Pulumi.dev.yaml && git commit -m "${message}"`,
                 "",
             ].join("\n"),
@@ -105,7 +102,7 @@ describe("cli rollback", () => {
         assert.deepEqual(stack.changes, []);
         assert.equal(
             outcome.stderr,
-            `error: refusing to roll back to #4: ${IMAGE}@${DIGESTS["v1.2.1"]} is no longer in the registry (manifest ${DIGESTS["v1.2.1"]} not found); nothing was changed\n`,
+            `error: refusing to roll back stack dev to #4: ${IMAGE}@${DIGESTS["v1.2.1"]} is no longer in the registry (manifest ${DIGESTS["v1.2.1"]} not found); nothing was changed\n`,
         );
     });
 
@@ -139,8 +136,8 @@ describe("cli rollback", () => {
             `ask: Roll back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})? This pins them in stacks/Pulumi.dev.yaml and runs pulumi up. [y/N] `,
         ]);
         assert.equal(outcome.code, 1);
-        assert.ok(outcome.stdout.includes("The rollback changes: 1 to update.\n"), outcome.stdout);
-        assert.ok(outcome.stdout.endsWith("Rollback cancelled; nothing was changed.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.includes("The rollback of stack dev changes: 1 to update.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.endsWith("Rollback of stack dev cancelled; nothing was changed.\n"), outcome.stdout);
         assert.ok(outcome.stdout.indexOf("Previewing update (dev)") < outcome.stdout.indexOf("cancelled"));
         assert.deepEqual(stack.configNow, config);
         assert.equal(stack.changes.filter((change) => change.startsWith("up")).length, 0);
@@ -151,22 +148,16 @@ describe("cli rollback", () => {
         const before = stack.configNow;
         const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
         assert.equal(outcome.code, 3);
-        assert.equal(outcome.stderr, "error: the preview of the rollback failed: error: version v1.0.0 cannot be resolved\nnothing was changed\n");
+        assert.equal(outcome.stderr, "error: the preview of the rollback of stack dev failed: error: version v1.0.0 cannot be resolved\nnothing was changed\n");
         assert.deepEqual(stack.configNow, before);
-        assert.deepEqual(stack.changes.slice(2), [
-            HOLD_V1,
-            "preview",
-            "config rm released-service:hold",
-            "config released-service:version=v1.1.0",
-            `config released-service:digest=${DIGESTS["v1.1.0"]}`,
-        ]);
+        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", "config rm released-service:pins", "config rm released-service:holds"]);
     });
 
     it("goes ahead when the answer is yes", async () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: true }, { stdinTTY: true });
         assert.equal(outcome.code, 0);
-        assert.deepEqual(stack.changes.slice(2), [HOLD_V1, "preview", `up: rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`]);
+        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`]);
     });
 
     it("needs --yes without a terminal, and changes nothing without it", async () => {
@@ -187,8 +178,8 @@ describe("cli rollback", () => {
         assert.equal(outcome.code, 3);
         assert.equal(
             outcome.stderr,
-            "error: pulumi up failed: update failed: Deployment payment-api-deployment did not become available\n" +
-                `stacks/Pulumi.dev.yaml now pins v1.0.0 ${DIGESTS["v1.0.0"]}: fix the cause and run pulumi up, or restore the file with git\n`,
+            "error: pulumi up of stack dev failed: update failed: Deployment payment-api-deployment did not become available\n" +
+                `stacks/Pulumi.dev.yaml now pins #1 (v1.0.0, ${DIGESTS["v1.0.0"]}): fix the cause and run pulumi up, or restore the file with git\n`,
         );
     });
 
@@ -247,13 +238,13 @@ describe("cli rollback --with-config", () => {
         assert.ok(
             outcome.stdout.startsWith(
                 [
-                    "Restoring the config of update #1:",
+                    "Restoring the config of update #1 in stack dev:",
                     `  ~ released-service:version: v1.2.0 → v1.0.0`,
                     `  ~ released-service:digest: ${D2} → ${D1}`,
                     "  ~ released-service:replicas: 5 → 3",
                     "  + released-service:revisionHistoryLimit: 10",
                     "  - payments:featureFlag: on",
-                    "Not restored, because history keeps secrets encrypted: released-service:registryPassword. " +
+                    "Not restored in stack dev, because history keeps secrets encrypted: released-service:registryPassword. " +
                         "They keep their current values; set them by hand if they changed since.",
                     "Previewing the rollback of stack dev to #1",
                 ].join("\n"),
@@ -266,6 +257,7 @@ describe("cli rollback --with-config", () => {
             "released-service:digest": D1,
             "released-service:replicas": "3",
             "released-service:revisionHistoryLimit": "10",
+            "released-service:pins": { "payment-api": { version: "v1.0.0", digest: D1 } },
         });
     });
 
@@ -287,6 +279,6 @@ describe("cli rollback --with-config", () => {
         const stack = new FakeStack({ entries: ENTRIES, config });
         const outcome = await runCli(["rollback", "--to", "1", "--with-config", "--yes"], { stack, registryClient: present });
         assert.equal(outcome.code, 0, outcome.stderr);
-        assert.ok(outcome.stdout.startsWith(`Restoring the config of update #1:\n  ~ released-service:version: v1.2.0 → v1.0.0\n  ~ released-service:digest: ${D2} → ${D1}\nNot restored`), outcome.stdout);
+        assert.ok(outcome.stdout.startsWith(`Restoring the config of update #1 in stack dev:\n  ~ released-service:version: v1.2.0 → v1.0.0\n  ~ released-service:digest: ${D2} → ${D1}\nNot restored`), outcome.stdout);
     });
 });

@@ -63,13 +63,19 @@ describe("cli status", () => {
         }));
         assert.deepEqual(JSON.parse(outcome.stdout), {
             stack: "dev",
-            recordedVersion: "v1.1.0",
-            recordedDigest: DIGESTS["v1.1.0"],
-            imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`,
-            pods: [...pods, { pod: "payment-api-deployment-x1y2z3-5c4b3a291-uvwxy", phase: "Pending", ready: false, version: "v1.2.1", digest: null, state: "unknown" }],
             drift: true,
-            namespace: "payments",
-            selector: "app.kubernetes.io/name=payment-api",
+            services: [
+                {
+                    service: "payment-api",
+                    recordedVersion: "v1.1.0",
+                    recordedDigest: DIGESTS["v1.1.0"],
+                    imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`,
+                    pods: [...pods, { pod: "payment-api-deployment-x1y2z3-5c4b3a291-uvwxy", phase: "Pending", ready: false, version: "v1.2.1", digest: null, state: "unknown" }],
+                    drift: true,
+                    namespace: "payments",
+                    selector: "app.kubernetes.io/name=payment-api",
+                },
+            ],
         });
     });
 
@@ -81,9 +87,9 @@ describe("cli status", () => {
     });
 
     it("refuses a stack that was never deployed, before asking the cluster", async () => {
-        const outcome = await runCli(["status"], { stack: new FakeStack({ outputs: {} }) });
+        const outcome = await runCli(["status"], { stack: new FakeStack({ services: [] }) });
         assert.equal(outcome.code, 1);
         assert.deepEqual(outcome.calls, ["open (selected)"]);
-        assert.equal(outcome.stderr, "error: stack dev records no imageDigest output: it has not been deployed yet (run pulumi up)\n");
+        assert.equal(outcome.stderr, "error: stack dev records no ReleasedService digest: it has not been deployed yet (run pulumi up)\n");
     });
 });

@@ -17,7 +17,9 @@ function brokenRelease(failsAfterDeployment = true): FakeStack {
             "released-service:namespace": "payments",
         },
         versions: { "v1.3.0": BROKEN },
-        upFails: (config) => (textOf(config, "version") === "v1.3.0" ? "Deployment payments/payment-api did not become ready within 60s" : undefined),
+        // The release fails wherever it runs: unless a pin runs another one instead.
+        upFails: (config) =>
+            textOf(config, "version") === "v1.3.0" && config["released-service:pins"] === undefined ? "Deployment payments/payment-api did not become ready within 60s" : undefined,
         failsAfterDeployment,
     });
 }
@@ -28,7 +30,7 @@ describe("cli up", () => {
         const outcome = await runCli(["up", "--yes"], { stack });
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.deepEqual(stack.changes, ["preview", "up: released-service up"]);
-        assert.ok(outcome.stdout.includes("The update changes: 1 to update.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.includes("The update of stack dev changes: 1 to update.\n"), outcome.stdout);
         assert.ok(outcome.stdout.endsWith(`Updated stack dev: it runs v1.2.1 ${DIGESTS["v1.2.1"]}.\n`), outcome.stdout);
     });
 
@@ -36,7 +38,7 @@ describe("cli up", () => {
         const stack = brokenRelease();
         const outcome = await runCli(["up", "--yes"], { stack });
         assert.equal(outcome.code, 3);
-        assert.equal(outcome.stderr, "error: pulumi up failed: Deployment payments/payment-api did not become ready within 60s\n");
+        assert.equal(outcome.stderr, "error: pulumi up of stack dev failed: Deployment payments/payment-api did not become ready within 60s\n");
         assert.equal(stack.deployed, BROKEN);
     });
 
@@ -48,14 +50,13 @@ describe("cli up", () => {
         assert.deepEqual(stack.changes, [
             "preview",
             "up: released-service up --atomic",
-            `config released-service:version=v1.1.0`,
-            `config released-service:digest=${DIGESTS["v1.1.0"]}`,
+            `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"}}`,
             `up: undo a failed update: back to ${back}`,
         ]);
         assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
         assert.ok(
             outcome.stdout.includes(
-                `\nUpdate #7 failed after the Deployment changed to localhost:5000/payment-api@${BROKEN}:\n` +
+                `\nUpdate #7 of stack dev failed after the workload changed to localhost:5000/payment-api@${BROKEN}:\n` +
                     "Deployment payments/payment-api did not become ready within 60s\n" +
                     `--atomic: returning stack dev to the last successful release, ${back}…\n`,
             ),
@@ -63,8 +64,9 @@ describe("cli up", () => {
         );
         assert.ok(
             outcome.stdout.endsWith(
-                `\nUpdate #7 failed; update #8 returned stack dev to ${back}, and every pod runs ${DIGESTS["v1.1.0"]}.\n` +
-                    `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}. Fix the release, then set its version again and rerun.\n`,
+                `\nUpdate #7 failed; update #8 returned stack dev to ${back}, and every instance runs its digest.\n` +
+                    `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}. ` +
+                    "Fix the release, then remove the pin (pulumi config rm --path 'released-service:pins.payment-api' --stack dev) and rerun.\n",
             ),
             outcome.stdout,
         );
@@ -77,7 +79,7 @@ describe("cli up", () => {
         assert.equal(outcome.code, 3);
         assert.equal(
             outcome.stderr,
-            "error: update #7 failed before the Deployment changed (it still runs " +
+            "error: update #7 of stack dev failed before any workload changed (it still runs " +
                 `localhost:5000/payment-api@${DIGESTS["v1.1.0"]}), so there is nothing to undo:\n` +
                 "Deployment payments/payment-api did not become ready within 60s\n",
         );
@@ -95,8 +97,8 @@ describe("cli up", () => {
         assert.equal(outcome.code, 3);
         assert.equal(
             outcome.stderr,
-            "error: update #7 failed, and so did the update that was to undo it: cluster unreachable\n" +
-                `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}; check the cluster with released-service status\n`,
+            "error: update #7 of stack dev failed, and so did the update that was to undo it: cluster unreachable\n" +
+                `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}; check the cluster with released-service status --stack dev\n`,
         );
     });
 
@@ -113,7 +115,7 @@ describe("cli up", () => {
         const stack = brokenRelease();
         const outcome = await runCli(["up"], { stack, answer: false }, { stdinTTY: true });
         assert.deepEqual([outcome.code, stack.changes], [1, ["preview"]]);
-        assert.ok(outcome.stdout.endsWith("Update cancelled; nothing was changed.\n"));
+        assert.ok(outcome.stdout.endsWith("Update of stack dev cancelled; nothing was changed.\n"));
         assert.deepEqual(outcome.calls.slice(-1), ["ask: Update stack dev? [y/N] "]);
     });
 

@@ -199,3 +199,17 @@ export async function listPodsWithKubectl(namespace: string, selector: string): 
         throw new Error("kubectl get pods answered something that is not JSON");
     }
 }
+
+const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+
+/**
+ * The image a workload's recorded resources name (its Deployment's first container): what the
+ * cluster was last told to run, recorded even when the rollout then failed.
+ */
+export function deployedImageOf(resources: readonly { readonly type?: string; readonly outputs?: Readonly<Record<string, unknown>> }[]): string | undefined {
+    const deployment = resources.find((resource) => resource.type === DEPLOYMENT_TYPE)?.outputs as
+        | { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } }
+        | undefined;
+    const image = deployment?.spec?.template?.spec?.containers?.[0]?.image;
+    return typeof image === "string" ? image : undefined;
+}

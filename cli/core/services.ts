@@ -1,0 +1,199 @@
+// The ReleasedServices of a stack, whatever program declares them: found in a checkpoint by their
+// type token and read from the outputs each registered, and the per-service pins and holds the
+// component reads from its own config namespace. Pure.
+
+import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../components/config/entries";
+import { nearest } from "../../components/config/stackConfig";
+import { holdProblems } from "../../components/config/validate";
+import { describeHold, type ReleaseHold } from "../../components/release/plan";
+import { deployedImageOf } from "../../components/workloads/kubernetes/live";
+import type { WorkloadRecord } from "../../components/workloads/workload";
+import { type ConfigValue, configKey, type StackConfig } from "./config";
+import { usageError } from "./exitCodes";
+
+export { describeHold };
+
+/** The type token every ReleasedService is registered under, whatever program declares it. */
+export const SERVICE_TYPE = "released-service:index:ReleasedService";
+
+export const PINS_KEY = configKey(PINS);
+export const HOLDS_KEY = configKey(HOLDS);
+
+/** What one ReleasedService recorded in a checkpoint. */
+export interface ServiceState {
+    /** The service's resource name: the last `::` segment of its URN. */
+    readonly name: string;
+    readonly imageDigest?: string;
+    readonly imageRef?: string;
+    readonly version?: string;
+    readonly built?: boolean;
+    /** Where its workload runs, as the component registered it. */
+    readonly workload?: WorkloadRecord;
+    /** The image its workload's resource names: what the cluster was last told to run, even by a failed update. */
+    readonly deployedImage?: string;
+}
+
+interface StateResource {
+    readonly type?: string;
+    readonly urn?: string;
+    readonly parent?: string;
+    readonly outputs?: Record<string, unknown>;
+}
+
+function resourcesOf(state: unknown): readonly StateResource[] {
+    const document = state as { checkpoint?: { latest?: { resources?: StateResource[] } }; deployment?: { resources?: StateResource[] } } | null;
+    return document?.checkpoint?.latest?.resources ?? document?.deployment?.resources ?? [];
+}
+
+function textField(outputs: Record<string, unknown>, key: string): string | undefined {
+    return typeof outputs[key] === "string" ? (outputs[key] as string) : undefined;
+}
+
+function isWorkloadRecord(value: unknown): value is WorkloadRecord {
+    const record = value as { kind?: unknown; namespace?: unknown; selector?: unknown } | null;
+    return record !== null && typeof record === "object" && record.kind === "kubernetes" && typeof record.namespace === "string" && typeof record.selector === "object";
+}
+
+/**
+ * Every ReleasedService a state file recorded, by name. Accepts the file backend's checkpoint
+ * (`{version, checkpoint: {latest: {resources}}}`) and `pulumi stack export` output
+ * (`{version, deployment: {resources}}`). Secret outputs stay unknown. A state written before the
+ * component registered its outputs has them only as the bundled program's stack outputs: those
+ * are read for its one service, and for nothing else.
+ */
+export function servicesOfState(state: unknown): ServiceState[] {
+    const resources = resourcesOf(state);
+    const components = resources.filter((resource) => resource.type === SERVICE_TYPE && resource.urn !== undefined);
+    const stackOutputs = resources.find((resource) => resource.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+    return components
+        .map((component): ServiceState => {
+            const registered = component.outputs ?? {};
+            const outputs = textField(registered, "imageDigest") === undefined && components.length === 1 ? stackOutputs : registered;
+            const children = resources.filter((resource) => resource.parent === component.urn);
+            const deployedImage = deployedImageOf(children);
+            const built = outputs.built;
+            return {
+                name: component.urn!.split("::").pop()!,
+                imageDigest: textField(outputs, "imageDigest"),
+                imageRef: textField(outputs, "imageRef"),
+                version: textField(outputs, "version"),
+                ...(typeof built === "boolean" ? { built } : {}),
+                ...(isWorkloadRecord(registered.workload) ? { workload: registered.workload } : {}),
+                ...(deployedImage !== undefined ? { deployedImage } : {}),
+            };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A pin as the command writes it: exactly this release runs. */
+export interface Pin {
+    readonly version: string;
+    readonly digest: string;
+}
+
+/** A hold as the stack config holds it: a plain object, so it can be written back as config. */
+export type Hold = ReleaseHold & { readonly [field: string]: unknown };
+
+function entries(config: StackConfig, key: string): Readonly<Record<string, unknown>> {
+    const value = config[key];
+    return value !== undefined && typeof value === "object" && !Array.isArray(value) ? value : {};
+}
+
+/** The pins the stack config holds, by service. */
+export function pinsOf(config: StackConfig): Readonly<Record<string, unknown>> {
+    return entries(config, PINS_KEY);
+}
+
+/** The holds the stack config holds, by service. */
+export function holdsOf(config: StackConfig): Readonly<Record<string, unknown>> {
+    return entries(config, HOLDS_KEY);
+}
+
+/** The pin of one service, when it is well-formed. */
+export function pinOf(config: StackConfig, service: string): Pin | undefined {
+    const pin = pinsOf(config)[service] as { version?: unknown; digest?: unknown } | null | undefined;
+    return pin !== undefined && pin !== null && typeof pin.version === "string" && typeof pin.digest === "string" ? { version: pin.version, digest: pin.digest } : undefined;
+}
+
+/** The hold of one service, when it is well-formed. */
+export function holdOf(config: StackConfig, service: string): Hold | undefined {
+    const hold = holdsOf(config)[service] as Record<string, unknown> | null | undefined;
+    if (hold === undefined || hold === null || typeof hold !== "object" || typeof hold.digest !== "string") {
+        return undefined;
+    }
+    const text = (field: string): string | undefined => (typeof hold[field] === "string" ? (hold[field] as string) : undefined);
+    return { digest: hold.digest, by: text("by"), at: text("at"), reason: text("reason") };
+}
+
+/** The bundled program's own hold input (`released-service:hold`), which the command reads but never writes. */
+export const LEGACY_HOLD_KEY = configKey("hold");
+
+export function legacyHold(config: StackConfig): Hold | undefined {
+    return holdOf({ [HOLDS_KEY]: { legacy: config[LEGACY_HOLD_KEY] ?? null } }, "legacy");
+}
+
+export function newHold(digest: string, by: string, at: Date, reason: string): Hold {
+    return { digest, by, at: at.toISOString().replace(/\.\d{3}Z$/, "Z"), reason };
+}
+
+/** `entries` with `service`'s entry set to `value`, or removed when `value` is undefined. */
+export function withEntry(all: Readonly<Record<string, unknown>>, service: string, value: ConfigValue | undefined): Record<string, unknown> {
+    const next: Record<string, unknown> = { ...all };
+    if (value === undefined) {
+        delete next[service];
+    } else {
+        next[service] = value;
+    }
+    return next;
+}
+
+function nearHint(name: string, known: readonly string[]): string {
+    const near = nearest(name, known);
+    return near !== undefined ? `; did you mean ${near}?` : "";
+}
+
+function servicesText(known: readonly string[]): string {
+    return known.length > 0 ? `its services: ${known.join(", ")}` : "it declares no ReleasedService yet";
+}
+
+/**
+ * Refuses pins and holds the component would refuse, or that name a service the program no longer
+ * declares: each problem names the entry and says how to remove it. Nothing is changed before this passes.
+ */
+export function checkEntries(stack: string, config: StackConfig, known: readonly string[]): void {
+    const problems: string[] = [];
+    for (const [key, checkOne] of [
+        [PINS_KEY, pinProblems],
+        [HOLDS_KEY, holdProblems],
+    ] as const) {
+        const value = config[key];
+        if (value === undefined) {
+            continue;
+        }
+        if (typeof value === "string" || Array.isArray(value)) {
+            problems.push(`\`${key}\` must be an object keyed by service name (got ${JSON.stringify(value)})`);
+            continue;
+        }
+        for (const [service, entry] of Object.entries(value)) {
+            const field = `${key}.${service}`;
+            if (known.length > 0 && !known.includes(service)) {
+                problems.push(
+                    `\`${field}\` is for a service stack ${stack} does not declare (${servicesText(known)})${nearHint(service, known)}; ` +
+                        `remove it with: pulumi config rm --path '${field}' --stack ${stack}`,
+                );
+                continue;
+            }
+            problems.push(...checkOne(entry, field));
+        }
+    }
+    if (problems.length > 0) {
+        throw usageError(`the stack config of stack ${stack} has entries the component would refuse; nothing was changed:\n  ${problems.join("\n  ")}`);
+    }
+}
+
+/** Refuses a `--service` the stack does not declare, suggesting the nearest name. */
+export function checkService(stack: string, service: string | undefined, known: readonly string[]): void {
+    if (service !== undefined && !known.includes(service)) {
+        throw usageError(`--service ${service}: stack ${stack} declares no service of that name (${servicesText(known)})${nearHint(service, known)}`);
+    }
+}
