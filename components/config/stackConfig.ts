@@ -2,7 +2,7 @@
 // Config values arrive as text; every key is checked, and all problems are reported at once.
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { ReleasedServiceArgs } from "../releasedService";
+import type { ReleasedServiceArgs } from "./args";
 import { CONFIG_NAMESPACE, DEFAULT_NAME, SETTINGS, type Setting, STACK_CONFIG_KEYS } from "./schema";
 import { describeProblems, inputProblems } from "./validate";
 
