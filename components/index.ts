@@ -1,6 +1,5 @@
 // The released-service package: the component and the pure helpers behind it.
 export * from "./releasedService";
-export * from "./config/args";
 export * from "./config/entries";
 export * from "./config/schema";
 export * from "./config/stackConfig";

@@ -2,16 +2,21 @@
 // registry), pin the workload to it, and make the digest it runs an output anyone can read.
 import * as pulumi from "@pulumi/pulumi";
 
-import type { ReleasedServiceArgs } from "./config/args";
 import { HOLDS_KEY, PINS_KEY, serviceEntries } from "./config/entries";
 import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
 import { describeProblems, inputProblems } from "./config/validate";
 import { sourceToBuild } from "./release/provenance";
-import { type ReleaseInputs, resolveRelease } from "./release/resolve";
-import { pinDeployment } from "./workloads/kubernetes/deployment";
+import { type ReleaseArgs, type ReleaseInputs, resolveRelease } from "./release/resolve";
+import { type KubernetesSettings, pinDeployment } from "./workloads/kubernetes/deployment";
 import type { WorkloadRecord } from "./workloads/workload";
 
-export type { ReleasedServiceArgs };
+/**
+ * The inputs of a ReleasedService: which release runs, and the settings of its workload. Fields that
+ * decide which resources exist (what to build, what to run) are plain values: they are checked
+ * before anything is registered, and resources are never created inside an `apply`. This service's
+ * entries in the stack config's `released-service:pins` and `released-service:holds` apply over them.
+ */
+export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings {}
 
 /** The type token the command finds every ReleasedService of a stack by. */
 export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
