@@ -1,70 +1,25 @@
 // ReleasedService: check the inputs, resolve the release (which image runs, proven in its
 // registry), pin the workload to it, and make the digest it runs an output anyone can read.
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
 
-import { serviceEntries } from "./config/entries";
+import { HOLDS_KEY, PINS_KEY, serviceEntries } from "./config/entries";
 import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
 import { describeProblems, inputProblems } from "./config/validate";
-import type { ReleaseHold } from "./release/plan";
-import { readProvenance } from "./release/provenance";
-import { type ReleaseInputs, resolveRelease } from "./release/resolve";
+import { sourceToBuild } from "./release/provenance";
+import { type ReleaseArgs, type ReleaseInputs, resolveRelease } from "./release/resolve";
 import { type KubernetesSettings, pinDeployment } from "./workloads/kubernetes/deployment";
 import type { WorkloadRecord } from "./workloads/workload";
 
+/**
+ * The inputs of a ReleasedService: which release runs, and the settings of its workload. Fields that
+ * decide which resources exist (what to build, what to run) are plain values: they are checked
+ * before anything is registered, and resources are never created inside an `apply`. This service's
+ * entries in the stack config's `released-service:pins` and `released-service:holds` apply over them.
+ */
+export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings {}
+
 /** The type token the command finds every ReleasedService of a stack by. */
 export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
-
-/**
- * The inputs of a ReleasedService. Fields that decide which resources exist (what to build,
- * what to run) are plain values: they are checked before anything is registered, and
- * resources are never created inside an `apply`. The stack config entries
- * `released-service:pins` and `released-service:holds` for this service's name apply over them.
- */
-export interface ReleasedServiceArgs extends KubernetesSettings {
-    /** Repository without tag or digest, e.g. `localhost:5000/payment-api`. Required. */
-    readonly image: string;
-    /**
-     * The release to run: a tag such as `v2.4.1` or a git SHA. `latest` is refused.
-     * Required unless `promoteFrom` is set, then defaults to that stack's `version` output.
-     */
-    readonly version?: string;
-    /** Exact pin `sha256:<64 hex>`: that image runs and nothing is resolved. Defaults to none. */
-    readonly digest?: string;
-    /**
-     * `<organization>/<project>/<stack>` whose `imageDigest` output runs; nothing is built. On a file
-     * backend the organization is always `organization`. Defaults to none.
-     */
-    readonly promoteFrom?: string;
-    /** Whether this stack may build the source in `context`. Defaults to true. */
-    readonly build?: boolean;
-    /** Build context directory, with a Dockerfile inside. Defaults to `app`. */
-    readonly context?: string;
-    /** The version of the source in `context`. Defaults to `<context>/VERSION`, else the git short SHA. */
-    readonly sourceVersion?: string;
-    /**
-     * The buildx builder that builds the image: one of the `docker-container`, `kubernetes` or
-     * `remote` driver (docker-build refuses the `docker` driver). Defaults to Docker's current builder.
-     */
-    readonly builder?: string;
-    /** Whether `pulumi preview` builds the image too. Defaults to false. */
-    readonly buildOnPreview?: boolean;
-    /** Registry user name. Defaults to none (Docker's own credentials). */
-    readonly registryUsername?: pulumi.Input<string>;
-    /** Registry password; kept a Pulumi secret. Defaults to none. */
-    readonly registryPassword?: pulumi.Input<string>;
-    /**
-     * Whether the registry speaks plain HTTP although it is not on loopback (loopback registries
-     * always do, as Docker assumes). Defaults to false.
-     */
-    readonly insecureRegistry?: boolean;
-    /**
-     * A hold on the digest a rollback put in place: while it is set, an update that would run any
-     * other digest, or build a new image to run, fails before the workload changes. Defaults to the
-     * service's entry in `released-service:holds`, else none.
-     */
-    readonly hold?: ReleaseHold;
-}
 
 export class ReleasedService extends pulumi.ComponentResource {
     /** The digest the workload runs, `sha256:…`. */
@@ -106,7 +61,7 @@ export class ReleasedService extends pulumi.ComponentResource {
  */
 function checkInputs(name: string, args: ReleasedServiceArgs): ReleaseInputs {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
-    const { entries, problems: entryProblems } = serviceEntries(name, { pins: config.get("pins"), holds: config.get("holds") });
+    const { entries, problems: entryProblems } = serviceEntries(name, { pins: config.get(PINS_KEY), holds: config.get(HOLDS_KEY) });
     const pinned = entries.pin === undefined ? args : { ...args, ...entries.pin, promoteFrom: undefined };
     const hold = entries.hold ?? args.hold;
     const problems = [...entryProblems, ...inputProblems({ name, ...pinned, hold }, pulumi.getOrganization())];
@@ -115,27 +70,12 @@ function checkInputs(name: string, args: ReleasedServiceArgs): ReleaseInputs {
     }
     const build = pinned.build ?? true;
     const context = pinned.context ?? DEFAULT_CONTEXT;
-    if (build && !isDirectory(context)) {
-        throw new pulumi.RunError(
-            `\`context\` ${context} does not exist or is not a directory: it must hold the Dockerfile to build, ` +
-                "or set `build` to false to run only images already pushed",
-        );
+    if (!build) {
+        return { ...pinned, build, context, hold };
     }
-    const provenance = build ? readProvenance(context) : undefined;
-    const sourceVersion = pinned.sourceVersion ?? provenance?.sourceVersion;
-    if (build && sourceVersion === undefined) {
-        throw new pulumi.RunError(
-            `\`sourceVersion\` is unknown: ${context}/VERSION is missing and ${context} is not in a git repository; ` +
-                "set `sourceVersion`, or set `build` to false to run only images already pushed",
-        );
+    const source = sourceToBuild(context, pinned.sourceVersion);
+    if ("problem" in source) {
+        throw new pulumi.RunError(source.problem);
     }
-    return { ...pinned, build, context, provenance, sourceVersion, hold };
-}
-
-function isDirectory(dir: string): boolean {
-    try {
-        return fs.statSync(dir).isDirectory();
-    } catch {
-        return false;
-    }
+    return { ...pinned, build, context, ...source, hold };
 }

@@ -2,7 +2,8 @@
 // Config values arrive as text; every key is checked, and all problems are reported at once.
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { ReleasedServiceArgs } from "../releasedService";
+import type { ReleaseArgs } from "../release/resolve";
+import type { KubernetesSettings } from "../workloads/kubernetes/deployment";
 import { CONFIG_NAMESPACE, DEFAULT_NAME, SETTINGS, type Setting, STACK_CONFIG_KEYS } from "./schema";
 import { describeProblems, inputProblems } from "./validate";
 
@@ -16,7 +17,7 @@ export type RawStackConfig = Readonly<Record<string, string | undefined>>;
 
 export interface StackSettings {
     readonly name: string;
-    readonly args: ReleasedServiceArgs;
+    readonly args: ReleaseArgs & KubernetesSettings;
 }
 
 /** Thrown for refused stack config; its message lists every problem. */
@@ -94,5 +95,5 @@ export function stackSettings(
         throw new StackConfigError(problems);
     }
     // Every value has passed the check of its row, so each has the type its key requires.
-    return { name, args: args as unknown as ReleasedServiceArgs };
+    return { name, args: args as unknown as ReleaseArgs & KubernetesSettings };
 }

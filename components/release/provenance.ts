@@ -34,6 +34,41 @@ export function readProvenance(context: string): Provenance {
     return found;
 }
 
+/**
+ * What a stack that may build knows of the source in `context`, or the problem that stops the build:
+ * no such directory, or no version to give it.
+ */
+export function sourceToBuild(
+    context: string,
+    sourceVersion: string | undefined,
+): { readonly provenance: Provenance; readonly sourceVersion: string } | { readonly problem: string } {
+    if (!isDirectory(context)) {
+        return {
+            problem:
+                `\`context\` ${context} does not exist or is not a directory: it must hold the Dockerfile to build, ` +
+                "or set `build` to false to run only images already pushed",
+        };
+    }
+    const provenance = readProvenance(context);
+    const version = sourceVersion ?? provenance.sourceVersion;
+    if (version === undefined) {
+        return {
+            problem:
+                `\`sourceVersion\` is unknown: ${context}/VERSION is missing and ${context} is not in a git repository; ` +
+                "set `sourceVersion`, or set `build` to false to run only images already pushed",
+        };
+    }
+    return { provenance, sourceVersion: version };
+}
+
+function isDirectory(dir: string): boolean {
+    try {
+        return fs.statSync(dir).isDirectory();
+    } catch {
+        return false;
+    }
+}
+
 function inspect(dir: string): Provenance {
     const git = (...args: string[]): string | undefined => {
         try {
