@@ -8,13 +8,28 @@ import * as path from "node:path";
 
 const SCRIPT = path.join(__dirname, "..", "scripts", "up");
 
-/** A PATH holding the system's tools and stand-ins that answer as told. */
+/** The tools the script looks for: each case has a stand-in for some and none of the others. */
+const CHECKED = ["pulumi", "docker", "curl", "kubectl"];
+
+/**
+ * A PATH holding stand-ins that answer as told and the system's other tools, without the system's
+ * own copies of the checked ones (a machine with Docker installed must still look like one without).
+ */
 function pathWith(commands: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-up-"));
+    const system = path.join(dir, "system");
+    fs.mkdirSync(system);
+    for (const bin of ["/bin", "/usr/bin"]) {
+        for (const name of fs.readdirSync(bin).filter((name) => !CHECKED.includes(name))) {
+            if (!fs.existsSync(path.join(system, name))) {
+                fs.symlinkSync(path.join(bin, name), path.join(system, name));
+            }
+        }
+    }
     for (const [name, body] of Object.entries(commands)) {
         fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     }
-    return `${dir}:/usr/bin:/bin`;
+    return `${dir}:${system}`;
 }
 
 function up(PATH: string): { status: number | null; stderr: string } {
