@@ -304,7 +304,7 @@ function writeReport(context: Context, report: DrillReport, current: readonly Se
             ),
     );
     for (const p of report.phases.filter((p) => p.error !== null)) {
-        context.stdout.write(`${p.phase} failed: ${p.error}\n`);
+        context.stdout.write(`${p.phase} of stack ${report.stack} failed: ${p.error}\n`);
     }
     const to = report.services.map((service) => service.to.version).join(", ");
     context.stdout.write(

@@ -39,7 +39,8 @@ export const EXIT_CODES = `Exit codes:
   1  the answer is no: a reference is missing (verify), pods drifted or none
      run (status), a rollback was refused because its digest is gone, a drill
      failed, an atomic update failed and was undone, or cancelled
-  2  usage error: unknown option, missing argument, no such update or version
+  2  usage error: unknown option, missing argument, no such update, version,
+     service or stack; config entries the component would refuse
   3  could not check or act: registry unreachable or refusing access, pulumi
      or kubectl failed, an update failed (and, with --atomic, could not be
      undone) (verify: takes precedence over 1)`;

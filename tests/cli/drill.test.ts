@@ -107,7 +107,7 @@ describe("cli drill", () => {
         const stuck = { items: [{ metadata: { name: "payment-api-0" }, status: { phase: "Running", containerStatuses: [{ name: "app", image: "x", imageID: `${IMAGE}@${DIGESTS["v1.1.0"]}`, ready: true }] } }] };
         const outcome = await runCli(["drill", "--yes", "--timeout", "1"], { stack, registryClient: async () => PRESENT, pods: stuck });
         assert.equal(outcome.code, 1);
-        assert.ok(outcome.stdout.includes(`rollback failed: after 1 s not every pod runs ${DIGESTS["v1.2.1"]}: payment-api-0 runs ${DIGESTS["v1.1.0"]}\n`), outcome.stdout);
+        assert.ok(outcome.stdout.includes(`rollback of stack dev failed: after 1 s not every pod runs ${DIGESTS["v1.2.1"]}: payment-api-0 runs ${DIGESTS["v1.1.0"]}\n`), outcome.stdout);
         assert.ok(outcome.stdout.endsWith("Drill of stack dev FAILED: a rollback of this stack would not land as rehearsed.\n"), outcome.stdout);
         assert.deepEqual(stack.changes.slice(-1), [`up: ${FORWARD}`]);
         assert.equal(stack.configNow["released-service:pins"], undefined);
