@@ -2,7 +2,7 @@
 // an exit code. Adapters come in through `Deps`, so tests run the real parser and output.
 
 import { parseArgs } from "node:util";
-import { COMMANDS } from "./commands";
+import { COMMANDS } from "./commands/index";
 import { checkCount, type Command, EXIT_CODES } from "./core/command";
 import type { Context, Deps } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
