@@ -10,7 +10,7 @@ import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
+import { asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
 import { checkEntries, checkService, describeHold, holdOf, legacyHold, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadRows, manifestPresent, requireConsent, workloadOf } from "../core/steps";
@@ -174,7 +174,8 @@ export function drillTargets(rows: readonly UpdateRow[], current: readonly Servi
     }
     return drilled.flatMap((state) => {
         const previous = state.imageDigest === undefined ? undefined : previousRelease(rows.filter((row) => row.service === state.name), state.imageDigest);
-        return previous === undefined ? [] : [previous as Target];
+        const known = previous === undefined ? undefined : asTarget(previous);
+        return known === undefined ? [] : [known];
     });
 }
 

@@ -96,7 +96,7 @@ export function holdEdit(
     let holds: Record<string, unknown> = { ...holdsOf(config) };
     const lifted: { service: string; hold: Hold }[] = [];
     for (const target of set.targets) {
-        const service = target.service ?? "";
+        const service = target.service;
         const held = holdOf(config, service);
         if (hold !== undefined) {
             holds = withEntry(holds, service, newHold(target.digest, hold.by, hold.at, hold.reason));
@@ -112,7 +112,7 @@ export function holdEdit(
     const legacy = alone && hold === undefined ? legacyHold(config) : undefined;
     const liftLegacy = legacy !== undefined && set.targets.every((target) => target.digest !== legacy.digest);
     if (liftLegacy) {
-        lifted.push({ service: set.targets[0].service ?? "", hold: legacy });
+        lifted.push({ service: set.targets[0].service, hold: legacy });
     }
     const edit: ConfigEdit = {
         set: changed && !empty ? { [HOLDS_KEY]: holds } : {},
@@ -147,7 +147,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const runsAlready = set.targets.every(
         (target) =>
             current.find((service) => service.name === target.service)?.imageDigest === target.digest &&
-            (pinOf(config, target.service ?? "")?.digest ?? target.digest) === target.digest,
+            (pinOf(config, target.service)?.digest ?? target.digest) === target.digest,
     );
     const release = effectiveEdit({ set: { ...restored?.edit.set, ...pins.set }, remove: restored?.edit.remove ?? [] }, config);
     if ((restored === undefined || isEmpty(restored.edit)) && runsAlready) {

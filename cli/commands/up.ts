@@ -6,7 +6,7 @@ import { effectiveEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
-import { attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
+import { asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
 import { checkEntries, checkService, PINS_KEY, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { describeChanges, loadHistory, requireConsent, workloadOf } from "../core/steps";
@@ -46,7 +46,8 @@ export function lastReleases(rows: readonly UpdateRow[], services: readonly stri
     return new Map(
         services.flatMap((service) => {
             const release = lastRelease(rows.filter((row) => row.service === service));
-            return release === undefined ? [] : [[service, release as Target] as const];
+            const known = release === undefined ? undefined : asTarget(release);
+            return known === undefined ? [] : [[service, known] as const];
         }),
     );
 }

@@ -48,8 +48,8 @@ export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): Up
     return target;
 }
 
-/** A row whose release is known: what a rollback can pin. */
-export type Target = UpdateRow & { readonly version: string; readonly digest: string };
+/** A row whose service and release are known: what a rollback can pin. */
+export type Target = UpdateRow & { readonly service: string; readonly version: string; readonly digest: string };
 
 /** What one update ran, for every service it is asked for: a release set comes back together. */
 export interface ReleaseSet {
@@ -57,8 +57,19 @@ export interface ReleaseSet {
     readonly targets: readonly Target[];
 }
 
-function isTarget(row: UpdateRow): row is Target {
-    return row.version !== null && row.digest !== null;
+/** The row as a target, or undefined when its service, version or digest is unknown. */
+export function asTarget(row: UpdateRow): Target | undefined {
+    const { service, version, digest } = row;
+    return service !== null && version !== null && digest !== null ? { ...row, service, version, digest } : undefined;
+}
+
+/** A chosen row as a target; a pin is keyed by the service's name, so an unknown one is refused. */
+function target(row: UpdateRow): Target {
+    const known = asTarget(row);
+    if (known === undefined) {
+        throw new CliError(`update #${row.update}'s state could not be read, so which service ran it is unknown; nothing was changed`, ExitCode.NotOk);
+    }
+    return known;
 }
 
 /**
@@ -91,27 +102,19 @@ export function chooseReleaseSet(rows: readonly UpdateRow[], to: string, service
     if (number) {
         // Every service the update ran comes back; each must be a release it can return to.
         const ran = [...byService.values()].filter((own) => own.some((row) => row.update === Number(number[1])));
-        const targets = (ran.length > 0 ? ran : [mine]).map((own) => chooseRollbackTarget(own, to) as Target);
-        return named({ update: targets[0].update, targets });
+        const targets = (ran.length > 0 ? ran : [mine]).map((own) => target(chooseRollbackTarget(own, to)));
+        return { update: targets[0].update, targets };
     }
     const version = /^version=(.+)$/.exec(to)?.[1] ?? to;
     const ranIt = [...byService.entries()].filter(([, own]) => own.some((row) => row.version === version));
     if (ranIt.length > 1) {
         throw usageError(`version ${version} ran in several services (${ranIt.map(([name]) => name).join(", ")}): name one with --service`);
     }
-    const target = chooseRollbackTarget(ranIt[0]?.[1] ?? mine, to);
-    return named({ update: target.update, targets: [target].filter(isTarget) });
+    const chosen = target(chooseRollbackTarget(ranIt[0]?.[1] ?? mine, to));
+    return { update: chosen.update, targets: [chosen] };
 }
 
 /** `#4 (v1.2.1, sha256:…)`, or with service names when the stack has several: `#4 (api v1.2.1 sha256:…, worker …)`. */
-/** Refuses a set whose services are unknown: a pin is keyed by the service's name. */
-function named(set: ReleaseSet): ReleaseSet {
-    if (set.targets.some((target) => target.service === null)) {
-        throw new CliError(`update #${set.update}'s state could not be read, so which service ran it is unknown; nothing was changed`, ExitCode.NotOk);
-    }
-    return set;
-}
-
 export function describeSet(set: ReleaseSet, named: boolean): string {
     if (!named && set.targets.length === 1) {
         return `#${set.update} (${set.targets[0].version}, ${set.targets[0].digest})`;
@@ -132,7 +135,7 @@ export function targetReference(stack: string, current: readonly ServiceState[],
     const bundled = current.length === 1 ? textOf(config, "image") : undefined;
     const image = bundled ?? repositoryOf(current.find((service) => service.name === target.service)?.imageRef) ?? target.image;
     if (!image) {
-        throw new CliError(`stack ${stack} records no image for ${target.service ?? "its service"} at update #${target.update} or now; nothing was changed`, ExitCode.Failure);
+        throw new CliError(`stack ${stack} records no image for ${target.service} at update #${target.update} or now; nothing was changed`, ExitCode.Failure);
     }
     return parseDigestReference(`${image}@${target.digest}`);
 }
@@ -141,7 +144,7 @@ export function targetReference(stack: string, current: readonly ServiceState[],
 export function pinEdit(config: StackConfig, targets: readonly Target[]): ConfigEdit {
     let pins: Record<string, unknown> = { ...pinsOf(config) };
     for (const target of targets) {
-        pins = withEntry(pins, target.service ?? "", { version: target.version, digest: target.digest });
+        pins = withEntry(pins, target.service, { version: target.version, digest: target.digest });
     }
     return { set: { [PINS_KEY]: pins }, remove: [] };
 }

@@ -115,9 +115,9 @@ export function pinOf(config: StackConfig, service: string): Pin | undefined {
     return pin !== undefined && pin !== null && typeof pin.version === "string" && typeof pin.digest === "string" ? { version: pin.version, digest: pin.digest } : undefined;
 }
 
-/** The hold of one service, when it is well-formed. */
-export function holdOf(config: StackConfig, service: string): Hold | undefined {
-    const hold = holdsOf(config)[service] as Record<string, unknown> | null | undefined;
+/** A hold as recorded, when it is well-formed. */
+function holdFrom(value: unknown): Hold | undefined {
+    const hold = value as Record<string, unknown> | null | undefined;
     if (hold === undefined || hold === null || typeof hold !== "object" || typeof hold.digest !== "string") {
         return undefined;
     }
@@ -125,11 +125,16 @@ export function holdOf(config: StackConfig, service: string): Hold | undefined {
     return { digest: hold.digest, by: text("by"), at: text("at"), reason: text("reason") };
 }
 
+/** The hold of one service, when it is well-formed. */
+export function holdOf(config: StackConfig, service: string): Hold | undefined {
+    return holdFrom(holdsOf(config)[service]);
+}
+
 /** The bundled program's own hold input (`released-service:hold`), which the command reads but never writes. */
 export const LEGACY_HOLD_KEY = configKey("hold");
 
 export function legacyHold(config: StackConfig): Hold | undefined {
-    return holdOf({ [HOLDS_KEY]: { legacy: config[LEGACY_HOLD_KEY] ?? null } }, "legacy");
+    return holdFrom(config[LEGACY_HOLD_KEY]);
 }
 
 export function newHold(digest: string, by: string, at: Date, reason: string): Hold {
