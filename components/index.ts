@@ -1,6 +1,7 @@
 // The released-service package: the component and the pure helpers behind it.
 export * from "./releasedService";
 export * from "./config/entries";
+export * from "./labels";
 export * from "./config/schema";
 export * from "./config/stackConfig";
 export * from "./config/validate";

@@ -7,16 +7,23 @@ import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
 import { describeProblems, inputProblems } from "./config/validate";
 import { sourceToBuild } from "./release/provenance";
 import { type ReleaseArgs, type ReleaseInputs, resolveRelease } from "./release/resolve";
-import { type KubernetesSettings, pinDeployment } from "./workloads/kubernetes/deployment";
-import type { WorkloadRecord } from "./workloads/workload";
+import type { ComposeSettings } from "./workloads/compose/file";
+import type { DockerSettings } from "./workloads/docker/container";
+import type { KubernetesSettings } from "./workloads/kubernetes/deployment";
+import { pinWorkload } from "./workloads/pin";
+import type { SwarmSettings } from "./workloads/swarm/service";
+import { DEFAULT_WORKLOAD, type WorkloadKind, type WorkloadRecord } from "./workloads/workload";
 
 /**
- * The inputs of a ReleasedService: which release runs, and the settings of its workload. Fields that
+ * The inputs of a ReleasedService: which release runs, what runs it, and the settings of that workload. Fields that
  * decide which resources exist (what to build, what to run) are plain values: they are checked
  * before anything is registered, and resources are never created inside an `apply`. This service's
  * entries in the stack config's `released-service:pins` and `released-service:holds` apply over them.
  */
-export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings {}
+export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings, DockerSettings, SwarmSettings, ComposeSettings {
+    /** What runs the release: `kubernetes`, `docker`, `swarm` or `compose`; each reads its own settings. Defaults to `kubernetes`. */
+    readonly workload?: WorkloadKind;
+}
 
 /** The type token the command finds every ReleasedService of a stack by. */
 export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
@@ -39,7 +46,7 @@ export class ReleasedService extends pulumi.ComponentResource {
         super(RELEASED_SERVICE_TYPE, name, {}, opts);
 
         const release = resolveRelease(this, name, inputs);
-        this.workload = pinDeployment(name, release, args, this);
+        this.workload = pinWorkload(args.workload ?? DEFAULT_WORKLOAD, name, release, args, this);
 
         this.imageDigest = release.digest;
         this.imageRef = release.imageRef;

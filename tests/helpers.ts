@@ -20,6 +20,18 @@ export const ORGANIZATION = "organization";
 export const IMAGE_TYPE = "docker-build:index:Image";
 export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
 export const SERVICE_TYPE = "kubernetes:core/v1:Service";
+export const CONTAINER_TYPE = "docker:index/container:Container";
+export const SWARM_SERVICE_TYPE = "docker:index/service:Service";
+
+/**
+ * Inputs whose change the provider answers with a replace rather than an update. The Docker
+ * provider (bridged from kreuzwerker's) marks a container's `image` and `name`, and a service's
+ * `name`, ForceNew; pulumi-docker deletes a container before creating its replacement.
+ */
+const REPLACED_BY: Readonly<Record<string, readonly string[]>> = {
+    [CONTAINER_TYPE]: ["image", "name"],
+    [SWARM_SERVICE_TYPE]: ["name"],
+};
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 /** How the SDK marks a secret value on the wire. */
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
@@ -47,7 +59,8 @@ interface StoredImage {
     readonly config: Buffer;
 }
 
-type Operation = "create" | "update" | "same";
+/** What the engine did with a resource; `replace` is a delete of the old one, then a create (docker.Container). */
+type Operation = "create" | "update" | "replace" | "same";
 
 interface Stored {
     readonly inputs: string;
@@ -207,7 +220,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
             this.current.operations.set(key, "same");
             return { id: String(stored.state.id ?? args.name), state: stored.state };
         }
-        this.current.operations.set(key, stored === undefined ? "create" : "update");
+        const replaced = stored !== undefined && (REPLACED_BY[args.type] ?? []).some((field) => canonical(args.inputs[field]) !== canonical(stored.state[field]));
+        this.current.operations.set(key, stored === undefined ? "create" : replaced ? "replace" : "update");
         const state = this.apply(args, stored?.state);
         if (!this.preview && state !== undefined) {
             this.state.set(key, { inputs, state });

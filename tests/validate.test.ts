@@ -124,20 +124,11 @@ describe("stack config", () => {
             args: {
                 image: "localhost:5000/payment-api",
                 version: "v2.4.1",
-                digest: undefined,
-                promoteFrom: undefined,
                 build: false,
-                sourceVersion: undefined,
-                context: undefined,
                 revisionHistoryLimit: 0,
                 progressDeadlineSeconds: 2147483647,
-                namespace: undefined,
                 replicas: 3,
                 port: 9090,
-                registryUsername: undefined,
-                registryPassword: undefined,
-                insecureRegistry: undefined,
-                builder: undefined,
             },
         });
     });

@@ -2,11 +2,11 @@
 // means. The component's checks, the bundled program's stack config keys and the docs' config
 // table all come from this table.
 import { digestProblem, repositoryProblem, tagProblem } from "../registry/reference";
-import {
-    DEFAULT_PORT,
-    DEFAULT_REPLICAS,
-    DEFAULT_REVISION_HISTORY_LIMIT,
-} from "../workloads/kubernetes/deployment";
+import { DEFAULT_COMPOSE_FILE } from "../workloads/compose/file";
+import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, RESTART_POLICIES } from "../workloads/docker/container";
+import { DEFAULT_PORT, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/deployment";
+import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, SWARM_MODES } from "../workloads/swarm/service";
+import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
 
 /** The config namespace: keys are `released-service:<key>`. */
 export const CONFIG_NAMESPACE = "released-service";
@@ -51,6 +51,48 @@ const integer = (min: number, max: number): Check => (value) =>
 /** Present values only; whether a value may be an Output (a secret) is the row's `type`. */
 const anything: Check = () => undefined;
 
+const oneOf = (allowed: readonly string[]): Check =>
+    string((s) => (allowed.includes(s) ? undefined : `must be one of ${allowed.join(", ")} (got ${got(s)})`));
+
+const stringList: Check = (value) =>
+    Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === "string")
+        ? undefined
+        : `must be a non-empty list of strings (got ${got(value)})`;
+
+/** A health check: `tests` (required), and `interval`, `timeout`, `startPeriod` (durations) and `retries`. */
+const healthcheck: Check = (value) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        return `must be an object with \`tests\` and, if wanted, \`interval\`, \`timeout\`, \`retries\` and \`startPeriod\` (got ${got(value)})`;
+    }
+    const check = value as Readonly<Record<string, unknown>>;
+    const fields: Readonly<Record<string, Check>> = {
+        tests: stringList,
+        interval: string(duration),
+        timeout: string(duration),
+        startPeriod: string(duration),
+        retries: integer(0, MAX_INT32),
+    };
+    const unknown = Object.keys(check).find((key) => !(key in fields));
+    if (unknown !== undefined) {
+        return `has a field \`${unknown}\` that is not a health check's (known: ${Object.keys(fields).join(", ")})`;
+    }
+    if (check.tests === undefined) {
+        return "must have `tests`, the command that checks, e.g. [\"CMD\", \"/bin/busybox\", \"wget\", \"-q\", \"-O-\", \"http://127.0.0.1:8080/\"]";
+    }
+    for (const [field, fieldCheck] of Object.entries(fields)) {
+        const problem = check[field] === undefined ? undefined : fieldCheck(check[field]);
+        if (problem !== undefined) {
+            return `\`.${field}\` ${problem}`;
+        }
+    }
+    return undefined;
+};
+
+/** A Docker duration such as `5s`, `1m30s` or `500ms`. */
+function duration(text: string): string | undefined {
+    return /^(\d+(ns|us|ms|s|m|h))+$/.test(text) ? undefined : `must be a duration such as 5s, 1m30s or 500ms (got ${got(text)})`;
+}
+
 /**
  * How a setting reaches the component: `both` as a component arg and a stack config key of the
  * bundled program; `arg` as a component arg alone (a structured Kubernetes value); `program` as the
@@ -61,6 +103,8 @@ export type SettingScope = "both" | "arg" | "program" | "config";
 
 export interface Setting {
     readonly key: string;
+    /** The workload kinds that read it; a value for any other kind is refused. Defaults to every kind. */
+    readonly kinds?: readonly WorkloadKind[];
     /** How a stack config value is read: `secret` is read with getSecret, `object` as JSON. */
     readonly type: "string" | "boolean" | "integer" | "object" | "secret";
     readonly scope: SettingScope;
@@ -124,6 +168,7 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "revisionHistoryLimit",
+        kinds: ["kubernetes"],
         type: "integer",
         scope: "both",
         check: integer(0, MAX_INT32),
@@ -132,14 +177,15 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "progressDeadlineSeconds",
+        kinds: ["kubernetes", "docker", "swarm"],
         type: "integer",
         scope: "both",
         check: integer(1, MAX_INT32),
-        default: "none: Kubernetes' 600 s, and `pulumi up` waits 10 minutes",
-        meaning:
-            "whole seconds, 1 or more, a rollout may take: sets the Deployment's `progressDeadlineSeconds` and its annotation " +
-            "`pulumi.com/timeoutSeconds`, the kubernetes provider's wait, which does not stop at the deadline on its own. A release " +
-            "whose pods never become ready then fails `pulumi up` after that long. The wait counts the whole rollout, so leave room for a healthy one",
+        default: `none (kubernetes: Kubernetes' 600 s, and \`pulumi up\` waits 10 minutes); docker: \`${DEFAULT_WAIT_SECONDS}\`; swarm: \`${DEFAULT_CONVERGE_SECONDS}\``,
+        meaning: "whole seconds, 1 or more, a release may take to be running before `pulumi up` fails. kubernetes: the Deployment's " +
+            "`progressDeadlineSeconds` and its annotation `pulumi.com/timeoutSeconds`, the kubernetes provider's wait, which does not stop " +
+            "at the deadline on its own; the wait counts the whole rollout, so leave room for a healthy one. docker: how long a " +
+            "health-checked container may take to be healthy. swarm: how long an update may take to converge (not in `global` mode)",
     },
     {
         key: "promoteFrom",
@@ -169,6 +215,7 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "namespace",
+        kinds: ["kubernetes"],
         type: "string",
         scope: "both",
         check: string((s) =>
@@ -181,19 +228,21 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "replicas",
+        kinds: ["kubernetes", "swarm"],
         type: "integer",
         scope: "both",
         check: integer(0, MAX_INT32),
         default: `\`${DEFAULT_REPLICAS}\``,
-        meaning: "pods to run",
+        meaning: "pods (kubernetes) or tasks (swarm, `replicated` mode) to run",
     },
     {
         key: "port",
+        kinds: ["kubernetes", "docker", "swarm"],
         type: "integer",
         scope: "both",
         check: integer(1, 65535),
         default: `\`${DEFAULT_PORT}\``,
-        meaning: "the port the container listens on and the Service exposes",
+        meaning: "the port the container listens on (and the Kubernetes Service exposes)",
     },
     {
         key: "registryUsername",
@@ -240,6 +289,7 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "env",
+        kinds: ["kubernetes", "docker", "swarm"],
         type: "object",
         scope: "arg",
         check: anything,
@@ -248,6 +298,7 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "resources",
+        kinds: ["kubernetes"],
         type: "object",
         scope: "arg",
         check: anything,
@@ -256,11 +307,87 @@ export const SETTINGS: readonly Setting[] = [
     },
     {
         key: "readinessProbe",
+        kinds: ["kubernetes"],
         type: "object",
         scope: "arg",
         check: anything,
         default: "a TCP check of `port`",
         meaning: "the container's readiness probe",
+    },
+    {
+        key: "workload",
+        type: "string",
+        scope: "both",
+        check: oneOf(WORKLOAD_KINDS),
+        default: `\`${DEFAULT_WORKLOAD}\``,
+        meaning:
+            "what runs the release: `kubernetes` (a Deployment and a Service), `docker` (one container on a Docker host), `swarm` " +
+            "(a Swarm service) or `compose` (a Compose file pinning the service, for `docker compose` to run); each reads its own keys",
+    },
+    {
+        key: "publishedPort",
+        kinds: ["docker", "swarm"],
+        type: "integer",
+        scope: "both",
+        check: integer(1, 65535),
+        default: "none",
+        meaning: "the host port (docker) or routing-mesh port (swarm) that publishes `port`",
+    },
+    {
+        key: "restart",
+        kinds: ["docker"],
+        type: "string",
+        scope: "both",
+        check: oneOf(RESTART_POLICIES),
+        default: `\`${DEFAULT_RESTART}\``,
+        meaning: "the container's restart policy: `no`, `on-failure`, `always` or `unless-stopped`",
+    },
+    {
+        key: "healthcheck",
+        kinds: ["docker", "swarm"],
+        type: "object",
+        scope: "both",
+        check: healthcheck,
+        default: "the image's own",
+        meaning:
+            "`{tests: [...], interval, timeout, retries, startPeriod}`: with it `pulumi up` waits for a new container to be healthy " +
+            "(docker), and Swarm's update watches it (swarm)",
+    },
+    {
+        key: "mode",
+        kinds: ["swarm"],
+        type: "string",
+        scope: "both",
+        check: oneOf(SWARM_MODES),
+        default: "`replicated`",
+        meaning: "`replicated` (`replicas` tasks) or `global` (a task on every node)",
+    },
+    {
+        key: "monitorSeconds",
+        kinds: ["swarm"],
+        type: "integer",
+        scope: "both",
+        check: integer(1, 3600),
+        default: `\`${DEFAULT_MONITOR_SECONDS}\``,
+        meaning: "seconds Swarm watches each new task for failure before the update goes on; a failure rolls the update back",
+    },
+    {
+        key: "composeFile",
+        kinds: ["compose"],
+        type: "string",
+        scope: "both",
+        check: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
+        default: `\`${DEFAULT_COMPOSE_FILE}\``,
+        meaning: "the Compose file written on every `pulumi up`, pinning the service's image to its digest",
+    },
+    {
+        key: "composeService",
+        kinds: ["compose"],
+        type: "string",
+        scope: "both",
+        check: string((s) => (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s) ? undefined : `must be a Compose service name: letters, digits, '_', '.' and '-' (got ${got(s)})`)),
+        default: "the service's name",
+        meaning: "the service's name in the Compose project",
     },
     {
         key: "pins",
@@ -298,6 +425,8 @@ export const STACK_CONFIG_KEYS: readonly string[] = SETTINGS.filter((s) => s.sco
 
 /** The docs' config table, as Markdown. */
 export function settingsTable(): string {
-    const rows = SETTINGS.filter((s) => s.scope !== "arg").map((s) => `| \`${s.key}\` | ${s.type} | ${s.default} | ${s.meaning} |`);
-    return ["| key | type | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+    const rows = SETTINGS.filter((s) => s.scope !== "arg").map(
+        (s) => `| \`${s.key}\` | ${s.type} | ${(s.kinds ?? ["all"]).join(", ")} | ${s.default} | ${s.meaning} |`,
+    );
+    return ["| key | type | workloads | default | meaning |", "|---|---|---|---|---|", ...rows].join("\n");
 }

@@ -3,7 +3,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 import type { ReleaseArgs } from "../release/resolve";
-import type { KubernetesSettings } from "../workloads/kubernetes/deployment";
+import type { WorkloadSettings } from "../workloads/pin";
 import { CONFIG_NAMESPACE, DEFAULT_NAME, SETTINGS, type Setting, STACK_CONFIG_KEYS } from "./schema";
 import { describeProblems, inputProblems } from "./validate";
 
@@ -17,7 +17,7 @@ export type RawStackConfig = Readonly<Record<string, string | undefined>>;
 
 export interface StackSettings {
     readonly name: string;
-    readonly args: ReleaseArgs & KubernetesSettings;
+    readonly args: ReleaseArgs & WorkloadSettings;
 }
 
 /** Thrown for refused stack config; its message lists every problem. */
@@ -41,6 +41,13 @@ function typed(row: Setting, text: string | undefined): unknown {
             return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
         case "boolean":
             return text === "true" ? true : text === "false" ? false : text;
+        case "object":
+            // A structured value in the stack config file reaches the program as its JSON text.
+            try {
+                return JSON.parse(text) as unknown;
+            } catch {
+                return text;
+            }
         default:
             return text;
     }
@@ -88,12 +95,18 @@ export function stackSettings(
     options: { keys?: readonly string[]; organization?: string } = {},
 ): StackSettings {
     const rows = SETTINGS.filter((s) => s.scope === "both");
-    const args = Object.fromEntries(rows.map((row) => [row.key, row.type === "secret" ? registryPassword : typed(row, raw[row.key])]));
+    // Only what the stack sets: every other key keeps the component's default.
+    const args = Object.fromEntries(
+        rows.flatMap((row) => {
+            const value = row.type === "secret" ? registryPassword : typed(row, raw[row.key]);
+            return value === undefined ? [] : [[row.key, value]];
+        }),
+    );
     const name = raw.name ?? DEFAULT_NAME;
     const problems = [...unknownKeyProblems(options.keys ?? []), ...inputProblems({ name, ...args }, options.organization)];
     if (problems.length > 0) {
         throw new StackConfigError(problems);
     }
     // Every value has passed the check of its row, so each has the type its key requires.
-    return { name, args: args as unknown as ReleaseArgs & KubernetesSettings };
+    return { name, args: args as unknown as ReleaseArgs & WorkloadSettings };
 }

@@ -1,6 +1,7 @@
 // Input checks for ReleasedService: every problem found, each naming its field and saying
 // what is allowed, before any resource exists. Each field's own check is its row in schema.ts.
 import { digestProblem } from "../registry/reference";
+import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
 import { type Check, FILE_BACKEND_ORGANIZATION, got, SETTINGS, string } from "./schema";
 
 /** The plain inputs the checks read, by setting key, plus `hold`; Kubernetes values pass through as given. */
@@ -75,7 +76,36 @@ export function inputProblems(inputs: CheckedInputs, organization?: string): str
     if ((inputs.registryUsername === undefined) !== (inputs.registryPassword === undefined)) {
         problems.push("`registryUsername` and `registryPassword` go together: set both or neither");
     }
+    problems.push(...workloadProblems(inputs));
     return problems;
+}
+
+/** Settings of another workload kind than the service's, and combinations its provider refuses. */
+function workloadProblems(inputs: CheckedInputs): string[] {
+    const workload = inputs.workload ?? DEFAULT_WORKLOAD;
+    if (!(WORKLOAD_KINDS as readonly unknown[]).includes(workload)) {
+        return [];
+    }
+    const kind = workload as WorkloadKind;
+    const own = SETTINGS.filter((s) => s.kinds?.includes(kind)).map((s) => s.key);
+    const problems = SETTINGS.filter((s) => s.kinds !== undefined && !s.kinds.includes(kind) && inputs[s.key] !== undefined).map(
+        (s) => `\`${s.key}\` is a setting of the ${listed(s.kinds!)}, not of ${kind} (${kind}'s settings: ${own.join(", ")})`,
+    );
+    if (kind === "swarm" && inputs.mode === "global") {
+        if (inputs.progressDeadlineSeconds !== undefined) {
+            problems.push("`progressDeadlineSeconds` needs `mode` replicated: the Docker provider cannot wait for a global service's update to converge");
+        }
+        if (inputs.replicas !== undefined) {
+            problems.push("`replicas` needs `mode` replicated: a global service runs one task on every node");
+        }
+    }
+    return problems;
+}
+
+/** `kubernetes workload`, `docker and swarm workloads`, `kubernetes, docker and swarm workloads`. */
+function listed(kinds: readonly string[]): string {
+    const names = kinds.length === 1 ? kinds[0] : `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}`;
+    return `${names} workload${kinds.length === 1 ? "" : "s"}`;
 }
 
 /** One message for one or several problems, so a user fixes them all in one pass. */

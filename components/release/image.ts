@@ -1,13 +1,8 @@
 // What a build of the source carries: the tags it pushes, its OCI labels and its build arguments.
+import { SERVICE_LABEL, SOURCE_DIGEST_LABEL, STACK_LABEL } from "../labels";
 import { taggedRef } from "../registry/reference";
 import { type Provenance, SHORT_SHA_LENGTH } from "./provenance";
 
-/** The image label that records which source an image was built from. */
-export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";
-/** The image label that records the stack whose update built it. */
-export const STACK_LABEL = "io.released-service.stack";
-/** The image label that records the service (the component's resource name) it was built for. */
-export const SERVICE_LABEL = "io.released-service.service";
 
 /**
  * The tag a service's builds in one stack move to every image they push: not a release, but the

@@ -1,6 +1,6 @@
 // Which image a stack runs: the decision between pinning, promoting, building and
 // looking up, kept apart from the resources that carry it out.
-import { SOURCE_DIGEST_LABEL } from "./image";
+import { SOURCE_DIGEST_LABEL } from "../labels";
 
 /** Where the digest that runs comes from. */
 export type ReleaseSource =

@@ -1,0 +1,11 @@
+// The labels this package writes on what it builds and runs, so registries, hosts and the command
+// can tell which service and which release they hold.
+
+/** On images: the digest of the source an image was built from. */
+export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";
+/** On images: the stack (`<organization>/<project>/<stack>`) whose update built it. */
+export const STACK_LABEL = "io.released-service.stack";
+/** On images, containers and Swarm services: the service (the component's resource name). */
+export const SERVICE_LABEL = "io.released-service.service";
+/** On containers and Swarm services: the release they run. */
+export const RELEASE_LABEL = "io.released-service.version";

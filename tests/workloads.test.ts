@@ -1,0 +1,189 @@
+// Each workload kind pins itself to the release the resolution decided, by digest, with the exact
+// inputs its provider receives; a setting of another kind is refused before anything is registered.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { CONTAINER_TYPE, DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SWARM_SERVICE_TYPE, Update } from "./helpers";
+import type { ReleasedServiceArgs } from "../components/releasedService";
+
+type Module = typeof import("../components");
+let component: Module;
+
+const IMAGE = `${REGISTRY_HOST}/shop`;
+
+function deploy(cloud: MockCloud, args: Partial<ReleasedServiceArgs>, preview = false): Promise<Update> {
+    return runUpdate(
+        cloud,
+        () => {
+            const service = new component.ReleasedService("shop", { image: IMAGE, build: false, ...args });
+            return { imageRef: service.imageRef, workload: service.workload };
+        },
+        { preview },
+    );
+}
+
+function only(update: Update, type: string): pulumi.runtime.MockResourceArgs {
+    const found = ofType(update, type);
+    assert.equal(found.length, 1, `exactly one ${type}: ${update.errors.join("\n")}`);
+    return found[0];
+}
+
+describe("workload kinds", () => {
+    before(async () => {
+        await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
+        component = await import("../components");
+    });
+
+    describe("docker: one container on a Docker host", () => {
+        const cloud = new MockCloud();
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1`);
+        const v2 = cloud.pushElsewhere(`${IMAGE}:v2`);
+        const healthcheck = { tests: ["CMD", "/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: "2s", retries: 3 };
+
+        it("runs the release by digest, waits for health when a check is given, and records the container", async () => {
+            const update = await deploy(cloud, { workload: "docker", version: "v1", env: { B: "2", A: "1" }, publishedPort: 18080, healthcheck });
+            assert.deepEqual(update.errors, []);
+            assert.deepEqual(only(update, CONTAINER_TYPE).inputs, {
+                name: "shop",
+                image: `${IMAGE}@${v1}`,
+                envs: ["A=1", "B=2"],
+                ports: [{ internal: 8080, external: 18080 }],
+                restart: "unless-stopped",
+                labels: [
+                    { label: "io.released-service.service", value: "shop" },
+                    { label: "io.released-service.version", value: "v1" },
+                ],
+                healthcheck,
+                wait: true,
+                waitTimeout: 60,
+            });
+            assert.equal(ofType(update, DEPLOYMENT_TYPE).length, 0, "no Kubernetes resource");
+            assert.deepEqual(update.outputs.workload, { kind: "docker", container: "shop" });
+        });
+
+        it("replaces the container for another release: the provider's image is ForceNew", async () => {
+            const update = await deploy(cloud, { workload: "docker", version: "v2", env: { B: "2", A: "1" }, publishedPort: 18080, healthcheck });
+            assert.deepEqual(update.errors, []);
+            assert.equal(update.operations.get(`${CONTAINER_TYPE}::shop`), "replace");
+            assert.equal(only(update, CONTAINER_TYPE).inputs.image, `${IMAGE}@${v2}`);
+        });
+
+        it("without a health check, waits for running only", async () => {
+            const update = await deploy(cloud, { workload: "docker", version: "v1", publishedPort: 18080 });
+            const inputs = only(update, CONTAINER_TYPE).inputs;
+            assert.equal(inputs.wait, false);
+            assert.equal(inputs.waitTimeout, undefined);
+        });
+    });
+
+    describe("swarm: a Swarm service", () => {
+        const cloud = new MockCloud();
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1`);
+        const v2 = cloud.pushElsewhere(`${IMAGE}:v2`);
+
+        it("runs the release by digest, rolls a failed update back itself, and waits for convergence", async () => {
+            const update = await deploy(cloud, { workload: "swarm", version: "v1", replicas: 2, progressDeadlineSeconds: 90, env: { A: "1" } });
+            assert.deepEqual(update.errors, []);
+            const labels = [
+                { label: "io.released-service.service", value: "shop" },
+                { label: "io.released-service.version", value: "v1" },
+            ];
+            assert.deepEqual(only(update, SWARM_SERVICE_TYPE).inputs, {
+                name: "shop",
+                labels,
+                taskSpec: { containerSpec: { image: `${IMAGE}@${v1}`, env: { A: "1" }, labels } },
+                mode: { replicated: { replicas: 2 } },
+                updateConfig: { parallelism: 1, delay: "0s", failureAction: "rollback", monitor: "5s", maxFailureRatio: "0", order: "start-first" },
+                rollbackConfig: { parallelism: 1, delay: "0s", failureAction: "pause", monitor: "5s", maxFailureRatio: "0", order: "stop-first" },
+                convergeConfig: { delay: "1s", timeout: "90s" },
+            });
+            assert.deepEqual(update.outputs.workload, { kind: "swarm", service: "shop" });
+        });
+
+        it("updates the service in place for another release", async () => {
+            const update = await deploy(cloud, { workload: "swarm", version: "v2", replicas: 2, progressDeadlineSeconds: 90, env: { A: "1" } });
+            assert.equal(update.operations.get(`${SWARM_SERVICE_TYPE}::shop`), "update");
+            assert.equal(only(update, SWARM_SERVICE_TYPE).inputs.taskSpec.containerSpec.image, `${IMAGE}@${v2}`);
+        });
+
+        it("in global mode, runs a task per node and sets no convergence the provider cannot do", async () => {
+            const update = await deploy(cloud, { workload: "swarm", version: "v1", mode: "global" });
+            const inputs = only(update, SWARM_SERVICE_TYPE).inputs;
+            assert.deepEqual(inputs.mode, { global: true });
+            assert.equal(inputs.convergeConfig, undefined);
+        });
+    });
+
+    describe("compose: a Compose file pinning the service", () => {
+        let dir: string;
+        let file: string;
+        before(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-compose-"));
+            file = path.join(dir, "compose.released.yaml");
+        });
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const cloud = new MockCloud();
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1`);
+        const v2 = cloud.pushElsewhere(`${IMAGE}:v2`);
+        const written = (): unknown => JSON.parse(fs.readFileSync(file, "utf8"));
+        const entry = (digest: string, version: string) => ({
+            image: `${IMAGE}@${digest}`,
+            labels: { "io.released-service.service": "shop", "io.released-service.version": version },
+        });
+
+        it("writes nothing in a preview, and declares no resource", async () => {
+            const update = await deploy(cloud, { workload: "compose", version: "v1", composeFile: file }, true);
+            assert.deepEqual(update.errors, []);
+            assert.equal(fs.existsSync(file), false);
+            assert.deepEqual(update.resources.filter((r) => r.custom), []);
+        });
+
+        it("writes the service pinned by digest on an update, and records the file", async () => {
+            const update = await deploy(cloud, { workload: "compose", version: "v1", composeFile: file, composeService: "web" });
+            assert.deepEqual(update.errors, []);
+            assert.deepEqual((written() as { services: unknown }).services, { web: entry(v1, "v1") });
+            assert.deepEqual(update.outputs.workload, { kind: "compose", file, service: "web" });
+        });
+
+        it("rewrites it for a rollback by config, keeping every other service of the file", async () => {
+            await deploy(cloud, { workload: "compose", version: "v2", composeFile: file });
+            await deploy(cloud, { workload: "compose", version: "v1", composeFile: file, composeService: "web" });
+            assert.deepEqual((written() as { services: unknown }).services, { shop: entry(v2, "v2"), web: entry(v1, "v1") });
+        });
+    });
+
+    describe("settings of another kind", () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:v1`);
+        const refused = async (args: Partial<ReleasedServiceArgs>, message: string) => {
+            const update = await deploy(cloud, { version: "v1", ...args });
+            assert.deepEqual(update.errors.map((e) => e.replace(/^[\s\S]*?Error: /, "")), [message]);
+            assert.deepEqual(update.resources, [], "nothing registered");
+        };
+
+        it("refuses revisionHistoryLimit on docker, naming it and the kind's own settings", () =>
+            refused(
+                { workload: "docker", revisionHistoryLimit: 3 },
+                "`revisionHistoryLimit` is a setting of the kubernetes workload, not of docker (docker's settings: progressDeadlineSeconds, port, env, publishedPort, restart, healthcheck)",
+            ));
+
+        it("refuses a deadline on a global Swarm service, which the provider cannot converge", () =>
+            refused(
+                { workload: "swarm", mode: "global", progressDeadlineSeconds: 60 },
+                "`progressDeadlineSeconds` needs `mode` replicated: the Docker provider cannot wait for a global service's update to converge",
+            ));
+
+        it("refuses an unknown kind", () =>
+            refused({ workload: "nomad" as ReleasedServiceArgs["workload"] }, '`workload` must be one of kubernetes, docker, swarm, compose (got "nomad")'));
+
+        it("refuses a health check without its test", () =>
+            refused(
+                { workload: "docker", healthcheck: { interval: "5s" } as unknown as ReleasedServiceArgs["healthcheck"] },
+                '`healthcheck` must have `tests`, the command that checks, e.g. ["CMD", "/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:8080/"]',
+            ));
+    });
+});
