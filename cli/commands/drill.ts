@@ -13,7 +13,7 @@ import { shortDigest } from "../core/reference";
 import { asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
 import { checkEntries, checkService, describeHold, holdOf, legacyHold, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { loadRows, manifestPresent, requireConsent, workloadOf } from "../core/steps";
+import { loadRows, manifestPresent, requireConsent, workloadOfService } from "../core/steps";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
 
@@ -223,6 +223,22 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
             );
         }
     }
+    // The drill waits for each service's instances: every one must be readable before anything changes.
+    const lives = new Map(
+        services.map((service) => {
+            const state = current.find((candidate) => candidate.name === service.service)!;
+            const record = workloadOfService(state, !named, config);
+            const live = record === undefined ? undefined : context.deps.live(record);
+            if (live === undefined) {
+                throw new CliError(
+                    `drill of stack ${stack.name} waits for every instance to run its digest, and what service ${service.service} runs live ` +
+                        `(${record === undefined ? "no workload recorded" : `a ${record.kind} workload`}) cannot be read by this command; nothing was changed`,
+                    ExitCode.Failure,
+                );
+            }
+            return [service.service, live] as const;
+        }),
+    );
     requireConsent(context, "drill", options.yes);
     const label = (service: DrilledService): string => (named ? `${service.service} ` : "");
     const plan =
@@ -235,10 +251,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         context.stdout.write(`Drill of stack ${stack.name} cancelled; nothing was changed.\n`);
         return ExitCode.NotOk;
     }
-    const liveOf = (name: string): LiveWorkload => {
-        const state = current.find((candidate) => candidate.name === name)!;
-        return context.deps.live(state.workload ?? workloadOf(config));
-    };
+    const liveOf = (name: string): LiveWorkload => lives.get(name)!;
     const timeoutMs = options.timeoutSeconds * 1000;
     const pin = effectiveEdit(pinEdit(config, targets), config);
     const quiet = options.json ? { ...context, stdout: context.stderr } : context;

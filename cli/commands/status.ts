@@ -7,10 +7,8 @@ import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import type { StackConfig } from "../core/config";
-import { checkService, type ServiceState } from "../core/services";
-import { workloadOf } from "../core/steps";
-import type { WorkloadRecord } from "../../components/workloads/workload";
+import { checkService } from "../core/services";
+import { workloadOfService } from "../core/steps";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -44,11 +42,6 @@ export interface ServiceStatus {
     readonly drift: boolean;
 }
 
-/** Where a service's workload runs: its registered record, or for the bundled program's one service, its config. */
-function recordOf(service: ServiceState, alone: boolean, config: StackConfig): WorkloadRecord | undefined {
-    return service.workload ?? (alone ? workloadOf(config) : undefined);
-}
-
 async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     context.progress.update(`Reading the state of stack ${stack.name}…`);
@@ -65,18 +58,22 @@ async function status(context: Context, options: { stack?: string; service?: str
     const reports: ServiceStatus[] = [];
     let healthy = true;
     for (const service of services) {
-        const record = recordOf(service, all.length === 1, config);
+        const record = workloadOfService(service, all.length === 1, config);
+        const live = record === undefined ? undefined : context.deps.live(record);
         const lead = named ? `Service ${service.name} of stack ${stack.name}` : `Stack ${stack.name}`;
-        if (!service.imageDigest || record === undefined) {
+        if (!service.imageDigest || live === undefined) {
             healthy = false;
-            const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
+            const why = !service.imageDigest
+                ? "records no digest (not deployed yet)"
+                : record === undefined
+                  ? "records no workload (its component registered none)"
+                  : `runs a ${record.kind} workload, which this command cannot read live yet`;
             reports.push({ service: service.name, recordedVersion: service.version ?? null, recordedDigest: service.imageDigest ?? null, imageRef: service.imageRef ?? null, drift: false });
             if (!options.json) {
                 context.stdout.write(`${lead} ${why}.\n`);
             }
             continue;
         }
-        const live = context.deps.live(record);
         context.progress.update(`Listing ${live.noun.many} ${live.where}…`);
         const instances = await live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
         context.progress.done();

@@ -9,7 +9,7 @@ import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/histor
 import { asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
 import { checkEntries, checkService, PINS_KEY, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { describeChanges, loadHistory, requireConsent, workloadOf } from "../core/steps";
+import { describeChanges, loadHistory, requireConsent, workloadOfService } from "../core/steps";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
@@ -151,9 +151,15 @@ async function undo(
     }
     const [undone] = newestNumbers(await stack.history(), 1);
     const unlanded: string[] = [];
+    const unread: string[] = [];
     for (const target of targets) {
         const state = after.find((candidate) => candidate.name === target.service);
-        const live = context.deps.live(state?.workload ?? workloadOf(config));
+        const record = state === undefined ? undefined : workloadOfService(state, !known.named, config);
+        const live = record === undefined ? undefined : context.deps.live(record);
+        if (live === undefined) {
+            unread.push(target.service);
+            continue;
+        }
         const landing = await waitForDigest(context, live, target.digest, UNDO_SETTLE_MS);
         context.progress.done();
         if (!landing.landed) {
@@ -163,7 +169,8 @@ async function undo(
     const remove = targets.map((target) => `pulumi config rm --path '${PINS_KEY}.${target.service}' --stack ${stack.name}`).join(" and ");
     context.stdout.write(
         `\nUpdate #${failed} failed; update #${undone} returned stack ${stack.name} to ${summary}` +
-            (unlanded.length === 0 ? ", and every instance runs its digest.\n" : `, but not every instance runs it yet: ${unlanded.join("; ")}.\n`) +
+            (unlanded.length === 0 ? `, and every instance ${unread.length === 0 ? "" : "it can read "}runs its digest.\n` : `, but not every instance runs it yet: ${unlanded.join("; ")}.\n`) +
+            (unread.length === 0 ? "" : `What ${unread.join(", ")} run${unread.length === 1 ? "s" : ""} live cannot be read by this command; check it by hand.\n`) +
             `${pinned}. Fix the release, then remove the pin (${remove}) and rerun.\n`,
     );
     return unlanded.length === 0 ? ExitCode.NotOk : ExitCode.Failure;

@@ -39,8 +39,8 @@ export type ManifestChecker = Pick<RegistryClient, "manifestState">;
 
 export interface Deps {
     openStack(stack: string | undefined): Promise<ReleaseStack>;
-    /** What runs live where a workload record points. */
-    live(record: WorkloadRecord): LiveWorkload;
+    /** What runs live where a workload record points; undefined for a kind the command cannot read yet. */
+    live(record: WorkloadRecord): LiveWorkload | undefined;
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. */
     confirm(question: string): Promise<boolean>;

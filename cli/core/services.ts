@@ -7,7 +7,7 @@ import { nearest } from "../../components/config/stackConfig";
 import { holdProblems } from "../../components/config/validate";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
 import { deployedImageOf } from "../../components/workloads/kubernetes/live";
-import type { WorkloadRecord } from "../../components/workloads/workload";
+import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
 import { usageError } from "./exitCodes";
 
@@ -49,9 +49,13 @@ function textField(outputs: Record<string, unknown>, key: string): string | unde
     return typeof outputs[key] === "string" ? (outputs[key] as string) : undefined;
 }
 
+/** A registered workload record of a known kind (a Kubernetes one must say where its pods are). */
 function isWorkloadRecord(value: unknown): value is WorkloadRecord {
     const record = value as { kind?: unknown; namespace?: unknown; selector?: unknown } | null;
-    return record !== null && typeof record === "object" && record.kind === "kubernetes" && typeof record.namespace === "string" && typeof record.selector === "object";
+    if (record === null || typeof record !== "object" || !WORKLOAD_KINDS.some((kind) => kind === record.kind)) {
+        return false;
+    }
+    return record.kind !== "kubernetes" || (typeof record.namespace === "string" && typeof record.selector === "object" && record.selector !== null);
 }
 
 /**

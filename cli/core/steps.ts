@@ -10,6 +10,7 @@ import { RegistryError } from "../../components/registry/client";
 import { DEFAULT_NAME } from "../../components/config/schema";
 import { recordOfNamed } from "../../components/workloads/kubernetes/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
+import type { ServiceState } from "./services";
 
 /** History rows, newest first, reading recorded state only for the rows that will be used. */
 export async function loadRows(context: Context, stack: ReleaseStack, limit?: number): Promise<UpdateRow[]> {
@@ -37,8 +38,16 @@ export async function loadHistory(
 }
 
 /** Where the bundled program's service runs: its `name` and `namespace` config, or their defaults. */
-export function workloadOf(config: StackConfig): WorkloadRecord {
+function workloadOf(config: StackConfig): WorkloadRecord {
     return recordOfNamed(textOf(config, "name") ?? DEFAULT_NAME, textOf(config, "namespace"));
+}
+
+/**
+ * Where a service's workload runs: the record its component registered, or, for a state written
+ * before components registered one, the bundled program's one service's config.
+ */
+export function workloadOfService(service: ServiceState, alone: boolean, config: StackConfig): WorkloadRecord | undefined {
+    return service.workload ?? (alone ? workloadOf(config) : undefined);
 }
 
 /** Refuses to change a stack without a terminal to ask on, unless --yes says not to ask. */

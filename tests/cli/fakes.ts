@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../../cli/core/context";
-import { kubernetesLive, type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
+import { type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
+import { liveOf } from "../../cli/core/workloads";
 import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
 import type { HistoryEntry } from "../../cli/core/history";
 import { holdOf, legacyHold, pinOf, type ServiceState } from "../../cli/core/services";
@@ -250,10 +251,10 @@ export class FakeStack implements ReleaseStack {
     }
     /** What `kubectl get pods` lists for a selector: every pod on its workload's digest, ready. */
     pods(namespace?: string, selector?: string): PodList {
+        const kubernetes = (service: ServiceState) => (service.workload?.kind === "kubernetes" ? service.workload : undefined);
         const state =
-            this.current.find((service) => service.workload !== undefined && selectorText(service.workload.selector) === selector && service.workload.namespace === namespace) ??
-            this.current[0];
-        const prefix = state.workload?.deployment ?? state.name;
+            this.current.find((service) => selectorText(kubernetes(service)?.selector ?? {}) === selector && kubernetes(service)?.namespace === namespace) ?? this.current[0];
+        const prefix = kubernetes(state)?.deployment ?? state.name;
         return {
             items: Array.from({ length: this.options.replicas ?? 2 }, (_, index) => ({
                 metadata: { name: `${prefix}-${index}`, labels: {} },
@@ -315,14 +316,14 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
         live:
             fakes.live ??
             ((record) =>
-                kubernetesLive(
-                    record,
-                    fakes.listPods ??
+                liveOf(record, {
+                    listPods:
+                        fakes.listPods ??
                         (async (namespace, selector) => {
                             calls.push(`pods -n ${namespace} -l ${selector}`);
                             return fakes.pods ?? fakes.stack?.pods(namespace, selector) ?? { items: [] };
                         }),
-                )),
+                })),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:
             fakes.confirm ??

@@ -231,4 +231,18 @@ describe("cli with several services", () => {
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.1.0"], D.w2]);
         assert.ok(outcome.stdout.includes(`Update #6 of stack prod failed after the workload changed to ${SHOP.worker}@${broken}:\n`), outcome.stdout);
     });
+
+    it("says which service's workload it cannot read live, and a drill that would wait for it changes nothing", async () => {
+        const docker = { name: "worker", imageDigest: D.w2, imageRef: `${SHOP.worker}@${D.w2}`, version: "w2", workload: { kind: "docker" as const, container: "worker" } };
+        const stack = shopStack();
+        const services = [...(await stack.services()).filter((service) => service.name === "api"), docker];
+        const status = await runCli(["status", "--service", "worker"], { stack: shopStack({ services }) });
+        assert.deepEqual([status.code, status.stdout], [1, "Service worker of stack prod runs a docker workload, which this command cannot read live yet.\n"]);
+        const drilled = shopStack({ services });
+        const drill = await runCli(["drill", "--service", "worker", "--yes"], { stack: drilled, registryClient });
+        assert.deepEqual(
+            [drill.code, drill.stderr, drilled.changes],
+            [3, "error: drill of stack prod waits for every instance to run its digest, and what service worker runs live (a docker workload) cannot be read by this command; nothing was changed\n", []],
+        );
+    });
 });
