@@ -15,8 +15,9 @@ const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
 Lifts the hold a rollback set on a service (its entry in released-service:holds
 in the stack config), and the pin the rollback left with it (its entry in
 released-service:pins, when it pins the held digest), so updates may run another
-digest again: every service's, or with --service only that one's. The bundled
-program's own released-service:hold is lifted too. Runs no update.
+digest again: every service's, or with --service only that one's. A
+released-service:hold left from before holds were kept per service is lifted
+too. Runs no update.
 
 It then says which release the program's own args ran last for each service
 lifted: the newest successful update without a pin for it, from the stack's

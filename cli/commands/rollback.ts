@@ -10,28 +10,34 @@ import { attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rol
 import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
 
-const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--yes]
-                                 [--with-config] [--no-hold] [--reason TEXT]
+const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
+                                 [--yes] [--with-config] [--no-hold] [--reason TEXT]
 
-Pins an earlier update's version and exact digest in the stack config
-(stacks/Pulumi.<stack>.yaml), after checking that <image>@<digest> is still in
-the registry, runs pulumi preview --diff, asks, then runs pulumi up with the
-message "rollback to #N (version, digest)". When the digest is gone from the
-registry it refuses and changes nothing; when the preview fails or the answer
-is no, the config is put back as it was. Commit the stack config file
-afterwards.
+Returns every service of the stack to what an earlier update ran (a release
+set: what ran together comes back together), or with --service only that one.
+For each it pins the version and exact digest in the stack config
+(stacks/Pulumi.<stack>.yaml) as an entry of released-service:pins keyed by the
+service's resource name, which the component applies whatever the program,
+after checking that <image>@<digest> is still in the registry; then runs
+pulumi preview --diff, asks, and runs pulumi up with the message
+"rollback to #N (version, digest)". When a digest is gone from the registry it
+refuses and changes nothing; when the preview fails or the answer is no, the
+config is put back exactly as it was. Commit the stack config file afterwards.
 
-It also sets a hold, released-service:hold in the stack config: the held
-digest, who, when and why. While it is set, any update that would run another
-digest fails in preview, so a pipeline redeploying the bad release cannot undo
-the rollback. Lift it with released-service release-hold.
+It also holds each service it pins, an entry of released-service:holds: the
+held digest, who, when and why. While it is set, any update that would run
+another digest for that service fails in preview, so a pipeline redeploying
+the bad release cannot undo the rollback. Lift it with released-service
+release-hold.
 
   --to 12, --to #12   update 12 of the stack's history
-  --to v2.4.1         the newest successful update that ran v2.4.1
+  --to v2.4.1         the newest successful update that ran v2.4.1 (the
+                      service that ran it; name it with --service if several did)
   --to version=1234   a version that is all digits
 
 Options:
       --to <target>   required: the update number or version to return to
+      --service <name> roll back only this service
       --with-config   also restore every plain config value of that update
                       (replicas, namespace, ...), showing the difference first;
                       secret values cannot be restored and are named
