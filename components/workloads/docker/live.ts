@@ -1,0 +1,91 @@
+// What runs on a Docker host now: containers as `docker inspect` reports them, each judged by the
+// reference it was created from (`repo@sha256:…`). Used by the docker and compose kinds.
+import { execFile } from "node:child_process";
+
+import { RELEASE_LABEL, SERVICE_LABEL } from "../../labels";
+import { DIGEST_PATTERN } from "../../registry/reference";
+import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload } from "../live";
+import type { ComposeWorkloadRecord, DockerWorkloadRecord } from "../workload";
+
+/** The parts of `docker inspect <container>` read here. */
+export interface ContainerInspect {
+    readonly Name: string;
+    readonly Config: { readonly Image: string; readonly Labels?: Readonly<Record<string, string>> | null };
+    readonly State: { readonly Status: string; readonly Running: boolean; readonly Health?: { readonly Status: string } | null };
+}
+
+/** The digest a `repo@sha256:…` reference names, or null for a tag or a local image. */
+export function digestOfReference(reference: string): string | null {
+    const digest = reference.slice(reference.lastIndexOf("@") + 1);
+    return reference.includes("@") && DIGEST_PATTERN.test(digest) ? digest : null;
+}
+
+/** Each container as an instance: ready when running (and healthy, when it has a check). */
+export function containerInstances(containers: readonly ContainerInspect[], expected: ExpectedRelease): LiveInstance[] {
+    return containers.map((container) => {
+        const digest = digestOfReference(container.Config.Image);
+        const health = container.State.Health?.Status;
+        return {
+            name: container.Name.replace(/^\//, ""),
+            phase: health === undefined ? container.State.Status : `${container.State.Status} (${health})`,
+            ready: container.State.Running && (health === undefined || health === "healthy"),
+            version: container.Config.Labels?.[RELEASE_LABEL] ?? null,
+            digest,
+            state: judge(digest, expected),
+        };
+    });
+}
+
+/** Runs the Docker CLI against the user's daemon (`DOCKER_HOST`, or its current context). */
+export function docker(args: readonly string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+        execFile("docker", [...args], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
+            if (error) {
+                const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the docker CLI is not installed or not on PATH" : (stderr || error.message).trim();
+                reject(new Error(`docker ${args.join(" ")} failed: ${reason}`));
+                return;
+            }
+            resolve(stdout);
+        });
+    });
+}
+
+/** The containers of one name, or none when it does not exist. */
+export async function inspectContainer(name: string): Promise<ContainerInspect[]> {
+    const ids = (await docker(["ps", "--all", "--quiet", "--filter", `name=^/?${name}$`])).trim();
+    return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
+}
+
+/** The running containers a service label marks (what `docker compose up` created from the pinned file). */
+export async function inspectLabelled(service: string): Promise<ContainerInspect[]> {
+    const ids = (await docker(["ps", "--quiet", "--filter", `label=${SERVICE_LABEL}=${service}`])).trim();
+    return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
+}
+
+/** The Docker workload's container, live. */
+export function dockerLive(record: DockerWorkloadRecord, inspect: (name: string) => Promise<ContainerInspect[]> = inspectContainer): LiveWorkload {
+    return {
+        noun: { one: "container", many: "containers" },
+        location: { container: record.container },
+        where: `container ${record.container}`,
+        none: `No container ${record.container} on the Docker host.`,
+        driftCause:
+            "The container was replaced outside Pulumi (for example by docker run). `pulumi up --refresh` puts the recorded " +
+            "digest back; `released-service rollback --to <update>` records another one.",
+        instances: async (expected) => containerInstances(await inspect(record.container), expected),
+    };
+}
+
+/** A Compose service's containers, live: those `docker compose up` created from the pinned file. */
+export function composeLive(record: ComposeWorkloadRecord, inspect: (service: string) => Promise<ContainerInspect[]> = inspectLabelled): LiveWorkload {
+    return {
+        noun: { one: "container", many: "containers" },
+        location: { file: record.file, service: record.service },
+        where: `Compose service ${record.service} (${record.file})`,
+        none: `No container of Compose service ${record.service} runs: run docker compose -f compose.yaml -f ${record.file} up -d.`,
+        driftCause:
+            `docker compose up has not run since ${record.file} was written, or ran without it. Run ` +
+            `docker compose -f compose.yaml -f ${record.file} up -d to run the recorded digest.`,
+        instances: async (expected) => containerInstances(await inspect(record.service), expected),
+    };
+}

@@ -1,0 +1,44 @@
+// What the command asks of any workload kind: which instances run now, and which digest each runs.
+// Plain types with no @pulumi import; each kind's live.ts answers them for its own record.
+
+/** Whether an instance runs the recorded digest; `unknown` while none is reported (pulling, or a local image). */
+export type InstanceState = "ok" | "drift" | "unknown";
+
+/** One running copy of a workload: a pod, a container or a Swarm task. */
+export interface LiveInstance {
+    readonly name: string;
+    readonly phase: string;
+    readonly ready: boolean;
+    /** The release's version label on the instance. */
+    readonly version: string | null;
+    readonly digest: string | null;
+    readonly state: InstanceState;
+}
+
+/** The release an instance is judged against. */
+export interface ExpectedRelease {
+    readonly digest?: string;
+    /** `<repository>@sha256:…`: containers from another repository (sidecars) are not judged. */
+    readonly imageRef?: string;
+}
+
+/** What the command needs from any workload kind to say what runs there now. */
+export interface LiveWorkload {
+    /** What an instance is called, for tables and counts. */
+    readonly noun: { readonly one: string; readonly many: string };
+    /** Where the instances are, as machine-readable fields (`--json`). */
+    readonly location: Readonly<Record<string, string>>;
+    /** The same, for people: `app.kubernetes.io/name=api, namespace shop`. */
+    readonly where: string;
+    /** What to say when nothing runs there. */
+    readonly none: string;
+    /** Why instances may run another digest than recorded, and what restores it. */
+    readonly driftCause: string;
+    /** The instances that stay (ones on their way out are left out), judged against `expected`. */
+    instances(expected: ExpectedRelease): Promise<LiveInstance[]>;
+}
+
+/** An instance's state from the digest it runs: the recorded one, another, or none known yet. */
+export function judge(digest: string | null, expected: ExpectedRelease): InstanceState {
+    return digest === null ? "unknown" : digest === expected.digest ? "ok" : "drift";
+}
