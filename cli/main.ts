@@ -9,8 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { loadCredentialLookup } from "../components/registry/credentials";
-import { listPodsWithKubectl } from "../components/workloads/kubernetes/live";
-import { liveOf } from "./core/workloads";
+import { liveOf, REAL_CLIENTS } from "./core/workloads";
 import type { Deps } from "./core/context";
 import { progress } from "./core/output";
 import { openPulumiStack } from "./pulumi";
@@ -21,7 +20,7 @@ function realDeps({ cwd }: { cwd: string }): Deps {
     const status = progress(process.stderr);
     return {
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
-        live: (record) => liveOf(record, { listPods: listPodsWithKubectl }),
+        live: (record) => liveOf(record, REAL_CLIENTS),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -2,7 +2,7 @@
 // earlier release, waits until every instance runs that exact digest, rolls forward to where it
 // started, waits again, and reports each phase's time. The stack config ends as it began.
 
-import type { LiveWorkload } from "../../components/workloads/kubernetes/live";
+import type { LiveWorkload } from "../../components/workloads/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, text } from "../core/command";
 import { effectiveEdit, undoEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
@@ -228,15 +228,14 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         services.map((service) => {
             const state = current.find((candidate) => candidate.name === service.service)!;
             const record = workloadOfService(state, !named, config);
-            const live = record === undefined ? undefined : context.deps.live(record);
-            if (live === undefined) {
+            if (record === undefined) {
                 throw new CliError(
-                    `drill of stack ${stack.name} waits for every instance to run its digest, and what service ${service.service} runs live ` +
-                        `(${record === undefined ? "no workload recorded" : `a ${record.kind} workload`}) cannot be read by this command; nothing was changed`,
+                    `drill of stack ${stack.name} waits for every instance to run its digest, and service ${service.service} recorded no workload ` +
+                        "to read (its component registered none); nothing was changed",
                     ExitCode.Failure,
                 );
             }
-            return [service.service, live] as const;
+            return [service.service, context.deps.live(record)] as const;
         }),
     );
     requireConsent(context, "drill", options.yes);

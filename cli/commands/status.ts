@@ -1,7 +1,7 @@
 // `released-service status`: the digest the stack recorded against what its workload runs live.
 // The workload module lists and judges the instances; drift is named, not hidden.
 
-import type { LiveInstance } from "../../components/workloads/kubernetes/live";
+import type { LiveInstance } from "../../components/workloads/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
 import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
@@ -59,21 +59,17 @@ async function status(context: Context, options: { stack?: string; service?: str
     let healthy = true;
     for (const service of services) {
         const record = workloadOfService(service, all.length === 1, config);
-        const live = record === undefined ? undefined : context.deps.live(record);
         const lead = named ? `Service ${service.name} of stack ${stack.name}` : `Stack ${stack.name}`;
-        if (!service.imageDigest || live === undefined) {
+        if (!service.imageDigest || record === undefined) {
             healthy = false;
-            const why = !service.imageDigest
-                ? "records no digest (not deployed yet)"
-                : record === undefined
-                  ? "records no workload (its component registered none)"
-                  : `runs a ${record.kind} workload, which this command cannot read live yet`;
+            const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
             reports.push({ service: service.name, recordedVersion: service.version ?? null, recordedDigest: service.imageDigest ?? null, imageRef: service.imageRef ?? null, drift: false });
             if (!options.json) {
                 context.stdout.write(`${lead} ${why}.\n`);
             }
             continue;
         }
+        const live = context.deps.live(record);
         context.progress.update(`Listing ${live.noun.many} ${live.where}…`);
         const instances = await live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
         context.progress.done();

@@ -155,11 +155,11 @@ async function undo(
     for (const target of targets) {
         const state = after.find((candidate) => candidate.name === target.service);
         const record = state === undefined ? undefined : workloadOfService(state, !known.named, config);
-        const live = record === undefined ? undefined : context.deps.live(record);
-        if (live === undefined) {
+        if (record === undefined) {
             unread.push(target.service);
             continue;
         }
+        const live = context.deps.live(record);
         const landing = await waitForDigest(context, live, target.digest, UNDO_SETTLE_MS);
         context.progress.done();
         if (!landing.landed) {

@@ -2,7 +2,7 @@
 // the registry, the terminal), and the output streams. Real adapters are wired in cli/main.ts;
 // tests pass fakes.
 
-import type { LiveWorkload } from "../../components/workloads/kubernetes/live";
+import type { LiveWorkload } from "../../components/workloads/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
 import type { ConfigEdit, StackConfig } from "./config";
@@ -39,8 +39,8 @@ export type ManifestChecker = Pick<RegistryClient, "manifestState">;
 
 export interface Deps {
     openStack(stack: string | undefined): Promise<ReleaseStack>;
-    /** What runs live where a workload record points; undefined for a kind the command cannot read yet. */
-    live(record: WorkloadRecord): LiveWorkload | undefined;
+    /** What runs live where a workload record points. */
+    live(record: WorkloadRecord): LiveWorkload;
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. */
     confirm(question: string): Promise<boolean>;

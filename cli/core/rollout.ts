@@ -1,6 +1,6 @@
 // Waiting for a rollout to land: every instance of the workload running one exact digest, ready.
 
-import type { LiveInstance, LiveWorkload } from "../../components/workloads/kubernetes/live";
+import type { LiveInstance, LiveWorkload } from "../../components/workloads/live";
 import type { Context } from "./context";
 
 export interface Landing {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../../cli/core/context";
 import { type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
 import { liveOf } from "../../cli/core/workloads";
+import type { ContainerInspect } from "../../components/workloads/docker/live";
 import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
 import type { HistoryEntry } from "../../cli/core/history";
 import { holdOf, legacyHold, pinOf, type ServiceState } from "../../cli/core/services";
@@ -281,6 +282,8 @@ export interface FakeDeps extends Partial<Deps> {
     stack?: FakeStack;
     /** How the Kubernetes workload's pods are listed; by default `pods`, else the stack's. */
     listPods?: PodLister;
+    /** What `docker inspect` says of a Docker workload's containers, by name. */
+    containers?: (name: string) => ContainerInspect[];
     pods?: PodList;
     answer?: boolean;
 }
@@ -317,6 +320,9 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
             fakes.live ??
             ((record) =>
                 liveOf(record, {
+                    inspectContainer: async (name) => fakes.containers?.(name) ?? [],
+                    inspectLabelled: async (service) => fakes.containers?.(service) ?? [],
+                    inspectTasks: async () => [],
                     listPods:
                         fakes.listPods ??
                         (async (namespace, selector) => {

@@ -232,17 +232,25 @@ describe("cli with several services", () => {
         assert.ok(outcome.stdout.includes(`Update #6 of stack prod failed after the workload changed to ${SHOP.worker}@${broken}:\n`), outcome.stdout);
     });
 
-    it("says which service's workload it cannot read live, and a drill that would wait for it changes nothing", async () => {
-        const docker = { name: "worker", imageDigest: D.w2, imageRef: `${SHOP.worker}@${D.w2}`, version: "w2", workload: { kind: "docker" as const, container: "worker" } };
-        const stack = shopStack();
-        const services = [...(await stack.services()).filter((service) => service.name === "api"), docker];
-        const status = await runCli(["status", "--service", "worker"], { stack: shopStack({ services }) });
-        assert.deepEqual([status.code, status.stdout], [1, "Service worker of stack prod runs a docker workload, which this command cannot read live yet.\n"]);
-        const drilled = shopStack({ services });
-        const drill = await runCli(["drill", "--service", "worker", "--yes"], { stack: drilled, registryClient });
-        assert.deepEqual(
-            [drill.code, drill.stderr, drilled.changes],
-            [3, "error: drill of stack prod waits for every instance to run its digest, and what service worker runs live (a docker workload) cannot be read by this command; nothing was changed\n", []],
-        );
+    it("reads each service's workload by its kind: a worker in a Docker container beside an API on Kubernetes", async () => {
+        const docker = { name: "worker", imageDigest: D.w2, imageRef: `${SHOP.worker}@${D.w2}`, version: "w2", workload: { kind: "docker" as const, container: "shop-worker" } };
+        const services = [...(await shopStack().services()).filter((service) => service.name === "api"), docker];
+        const container = (digest: string) => ({
+            Name: "/shop-worker",
+            Config: { Image: `${SHOP.worker}@${digest}`, Labels: { "io.released-service.version": "w1" } },
+            State: { Status: "running", Running: true },
+        });
+        const asked: string[] = [];
+        const outcome = await runCli(["status", "--service", "worker"], {
+            stack: shopStack({ services }),
+            containers: (name) => {
+                asked.push(name);
+                return [container(D.w1)];
+            },
+        });
+        assert.equal(outcome.code, 1);
+        assert.deepEqual(asked, ["shop-worker"]);
+        assert.ok(outcome.stdout.startsWith(`Service worker of stack prod records w2 ${D.w2}\n  image ${SHOP.worker}@${D.w2}\n\nContainers (container shop-worker):\nCONTAINER    PHASE`), outcome.stdout);
+        assert.ok(outcome.stdout.includes(`DRIFT: 1 of 1 containers run ${D.w1} (version label w1), not the recorded ${D.w2}.`), outcome.stdout);
     });
 });

@@ -5,6 +5,7 @@
 import { execFile, type ExecFileException } from "node:child_process";
 import { locateRepository } from "../../registry/client";
 import { DIGEST_PATTERN } from "../../registry/reference";
+import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload } from "../live";
 import type { KubernetesWorkloadRecord } from "../workload";
 
 /** The label every pod of a release carries with its version. */
@@ -12,43 +13,6 @@ export const VERSION_LABEL = "app.kubernetes.io/version";
 /** The label the bundled program selects a service's pods by. */
 export const NAME_LABEL = "app.kubernetes.io/name";
 export const DEFAULT_NAMESPACE = "default";
-
-/** Whether an instance runs the recorded digest; `unknown` while none is reported (pulling, or a local image). */
-export type InstanceState = "ok" | "drift" | "unknown";
-
-/** One running copy of a workload (a pod here; a container or a task for other kinds). */
-export interface LiveInstance {
-    readonly name: string;
-    readonly phase: string;
-    readonly ready: boolean;
-    /** The release's version label on the instance. */
-    readonly version: string | null;
-    readonly digest: string | null;
-    readonly state: InstanceState;
-}
-
-/** The release an instance is judged against. */
-export interface ExpectedRelease {
-    readonly digest?: string;
-    /** `<repository>@sha256:…`: containers from another repository (sidecars) are not judged. */
-    readonly imageRef?: string;
-}
-
-/** What the command needs from any workload kind to say what runs there now. */
-export interface LiveWorkload {
-    /** What an instance is called, for tables and counts. */
-    readonly noun: { readonly one: string; readonly many: string };
-    /** Where the instances are, as machine-readable fields (`--json`). */
-    readonly location: Readonly<Record<string, string>>;
-    /** The same, for people: `app.kubernetes.io/name=api, namespace shop`. */
-    readonly where: string;
-    /** What to say when nothing runs there. */
-    readonly none: string;
-    /** Why instances may run another digest than recorded, and what restores it. */
-    readonly driftCause: string;
-    /** The instances that stay (ones on their way out are left out), judged against `expected`. */
-    instances(expected: ExpectedRelease): Promise<LiveInstance[]>;
-}
 
 /** The parts of a `kubectl get pods -o json` list (a core/v1 PodList) read here. */
 export interface PodList {
