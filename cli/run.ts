@@ -26,7 +26,8 @@ ${COMMANDS.map((command) => `  ${command.name.padEnd(14)}${command.summary}`).jo
 
 Run released-service <command> --help for a command's options.
 Every command but verify with explicit references needs the pulumi CLI;
-status, drill and up --atomic also need kubectl and a cluster.
+status, drill and up --atomic also need to reach the workload: kubectl and a
+cluster, or the docker CLI for a Docker host.
 Colour is used only on a terminal, and never when NO_COLOR is set.
 
 ${EXIT_CODES}

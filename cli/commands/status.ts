@@ -13,15 +13,20 @@ import { workloadOfService } from "../core/steps";
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
 For every ReleasedService of the stack (found in its state by type, whatever
-the program), compares the digest the service recorded with the digest each
-live pod of its workload pulled (its containers' imageID), for the pods the
-workload record the service registered selects. A pod running another digest
-is DRIFT: the Deployment was changed outside Pulumi, for example by kubectl
-rollout undo. Uses kubectl and its current context.
+the program), compares the digest the service recorded with what each live
+instance of its workload runs, where the workload record the service
+registered points: on Kubernetes the pods its selector matches (the digest
+each pulled, its containers' imageID; kubectl and its current context); on a
+Docker host the container, the Compose service's containers or the Swarm
+service's tasks (the docker CLI and its current context). An instance running
+another digest is DRIFT: the workload was changed outside Pulumi, for example
+by kubectl rollout undo.
 
 --json prints {stack, drift, services: [{service, recordedVersion,
 recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
-drift, namespace, selector}]}.
+drift, namespace, selector}]}; for a Docker workload the instances are
+containers: [{container, ...}] (tasks: [{task, ...}] for Swarm) and the
+location fields are its own (container; file and service; service).
 
 Options:
       --service <name> only this service
