@@ -3,7 +3,7 @@
 import * as path from "node:path";
 
 import { readProvenance, ReleasedService } from "../components";
-import { ORGANIZATION, PROJECT, REGISTRY_HOST } from "../tests/helpers";
+import { ORGANIZATION, PROJECT, REGISTRY_HOST } from "../tests/support/helpers";
 import { BaselineService, sharedRelease } from "./baseline";
 
 /** Build context whose source is v1.0.0. */

@@ -1,6 +1,6 @@
 // The rollback scenario: a stack of services deployed at v1, then at v2 after the source moved
 // on, then rolled back to v1. What the rollback costs is counted, not timed alone.
-import { DEPLOYMENT_TYPE, MockCloud, ofType, runUpdate, Update } from "../tests/helpers";
+import { DEPLOYMENT_TYPE, MockCloud, ofType, runUpdate, Update } from "../tests/support/helpers";
 import { componentProgram, CONTEXT_V2, repository, serviceName, V1, V2 } from "./programs";
 
 export interface RollbackFigures {

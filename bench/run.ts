@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 
-import { canonical, MockCloud, runUpdate, Update } from "../tests/helpers";
+import { canonical, MockCloud, runUpdate, Update } from "../tests/support/helpers";
 import { baselineProgram, componentProgram, Program } from "./programs";
 import { rollback, RollbackFigures } from "./rollback";
 import { round, summarize, Summary } from "./stats";

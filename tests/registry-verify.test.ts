@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import type { HistoryEntry } from "../cli/core/history";
 import { RegistryClient } from "../components/registry/client";
 import { FakeStack, runCli } from "./cli/fakes";
-import { freePort, startRegistry, type TestRegistry } from "./registryServer";
+import { freePort, startRegistry, type TestRegistry } from "./support/registryServer";
 
 const REPO = "team/payment-api";
 

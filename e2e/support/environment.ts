@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { startCluster, type Cluster } from "./cluster";
-import { freePort, startRegistry, type TestRegistry } from "../../tests/registryServer";
+import { freePort, startRegistry, type TestRegistry } from "../../tests/support/registryServer";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** The name the TLS registry is served under: not loopback by name, so clients speak HTTPS to it. */

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describePulumiFailure, updateFailure } from "../../cli/pulumi";
 import { HELP } from "../../cli/run";
-import { freePort } from "../registryServer";
+import { freePort } from "../support/registryServer";
 import { runCli, tableRegistry } from "./fakes";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;

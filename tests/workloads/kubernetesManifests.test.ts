@@ -6,13 +6,13 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as fc from "fast-check";
 
-import * as arb from "./arbitraries";
-import { sourceFixture, SourceFixture } from "./fixtures";
-import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SERVICE_TYPE, Update } from "./helpers";
-import type { ReleasedServiceArgs } from "../components/releasedService";
-import type { KubernetesWorkloadRecord } from "../components/workloads/workload";
+import * as arb from "../support/arbitraries";
+import { sourceFixture, SourceFixture } from "../support/fixtures";
+import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SERVICE_TYPE, Update } from "../support/helpers";
+import type { ReleasedServiceArgs } from "../../components/releasedService";
+import type { KubernetesWorkloadRecord } from "../../components/workloads/workload";
 
-type Module = typeof import("../components");
+type Module = typeof import("../../components");
 let component: Module;
 let source: SourceFixture;
 
@@ -95,7 +95,7 @@ function assertLegalLabels(m: Manifests): void {
 describe("manifests against the Kubernetes schema", () => {
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components");
+        component = await import("../../components");
         source = sourceFixture("v2.4.1");
         const [apps, core] = await Promise.all([
             importModule("kubernetes-models/apps/v1/Deployment"),

@@ -6,9 +6,9 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { sourceFixture } from "./fixtures";
-import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, Update } from "./helpers";
-import { sourceDigest } from "../components/release/sourceDigest";
+import { sourceFixture } from "../support/fixtures";
+import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, Update } from "../support/helpers";
+import { sourceDigest } from "../../components/release/sourceDigest";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;

@@ -3,9 +3,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { settingsTable, STACK_CONFIG_KEYS } from "../components/config/schema";
+import { settingsTable, STACK_CONFIG_KEYS } from "../../components/config/schema";
 
-const README = path.join(__dirname, "..", "README.md");
+const README = path.join(__dirname, "..", "..", "README.md");
 const BEGIN = "<!-- settings table: generated from components/config/schema.ts; tests/docs.test.ts keeps it so -->";
 const END = "<!-- end of settings table -->";
 

@@ -2,8 +2,8 @@
 // Swarm task is judged by the `repo@sha256:…` it was created from.
 import * as assert from "node:assert/strict";
 
-import { composeLive, type ContainerInspect, dockerLive } from "../components/workloads/docker/live";
-import { swarmLive, type TaskInspect } from "../components/workloads/swarm/live";
+import { composeLive, type ContainerInspect, dockerLive } from "../../components/workloads/docker/live";
+import { swarmLive, type TaskInspect } from "../../components/workloads/swarm/live";
 
 const V1 = `sha256:${"1".repeat(64)}`;
 const V2 = `sha256:${"2".repeat(64)}`;

@@ -407,7 +407,7 @@ export async function runUpdate(
     return cloud.update;
 }
 
-const PROGRAM = path.resolve(__dirname, "..", "index.ts");
+const PROGRAM = path.resolve(__dirname, "..", "..", "index.ts");
 
 /** Runs the project's main program with the given stack config (keys without the namespace). */
 export function runProgram(

@@ -2,7 +2,7 @@
 // shown present is asked about once, by digest, and a deleted one stops the update before the Deployment.
 import * as assert from "node:assert/strict";
 
-import { assertRefused, DEPLOYMENT_TYPE, MockCloud, REGISTRY_HOST, runProgram, running } from "./helpers";
+import { assertRefused, DEPLOYMENT_TYPE, MockCloud, REGISTRY_HOST, runProgram, running } from "../support/helpers";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;

@@ -10,7 +10,7 @@ import {
     imagesNoLatestTag,
     imagesPinnedByDigest,
     policies,
-} from "../policy/policies";
+} from "../../policy/policies";
 import {
     APP_IMAGE,
     DIGEST,
@@ -20,7 +20,7 @@ import {
     resourceArgs,
     violations,
     WORKLOADS,
-} from "./policyFixtures";
+} from "./fixtures";
 
 const EXPECTED_PIN = "(expected <repo>@sha256:<64 hex>)";
 const WORKLOAD_TYPES =

@@ -1,6 +1,6 @@
 // Table tests of the policy pack's image-reference reading (policy/images.ts), without Pulumi.
 import * as assert from "assert";
-import { isPinnedByDigest, parseImageReference, podContainers, usesLatestTag } from "../policy/images";
+import { isPinnedByDigest, parseImageReference, podContainers, usesLatestTag } from "../../policy/images";
 
 const HEX = "0123456789abcdef".repeat(4);
 const DIGEST = `sha256:${HEX}`;

@@ -1,9 +1,9 @@
 // Input checks as tables: each bad input is named with what is allowed, and several are reported together.
 import * as assert from "node:assert/strict";
 
-import { KNOWN_KEYS, StackConfigError, stackSettings } from "../components/config/stackConfig";
-import { FILE_BACKEND_ORGANIZATION } from "../components/config/schema";
-import { describeProblems, inputProblems } from "../components/config/validate";
+import { KNOWN_KEYS, StackConfigError, stackSettings } from "../../components/config/stackConfig";
+import { FILE_BACKEND_ORGANIZATION } from "../../components/config/schema";
+import { describeProblems, inputProblems } from "../../components/config/validate";
 
 const VALID = { name: "app", image: "localhost:5000/payment-api", version: "v1" };
 const DIGEST = `sha256:${"a".repeat(64)}`;

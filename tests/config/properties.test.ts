@@ -8,14 +8,14 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as fc from "fast-check";
 
-import * as arb from "./arbitraries";
-import { sourceFixture, SourceFixture } from "./fixtures";
-import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, runUpdate, secretValue, SERVICE_TYPE, Update } from "./helpers";
-import { splitRepository } from "../components/registry/reference";
-import type { ReleasedServiceArgs } from "../components/releasedService";
-import { CheckedInputs, describeProblems, inputProblems } from "../components/config/validate";
+import * as arb from "../support/arbitraries";
+import { sourceFixture, SourceFixture } from "../support/fixtures";
+import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, runUpdate, secretValue, SERVICE_TYPE, Update } from "../support/helpers";
+import { splitRepository } from "../../components/registry/reference";
+import type { ReleasedServiceArgs } from "../../components/releasedService";
+import { CheckedInputs, describeProblems, inputProblems } from "../../components/config/validate";
 
-type Module = typeof import("../components/releasedService");
+type Module = typeof import("../../components/releasedService");
 let component: Module;
 let source: SourceFixture;
 
@@ -109,7 +109,7 @@ function withField(field: Field, value: unknown): { name: unknown; inputs: Recor
 describe("input check properties", () => {
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components/releasedService");
+        component = await import("../../components/releasedService");
         source = sourceFixture("v1");
     });
 
@@ -278,7 +278,7 @@ describe("input check properties", () => {
 
         it(`never appears in plain text through the main program, from secret stack config (${PROGRAM_RUNS} generated)`, async () => {
             // The project's own source, at its own version: the program builds it, with the credentials.
-            const version = fs.readFileSync(path.join(__dirname, "..", "app", "VERSION"), "utf8").trim();
+            const version = fs.readFileSync(path.join(__dirname, "..", "..", "app", "VERSION"), "utf8").trim();
             const config = { image: IMAGE, version };
             await fc.assert(
                 fc.asyncProperty(credentials, async ([user, password]) => {

@@ -6,10 +6,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../components/registry/credentials";
-import { parseDigestReference } from "../cli/core/reference";
-import { checkReferences, MAX_REQUESTS_PER_REGISTRY, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../components/registry/client";
-import { freePort, startRegistry, type TestRegistry } from "./registryServer";
+import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../../components/registry/credentials";
+import { parseDigestReference } from "../../cli/core/reference";
+import { checkReferences, MAX_REQUESTS_PER_REGISTRY, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../../components/registry/client";
+import { freePort, startRegistry, type TestRegistry } from "../support/registryServer";
 
 const REPO = "team/payment-api";
 

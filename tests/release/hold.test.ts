@@ -2,9 +2,9 @@
 // an update that would run another one, or build a new one, fails in its preview and its update.
 import * as assert from "node:assert/strict";
 
-import { sourceFixture } from "./fixtures";
-import { assertRefused, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running } from "./helpers";
-import { holdRefusal } from "../components/release/plan";
+import { sourceFixture } from "../support/fixtures";
+import { assertRefused, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running } from "../support/helpers";
+import { holdRefusal } from "../../components/release/plan";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;

@@ -9,7 +9,7 @@ import {
     repositoryProblem,
     splitRepository,
     tagProblem,
-} from "../components/registry/reference";
+} from "../../components/registry/reference";
 
 const HEX = "9c1e3a5b7d2f4e6a8c0b1d3f5e7a9c2b4d6f8e0a1c3e5a7b9d2f4c6e8a0b2d4f";
 

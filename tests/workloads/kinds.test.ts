@@ -7,10 +7,10 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { CONTAINER_TYPE, DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SWARM_SERVICE_TYPE, Update } from "./helpers";
-import type { ReleasedServiceArgs } from "../components/releasedService";
+import { CONTAINER_TYPE, DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SWARM_SERVICE_TYPE, Update } from "../support/helpers";
+import type { ReleasedServiceArgs } from "../../components/releasedService";
 
-type Module = typeof import("../components");
+type Module = typeof import("../../components");
 let component: Module;
 
 const IMAGE = `${REGISTRY_HOST}/shop`;
@@ -35,7 +35,7 @@ function only(update: Update, type: string): pulumi.runtime.MockResourceArgs {
 describe("workload kinds", () => {
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components");
+        component = await import("../../components");
     });
 
     describe("docker: one container on a Docker host", () => {

@@ -2,8 +2,8 @@
 // each version runs its own first digest, and only the source's own version is ever built.
 import * as assert from "node:assert/strict";
 
-import { sourceFixture } from "./fixtures";
-import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running, SERVICE_TYPE, Update } from "./helpers";
+import { sourceFixture } from "../support/fixtures";
+import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running, SERVICE_TYPE, Update } from "../support/helpers";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;

@@ -2,8 +2,8 @@
 // imageID, sidecars left out of the judgement, and kubectl's failures in one line.
 
 import * as assert from "node:assert/strict";
-import { comparePods, describeKubectlFailure, digestOfImageId, type PodList } from "../../../components/workloads/kubernetes/live";
-import { DIGESTS, IMAGE } from "../../cli/fakes";
+import { comparePods, describeKubectlFailure, digestOfImageId, type PodList } from "../../components/workloads/kubernetes/live";
+import { DIGESTS, IMAGE } from "../cli/fakes";
 
 const RECORDED = { digest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}` };
 

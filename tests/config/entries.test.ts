@@ -2,7 +2,7 @@
 // named down to its field, and only the named service's entries apply to it.
 import * as assert from "node:assert/strict";
 
-import { serviceEntries } from "../components/config/entries";
+import { serviceEntries } from "../../components/config/entries";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const OTHER = `sha256:${"b".repeat(64)}`;

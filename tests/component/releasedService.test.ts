@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { COMMIT_TIME, ORIGIN, SourceFixture, sourceFixture } from "./fixtures";
+import { COMMIT_TIME, ORIGIN, SourceFixture, sourceFixture } from "../support/fixtures";
 import {
     containsInPlainText,
     DEPLOYMENT_TYPE,
@@ -15,12 +15,12 @@ import {
     secretValue,
     SERVICE_TYPE,
     Update,
-} from "./helpers";
-import type { ReleasedServiceArgs } from "../components/releasedService";
-import type { KubernetesWorkloadRecord } from "../components/workloads/workload";
-import { sourceDigest } from "../components/release/sourceDigest";
+} from "../support/helpers";
+import type { ReleasedServiceArgs } from "../../components/releasedService";
+import type { KubernetesWorkloadRecord } from "../../components/workloads/workload";
+import { sourceDigest } from "../../components/release/sourceDigest";
 
-type Module = typeof import("../components");
+type Module = typeof import("../../components");
 let component: Module;
 let source: SourceFixture;
 
@@ -53,7 +53,7 @@ function only(update: Update, type: string): pulumi.runtime.MockResourceArgs {
 describe("ReleasedService", () => {
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components");
+        component = await import("../../components");
         source = sourceFixture("v2.4.1");
     });
 

@@ -4,10 +4,10 @@ import * as assert from "node:assert/strict";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { sourceFixture } from "./fixtures";
-import { assertRefused, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, Update } from "./helpers";
+import { sourceFixture } from "../support/fixtures";
+import { assertRefused, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, Update } from "../support/helpers";
 
-type Module = typeof import("../components");
+type Module = typeof import("../../components");
 let component: Module;
 
 const IMAGE = `${REGISTRY_HOST}/shop`;
@@ -35,7 +35,7 @@ describe("several ReleasedServices in one program", () => {
     let source: { context: string };
     before(async () => {
         await pulumi.runtime.setMocks(new MockCloud(), "released-service", "dev", false);
-        component = await import("../components");
+        component = await import("../../components");
         source = sourceFixture("v2.0.0");
     });
 
@@ -46,13 +46,10 @@ describe("several ReleasedServices in one program", () => {
         assert.deepEqual(update.errors, []);
         const built = cloud.registry.get(`${IMAGE}:v2.0.0`)!;
         assert.deepEqual(images(update), { api: `${IMAGE}@${built}`, worker: `${IMAGE}@${w1}` });
-        assert.deepEqual(
-            ofType(update, DEPLOYMENT_TYPE).map((d) => [d.name, d.inputs.spec.selector.matchLabels]),
-            [
-                ["api", { "app.kubernetes.io/name": "api" }],
-                ["worker", { "app.kubernetes.io/name": "worker" }],
-            ],
-        );
+        assert.deepEqual(Object.fromEntries(ofType(update, DEPLOYMENT_TYPE).map((d) => [d.name, d.inputs.spec.selector.matchLabels])), {
+            api: { "app.kubernetes.io/name": "api" },
+            worker: { "app.kubernetes.io/name": "worker" },
+        });
         const [image] = ofType(update, IMAGE_TYPE);
         assert.equal(image.name, "api-image");
         assert.ok(image.inputs.tags.includes(`${IMAGE}:stack.dev.api`), image.inputs.tags.join(" "));
