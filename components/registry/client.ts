@@ -137,6 +137,12 @@ function basic(credentials: RegistryCredentials): string {
     return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
 }
 
+/** Whether a request failed on a connection the other side had closed: undici's "other side closed", or a reset. */
+function closedWhileIdle(error: unknown): boolean {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    return code === "ECONNRESET" || code === "UND_ERR_SOCKET";
+}
+
 /** Turns undici's "fetch failed" into what happened, naming the host. */
 function describeNetworkError(registry: string, error: unknown, timeoutMs: number): RegistryError {
     const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -273,13 +279,23 @@ export class RegistryClient {
         if (authorization) {
             headers.Authorization = authorization;
         }
+        const attempt = async (): Promise<Response> => {
+            // Redirects (blobs on a CDN) are followed; the credentials are not sent along.
+            const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+            // Read here, inside the slot: a body left unread keeps its connection.
+            const body = method === "HEAD" ? null : await response.arrayBuffer();
+            return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+        };
         return inSlot(registry, async () => {
             try {
-                // Redirects (blobs on a CDN) are followed; the credentials are not sent along.
-                const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
-                // Read here, inside the slot: a body left unread keeps its connection.
-                const body = method === "HEAD" ? null : await response.arrayBuffer();
-                return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+                return await attempt().catch((error: unknown) => {
+                    // A kept-alive connection the registry closed while it was idle fails on reuse: these
+                    // requests only read, so the one answer is to ask again on a new connection.
+                    if (!closedWhileIdle(error)) {
+                        throw error;
+                    }
+                    return attempt();
+                });
             } catch (error) {
                 throw describeNetworkError(registry, error, this.timeoutMs);
             }

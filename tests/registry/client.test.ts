@@ -199,6 +199,32 @@ describe("docker config credentials", () => {
     });
 });
 
+describe("registry client on a connection the registry closed", () => {
+    it("asks again once on a new connection when a reused one was reset, and only then", async () => {
+        const digest = `sha256:${"c".repeat(64)}`;
+        const seen: string[] = [];
+        const server = http.createServer((request, response) => {
+            seen.push(`${request.method} ${request.url}`);
+            if (seen.length === 1) {
+                // What a registry's idle timeout does to a kept-alive connection: it is simply gone.
+                request.socket.destroy();
+                return;
+            }
+            response.writeHead(200, { "Docker-Content-Digest": digest, "Content-Type": "application/vnd.oci.image.manifest.v1+json" }).end();
+        });
+        const port = await freePort();
+        await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+        try {
+            const client = new RegistryClient();
+            assert.equal(await client.digestOfTag({ registry: `127.0.0.1:${port}`, repository: "team/app" }, "v1"), digest);
+            assert.deepEqual(seen, ["HEAD /v2/team/app/manifests/v1", "HEAD /v2/team/app/manifests/v1"]);
+        } finally {
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+        }
+    });
+});
+
 describe("registry protocol details", () => {
     it("parses bearer challenges, including scopes with commas", () => {
         assert.deepEqual(parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:team/app:pull,push"'), {
