@@ -269,12 +269,14 @@ export interface RegistryOptions {
     readonly tls?: { readonly hostname: string; readonly certificate: string; readonly key: string };
     /** Share another registry's storage directory: what one serves, the other serves too. */
     readonly storage?: string;
+    /** Listen on this port of 127.0.0.1 (the quickstart's 5000); a free one otherwise. */
+    readonly port?: number;
 }
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
     const runner = registryRunner();
     const dir = await mkdtemp(path.join(os.tmpdir(), "released-service-registry-"));
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const address = `127.0.0.1:${port}`;
     const host = options.tls ? `${options.tls.hostname}:${port}` : address;
     const storage = options.storage ?? path.join(dir, "data");
