@@ -8,7 +8,7 @@ import * as path from "node:path";
 
 const SCRIPT = path.join(__dirname, "..", "scripts", "up");
 
-/** A PATH holding the system's tools and stand-ins that answer as told. */
+/** A PATH holding the system's tools and stub commands that answer as told. */
 function pathWith(commands: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-up-"));
     for (const [name, body] of Object.entries(commands)) {
