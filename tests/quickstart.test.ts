@@ -8,17 +8,25 @@ import * as path from "node:path";
 
 const SCRIPT = path.join(__dirname, "..", "scripts", "up");
 
+/** The system tools scripts/up runs; nothing else of the machine's PATH (which may have docker, pulumi, kubectl). */
+const SYSTEM_TOOLS = ["bash", "cat", "cp", "dirname", "mkdir", "seq", "sleep"];
+
 /** A PATH holding the system's tools and stub commands that answer as told. */
 function pathWith(commands: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-up-"));
+    for (const tool of SYSTEM_TOOLS) {
+        const found = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((file) => fs.existsSync(file));
+        assert.ok(found, `${tool} is installed`);
+        fs.symlinkSync(found, path.join(dir, tool));
+    }
     for (const [name, body] of Object.entries(commands)) {
         fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     }
-    return `${dir}:/usr/bin:/bin`;
+    return dir;
 }
 
 function up(PATH: string): { status: number | null; stderr: string } {
-    const result = spawnSync("bash", [SCRIPT], { encoding: "utf8", env: { PATH, HOME: os.tmpdir() } });
+    const result = spawnSync("/bin/bash", [SCRIPT], { encoding: "utf8", env: { PATH, HOME: os.tmpdir() } });
     return { status: result.status, stderr: result.stderr };
 }
 
@@ -52,7 +60,7 @@ describe("npm run up", () => {
     it("renders the manifests into rendered/ when no cluster answers, from a copy of the stack config outside git", () => {
         const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "released-service-up-log-")), "pulumi.log");
         const tracked = fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), "utf8");
-        const result = spawnSync("bash", [SCRIPT], {
+        const result = spawnSync("/bin/bash", [SCRIPT], {
             encoding: "utf8",
             env: {
                 PATH: pathWith({
