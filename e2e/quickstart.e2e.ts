@@ -96,6 +96,11 @@ describe("quickstart: the README's commands on a fresh clone", function () {
         return result;
     }
 
+    /** The user's machine has the `released-service` builder already: a remote one on the suite's BuildKit. */
+    async function builder(userEnv: NodeJS.ProcessEnv): Promise<void> {
+        ok(await run(userEnv, quickstart, "docker", "buildx", "create", "--name", "released-service", "--driver", "remote", `unix://${env.buildkitSocket}`), "docker buildx create");
+    }
+
     function clone(name: string): string {
         const dir = path.join(quickstart, name);
         execFileSync("git", ["clone", "--quiet", REPO_ROOT, dir]);
@@ -157,9 +162,8 @@ describe("quickstart: the README's commands on a fresh clone", function () {
     });
 
     it("npm run up deploys, npm test passes, a rollback by config builds nothing, and with no cluster the manifests are rendered", async () => {
-        // The user's machine has the `released-service` builder already: a remote one on BuildKit.
         const machine = user(home("home", true), path.join(quickstart, "state"));
-        ok(await run(machine, quickstart, "docker", "buildx", "create", "--name", "released-service", "--driver", "remote", `unix://${env.buildkitSocket}`), "docker buildx create");
+        await builder(machine);
 
         const checkout = clone("released-service");
         const first = ok(await run(machine, checkout, "npm", "run", "up"), "npm run up");
@@ -194,6 +198,7 @@ describe("quickstart: the README's commands on a fresh clone", function () {
         // The no-cluster path: another user, no kube context at all, a fresh clone; nothing is applied.
         const before = await deployment();
         const noCluster = user(home("home-without-cluster", false), path.join(quickstart, "state-without-cluster"));
+        await builder(noCluster);
         const elsewhere = clone("released-service-without-cluster");
         const rendered = ok(await run(noCluster, elsewhere, "npm", "run", "up"), "npm run up without a cluster");
         assert.match(rendered.stdout, /npm run up: .* rendering the manifests into rendered\/ instead of applying them \(nothing is deployed\)\n/);
