@@ -13,6 +13,8 @@ const NAME = "drill-app";
 const REPOSITORY = "drill-api";
 /** The rollout deadline: a release whose pods never become ready fails its update after this. */
 const DEADLINE_SECONDS = 20;
+/** Runs of each timing: the figures reported are their medians. */
+const RUNS = 5;
 
 interface Row {
     readonly update: number;
@@ -92,7 +94,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         await deploy("v2.0.0", "v2.0.0");
     });
 
-    it("drill: rolls back to the previous release and forward again, each pod on the exact digest, config as it was; time to roll back measured", async () => {
+    it("drill: rolls back to the previous release and forward again, each pod on the exact digest, config as it was; time to roll back measured (medians of 5)", async () => {
         const before = await config();
         const previous = await updateOf("v1.5.0");
         const result = await cli("drill", "--yes", "--json");
@@ -113,30 +115,63 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         const messages = (await rows()).slice(0, 2).map((row) => row.message);
         assert.deepEqual(messages, [`drill: roll forward to v2.0.0 (${digests["v2.0.0"]})`, `drill: rollback to #${report.to.update} (v1.5.0, ${digests["v1.5.0"]})`]);
 
-        // The same rollback by hand on the same cluster, and the engine's floor: an update with nothing to change.
-        const floorStart = performance.now();
-        succeeded(await env.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "drill"]), "no-change pulumi up");
-        const floor = (performance.now() - floorStart) / 1000;
+        // Time to roll back, each figure the median of RUNS: the drill's rollback phase (this drill and
+        // RUNS - 1 more), the engine's floor (an update with nothing to change), and the same rollback
+        // by hand on the same cluster.
+        const phases: DrillReport["phases"][number][] = [report.phases[0]];
+        while (phases.length < RUNS) {
+            const again = await cli("drill", "--yes", "--json");
+            assert.equal(again.code, 0, again.stdout + again.stderr);
+            const next = JSON.parse(again.stdout) as DrillReport;
+            assert.equal(next.passed, true, again.stdout);
+            phases.push(next.phases[0]);
+        }
+        const floors: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+            const floorStart = performance.now();
+            succeeded(await env.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "drill"]), "no-change pulumi up");
+            floors.push((performance.now() - floorStart) / 1000);
+        }
         const { name } = await deployment();
-        const undoStart = performance.now();
-        await env.kubectl(["rollout", "undo", `deployment/${name}`]);
-        await env.kubectl(["rollout", "status", `deployment/${name}`, "--timeout=120s"]);
-        assert.deepEqual(await podDigests(digests["v1.5.0"]), [digests["v1.5.0"], digests["v1.5.0"]], "kubectl rollout undo returned to v1.5.0");
-        const undo = (performance.now() - undoStart) / 1000;
-        succeeded(await stack.up("--refresh", "--message", "back to the recorded v2.0.0"), "pulumi up --refresh");
-        assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
-        const [back] = report.phases;
-        const line = (what: string, s: number): string => `  ${what.padEnd(44)} ${s.toFixed(1).padStart(5)} s`;
+        const undos: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+            const undoStart = performance.now();
+            await env.kubectl(["rollout", "undo", `deployment/${name}`]);
+            await env.kubectl(["rollout", "status", `deployment/${name}`, "--timeout=120s"]);
+            assert.deepEqual(await podDigests(digests["v1.5.0"]), [digests["v1.5.0"], digests["v1.5.0"]], "kubectl rollout undo returned to v1.5.0");
+            undos.push((performance.now() - undoStart) / 1000);
+            // The stack config is unchanged, so only a refresh shows the update what kubectl changed;
+            // the Deployment's patchForce lets it take kubectl's fields back.
+            succeeded(await stack.up("--refresh", "--message", "back to the recorded v2.0.0"), "pulumi up --refresh");
+            assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
+        }
+        const median = (values: readonly number[]): number => {
+            const sorted = [...values].sort((a, b) => a - b);
+            const middle = Math.floor(sorted.length / 2);
+            return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        };
+        const back = {
+            seconds: median(phases.map((p) => p.seconds)),
+            configSeconds: median(phases.map((p) => p.configSeconds)),
+            updateSeconds: median(phases.map((p) => p.updateSeconds)),
+            podsSeconds: median(phases.map((p) => p.podsSeconds)),
+        };
+        const floor = median(floors);
+        const undo = median(undos);
+        const all = (values: readonly number[]): string => values.map((v) => v.toFixed(1)).join(", ");
+        const line = (what: string, s: number, runs?: readonly number[]): string =>
+            `  ${what.padEnd(44)} ${s.toFixed(1).padStart(5)} s${runs ? `   (${all(runs)})` : ""}`;
         console.log(
             [
-                "time to roll back (2 replicas):",
-                line(`released-service drill, rollback phase`, back.seconds),
-                line(`  config edit`, back.configSeconds),
-                line(`  pulumi up`, back.updateSeconds),
-                line(`  pods on the digest`, back.podsSeconds),
-                line("kubectl rollout undo + rollout status", undo),
-                line("pulumi up with no changes (the engine's floor)", floor),
-                `  ratio drill / kubectl undo: ${(back.seconds / undo).toFixed(1)}; drill / no-change up: ${(back.seconds / floor).toFixed(2)}`,
+                `time to roll back (2 replicas; medians of ${RUNS} runs, each run in brackets):`,
+                line(`released-service drill, rollback phase`, back.seconds, phases.map((p) => p.seconds)),
+                line(`  config edit`, back.configSeconds, phases.map((p) => p.configSeconds)),
+                line(`  pulumi up`, back.updateSeconds, phases.map((p) => p.updateSeconds)),
+                line(`  pods on the digest`, back.podsSeconds, phases.map((p) => p.podsSeconds)),
+                line("kubectl rollout undo + rollout status", undo, undos),
+                line("pulumi up with no changes (the engine's floor)", floor, floors),
+                `  rollback phase - floor: ${(back.seconds - floor).toFixed(1)} s (goal: 1.0 s or less); ` +
+                    `ratio drill / kubectl undo: ${(back.seconds / undo).toFixed(1)}; drill / no-change up: ${(back.seconds / floor).toFixed(2)}`,
             ].join("\n"),
         );
     });

@@ -78,7 +78,11 @@ async function inSlot<T>(registry: string, request: () => Promise<T>): Promise<T
 
 /** The registry could not give an answer (down, unreachable, refused us, or answered nonsense). */
 export class RegistryError extends Error {
-    constructor(message: string) {
+    /** `unreachable`: no answer at all (down, refused, unknown host), as opposed to an answer we cannot use. */
+    constructor(
+        message: string,
+        readonly unreachable = false,
+    ) {
         super(message);
         this.name = "RegistryError";
     }
@@ -147,7 +151,7 @@ function closedWhileIdle(error: unknown): boolean {
 function describeNetworkError(registry: string, error: unknown, timeoutMs: number): RegistryError {
     const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
     if (err.name === "TimeoutError") {
-        return new RegistryError(`cannot reach registry ${registry}: no answer within ${timeoutMs / 1000} s`);
+        return new RegistryError(`cannot reach registry ${registry}: no answer within ${timeoutMs / 1000} s`, true);
     }
     const code = err.cause?.code;
     const reasons: Record<string, string> = {
@@ -161,7 +165,7 @@ function describeNetworkError(registry: string, error: unknown, timeoutMs: numbe
     // fetch refuses the Fetch standard's "bad ports" (6000, 6665-6669, …) with this terse text.
     const badPort = err.cause?.message === "bad port" ? "fetch refuses to connect to this port (it is on the Fetch standard's blocked list)" : undefined;
     const reason = (code && reasons[code]) ?? badPort ?? err.cause?.message ?? err.message ?? String(error);
-    return new RegistryError(`cannot reach registry ${registry}: ${reason}`);
+    return new RegistryError(`cannot reach registry ${registry}: ${reason}`, true);
 }
 
 export class RegistryClient {

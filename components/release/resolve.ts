@@ -106,6 +106,19 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
             fail(refusal);
         }
     };
+    // A registry that does not answer fails every look-up with one error, so it is reported once
+    // (the SDK reports an error once by identity), naming the registry and how to start it.
+    let unreachable: pulumi.ResourceError | undefined;
+    const lookupError = (error: unknown, ref: string, nothingDone: string): unknown => {
+        if (!(error instanceof RegistryError)) {
+            return error;
+        }
+        if (error.unreachable) {
+            unreachable ??= keepMessage(new pulumi.ResourceError(`${error.message}${startHint(location.registry)}. Nothing was built, pushed or changed.`, owner, true));
+            return unreachable;
+        }
+        return new pulumi.ResourceError(`cannot look up ${ref}: ${error.message}. ${nothingDone}`, owner, true);
+    };
     // One registry look-up per tag and update, however many questions ask for it.
     const lookups = new Map<string, Promise<string | undefined>>();
     const lookup = (tag: string): Promise<string | undefined> => {
@@ -113,7 +126,7 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
         if (found === undefined) {
             found = registry.digestOfTag(location, tag).catch((error: unknown) => {
                 // Unreachable is not "no such tag": say what failed, and change nothing.
-                throw error instanceof RegistryError ? fail(`cannot look up ${taggedRef(image, tag)}: ${error.message}. Nothing was changed.`) : error;
+                throw lookupError(error, taggedRef(image, tag), "Nothing was changed.");
             });
             lookups.set(tag, found);
         }
@@ -141,7 +154,7 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
             const found = registry.imageAt(location, tag).then(
                 (held): TagHolding | undefined => held && { tag, ...held },
                 (error: unknown) => {
-                    throw error instanceof RegistryError ? fail(`cannot look up ${ref}: ${error.message}. Nothing was built or pushed.`) : error;
+                    throw lookupError(error, ref, "Nothing was built or pushed.");
                 },
             );
             // What these tags held before the build is what every other question about them gets.
@@ -304,6 +317,27 @@ function pushedDigest(digest: string): pulumi.Output<string> {
 /** A value the engine shows as computed in a preview: the SDK's unknown, typed as what it stands for. */
 function unknownUntilUpdate<T>(): pulumi.Output<T> {
     return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
+}
+
+/** How to start a loopback registry that does not answer: the quickstart's own command. */
+function startHint(registry: string): string {
+    const match = /^(localhost|127\.[0-9.]+)(?::(\d+))?$/.exec(registry);
+    if (match === null) {
+        return "";
+    }
+    const port = match[2] ?? "80";
+    return ` (is it running? npm run up starts one, or: docker run -d -p ${port}:5000 --restart=always --name released-service-registry registry:2)`;
+}
+
+/**
+ * The SDK prefixes `error serializing property "…": ` onto the message of an error that fails a
+ * resource input, in place, once per input it fails. An error shared by several inputs keeps the
+ * message it was written with, so its one report says what happened and nothing else.
+ */
+function keepMessage<E extends Error>(error: E): E {
+    const message = error.message;
+    Object.defineProperty(error, "message", { get: () => message, set: () => undefined, configurable: true });
+    return error;
 }
 
 /** Explicit credentials for the image's registry, else those `docker login` left (config file or helper). */

@@ -22,6 +22,11 @@ export const PRIVATE_PASSWORD = "s3cret-registry-pa55word";
 /** The passphrase of every stack the suite makes: the dev stack's, empty (see stacks/Pulumi.dev.yaml). */
 export const PASSPHRASE = "";
 export const BUILDER = "released-service-e2e";
+/**
+ * The quickstart's registry address. BuildKit is told it is plain HTTP and that it mirrors Docker
+ * Hub, which cannot be reached here: the quickstart scenario serves app/'s base image from it.
+ */
+export const QUICKSTART_REGISTRY = "localhost:5000";
 
 export interface Result {
     readonly code: number;
@@ -34,6 +39,8 @@ export interface RunOptions {
     readonly input?: string;
     /** Variables to leave out of the environment, e.g. the passphrase. */
     readonly without?: readonly string[];
+    /** The whole environment instead of the suite's (a user's machine). */
+    readonly replaceEnv?: NodeJS.ProcessEnv;
 }
 
 export interface Environment {
@@ -52,6 +59,12 @@ export interface Environment {
     readonly env: NodeJS.ProcessEnv;
     /** The directory of scratch files (build contexts, fixtures). */
     readonly scratch: string;
+    /** The toolchain directory (pulumi/, kube/, node/, docker/). */
+    readonly toolchain: string;
+    /** BuildKit's socket, for builders other than the suite's own. */
+    readonly buildkitSocket: string;
+    /** The directory holding the `pulumi` the suite runs. */
+    readonly pulumiBin: string;
     run(command: string, args: readonly string[], options?: RunOptions): Promise<Result>;
     pulumi(args: readonly string[], options?: { cwd?: string }): Promise<Result>;
     kubectl(args: readonly string[]): Promise<string>;
@@ -202,7 +215,11 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
         fs.mkdirSync(path.join(dockerConfig, "buildx", "instances"), { recursive: true });
         fs.mkdirSync(buildkitDir);
         const socket = path.join(buildkitDir, "buildkitd.sock");
-        fs.writeFileSync(path.join(buildkitDir, "buildkitd.toml"), `[registry."${proxy.host}"]\n  http = true\n  insecure = true\n`);
+        fs.writeFileSync(
+            path.join(buildkitDir, "buildkitd.toml"),
+            [proxy.host, QUICKSTART_REGISTRY].map((host) => `[registry."${host}"]\n  http = true\n  insecure = true\n`).join("") +
+                `[registry."docker.io"]\n  mirrors = ["${QUICKSTART_REGISTRY}"]\n`,
+        );
         const buildkitLog = path.join(scratch, "buildkitd.log");
         const buildkitd = spawn(
             path.join(tools, "pulumi", "bin", "buildkitd"),
@@ -249,7 +266,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
         };
         const run = (command: string, args: readonly string[], options: RunOptions = {}): Promise<Result> =>
             new Promise((resolve) => {
-                const runEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !options.without?.includes(key)));
+                const runEnv = Object.fromEntries(Object.entries(options.replaceEnv ?? env).filter(([key]) => !options.without?.includes(key)));
                 const child = execFile(command, [...args], { cwd: options.cwd ?? project, env: runEnv, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
                     resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
                 });
@@ -264,6 +281,9 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             cluster,
             env,
             scratch,
+            toolchain: tools,
+            buildkitSocket: socket,
+            pulumiBin,
             run,
             pulumi: (args, options) => run(path.join(pulumiBin, "pulumi"), args, options),
             kubectl: async (args) => {
@@ -283,13 +303,27 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
     }
 }
 
-/** Versions of what the suite runs, for its log. */
+/** Versions of what the suite runs, for its log: the CLI, and each provider with what it was built from. */
 export async function versions(environment: Environment): Promise<string[]> {
     const lines: string[] = [];
     const pulumiVersion = await environment.pulumi(["version"]);
-    lines.push(`pulumi CLI ${pulumiVersion.stdout.trim()}`);
-    const plugins = await environment.pulumi(["plugin", "ls"]);
-    lines.push(...plugins.stdout.trim().split("\n").map((line) => `  ${line}`));
+    const official = !environment.pulumiBin.startsWith(environment.toolchain);
+    lines.push(`pulumi CLI ${pulumiVersion.stdout.trim()} (${official ? environment.pulumiBin : "built from github.com/pulumi/pulumi/pkg/v3 at that version"})`);
+    const plugins = JSON.parse((await environment.pulumi(["plugin", "ls", "--json"])).stdout) as { kind: string; name: string; version: string }[];
+    const built = (file: string): string | undefined => {
+        const at = path.join(environment.toolchain, "pulumi", file);
+        return fs.existsSync(at) ? fs.readFileSync(at, "utf8").trim() : undefined;
+    };
+    for (const plugin of plugins.filter((p) => p.kind === "resource")) {
+        let origin = official ? "as the CLI installed it" : "";
+        if (!official && plugin.name === "kubernetes") {
+            const module = built("kubernetes-module-version");
+            origin = `built from github.com/pulumi/pulumi-kubernetes/provider/v4@${module ?? "(unrecorded)"}: installed as ${plugin.version}, the version @pulumi/kubernetes asks for, but the code is that module's, a commit of the 4.24 line`;
+        } else if (!official && plugin.name === "docker-build") {
+            origin = `built from github.com/pulumi/pulumi-docker-build@v${plugin.version}`;
+        }
+        lines.push(`  provider ${plugin.name} ${plugin.version}: ${origin}`);
+    }
     lines.push(`node ${process.version} (suite), ${(await environment.run("node", ["--version"])).stdout.trim()} (pulumi programs)`);
     const kube = JSON.parse(await environment.kubectl(["version", "-o", "json"])) as { serverVersion?: { gitVersion?: string } };
     lines.push(`Kubernetes API ${kube.serverVersion?.gitVersion ?? "unknown"} (kube-apiserver with kwok nodes)`);

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { sourceFixture } from "../support/fixtures";
 import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, Update } from "../support/helpers";
+import { freePort } from "../support/registryServer";
 import { sourceDigest } from "../../components/release/sourceDigest";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
@@ -173,6 +174,20 @@ describe("release tags", () => {
             assert.ok(update.errors.length > 0);
             for (const error of update.errors) {
                 assert.match(error, /cannot look up 127\.0\.0\.1:\d+\/payment-api:(v1\.0\.0|[0-9a-f]{7}): registry 127\.0\.0\.1:\d+ answered HTTP 500 for payment-api:\1\. Nothing was built or pushed\.$/);
+            }
+        });
+
+        it("names a registry that does not answer once, with how to start it, however many tags were to be looked up", async () => {
+            const source = sourceFixture("v1.0.0");
+            const port = await freePort();
+            const image = `127.0.0.1:${port}/payment-api`;
+            for (const preview of [true, false]) {
+                const update = await runProgram(new MockCloud(), { image, version: "v1.0.0", context: source.context }, { preview });
+                assert.deepEqual(update.errors, [
+                    `cannot reach registry 127.0.0.1:${port}: connection refused (is it running? npm run up starts one, or: ` +
+                        `docker run -d -p ${port}:5000 --restart=always --name released-service-registry registry:2). Nothing was built, pushed or changed.`,
+                ]);
+                assert.equal(update.builds, 0);
             }
         });
 

@@ -378,7 +378,15 @@ export async function runUpdate(
     active = cloud;
     cloud.begin(preview);
     const errors = cloud.update.errors;
-    const onRejection = (reason: unknown) => errors.push(reason instanceof Error ? reason.message : String(reason));
+    // As the SDK's run script does: each error is reported once, by identity, with its message as it
+    // reads then (the SDK prefixes "error serializing property …" onto an error that fails an input).
+    const reported = new Set<unknown>();
+    const onRejection = (reason: unknown): void => {
+        if (!reported.has(reason)) {
+            reported.add(reason);
+            errors.push(reason instanceof Error ? reason.message : String(reason));
+        }
+    };
     // Failed registrations surface as unhandled rejections, as they do under the Pulumi CLI.
     const previous = process.listeners("unhandledRejection");
     process.removeAllListeners("unhandledRejection");
@@ -402,7 +410,6 @@ export async function runUpdate(
         process.removeListener("unhandledRejection", onRejection);
         previous.forEach((listener) => process.on("unhandledRejection", listener));
     }
-    cloud.update.errors.splice(0, errors.length, ...new Set(errors));
     cloud.finish();
     return cloud.update;
 }

@@ -1,9 +1,10 @@
-// Test fixture: a real registry (Debian's `docker-registry`, CNCF distribution) on 127.0.0.1,
-// images pushed through its HTTP API, and optionally the bearer-token auth registries use.
+// Test fixture: a real registry (CNCF distribution: Debian's `docker-registry` when installed, else
+// a `registry:2` container when a Docker daemon answers) on 127.0.0.1, images pushed through its
+// HTTP API, and optionally the bearer-token auth registries use.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -40,14 +41,28 @@ function sha256(data: Buffer | string): string {
     return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 
-/** Fails loudly when the binary is absent: CI installs it (.ci/run), so a skip would hide a broken gate. */
-export function requireRegistryBinary(): void {
-    const probe = spawnSync(REGISTRY_BINARY, ["--version"], { encoding: "utf8" });
-    if (probe.error || probe.status !== 0) {
-        throw new Error(
-            `\`${REGISTRY_BINARY}\` is not installed; the registry tests need it (apt-get install docker-registry, as .ci/run does)`,
-        );
+/** The registry:2 image a user with Docker runs the same registry from. */
+export const REGISTRY_IMAGE = "registry:2";
+
+export type RegistryRunner = "binary" | "container";
+
+/**
+ * How this machine runs a registry: Debian's binary when installed, else a `registry:2` container
+ * when a Docker daemon answers. Fails loudly naming both otherwise: a skip would hide a broken gate.
+ */
+export function registryRunner(): RegistryRunner {
+    const binary = spawnSync(REGISTRY_BINARY, ["--version"], { encoding: "utf8" });
+    if (!binary.error && binary.status === 0) {
+        return "binary";
     }
+    const daemon = spawnSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8" });
+    if (!daemon.error && daemon.status === 0) {
+        return "container";
+    }
+    throw new Error(
+        `the registry tests need a registry to run: install \`${REGISTRY_BINARY}\` (apt-get install docker-registry, as .ci/run does), ` +
+            `or start Docker so that they can run a ${REGISTRY_IMAGE} container (docker version: ${(daemon.stderr ?? daemon.error?.message ?? "").trim() || "no answer"})`,
+    );
 }
 
 export async function freePort(): Promise<number> {
@@ -177,18 +192,91 @@ function waitUntilListening(child: ChildProcess, address: string): Promise<void>
     });
 }
 
+interface RegistryProcess {
+    stop(): Promise<void>;
+}
+
+async function serveBinary(dir: string, address: string): Promise<RegistryProcess | Error> {
+    const child = spawn(REGISTRY_BINARY, ["serve", path.join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+        await waitUntilListening(child, address);
+    } catch (error) {
+        return error as Error;
+    }
+    // Keep draining its log so a chatty registry never blocks on a full pipe.
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return {
+        async stop() {
+            if (child.exitCode === null) {
+                const exited = new Promise((resolve) => child.once("exit", resolve));
+                child.kill("SIGTERM");
+                await exited;
+            }
+        },
+    };
+}
+
+/**
+ * The same registry as a `registry:2` container on the host's network, every file it reads
+ * mounted at the path the config names, so the config is the binary's, unchanged.
+ */
+async function serveContainer(
+    dir: string,
+    address: string,
+    storage: string,
+    tls: RegistryOptions["tls"],
+): Promise<RegistryProcess | Error> {
+    await mkdir(storage, { recursive: true });
+    const name = `released-service-test-registry-${address.split(":")[1]}`;
+    const mounts = [dir, storage, ...(tls ? [path.dirname(tls.certificate), path.dirname(tls.key)] : [])];
+    const args = ["run", "-d", "--rm", "--network", "host", "--name", name, ...[...new Set(mounts)].flatMap((m) => ["-v", `${m}:${m}`]), REGISTRY_IMAGE, "serve", path.join(dir, "config.yml")];
+    const started = spawnSync("docker", args, { encoding: "utf8" });
+    if (started.status !== 0) {
+        return new Error(`docker ${args.join(" ")} failed: ${started.stderr || started.error?.message}`);
+    }
+    const stop = async (): Promise<void> => {
+        spawnSync("docker", ["rm", "-f", name], { encoding: "utf8" });
+    };
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        if (await listening(address)) {
+            return { stop };
+        }
+        if (Date.now() > deadline) {
+            const logs = spawnSync("docker", ["logs", name], { encoding: "utf8" });
+            await stop();
+            return new Error(`the ${REGISTRY_IMAGE} container ${name} did not listen on ${address} within 30 s:\n${logs.stdout}${logs.stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+}
+
+function listening(address: string): Promise<boolean> {
+    const [host, port] = address.split(":");
+    return new Promise((resolve) => {
+        const socket = net.connect(Number(port), host, () => {
+            socket.end();
+            resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+    });
+}
+
 export interface RegistryOptions {
     readonly tokenAuth?: TokenAuth;
     /** Serve HTTPS under this name (which must resolve to 127.0.0.1) with this certificate. */
     readonly tls?: { readonly hostname: string; readonly certificate: string; readonly key: string };
     /** Share another registry's storage directory: what one serves, the other serves too. */
     readonly storage?: string;
+    /** Listen on this port of 127.0.0.1 (the quickstart's 5000); a free one otherwise. */
+    readonly port?: number;
 }
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
-    requireRegistryBinary();
+    const runner = registryRunner();
     const dir = await mkdtemp(path.join(os.tmpdir(), "released-service-registry-"));
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const address = `127.0.0.1:${port}`;
     const host = options.tls ? `${options.tls.hostname}:${port}` : address;
     const storage = options.storage ?? path.join(dir, "data");
@@ -226,17 +314,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     ].join("\n");
     await writeFile(path.join(dir, "config.yml"), config);
 
-    const child = spawn(REGISTRY_BINARY, ["serve", path.join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
-    try {
-        await waitUntilListening(child, address);
-    } catch (error) {
+    const server = runner === "binary" ? await serveBinary(dir, address) : await serveContainer(dir, address, storage, options.tls);
+    if (server instanceof Error) {
         await tokens?.close();
         await rm(dir, { recursive: true, force: true });
-        throw error;
+        throw server;
     }
-    // Keep draining its log so a chatty registry never blocks on a full pipe.
-    child.stdout?.resume();
-    child.stderr?.resume();
 
     const base = `${options.tls ? "https" : "http"}://${host}/v2`;
     const authorizations = new Map<string, string>();
@@ -325,11 +408,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
             await expectStatus(await call(repository, `${base}/${repository}/manifests/${digest}`, { method: "DELETE" }), 202, "delete manifest");
         },
         async stop() {
-            if (child.exitCode === null) {
-                const exited = new Promise((resolve) => child.once("exit", resolve));
-                child.kill("SIGTERM");
-                await exited;
-            }
+            await server.stop();
             await tokens?.close();
             await rm(dir, { recursive: true, force: true });
         },
