@@ -58,8 +58,14 @@ describe("the command for a user's own program with two services", function () {
     };
     const running = async (): Promise<Record<string, string[]>> => ({ api: await podDigests(env, selector("api")), worker: await podDigests(env, selector("worker")) });
 
-    before(async () => {
+    before(async function () {
+        // Packing, installing and two updates with a build: longer than one scenario's step.
+        this.timeout(30 * 60_000);
         env = environment();
+        const started = Date.now();
+        const step = (what: string): void => {
+            process.stderr.write(`e2e: own program: ${what} after ${Math.round((Date.now() - started) / 1000)} s\n`);
+        };
         // The package as a user gets it: packed, then installed into a project of their own.
         const packed = succeeded(await env.run("npm", ["pack", "--silent", "--pack-destination", env.scratch], { cwd: REPO_ROOT }), "npm pack");
         const tarball = path.join(env.scratch, packed.stdout.trim().split("\n").pop()!);
@@ -70,9 +76,11 @@ describe("the command for a user's own program with two services", function () {
             path.join(shop, "package.json"),
             JSON.stringify({ name: "shop", private: true, dependencies: { "@pulumi/pulumi": sdk, "released-service": `file:${tarball}` } }, null, 2),
         );
-        fs.writeFileSync(path.join(shop, "Pulumi.yaml"), "name: shop\nruntime: nodejs\nmain: index.js\n");
+        fs.writeFileSync(path.join(shop, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
         fs.writeFileSync(path.join(shop, "index.js"), PROGRAM);
+        step("packed");
         succeeded(await env.run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: shop }), "npm install of the packed package");
+        step("installed");
 
         const apiImage = `${env.registry.host}/shop-api`;
         const workerImage = `${env.registry.host}/shop-worker`;
@@ -89,9 +97,11 @@ describe("the command for a user's own program with two services", function () {
         });
         succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "api v1, worker w1"), "update 1");
         digests.v1 = await apiDigest();
+        step("update 1 done");
         await config({ apiVersion: "v2.0.0", apiContext: buildContext(env, "shop-api-v2", "v2.0.0", "shop api 2.0.0"), workerVersion: "w2.0.0" });
         succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "api v2, worker w2"), "update 2");
         digests.v2 = await apiDigest();
+        step("update 2 done");
         assert.notEqual(digests.v1, digests.v2);
     });
 

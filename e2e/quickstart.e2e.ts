@@ -15,7 +15,7 @@ import { gzipSync } from "node:zlib";
 
 import { environment } from "./support/hooks";
 import { QUICKSTART_REGISTRY, REPO_ROOT, type Environment, type Result } from "./support/environment";
-import { startRegistry, type TestRegistry } from "../tests/registryServer";
+import { startRegistry, type TestRegistry } from "../tests/support/registryServer";
 
 const IMAGE = `${QUICKSTART_REGISTRY}/payment-api`;
 const SELECTOR = "app.kubernetes.io/name=app";
