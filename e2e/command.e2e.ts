@@ -68,16 +68,22 @@ describe("the released-service command on real updates", function () {
     it("status finds every pod on the recorded digest, with no passphrase in the environment", async () => {
         const result = await withoutPassphrase("status", "--json");
         assert.equal(result.code, 0, result.stderr);
-        const report = JSON.parse(result.stdout) as { recordedDigest: string; drift: boolean; pods: { state: string; digest: string }[] };
-        assert.equal(report.recordedDigest, digests.v2);
+        const report = JSON.parse(result.stdout) as {
+            drift: boolean;
+            services: { service: string; recordedDigest: string; drift: boolean; pods: { state: string; digest: string }[] }[];
+        };
         assert.equal(report.drift, false);
-        assert.deepEqual(report.pods.map((pod) => [pod.state, pod.digest]), [["ok", digests.v2], ["ok", digests.v2]]);
+        assert.deepEqual(
+            report.services.map((service) => [service.service, service.recordedDigest, service.drift]),
+            [[NAME, digests.v2, false]],
+        );
+        assert.deepEqual(report.services[0].pods.map((pod) => [pod.state, pod.digest]), [["ok", digests.v2], ["ok", digests.v2]]);
     });
 
     it("rollback --to 1 previews, then brings the pods back to update 1's digest", async () => {
         const result = await cli("rollback", "--to", "1", "--yes");
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        assert.match(result.stdout, /The rollback changes: 1 to update\./);
+        assert.match(result.stdout, /The rollback of stack ops changes: 1 to update\./);
         assert.ok(result.stdout.indexOf("Previewing") < result.stdout.indexOf("running pulumi up"), result.stdout);
         assert.deepEqual(await podDigests(), [digests.v1, digests.v1]);
         const status = await cli("status", "--json");

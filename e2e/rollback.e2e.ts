@@ -71,11 +71,13 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         return row.update;
     }
 
-    /** Runs `version` by its tag, with no pin left in the config. */
+    /** Runs `version` by its tag, with no pin left in the config (the bundled program's or a rollback's). */
     async function deploy(version: string, message: string): Promise<void> {
         const current = await config();
-        if (current["released-service:digest"] !== undefined) {
-            await stack.remove("digest");
+        for (const key of ["digest", "pins"]) {
+            if (current[`released-service:${key}`] !== undefined) {
+                await stack.remove(key);
+            }
         }
         await stack.set({ version });
         succeeded(await stack.up("--message", message), message);
@@ -201,7 +203,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         assert.equal(result.code, 1, result.stdout + result.stderr);
         assert.equal(
             result.stderr,
-            `error: drill failed before changing anything: ${image}@${digests["v1.5.0"]} (#${await updateOf("v1.5.0")}, v1.5.0) is no longer in its registry, ` +
+            `error: drill of stack drill failed before changing anything: ${image}@${digests["v1.5.0"]} (#${await updateOf("v1.5.0")}, v1.5.0) is no longer in its registry, ` +
                 "so a rollback to it would fail too. Push it again, or drill to a release that is still there (released-service verify lists them).\n",
         );
         assert.deepEqual(await config(), before);
@@ -212,19 +214,22 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         const v1 = await updateOf("v1.0.0");
         const rollback = await cli("rollback", "--to", String(v1), "--yes", "--reason", "INC-7: v2.0.0 drops payments");
         assert.equal(rollback.code, 0, rollback.stdout + rollback.stderr);
-        const hold = (await config())["released-service:hold"] as { objectValue?: Record<string, string> };
-        assert.equal(hold.objectValue?.digest, digests["v1.0.0"]);
-        assert.equal(hold.objectValue?.reason, "INC-7: v2.0.0 drops payments");
-        assert.match(hold.objectValue?.at ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        const holds = (await config())["released-service:holds"] as { objectValue?: Record<string, Record<string, string>> };
+        const hold = holds.objectValue?.[NAME];
+        assert.equal(hold?.digest, digests["v1.0.0"]);
+        assert.equal(hold?.reason, "INC-7: v2.0.0 drops payments");
+        assert.match(hold?.at ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        const pins = (await config())["released-service:pins"] as { objectValue?: Record<string, Record<string, string>> };
+        assert.deepEqual(pins.objectValue?.[NAME], { version: "v1.0.0", digest: digests["v1.0.0"] });
         assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
 
-        // A pipeline redeploys the bad release the way it always does.
-        await stack.remove("digest");
+        // A pipeline redeploys the bad release the way it always does, and someone clears the pin.
+        await stack.remove("pins");
         await stack.set({ version: "v2.0.0" });
         const preview = await stack.preview();
         assert.notEqual(preview.code, 0, "the held stack refuses the roll forward");
-        assert.ok(preview.stdout.includes(`stack drill holds ${digests["v1.0.0"]}`), preview.stdout);
-        assert.ok(preview.stdout.includes("released-service release-hold --stack drill"), preview.stdout);
+        assert.ok(preview.stdout.includes(`stack drill holds ${NAME} on ${digests["v1.0.0"]}`), preview.stdout);
+        assert.ok(preview.stdout.includes(`released-service release-hold --stack drill --service ${NAME}`), preview.stdout);
         const refused = await stack.up();
         assert.notEqual(refused.code, 0);
         assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]], "the rollback held");
@@ -232,7 +237,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         const lifted = await cli("release-hold");
         assert.equal(lifted.code, 0, lifted.stderr);
         assert.ok(lifted.stdout.startsWith(`Lifted the hold of stack drill on ${digests["v1.0.0"]} (INC-7: v2.0.0 drops payments; set by `), lifted.stdout);
-        assert.equal((await config())["released-service:hold"], undefined);
+        assert.equal((await config())["released-service:holds"], undefined);
         succeeded(await stack.up("--message", "v2.0.0 again"), "the roll forward after release-hold");
         assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
     });
@@ -243,13 +248,14 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         const v1 = await updateOf("v1.0.0");
         const result = await cli("rollback", "--to", String(v1), "--with-config", "--no-hold", "--yes");
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        assert.ok(result.stdout.includes(`Restoring the config of update #${v1}:\n`), result.stdout);
+        assert.ok(result.stdout.includes(`Restoring the config of update #${v1} in stack drill:\n`), result.stdout);
         assert.ok(result.stdout.includes("  ~ released-service:replicas: 3 → 2\n"), result.stdout);
         const restored = await config();
         assert.deepEqual(
-            ["version", "digest", "replicas"].map((key) => (restored[`released-service:${key}`] as { value: string }).value),
-            ["v1.0.0", digests["v1.0.0"], "2"],
+            ["version", "replicas"].map((key) => (restored[`released-service:${key}`] as { value: string }).value),
+            ["v1.0.0", "2"],
         );
+        assert.deepEqual((restored["released-service:pins"] as { objectValue?: unknown }).objectValue, { [NAME]: { version: "v1.0.0", digest: digests["v1.0.0"] } });
         assert.equal((await deployment()).replicas, 2);
         assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
         await deploy("v2.0.0", "v2.0.0 after the restored config");
@@ -266,11 +272,11 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         const [undone, failed] = (await rows()).slice(0, 2);
         assert.deepEqual([failed.result, failed.version, failed.message], ["failed", "v3.0.0-unready", "released-service up --atomic"]);
         assert.deepEqual([undone.result, undone.version, undone.digest], ["succeeded", "v2.0.0", digests["v2.0.0"]]);
-        assert.ok(result.stdout.includes(`Update #${failed.update} failed after the Deployment changed to ${image}@${digests["v3.0.0-unready"]}:\n`), result.stdout);
+        assert.ok(result.stdout.includes(`Update #${failed.update} of stack drill failed after the workload changed to ${image}@${digests["v3.0.0-unready"]}:\n`), result.stdout);
         assert.ok(
             result.stdout.includes(
                 `\nUpdate #${failed.update} failed; update #${undone.update} returned stack drill to #${previous} (v2.0.0, ${digests["v2.0.0"]}), ` +
-                    `and every pod runs ${digests["v2.0.0"]}.\n`,
+                    "and every instance runs its digest.\n",
             ),
             result.stdout,
         );
