@@ -14,4 +14,8 @@ export * from "./release/provenance";
 export * from "./release/resolve";
 export * from "./release/sourceDigest";
 export * from "./workloads/kubernetes/deployment";
+export * from "./workloads/kubernetes/settings";
+export * from "./workloads/docker/settings";
+export * from "./workloads/swarm/settings";
+export * from "./workloads/compose/settings";
 export * from "./workloads/workload";

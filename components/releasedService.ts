@@ -7,11 +7,11 @@ import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
 import { describeProblems, inputProblems } from "./config/validate";
 import { sourceToBuild } from "./release/provenance";
 import { type ReleaseArgs, type ReleaseInputs, resolveRelease } from "./release/resolve";
-import type { ComposeSettings } from "./workloads/compose/file";
-import type { DockerSettings } from "./workloads/docker/container";
-import type { KubernetesSettings } from "./workloads/kubernetes/deployment";
+import type { ComposeSettings } from "./workloads/compose/settings";
+import type { DockerSettings } from "./workloads/docker/settings";
+import type { KubernetesSettings } from "./workloads/kubernetes/settings";
 import { pinWorkload } from "./workloads/pin";
-import type { SwarmSettings } from "./workloads/swarm/service";
+import type { SwarmSettings } from "./workloads/swarm/settings";
 import { DEFAULT_WORKLOAD, type WorkloadKind, type WorkloadRecord } from "./workloads/workload";
 
 /**

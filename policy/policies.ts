@@ -18,7 +18,7 @@ import {
     PodSpecLike,
     usesLatestTag,
 } from "./images";
-import { VERSION_LABEL } from "../components/workloads/kubernetes/live";
+import { VERSION_LABEL } from "../components/workloads/kubernetes/settings";
 
 /** The fewest old ReplicaSets a Deployment may keep unless the policy config says otherwise. */
 export const DEFAULT_MINIMUM_REVISION_HISTORY_LIMIT = 1;

@@ -2,10 +2,10 @@
 // means. The component's checks, the bundled program's stack config keys and the docs' config
 // table all come from this table.
 import { digestProblem, repositoryProblem, tagProblem } from "../registry/reference";
-import { DEFAULT_COMPOSE_FILE } from "../workloads/compose/file";
-import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, RESTART_POLICIES } from "../workloads/docker/container";
-import { DEFAULT_PORT, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/deployment";
-import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, SWARM_MODES } from "../workloads/swarm/service";
+import { DEFAULT_COMPOSE_FILE } from "../workloads/compose/settings";
+import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, RESTART_POLICIES } from "../workloads/docker/settings";
+import { DEFAULT_PORT, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/settings";
+import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, SWARM_MODES } from "../workloads/swarm/settings";
 import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
 
 /** The config namespace: keys are `released-service:<key>`. */

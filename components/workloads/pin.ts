@@ -1,10 +1,14 @@
 // The one place the kind of workload is chosen: each kind's pin function, by name.
 import type * as pulumi from "@pulumi/pulumi";
 
-import { type ComposeSettings, pinComposeFile } from "./compose/file";
-import { type DockerSettings, pinContainer } from "./docker/container";
-import { type KubernetesSettings, pinDeployment } from "./kubernetes/deployment";
-import { pinSwarmService, type SwarmSettings } from "./swarm/service";
+import { pinComposeFile } from "./compose/file";
+import type { ComposeSettings } from "./compose/settings";
+import { pinContainer } from "./docker/container";
+import type { DockerSettings } from "./docker/settings";
+import { pinDeployment } from "./kubernetes/deployment";
+import type { KubernetesSettings } from "./kubernetes/settings";
+import { pinSwarmService } from "./swarm/service";
+import type { SwarmSettings } from "./swarm/settings";
 import type { PinnedRelease, PinWorkload, WorkloadKind, WorkloadRecord } from "./workload";
 
 /** The settings of every kind; each kind reads its own, and the checks refuse another kind's. */

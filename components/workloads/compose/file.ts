@@ -6,17 +6,9 @@ import * as fs from "node:fs";
 
 import { RELEASE_LABEL, SERVICE_LABEL } from "../../labels";
 import type { ComposeWorkloadRecord, PinnedRelease } from "../workload";
+import { type ComposeSettings, DEFAULT_COMPOSE_FILE } from "./settings";
 
-export const DEFAULT_COMPOSE_FILE = "compose.released.yaml";
 const HEADER = "released-service: every service pinned to its release's digest; docker compose -f compose.yaml -f this file up -d";
-
-/** The settings of the Compose workload. */
-export interface ComposeSettings {
-    /** The Compose file to write, relative to the Pulumi project. Defaults to `compose.released.yaml`. */
-    readonly composeFile?: string;
-    /** The service's name in the Compose project. Defaults to the ReleasedService's name. */
-    readonly composeService?: string;
-}
 
 /** A Compose file's service entry, as far as a release decides it. */
 export interface ComposeEntry {

@@ -4,55 +4,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { KubernetesWorkloadRecord, PinnedRelease } from "../workload";
-
-export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
-export const DEFAULT_REPLICAS = 1;
-export const DEFAULT_PORT = 8080;
-export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
-/** The namespace a Deployment lands in when neither the args nor the provider name one. */
-export const DEFAULT_NAMESPACE = "default";
-export const MANAGED_BY = "released-service";
-/** The container's name inside the pod. */
-export const CONTAINER_NAME = "app";
-export const NAME_LABEL = "app.kubernetes.io/name";
-export const VERSION_LABEL = "app.kubernetes.io/version";
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
-/**
- * The kubernetes provider's own wait for a rollout. It does not stop at ProgressDeadlineExceeded: it
- * waits until this timeout (10 minutes unless set), so a deadline is set both here and in the spec.
- */
-export const TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
-/**
- * Server-side apply refuses to change a field another field manager owns, and `kubectl rollout undo`
- * or `kubectl set image` makes kubectl the owner of the image, the change-cause and the version label.
- * Forcing the apply lets the next update take them back, so the config decides what runs again.
- */
-export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
-
-/** The settings of the Kubernetes workload. */
-export interface KubernetesSettings {
-    /** Namespace of the Deployment and Service. Defaults to the provider's namespace. */
-    readonly namespace?: string;
-    /** Pods to run. Defaults to 1. */
-    readonly replicas?: number;
-    /** The port the container listens on and the Service exposes. Defaults to 8080. */
-    readonly port?: number;
-    /** Old ReplicaSets Kubernetes keeps for `kubectl rollout undo`; 0 keeps none. Defaults to 10. */
-    readonly revisionHistoryLimit?: number;
-    /**
-     * Seconds a rollout may take before it fails: the Deployment's `progressDeadlineSeconds` (time
-     * without progress) and the time `pulumi up` waits for the whole rollout. Defaults to none
-     * (Kubernetes' 600 s deadline, the provider's 10-minute wait).
-     */
-    readonly progressDeadlineSeconds?: number;
-    /** Environment variables of the container. Defaults to none. */
-    readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Container resources. Defaults to requests of 50m CPU and 64Mi memory. */
-    readonly resources?: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
-    /** Readiness probe. Defaults to a TCP check of `port`. */
-    readonly readinessProbe?: pulumi.Input<k8s.types.input.core.v1.Probe>;
-}
+import {
+    DEFAULT_REVISION_HISTORY_LIMIT,
+    DEFAULT_REPLICAS,
+    DEFAULT_PORT,
+    DEFAULT_RESOURCES,
+    DEFAULT_NAMESPACE,
+    MANAGED_BY,
+    CONTAINER_NAME,
+    NAME_LABEL,
+    VERSION_LABEL,
+    MANAGED_BY_LABEL,
+    CHANGE_CAUSE_ANNOTATION,
+    TIMEOUT_ANNOTATION,
+    PATCH_FORCE_ANNOTATION,
+    type KubernetesSettings,
+} from "./settings";
 
 /** A Kubernetes label value holds at most 63 characters and starts and ends alphanumeric. */
 export function labelValue(value: string): string {

@@ -7,12 +7,7 @@ import { locateRepository } from "../../registry/client";
 import { DIGEST_PATTERN } from "../../registry/reference";
 import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload } from "../live";
 import type { KubernetesWorkloadRecord } from "../workload";
-
-/** The label every pod of a release carries with its version. */
-export const VERSION_LABEL = "app.kubernetes.io/version";
-/** The label the bundled program selects a service's pods by. */
-export const NAME_LABEL = "app.kubernetes.io/name";
-export const DEFAULT_NAMESPACE = "default";
+import { DEFAULT_NAMESPACE, NAME_LABEL, VERSION_LABEL } from "./settings";
 
 /** The parts of a `kubectl get pods -o json` list (a core/v1 PodList) read here. */
 export interface PodList {
