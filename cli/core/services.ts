@@ -6,7 +6,7 @@ import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../compone
 import { nearest } from "../../components/config/stackConfig";
 import { holdProblems } from "../../components/config/validate";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
-import { deployedImageOf } from "../../components/workloads/kubernetes/live";
+import { deployedImageOf } from "./workloads";
 import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
 import { usageError } from "./exitCodes";

@@ -89,3 +89,11 @@ export function composeLive(record: ComposeWorkloadRecord, inspect: (service: st
         instances: async (expected) => containerInstances(await inspect(record.service), expected),
     };
 }
+
+/** The type of the resource whose recorded outputs say which image the host was last told to run. */
+export const CONTAINER_TYPE = "docker:index/container:Container";
+
+/** The image a recorded container names. */
+export function containerImage(outputs: Readonly<Record<string, unknown>>): unknown {
+    return outputs.image;
+}

@@ -159,16 +159,10 @@ export async function listPodsWithKubectl(namespace: string, selector: string): 
     }
 }
 
-const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+/** The type of the resource whose recorded outputs say what the cluster was last told to run. */
+export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
 
-/**
- * The image a workload's recorded resources name (its Deployment's first container): what the
- * cluster was last told to run, recorded even when the rollout then failed.
- */
-export function deployedImageOf(resources: readonly { readonly type?: string; readonly outputs?: Readonly<Record<string, unknown>> }[]): string | undefined {
-    const deployment = resources.find((resource) => resource.type === DEPLOYMENT_TYPE)?.outputs as
-        | { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } }
-        | undefined;
-    const image = deployment?.spec?.template?.spec?.containers?.[0]?.image;
-    return typeof image === "string" ? image : undefined;
+/** The image a recorded Deployment names (its first container), recorded even when the rollout then failed. */
+export function deploymentImage(outputs: Readonly<Record<string, unknown>>): unknown {
+    return (outputs as { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } }).spec?.template?.spec?.containers?.[0]?.image;
 }

@@ -52,3 +52,11 @@ export function swarmLive(record: SwarmWorkloadRecord, inspect: (service: string
         instances: async (expected) => taskInstances(record.service, await inspect(record.service), expected),
     };
 }
+
+/** The type of the resource whose recorded outputs say which image Swarm was last told to run. */
+export const SERVICE_TYPE = "docker:index/service:Service";
+
+/** The image a recorded Swarm service's tasks are to run. */
+export function serviceImage(outputs: Readonly<Record<string, unknown>>): unknown {
+    return (outputs as { taskSpec?: { containerSpec?: { image?: unknown } } }).taskSpec?.containerSpec?.image;
+}
