@@ -234,7 +234,7 @@ export async function startDocker(options: StartDockerOptions): Promise<DockerDa
                 const tasks = (await docker(["service", "ps", "--no-trunc", "--filter", "desired-state=running", "--format", "{{.ID}}", service])).trim().split("\n").filter(Boolean);
                 const digests: string[] = [];
                 for (const task of tasks) {
-                    const [state, container] = (await docker(["inspect", "--type", "task", "--format", "{{.Status.State}} {{.Status.ContainerStatus.ContainerID}}", task])).trim().split(" ");
+                    const [state, container] = (await docker(["inspect", "--type", "task", "--format", "{{.Status.State}} {{with .Status.ContainerStatus}}{{.ContainerID}}{{end}}", task])).trim().split(" ");
                     if (state === "running") {
                         digests.push(await containerDigest(container));
                     }
