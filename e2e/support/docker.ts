@@ -9,6 +9,8 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 
+import { freePort } from "../../tests/registryServer";
+
 /** Debian's binaries (docker.io, busybox-static); another `docker` on PATH may be another version. */
 export const DOCKERD = "/usr/sbin/dockerd";
 export const DOCKER_CLI = "/usr/bin/docker";
@@ -186,8 +188,11 @@ export async function startDocker(options: StartDockerOptions): Promise<DockerDa
         );
         const version = (await docker(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"])).trim();
         options.log(`docker: dockerd ${version} on ${host}`);
-        await docker(["swarm", "init", "--advertise-addr", "127.0.0.1"]);
-        options.log("docker: one-node Swarm initialised");
+        // Ports of its own, so that another Swarm on this machine (2377, VXLAN 4789) does not collide.
+        const swarmPort = await freePort();
+        const dataPathPort = await freePort();
+        await docker(["swarm", "init", "--advertise-addr", `127.0.0.1:${swarmPort}`, "--listen-addr", `127.0.0.1:${swarmPort}`, "--data-path-port", String(dataPathPort)]);
+        options.log(`docker: one-node Swarm initialised (127.0.0.1:${swarmPort})`);
 
         const repoDigest = async (reference: string, repository: string): Promise<string> => {
             const digests = JSON.parse(await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", reference])) as string[] | null;
