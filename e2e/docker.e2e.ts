@@ -22,7 +22,11 @@ describe("docker stand-in provider under the real engine", function () {
     let v2: PushedImage;
     let exits: PushedImage;
 
-    const pulumi = (...args: string[]): Promise<Result> => env.pulumi([...args, "--non-interactive", "--stack", STACK], { cwd: project });
+    /** A pulumi command on the smoke stack; the flags go before a `--` that ends them. */
+    const pulumi = (...args: string[]): Promise<Result> => {
+        const end = args.includes("--") ? args.indexOf("--") : args.length;
+        return env.pulumi([...args.slice(0, end), "--non-interactive", "--stack", STACK, ...args.slice(end)], { cwd: project });
+    };
     const configure = async (values: Record<string, string>): Promise<void> => {
         for (const [key, value] of Object.entries(values)) {
             succeeded(await pulumi("config", "set", key, "--", value), `pulumi config set ${key}`);
