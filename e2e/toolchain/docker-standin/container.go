@@ -47,7 +47,7 @@ func (containerKind) check(news, olds map[string]any, urnName string, seed []byt
 	fail := func(property, reason string) {
 		failures = append(failures, &pulumirpc.CheckFailure{Property: property, Reason: reason})
 	}
-	for _, k := range unexpected(news, containerType, containerInputs...) {
+	for _, k := range unexpected(news, containerInputs...) {
 		fail(k, fmt.Sprintf("%s is not implemented by the docker stand-in provider", k))
 	}
 	if v, ok := news["image"]; !ok || v == "" {
@@ -148,9 +148,9 @@ func ensureImage(ctx context.Context, d *daemon, ref string) error {
 func containerSpec(in map[string]any) (*container.Config, *container.HostConfig, error) {
 	config := &container.Config{
 		Image:      str(in, "image"),
-		Env:        strings_(in, "envs"),
-		Cmd:        strings_(in, "command"),
-		Entrypoint: strings_(in, "entrypoints"),
+		Env:        stringList(in, "envs"),
+		Cmd:        stringList(in, "command"),
+		Entrypoint: stringList(in, "entrypoints"),
 		Labels:     map[string]string{},
 	}
 	for _, l := range list(in, "labels") {
@@ -159,7 +159,7 @@ func containerSpec(in map[string]any) (*container.Config, *container.HostConfig,
 		}
 	}
 	if hc := obj(in, "healthcheck"); hc != nil {
-		h := &container.HealthConfig{Test: strings_(hc, "tests")}
+		h := &container.HealthConfig{Test: stringList(hc, "tests")}
 		var err error
 		if h.Interval, err = duration(hc, "interval", "healthcheck.interval"); err != nil {
 			return nil, nil, err

@@ -229,7 +229,7 @@ func boolean(m map[string]any, key string, def bool) bool {
 
 func list(m map[string]any, key string) []any { l, _ := m[key].([]any); return l }
 
-func strings_(m map[string]any, key string) []string {
+func stringList(m map[string]any, key string) []string {
 	var out []string
 	for _, e := range list(m, key) {
 		if s, ok := e.(string); ok {
@@ -273,8 +273,8 @@ func copyMap(m map[string]any) map[string]any {
 	return out
 }
 
-// unexpected returns check failures for top-level inputs this stand-in does not implement.
-func unexpected(m map[string]any, typ string, allowed ...string) []string {
+// unexpected lists the keys of m that this stand-in does not implement.
+func unexpected(m map[string]any, allowed ...string) []string {
 	ok := map[string]bool{}
 	for _, a := range allowed {
 		ok[a] = true
@@ -286,6 +286,5 @@ func unexpected(m map[string]any, typ string, allowed ...string) []string {
 		}
 	}
 	sort.Strings(bad)
-	_ = typ
 	return bad
 }

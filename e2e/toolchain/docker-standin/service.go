@@ -43,15 +43,15 @@ func (serviceKind) check(news, olds map[string]any, urnName string, seed []byte)
 	fail := func(property, reason string) {
 		failures = append(failures, &pulumirpc.CheckFailure{Property: property, Reason: reason})
 	}
-	for _, k := range unexpected(news, serviceType, serviceInputs...) {
+	for _, k := range unexpected(news, serviceInputs...) {
 		fail(k, fmt.Sprintf("%s is not implemented by the docker stand-in provider", k))
 	}
 	task := obj(news, "taskSpec")
-	for _, k := range unexpected(task, serviceType, taskSpecInputs...) {
+	for _, k := range unexpected(task, taskSpecInputs...) {
 		fail("taskSpec."+k, fmt.Sprintf("taskSpec.%s is not implemented by the docker stand-in provider", k))
 	}
 	cs := obj(task, "containerSpec")
-	for _, k := range unexpected(cs, serviceType, containerSpecInputs...) {
+	for _, k := range unexpected(cs, containerSpecInputs...) {
 		fail("taskSpec.containerSpec."+k, fmt.Sprintf("taskSpec.containerSpec.%s is not implemented by the docker stand-in provider", k))
 	}
 	if task == nil || cs == nil || cs["image"] == nil || cs["image"] == "" {
@@ -149,8 +149,8 @@ func serviceSpec(in map[string]any) (swarm.ServiceSpec, error) {
 		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{
 			Image:   str(cs, "image"),
 			Env:     envList(obj(cs, "env")),
-			Args:    strings_(cs, "args"),
-			Command: strings_(cs, "commands"),
+			Args:    stringList(cs, "args"),
+			Command: stringList(cs, "commands"),
 		}},
 		UpdateConfig:   updateConfig(obj(in, "updateConfig")),
 		RollbackConfig: updateConfig(obj(in, "rollbackConfig")),
@@ -166,7 +166,7 @@ func serviceSpec(in map[string]any) (swarm.ServiceSpec, error) {
 		spec.TaskTemplate.ContainerSpec.StopGracePeriod = &g
 	}
 	if hc := obj(cs, "healthcheck"); hc != nil {
-		h := &container.HealthConfig{Test: strings_(hc, "tests")}
+		h := &container.HealthConfig{Test: stringList(hc, "tests")}
 		h.Interval, _ = duration(hc, "interval", "")
 		h.Timeout, _ = duration(hc, "timeout", "")
 		h.StartPeriod, _ = duration(hc, "startPeriod", "")
