@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 
-import { freePort } from "../../tests/registryServer";
+import { freePort } from "../../tests/support/registryServer";
 
 /** Debian's binaries (docker.io, busybox-static); another `docker` on PATH may be another version. */
 export const DOCKERD = "/usr/sbin/dockerd";
