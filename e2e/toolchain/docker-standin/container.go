@@ -151,12 +151,7 @@ func containerSpec(in map[string]any) (*container.Config, *container.HostConfig,
 		Env:        stringList(in, "envs"),
 		Cmd:        stringList(in, "command"),
 		Entrypoint: stringList(in, "entrypoints"),
-		Labels:     map[string]string{},
-	}
-	for _, l := range list(in, "labels") {
-		if m, ok := l.(map[string]any); ok {
-			config.Labels[str(m, "label")] = str(m, "value")
-		}
+		Labels:     labelMap(list(in, "labels")),
 	}
 	if hc := obj(in, "healthcheck"); hc != nil {
 		h := &container.HealthConfig{Test: stringList(hc, "tests")}
@@ -349,6 +344,17 @@ func removeContainer(ctx context.Context, d *daemon, id string, in map[string]an
 			return err
 		}
 	}
+}
+
+// labelMap turns the schema's [{label, value}] lists into Docker's label map.
+func labelMap(labels []any) map[string]string {
+	out := map[string]string{}
+	for _, l := range labels {
+		if m, ok := l.(map[string]any); ok {
+			out[str(m, "label")] = str(m, "value")
+		}
+	}
+	return out
 }
 
 // envList is the sorted KEY=VALUE form of an env map.

@@ -21,7 +21,7 @@
 //     that does not is removed and the create fails. The `image` output is the
 //     reference given (e.g. repo@sha256:...).
 //   - docker:index/service:Service: name, taskSpec.containerSpec (image, env,
-//     args, commands, healthcheck), mode (replicated.replicas or global),
+//     args, commands, healthcheck, labels, stopGracePeriod), mode (replicated.replicas or global),
 //     endpointSpec.ports, labels, updateConfig, rollbackConfig and
 //     convergeConfig. name and mode force a replacement; everything else is an
 //     in-place ServiceUpdate. With convergeConfig a create waits until the

@@ -24,7 +24,7 @@ var serviceInputs = []string{
 
 var (
 	taskSpecInputs      = []string{"containerSpec", "forceUpdate", "restartPolicy"}
-	containerSpecInputs = []string{"image", "env", "args", "commands", "healthcheck", "stopGracePeriod"}
+	containerSpecInputs = []string{"image", "env", "args", "commands", "healthcheck", "stopGracePeriod", "labels"}
 )
 
 type serviceKind struct{}
@@ -145,7 +145,7 @@ func serviceSpec(in map[string]any) (swarm.ServiceSpec, error) {
 	task := obj(in, "taskSpec")
 	cs := obj(task, "containerSpec")
 	spec := swarm.ServiceSpec{
-		Annotations: swarm.Annotations{Name: str(in, "name"), Labels: map[string]string{}},
+		Annotations: swarm.Annotations{Name: str(in, "name")},
 		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{
 			Image:   str(cs, "image"),
 			Env:     envList(obj(cs, "env")),
@@ -155,10 +155,9 @@ func serviceSpec(in map[string]any) (swarm.ServiceSpec, error) {
 		UpdateConfig:   updateConfig(obj(in, "updateConfig")),
 		RollbackConfig: updateConfig(obj(in, "rollbackConfig")),
 	}
-	for _, l := range list(in, "labels") {
-		if m, ok := l.(map[string]any); ok {
-			spec.Labels[str(m, "label")] = str(m, "value")
-		}
+	spec.Labels = labelMap(list(in, "labels"))
+	if l := list(cs, "labels"); len(l) > 0 {
+		spec.TaskTemplate.ContainerSpec.Labels = labelMap(l)
 	}
 	if g, err := duration(cs, "stopGracePeriod", "taskSpec.containerSpec.stopGracePeriod"); err != nil {
 		return spec, err
