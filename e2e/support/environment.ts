@@ -2,7 +2,8 @@
  * Everything one run of the real-engine suite uses, started once and stopped at the end: a
  * plain-HTTP registry on loopback (behind a proxy that counts what is written to it), a TLS
  * registry with a token service over the same storage, BuildKit as a remote buildx builder,
- * a Kubernetes control plane with kwok nodes, a file backend, and a copy of this project.
+ * a Kubernetes control plane with kwok nodes, Debian's dockerd with a one-node Swarm (see
+ * docker.ts), a file backend, and a copy of this project.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { startCluster, type Cluster } from "./cluster";
+import { startDocker, type DockerDaemon } from "./docker";
 import { freePort, startRegistry, type TestRegistry } from "../../tests/support/registryServer";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -55,6 +57,8 @@ export interface Environment {
     /** Registry API requests that wrote a manifest (`PUT …/manifests/…`), in order. */
     manifestWrites(): string[];
     readonly cluster: Cluster;
+    /** The suite's dockerd (DOCKER_HOST of `env`), with a one-node Swarm. */
+    readonly docker: DockerDaemon;
     /** Environment of every pulumi, kubectl and released-service run. */
     readonly env: NodeJS.ProcessEnv;
     /** The directory of scratch files (build contexts, fixtures). */
@@ -242,6 +246,15 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
         const cluster = await startCluster({ binDir: path.join(tools, "kube", "bin"), workDir: path.join(scratch, "cluster"), log: (line) => log(`cluster: ${line}`) });
         stops.push(() => cluster.stop());
 
+        const docker = await startDocker({
+            workDir: path.join(scratch, "dockerd"),
+            registry: registry.host,
+            dockerConfig,
+            composePlugin: path.join(tools, "docker", "cli-plugins", "docker-compose"),
+            log,
+        });
+        stops.push(() => docker.stop());
+
         fs.mkdirSync(path.join(scratch, "state"));
         const project = path.join(scratch, "project");
         copyProject(project);
@@ -261,6 +274,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: official ? "false" : "true",
             KUBECONFIG: cluster.kubeconfig,
             DOCKER_CONFIG: dockerConfig,
+            DOCKER_HOST: docker.host,
             NODE_EXTRA_CA_CERTS: certificates.ca,
             NO_COLOR: "1",
         };
@@ -279,6 +293,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             privateRegistry,
             manifestWrites: () => requests.filter((line) => /^PUT \/v2\/.+\/manifests\//.test(line)),
             cluster,
+            docker,
             env,
             scratch,
             toolchain: tools,
@@ -326,6 +341,8 @@ export async function versions(environment: Environment): Promise<string[]> {
     }
     lines.push(`node ${process.version} (suite), ${(await environment.run("node", ["--version"])).stdout.trim()} (pulumi programs)`);
     const kube = JSON.parse(await environment.kubectl(["version", "-o", "json"])) as { serverVersion?: { gitVersion?: string } };
+    lines.push(`docker ${(await environment.docker.docker(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"])).trim()} (Debian's dockerd), ${(await environment.docker.docker(["compose", "version", "--short"])).trim()} (docker compose)`);
+    lines.push("docker provider: the suite's STAND-IN (e2e/toolchain/docker-standin), Container and Service only");
     lines.push(`Kubernetes API ${kube.serverVersion?.gitVersion ?? "unknown"} (kube-apiserver with kwok nodes)`);
     return lines;
 }

@@ -1,36 +1,143 @@
 #!/usr/bin/env bash
-# Builds the Docker Buildx CLI plugin from its Go module, for the quickstart scenario: a user's
-# machine has the Docker CLI with buildx, and Debian's docker.io package has no buildx plugin.
+# Builds the Docker side of the real-engine suite from Go modules only:
 #
-#   bash e2e/toolchain/docker.sh <outdir>    -> <outdir>/cli-plugins/docker-buildx
+#   bash e2e/toolchain/docker.sh <outdir> [<pulumi part dir>]
 #
-# Put <outdir>/cli-plugins in $DOCKER_CONFIG/cli-plugins (or ~/.docker/cli-plugins) and
-# `docker buildx` finds it. The step is skipped when its output exists; the caller keys
-# <outdir> by a hash of this file, so changing the version starts from an empty outdir.
+#   <outdir>/bin/pulumi-resource-docker   the docker STAND-IN provider built from
+#                                         e2e/toolchain/docker-standin (our own code,
+#                                         see its main.go for what it implements), and
+#   <outdir>/cli-plugins/docker-compose   `docker compose` from github.com/docker/compose/v5
+#                                         (the suite points DOCKER_CONFIG's cli-plugins here).
+#
+# With a pulumi part dir (what e2e/toolchain/pulumi.sh built), the stand-in is also
+# installed into its PULUMI_HOME as resource plugin `docker` at the version the
+# @pulumi/docker package pins, with that part's pulumi CLI.
+#
+# The daemon itself is Debian's: `apt-get install docker.io busybox-static` (dockerd,
+# the docker CLI, runc, and the static busybox the suite's images are made of).
+#
+# Every step is skipped when its output exists; the stand-in is rebuilt when its
+# sources or the pinned @pulumi/docker version change (a key file beside it) and
+# reinstalled when the installed binary differs. GOMODCACHE/GOCACHE are the machine's.
 set -euo pipefail
 
-BUILDX_VERSION=v0.38.2   # needs Go 1.26.8; the module has no replace or exclude directives
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+# The @pulumi/docker version the SDK asks the engine for: the stand-in's plugin version.
+DOCKER_PLUGIN_VERSION=$(node -p "require(process.argv[1]).dependencies['@pulumi/docker']" "$repo/package.json")
+# docker compose v5.7.x needs Go >= 1.26.10; v5.6.0 builds with the installed 1.26.8.
+COMPOSE_VERSION=v5.6.0
 
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 [ -x "$GO" ] || { echo "toolchain: no go binary (set GO=)" >&2; exit 1; }
 
-out=${1:?usage: docker.sh <outdir>}
-mkdir -p "$out/cli-plugins"
+out=${1:?usage: docker.sh <outdir> [<pulumi part dir>]}
+mkdir -p "$out/bin" "$out/cli-plugins"
 out=$(cd "$out" && pwd)
-plugin=$out/cli-plugins/docker-buildx
+pulumi_part=${2:-}
+work=$out/.work
 
-export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local GOWORK=off
+export GOFLAGS="-mod=readonly -buildvcs=false"
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+export GOWORK=off
 
-if [ -e "$plugin" ]; then
-    echo "toolchain: buildx $BUILDX_VERSION cached"
-    exit 0
+failed=()
+
+# step NAME OUTPUT FUNCTION: runs FUNCTION unless OUTPUT exists, prints its time,
+# and records a failure without stopping the other steps.
+step() {
+    local name=$1 output=$2 fn=$3 start rc
+    if [ -e "$output" ]; then
+        echo "toolchain: $name cached"
+        return 0
+    fi
+    start=$(date +%s)
+    set +e
+    ( set -e; "$fn" )
+    rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then
+        echo "toolchain: $name FAILED after $(( $(date +%s) - start ))s (exit $rc)" >&2
+        failed+=("$name")
+        return 0
+    fi
+    echo "toolchain: $name $(( $(date +%s) - start ))s"
+}
+
+# Downloads exactly the modules the named packages need.
+download_deps() {
+    "$GO" list -deps "$@" >/dev/null
+}
+
+timed() {
+    local label=$1 start
+    shift
+    start=$(date +%s)
+    "$@"
+    echo "toolchain:   $label $(( $(date +%s) - start ))s"
+}
+
+standin_key=$( { cd "$here/docker-standin" && cat go.mod go.sum ./*.go; echo "$DOCKER_PLUGIN_VERSION"; } | sha256sum | cut -c1-16)
+standin=$out/bin/pulumi-resource-docker
+if [ -e "$standin" ] && [ "$(cat "$standin.key" 2>/dev/null)" != "$standin_key" ]; then
+    rm -f "$standin" "$standin.key"
 fi
-start=$(date +%s)
-gobin=$out/.gobin
-rm -rf "$gobin"
-GOBIN=$gobin "$GO" install -trimpath \
-    -ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION -X github.com/docker/buildx/version.Package=github.com/docker/buildx" \
-    "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
-mv "$gobin/buildx" "$plugin"
-rm -rf "$gobin"
-echo "toolchain: buildx $BUILDX_VERSION $(( $(date +%s) - start ))s"
+
+build_standin() {
+    cd "$here/docker-standin"
+    timed "docker stand-in deps" download_deps .
+    timed "docker stand-in compile" "$GO" build -trimpath \
+        -ldflags "-s -w -X main.version=$DOCKER_PLUGIN_VERSION" -o "$standin.tmp" .
+    mv "$standin.tmp" "$standin"
+    echo "$standin_key" > "$standin.key"
+}
+
+build_compose() {
+    local json dir w=$work/compose
+    json=$("$GO" mod download -json "github.com/docker/compose/v5@$COMPOSE_VERSION")
+    dir=$(printf '%s' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+    [ -d "$dir" ] || { echo "toolchain: no Dir for compose $COMPOSE_VERSION in: $json" >&2; return 1; }
+    # go.mod's exclude directives only apply inside the module itself, so build there.
+    rm -rf "$w"
+    mkdir -p "$work"
+    cp -r "$dir" "$w"
+    chmod -R u+w "$w"
+    cd "$w"
+    timed "docker compose deps" download_deps ./cmd
+    timed "docker compose compile" "$GO" build -trimpath \
+        -ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" \
+        -o "$out/cli-plugins/docker-compose.tmp" ./cmd
+    mv "$out/cli-plugins/docker-compose.tmp" "$out/cli-plugins/docker-compose"
+    rm -rf "$w"
+}
+
+echo "toolchain: the docker provider is a STAND-IN (e2e/toolchain/docker-standin), not pulumi-docker"
+step "docker stand-in provider (plugin docker $DOCKER_PLUGIN_VERSION)" "$standin" build_standin
+step "docker compose $COMPOSE_VERSION" "$out/cli-plugins/docker-compose" build_compose
+
+if [ -n "$pulumi_part" ]; then
+    pulumi=$pulumi_part/bin/pulumi
+    home=$pulumi_part/pulumi-home
+    installed=$home/plugins/resource-docker-v$DOCKER_PLUGIN_VERSION
+    if [ -e "$installed" ] && ! cmp -s "$standin" "$installed/pulumi-resource-docker"; then
+        rm -rf "$installed" "$installed.lock"
+    fi
+    install_standin() {
+        [ -x "$pulumi" ] || { echo "toolchain: no pulumi CLI at $pulumi" >&2; return 1; }
+        [ -x "$standin" ] || { echo "toolchain: no docker stand-in built" >&2; return 1; }
+        PULUMI_HOME=$home PULUMI_SKIP_UPDATE_CHECK=true \
+            "$pulumi" plugin install resource docker "$DOCKER_PLUGIN_VERSION" --file "$standin"
+        cmp -s "$standin" "$installed/pulumi-resource-docker" \
+            || { echo "toolchain: plugin docker $DOCKER_PLUGIN_VERSION is not the stand-in after install" >&2; return 1; }
+    }
+    step "plugin docker $DOCKER_PLUGIN_VERSION (stand-in)" "$installed" install_standin
+fi
+
+if [ "${#failed[@]}" -ne 0 ]; then
+    echo "toolchain: failed: ${failed[*]} (outputs of the other steps are in $out)" >&2
+    exit 1
+fi
+rmdir "$work" 2>/dev/null || true
+echo "toolchain: docker ready in $out"
