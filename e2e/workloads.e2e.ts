@@ -1,0 +1,227 @@
+// The same release rules on a Docker host, a Swarm service and a Compose file, under the real
+// engine, the suite's dockerd and Swarm, and docker compose: each kind runs exactly the digest its
+// stack config names, rolls back by config with nothing pushed, and refuses what cannot be resolved.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { environment } from "./support/hooks";
+import type { Environment, Result } from "./support/environment";
+import type { PushedImage } from "./support/docker";
+import { Stack, succeeded } from "./support/project";
+
+const HEALTHCHECK = JSON.stringify({ tests: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], interval: "1s", retries: 3 });
+
+/** Sets a version and runs `pulumi up`, counting what the update wrote to the registry. */
+async function deploy(env: Environment, stack: Stack, version: string): Promise<{ result: Result; writes: number }> {
+    await stack.set({ version });
+    const before = env.manifestWrites().length;
+    const result = await stack.up("--message", version);
+    return { result, writes: env.manifestWrites().length - before };
+}
+
+describe("workload docker: one container on the suite's Docker host", function () {
+    let env: Environment;
+    let stack: Stack;
+    const images: Record<string, PushedImage> = {};
+    const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", "ondocker", "--cwd", env.project]);
+    const running = (): Promise<string> => env.docker.containerDigest("docker-app");
+
+    before(async function () {
+        this.timeout(600_000);
+        env = environment();
+        for (const version of ["v1.0.0", "v2.0.0"]) {
+            images[version] = await env.docker.pushImage("docker-app", version, { content: `docker-app ${version}\n` });
+        }
+        stack = new Stack(env, "ondocker");
+        await stack.init({ workload: "docker", image: images["v1.0.0"].repository, name: "docker-app", build: "false", version: "v1.0.0", healthcheck: HEALTHCHECK });
+        succeeded(await stack.up("--message", "v1.0.0"), "up v1.0.0");
+    });
+
+    it("runs v1's digest, then v2's, each container on its exact digest", async () => {
+        assert.equal(await running(), images["v1.0.0"].digest);
+        succeeded((await deploy(env, stack, "v2.0.0")).result, "up v2.0.0");
+        assert.equal(await running(), images["v2.0.0"].digest);
+    });
+
+    it("rolls back by version with nothing pushed, and forward again", async () => {
+        const back = await deploy(env, stack, "v1.0.0");
+        succeeded(back.result, "rollback to v1.0.0");
+        assert.equal(back.writes, 0, "nothing was pushed");
+        assert.equal(await running(), images["v1.0.0"].digest);
+        const forward = await deploy(env, stack, "v2.0.0");
+        succeeded(forward.result, "roll forward to v2.0.0");
+        assert.equal(forward.writes, 0, "nothing was pushed");
+        assert.equal(await running(), images["v2.0.0"].digest);
+    });
+
+    it("refuses an unknown version in preview, naming it, and leaves the container alone", async () => {
+        await stack.set({ version: "v9.9.9" });
+        const preview = await stack.preview();
+        assert.notEqual(preview.code, 0);
+        assert.ok(
+            preview.stdout.includes(`version v9.9.9 cannot be resolved: tag v9.9.9 was not found in ${images["v1.0.0"].repository}`),
+            preview.stdout + preview.stderr,
+        );
+        assert.equal(await running(), images["v2.0.0"].digest);
+        await stack.set({ version: "v2.0.0" });
+    });
+
+    it("history, status and drill read the container", async () => {
+        const history = await cli("history", "--json");
+        assert.equal(history.code, 0, history.stderr);
+        const rows = JSON.parse(history.stdout) as { version: string; digest: string }[];
+        assert.deepEqual(rows.slice(0, 2).map((row) => [row.version, row.digest]), [
+            ["v2.0.0", images["v2.0.0"].digest],
+            ["v1.0.0", images["v1.0.0"].digest],
+        ]);
+        const status = await cli("status", "--json");
+        assert.equal(status.code, 0, status.stdout + status.stderr);
+        const report = JSON.parse(status.stdout) as { drift: boolean; services: { recordedDigest: string; drift: boolean }[] };
+        assert.deepEqual([report.drift, report.services[0].recordedDigest], [false, images["v2.0.0"].digest]);
+        const drill = await cli("drill", "--yes", "--json");
+        assert.equal(drill.code, 0, drill.stdout + drill.stderr);
+        const phases = (JSON.parse(drill.stdout) as { phases: { digest: string; result: string }[] }).phases;
+        assert.deepEqual(phases.map((phase) => [phase.result, phase.digest]), [
+            ["passed", images["v1.0.0"].digest],
+            ["passed", images["v2.0.0"].digest],
+        ]);
+        assert.equal(await running(), images["v2.0.0"].digest);
+    });
+
+    after(async () => {
+        await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "ondocker"]);
+    });
+});
+
+describe("workload swarm: a Swarm service on the suite's one-node Swarm", function () {
+    let env: Environment;
+    let stack: Stack;
+    const images: Record<string, PushedImage> = {};
+    const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", "onswarm", "--cwd", env.project]);
+    const tasks = (): Promise<string[]> => env.docker.serviceTaskDigests("swarm-app");
+    /** The running tasks' digests once they are all `digest`, or as they are after a minute. */
+    const settled = async (digest: string): Promise<string[]> => {
+        const deadline = Date.now() + 60_000;
+        let found = await tasks();
+        while ((found.length !== 2 || found.some((d) => d !== digest)) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            found = await tasks();
+        }
+        return found;
+    };
+
+    before(async function () {
+        this.timeout(600_000);
+        env = environment();
+        for (const version of ["v1.0.0", "v2.0.0"]) {
+            images[version] = await env.docker.pushImage("swarm-app", version, { content: `swarm-app ${version}\n` });
+        }
+        images["v3.0.0"] = await env.docker.pushImage("swarm-app", "v3.0.0", { content: "swarm-app v3.0.0\n", exits: true });
+        stack = new Stack(env, "onswarm");
+        await stack.init({
+            workload: "swarm",
+            image: images["v1.0.0"].repository,
+            name: "swarm-app",
+            build: "false",
+            version: "v1.0.0",
+            replicas: "2",
+            healthcheck: HEALTHCHECK,
+            monitorSeconds: "3",
+            progressDeadlineSeconds: "120",
+        });
+        succeeded(await stack.up("--message", "v1.0.0"), "up v1.0.0");
+    });
+
+    it("runs every task on v1's digest, then on v2's, updated in place", async () => {
+        assert.deepEqual(await settled(images["v1.0.0"].digest), [images["v1.0.0"].digest, images["v1.0.0"].digest]);
+        succeeded((await deploy(env, stack, "v2.0.0")).result, "up v2.0.0");
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+    });
+
+    it("rolls back by version with nothing pushed, every task on v1's digest, and forward again", async () => {
+        const back = await deploy(env, stack, "v1.0.0");
+        succeeded(back.result, "rollback to v1.0.0");
+        assert.equal(back.writes, 0, "nothing was pushed");
+        assert.deepEqual(await settled(images["v1.0.0"].digest), [images["v1.0.0"].digest, images["v1.0.0"].digest]);
+        succeeded((await deploy(env, stack, "v2.0.0")).result, "roll forward to v2.0.0");
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+    });
+
+    it("a v3 whose container exits is rolled back by Swarm: pulumi up fails saying so, status names the difference, a config rollback ends it", async () => {
+        const failed = await deploy(env, stack, "v3.0.0");
+        assert.notEqual(failed.result.code, 0, "the update fails");
+        assert.match(failed.result.stdout + failed.result.stderr, /rollback_completed|rolled back/i);
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest], "Swarm runs v2 again");
+
+        const status = await cli("status", "--json");
+        assert.equal(status.code, 1, status.stdout + status.stderr);
+        const report = JSON.parse(status.stdout) as { drift: boolean; services: { recordedVersion: string; recordedDigest: string; drift: boolean }[] };
+        assert.deepEqual([report.drift, report.services[0].recordedVersion, report.services[0].recordedDigest], [true, "v3.0.0", images["v3.0.0"].digest]);
+
+        const rows = JSON.parse((await cli("history", "--json")).stdout) as { update: number; result: string; version: string }[];
+        const good = rows.find((row) => row.result === "succeeded" && row.version === "v2.0.0")!;
+        const rollback = await cli("rollback", "--to", String(good.update), "--yes");
+        assert.equal(rollback.code, 0, rollback.stdout + rollback.stderr);
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+        const after = await cli("status", "--json");
+        assert.equal(after.code, 0, after.stdout + after.stderr);
+    });
+
+    after(async () => {
+        await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "onswarm"]);
+    });
+});
+
+describe("workload compose: a Compose file pinning the service, run by docker compose", function () {
+    let env: Environment;
+    let stack: Stack;
+    let dir: string;
+    let pinned: string;
+    const images: Record<string, PushedImage> = {};
+    const compose = (...args: string[]): Promise<string> => env.docker.docker(["compose", "-f", "compose.yaml", "-f", pinned, "-p", "shop", ...args], { cwd: dir });
+    const written = (): { services: Record<string, { image: string }> } => JSON.parse(fs.readFileSync(pinned, "utf8")) as { services: Record<string, { image: string }> };
+
+    before(async function () {
+        this.timeout(600_000);
+        env = environment();
+        for (const version of ["v1.0.0", "v2.0.0"]) {
+            images[version] = await env.docker.pushImage("compose-app", version, { content: `compose-app ${version}\n` });
+        }
+        dir = path.join(env.scratch, "compose-project");
+        fs.mkdirSync(dir);
+        pinned = path.join(dir, "compose.released.yaml");
+        // The team's own Compose file: everything but the image, which the pinned file decides.
+        fs.writeFileSync(path.join(dir, "compose.yaml"), `services:\n  web:\n    image: ${images["v1.0.0"].repository}:v1.0.0\n    network_mode: none\n`);
+        stack = new Stack(env, "oncompose");
+        await stack.init({ workload: "compose", image: images["v1.0.0"].repository, name: "web", build: "false", version: "v1.0.0", composeFile: pinned });
+        succeeded(await stack.up("--message", "v1.0.0"), "up v1.0.0");
+    });
+
+    it("writes the service pinned by digest, and docker compose up -d runs exactly that digest", async () => {
+        assert.equal(written().services.web.image, images["v1.0.0"].ref);
+        await compose("config", "--quiet");
+        await compose("up", "-d");
+        assert.equal(await env.docker.containerDigest("shop-web-1"), images["v1.0.0"].digest);
+    });
+
+    it("a new version and a rollback by config rewrite the file, with nothing pushed; compose runs each", async () => {
+        succeeded((await deploy(env, stack, "v2.0.0")).result, "up v2.0.0");
+        assert.equal(written().services.web.image, images["v2.0.0"].ref);
+        await compose("up", "-d");
+        assert.equal(await env.docker.containerDigest("shop-web-1"), images["v2.0.0"].digest);
+        const back = await deploy(env, stack, "v1.0.0");
+        succeeded(back.result, "rollback to v1.0.0");
+        assert.equal(back.writes, 0, "nothing was pushed");
+        assert.equal(written().services.web.image, images["v1.0.0"].ref);
+        await compose("up", "-d");
+        assert.equal(await env.docker.containerDigest("shop-web-1"), images["v1.0.0"].digest);
+        const status = await env.cli(["status", "--json", "--stack", "oncompose", "--cwd", env.project]);
+        assert.equal(status.code, 0, status.stdout + status.stderr);
+    });
+
+    after(async () => {
+        await compose("down").catch(() => "");
+        await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "oncompose"]);
+    });
+});
