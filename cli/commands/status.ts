@@ -7,7 +7,9 @@ import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { checkService } from "../core/services";
+import { type StackConfig, textOf } from "../core/config";
+import { type HistoryEntry, updateNumbers } from "../core/history";
+import { checkService, pinsOf, type ServiceState } from "../core/services";
 import { workloadOfService } from "../core/steps";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
@@ -20,13 +22,19 @@ each pulled, its containers' imageID; kubectl and its current context); on a
 Docker host the container, the Compose service's containers or the Swarm
 service's tasks (the docker CLI and its current context). An instance running
 another digest is DRIFT: the workload was changed outside Pulumi, for example
-by kubectl rollout undo.
+by kubectl rollout undo. When the stack's newest update failed, what runs is
+what the last successful update recorded (Swarm, for one, rolls a failed update
+back by itself), and the stack config may ask for a release that does not run:
+status says so, naming the version the config asks for where it can tell (a
+pin, or the bundled program's version), and exits 1.
 
 --json prints {stack, drift, services: [{service, recordedVersion,
 recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
 drift, namespace, selector}]}; for a Docker workload the instances are
 containers: [{container, ...}] (tasks: [{task, ...}] for Swarm) and the
-location fields are its own (container; file and service; service).
+location fields are its own (container; file and service; service). After a
+failed update it adds failedUpdate: {update, configVersions: [{service,
+version}]}.
 
 Options:
       --service <name> only this service
@@ -50,7 +58,7 @@ export interface ServiceStatus {
 async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     context.progress.update(`Reading the state of stack ${stack.name}…`);
-    const [all, config] = await Promise.all([stack.services(), stack.config()]);
+    const [all, config, history] = await Promise.all([stack.services(), stack.config(), stack.history()]);
     checkService(stack.name, options.service, all.map((service) => service.name));
     const services = all.filter((service) => options.service === undefined || service.name === options.service);
     if (!services.some((service) => service.imageDigest)) {
@@ -115,10 +123,46 @@ async function status(context: Context, options: { stack?: string; service?: str
         }
     }
     context.progress.done();
+    const failed = failedUpdate(history, services, config, all.length === 1);
     if (options.json) {
-        writeJson(context, { stack: stack.name, drift: reports.some((report) => report.drift), services: reports });
+        writeJson(context, { stack: stack.name, drift: reports.some((report) => report.drift), services: reports, ...(failed ? { failedUpdate: failed } : {}) });
+    } else if (failed) {
+        const asked = failed.configVersions.map((entry) => `${named ? `${entry.service} ` : ""}${entry.version}`).join(", ");
+        context.stdout.write(
+            `\nThe newest update of stack ${stack.name}, #${failed.update}, failed: what runs is what the last successful update recorded, ` +
+                (asked === "" ? "and the stack config may ask for a release that does not run." : `while the stack config asks for ${asked}.`) +
+                ` Roll back by config (released-service rollback --to <update> --stack ${stack.name}) so the config names what runs, or fix the release and run pulumi up.\n`,
+        );
     }
-    return healthy ? ExitCode.Ok : ExitCode.NotOk;
+    return healthy && failed === undefined ? ExitCode.Ok : ExitCode.NotOk;
+}
+
+/** What the config asks a service to run, where the command can tell: its pin, else the bundled program's `version`. */
+function configVersion(service: string, config: StackConfig, alone: boolean): string | undefined {
+    const pin = pinsOf(config)[service] as { version?: unknown } | undefined;
+    return typeof pin?.version === "string" ? pin.version : alone ? textOf(config, "version") : undefined;
+}
+
+/**
+ * The newest update when it failed: the recorded releases are the last successful update's (an
+ * update a workload rolled back by itself, as Swarm does, records nothing new), so the config may
+ * ask for a release that does not run. Each service's asked-for version, where it differs.
+ */
+function failedUpdate(
+    history: readonly HistoryEntry[],
+    services: readonly ServiceState[],
+    config: StackConfig,
+    alone: boolean,
+): { readonly update: number; readonly configVersions: readonly { readonly service: string; readonly version: string }[] } | undefined {
+    const index = history.findIndex((entry) => entry.kind === "update");
+    if (index < 0 || history[index].result !== "failed") {
+        return undefined;
+    }
+    const configVersions = services.flatMap((service) => {
+        const version = configVersion(service.name, config, alone);
+        return version !== undefined && version !== service.version ? [{ service: service.name, version }] : [];
+    });
+    return { update: updateNumbers(history)[index], configVersions };
 }
 
 function renderInstances(instances: readonly LiveInstance[], noun: string, paint: Context["paint"]): string {

@@ -3,7 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import type { PodList } from "../../components/workloads/kubernetes/live";
-import { DIGESTS, FakeStack, IMAGE, readFixture, runCli } from "./fakes";
+import { devHistory, DIGESTS, FakeStack, IMAGE, readFixture, runCli } from "./fakes";
 
 const HEADER = [
     `Stack dev records v1.1.0 ${DIGESTS["v1.1.0"]}`,
@@ -91,5 +91,26 @@ describe("cli status", () => {
         assert.equal(outcome.code, 1);
         assert.deepEqual(outcome.calls, ["open (selected)"]);
         assert.equal(outcome.stderr, "error: stack dev records no ReleasedService digest: it has not been deployed yet (run pulumi up)\n");
+    });
+
+    it("says the config asks for a release that does not run when the newest update failed, and exits 1", async () => {
+        // What Swarm leaves after rolling a failed update back: the last good release runs and is recorded.
+        const entries = devHistory();
+        const failed = { ...entries[0], result: "failed", message: "v9.9.9", startTime: "2025-03-22T10:00:00Z", endTime: "2025-03-22T10:05:00Z" };
+        const stack = new FakeStack({ entries: [failed, ...entries], config: { "released-service:image": IMAGE, "released-service:version": "v9.9.9" } });
+        const outcome = await runCli(["status", "--json"], { stack, pods: readFixture<PodList>("pods-payments-ok.json") });
+        assert.equal(outcome.code, 1, outcome.stderr);
+        const report = JSON.parse(outcome.stdout) as { drift: boolean; failedUpdate: unknown };
+        assert.equal(report.drift, false, "what runs is what was recorded");
+        assert.deepEqual(report.failedUpdate, { update: entries.length + 1, configVersions: [{ service: "payment-api", version: "v9.9.9" }] });
+        const text = await runCli(["status"], { stack, pods: readFixture<PodList>("pods-payments-ok.json") });
+        assert.ok(
+            text.stdout.endsWith(
+                `\nThe newest update of stack dev, #${entries.length + 1}, failed: what runs is what the last successful update recorded, while the ` +
+                    "stack config asks for v9.9.9. Roll back by config (released-service rollback --to <update> --stack dev) so the config names what runs, " +
+                    "or fix the release and run pulumi up.\n",
+            ),
+            text.stdout,
+        );
     });
 });
