@@ -55,9 +55,9 @@ export interface ComposeWorkloadRecord {
 export type WorkloadRecord = KubernetesWorkloadRecord | DockerWorkloadRecord | SwarmWorkloadRecord | ComposeWorkloadRecord;
 
 /** Pins a workload of one kind to the release; its resources are children of `parent`, named after `name`. */
-export type PinWorkload<Settings> = (
+export type PinWorkload<Settings, Record extends WorkloadRecord = WorkloadRecord> = (
     name: string,
     release: PinnedRelease,
     settings: Settings,
     parent: pulumi.Resource,
-) => pulumi.Output<WorkloadRecord>;
+) => pulumi.Output<Record>;

@@ -4,17 +4,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DockerWorkloadRecord, PinnedRelease } from "../workload";
+import type { PinWorkload, DockerWorkloadRecord } from "../workload";
 import { DEFAULT_DOCKER_PORT, DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, type DockerSettings } from "./settings";
 import { envList, releaseLabels } from "./shared";
 
 /** Pins one container to the release. */
-export function pinContainer(
-    name: string,
-    release: PinnedRelease,
-    settings: DockerSettings,
-    parent: pulumi.Resource,
-): pulumi.Output<DockerWorkloadRecord> {
+export const pinContainer: PinWorkload<DockerSettings, DockerWorkloadRecord> = (name, release, settings, parent) => {
     const port = settings.port ?? DEFAULT_DOCKER_PORT;
     const container = new docker.Container(
         name,
@@ -35,4 +30,4 @@ export function pinContainer(
         { parent, deleteBeforeReplace: true },
     );
     return container.name.apply((containerName) => ({ kind: "docker" as const, container: containerName }));
-}
+};

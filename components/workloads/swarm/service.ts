@@ -2,19 +2,13 @@
 // in-place rolling update; Swarm rolls it back by itself when the new tasks fail, and `pulumi up`
 // waits for the update to converge and fails when Swarm rolled it back or paused it.
 import * as docker from "@pulumi/docker";
-import * as pulumi from "@pulumi/pulumi";
 
 import { releaseLabels } from "../docker/shared";
-import type { PinnedRelease, SwarmWorkloadRecord } from "../workload";
+import type { PinWorkload, SwarmWorkloadRecord } from "../workload";
 import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_PORT, DEFAULT_SWARM_REPLICAS, type SwarmSettings } from "./settings";
 
 /** Pins a Swarm service to the release. */
-export function pinSwarmService(
-    name: string,
-    release: PinnedRelease,
-    settings: SwarmSettings,
-    parent: pulumi.Resource,
-): pulumi.Output<SwarmWorkloadRecord> {
+export const pinSwarmService: PinWorkload<SwarmSettings, SwarmWorkloadRecord> = (name, release, settings, parent) => {
     const port = settings.port ?? DEFAULT_SWARM_PORT;
     const global = settings.mode === "global";
     const monitor = `${settings.monitorSeconds ?? DEFAULT_MONITOR_SECONDS}s`;
@@ -43,4 +37,4 @@ export function pinSwarmService(
         { parent },
     );
     return service.name.apply((serviceName) => ({ kind: "swarm" as const, service: serviceName }));
-}
+};
