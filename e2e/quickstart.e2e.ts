@@ -80,7 +80,7 @@ describe("quickstart: the README's commands on a fresh clone", function () {
     function home(name: string, withCluster: boolean): string {
         const dir = path.join(quickstart, name);
         fs.mkdirSync(path.join(dir, ".docker", "cli-plugins"), { recursive: true });
-        fs.symlinkSync(path.join(env.toolchain, "docker", "cli-plugins", "docker-buildx"), path.join(dir, ".docker", "cli-plugins", "docker-buildx"));
+        fs.symlinkSync(path.join(env.toolchain, "buildx", "cli-plugins", "docker-buildx"), path.join(dir, ".docker", "cli-plugins", "docker-buildx"));
         if (withCluster) {
             fs.mkdirSync(path.join(dir, ".kube"));
             fs.copyFileSync(env.cluster.kubeconfig, path.join(dir, ".kube", "config"));

@@ -2,7 +2,7 @@
 # Builds the Docker Buildx CLI plugin from its Go module, for the quickstart scenario: a user's
 # machine has the Docker CLI with buildx, and Debian's docker.io package has no buildx plugin.
 #
-#   bash e2e/toolchain/docker.sh <outdir>    -> <outdir>/cli-plugins/docker-buildx
+#   bash e2e/toolchain/buildx.sh <outdir>    -> <outdir>/cli-plugins/docker-buildx
 #
 # Put <outdir>/cli-plugins in $DOCKER_CONFIG/cli-plugins (or ~/.docker/cli-plugins) and
 # `docker buildx` finds it. The step is skipped when its output exists; the caller keys
@@ -14,7 +14,7 @@ BUILDX_VERSION=v0.38.2   # needs Go 1.26.8; the module has no replace or exclude
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 [ -x "$GO" ] || { echo "toolchain: no go binary (set GO=)" >&2; exit 1; }
 
-out=${1:?usage: docker.sh <outdir>}
+out=${1:?usage: buildx.sh <outdir>}
 mkdir -p "$out/cli-plugins"
 out=$(cd "$out" && pwd)
 plugin=$out/cli-plugins/docker-buildx
