@@ -60,6 +60,7 @@ describe("quickstart: the README's commands on a fresh clone", function () {
 
     /** A user's machine: a home of its own, the tools on PATH, and nothing of the suite's variables. */
     function user(home: string, state: string): NodeJS.ProcessEnv {
+        fs.mkdirSync(state, { recursive: true });
         return {
             PATH: [env.pulumiBin, path.join(env.toolchain, "kube", "bin"), path.join(env.toolchain, "node", "node22", "bin"), "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
             HOME: home,

@@ -35,7 +35,7 @@ describe("no cluster: manifests rendered into a directory, pinned by digest", fu
                 if (entry.isDirectory()) {
                     walk(file);
                 } else if (/^kind: Deployment$/m.test(fs.readFileSync(file, "utf8"))) {
-                    found[path.relative(rendered, file)] = [...fs.readFileSync(file, "utf8").matchAll(/^\s+image: (.+)$/gm)].map((m) => m[1].replace(/^["']|["']$/g, ""));
+                    found[path.relative(rendered, file)] = [...fs.readFileSync(file, "utf8").matchAll(/^\s+(?:- )?image: (.+)$/gm)].map((m) => m[1].replace(/^["']|["']$/g, ""));
                 }
             }
         };

@@ -63,7 +63,7 @@ export interface Environment {
     readonly env: NodeJS.ProcessEnv;
     /** The directory of scratch files (build contexts, fixtures). */
     readonly scratch: string;
-    /** The toolchain directory (pulumi/, kube/, node/, docker/). */
+    /** The toolchain directory (pulumi/, kube/, node/, docker/, buildx/). */
     readonly toolchain: string;
     /** BuildKit's socket, for builders other than the suite's own. */
     readonly buildkitSocket: string;
@@ -330,7 +330,7 @@ export async function versions(environment: Environment): Promise<string[]> {
         return fs.existsSync(at) ? fs.readFileSync(at, "utf8").trim() : undefined;
     };
     for (const plugin of plugins.filter((p) => p.kind === "resource")) {
-        let origin = official ? "as the CLI installed it" : "";
+        let origin = official ? "as the CLI installed it" : "not built by e2e/toolchain/pulumi.sh";
         if (!official && plugin.name === "kubernetes") {
             const module = built("kubernetes-module-version");
             origin = `built from github.com/pulumi/pulumi-kubernetes/provider/v4@${module ?? "(unrecorded)"}: installed as ${plugin.version}, the version @pulumi/kubernetes asks for, but the code is that module's, a commit of the 4.24 line`;
