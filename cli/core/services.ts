@@ -98,9 +98,25 @@ export interface Pin {
 /** A hold as the stack config holds it: a plain object, so it can be written back as config. */
 export type Hold = ReleaseHold & { readonly [field: string]: unknown };
 
-function entries(config: StackConfig, key: string): Readonly<Record<string, unknown>> {
+/**
+ * A structured key as the component reads it: an object in the stack config file, or its JSON text
+ * (what `pulumi config set key '{…}'` stores); any other text stays text, for the checks to name.
+ */
+function structured(config: StackConfig, key: string): unknown {
     const value = config[key];
-    return value !== undefined && typeof value === "object" && !Array.isArray(value) ? value : {};
+    if (typeof value !== "string") {
+        return value;
+    }
+    try {
+        return JSON.parse(value) as unknown;
+    } catch {
+        return value;
+    }
+}
+
+function entries(config: StackConfig, key: string): Readonly<Record<string, unknown>> {
+    const value = structured(config, key);
+    return value !== undefined && value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** The pins the stack config holds, by service. */
@@ -175,11 +191,11 @@ export function checkEntries(stack: string, config: StackConfig, known: readonly
         [PINS_KEY, pinProblems],
         [HOLDS_KEY, holdProblems],
     ] as const) {
-        const value = config[key];
+        const value = structured(config, key);
         if (value === undefined) {
             continue;
         }
-        if (typeof value === "string" || Array.isArray(value)) {
+        if (value === null || typeof value !== "object" || Array.isArray(value)) {
             problems.push(`\`${key}\` must be an object keyed by service name (got ${JSON.stringify(value)})`);
             continue;
         }

@@ -93,4 +93,13 @@ describe("cli release sets", () => {
         assert.doesNotThrow(() => checkEntries("prod", config, ["api", "worker"]));
         assert.throws(() => checkEntries("prod", { "released-service:holds": { worker: { by: "Ada" } } }, ["api", "worker"]), /`released-service:holds.worker.digest`/);
     });
+
+    it("reads entries written as JSON text, as the component does, and refuses text that is not an object", () => {
+        assert.doesNotThrow(() => checkEntries("prod", { "released-service:pins": "{}" }, ["api", "worker"]));
+        assert.throws(
+            () => checkEntries("prod", { "released-service:pins": JSON.stringify({ api: { version: "v1.1.0", digest: "sha256:0" } }) }, ["api", "worker"]),
+            /`released-service:pins.api.digest` must be sha256: followed by 64 lower-case hex digits/,
+        );
+        assert.throws(() => checkEntries("prod", { "released-service:pins": "api=v1" }, ["api"]), /`released-service:pins` must be an object keyed by service name \(got "api=v1"\)/);
+    });
 });
