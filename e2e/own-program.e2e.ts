@@ -130,7 +130,7 @@ describe("the command for a user's own program with two services", function () {
 
     it("refuses a roll forward of the held API in preview, naming the hold, while the worker may change", async () => {
         // The pin goes, the hold stays: the program's own args (v2.0.0) would run again.
-        succeeded(await pulumi("config", "set", "--stack", STACK, "released-service:pins", "{}"), "pulumi config set pins {}");
+        succeeded(await pulumi("config", "rm", "--stack", STACK, "released-service:pins"), "pulumi config rm released-service:pins");
         const preview = await pulumi("preview", "--non-interactive", "--stack", STACK);
         assert.notEqual(preview.code, 0, preview.stdout);
         assert.ok(

@@ -250,11 +250,9 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.ok(result.stdout.includes(`Restoring the config of update #${v1} in stack drill:\n`), result.stdout);
         assert.ok(result.stdout.includes("  ~ released-service:replicas: 3 → 2\n"), result.stdout);
+        // Update #v1 is the hold's rollback, which ran v1.0.0 by its pin: the config it ran with comes back, pin and all.
         const restored = await config();
-        assert.deepEqual(
-            ["version", "replicas"].map((key) => (restored[`released-service:${key}`] as { value: string }).value),
-            ["v1.0.0", "2"],
-        );
+        assert.equal((restored["released-service:replicas"] as { value: string }).value, "2");
         assert.deepEqual((restored["released-service:pins"] as { objectValue?: unknown }).objectValue, { [NAME]: { version: "v1.0.0", digest: digests["v1.0.0"] } });
         assert.equal((await deployment()).replicas, 2);
         assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
