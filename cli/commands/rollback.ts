@@ -149,8 +149,10 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const message = rollbackMessage(set, named);
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
     const pins = pinEdit(config, set.targets);
-    // Already running it, and no pin says otherwise: there is nothing to roll back.
-    const runsAlready = set.targets.every(
+    // Already running it, no pin says otherwise, and the newest update did not fail (after a failed
+    // update the config may ask for another release, which Swarm, for one, rolled back by itself).
+    const newest = rows.find((row) => row.kind === "update");
+    const runsAlready = newest?.result !== "failed" && set.targets.every(
         (target) =>
             current.find((service) => service.name === target.service)?.imageDigest === target.digest &&
             (pinOf(config, target.service)?.digest ?? target.digest) === target.digest,

@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import type { UpdateRow } from "../../cli/core/history";
 import { RegistryError } from "../../components/registry/client";
 import { chooseRollbackTarget } from "../../cli/core/release";
-import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
+import { devHistory, DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const row = (update: number, version: string | null, digest: string | null, kind = "update", result = "succeeded"): UpdateRow => ({
     update,
@@ -170,6 +170,17 @@ describe("cli rollback", () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "2", "--yes"], { stack, registryClient: async () => tableRegistry([`${IMAGE}@${DIGESTS["v1.1.0"]}`]) });
         assert.deepEqual([outcome.code, outcome.stdout, stack.changes], [0, `Stack dev already runs v1.1.0 (${DIGESTS["v1.1.0"]}); nothing to do.\n`, []]);
+    });
+
+    it("pins the release it runs when the newest update failed: the config asks for another one", async () => {
+        // Swarm rolled the failed update back by itself: v1.1.0 runs and is recorded, the config asks for v9.9.9.
+        const entries = devHistory();
+        const failed = { ...entries[0], result: "failed", message: "v9.9.9", startTime: "2025-03-22T10:00:00Z", endTime: "2025-03-22T10:05:00Z" };
+        const stack = new FakeStack({ entries: [failed, ...entries] });
+        const outcome = await runCli(["rollback", "--to", "2", "--yes"], { stack, registryClient: async () => tableRegistry([`${IMAGE}@${DIGESTS["v1.1.0"]}`]) });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.ok(stack.changes.some((change) => change.startsWith("config released-service:pins=")), stack.changes.join("\n"));
+        assert.ok(stack.changes.includes("preview") && stack.changes.some((change) => change.startsWith("up: rollback to #2")), stack.changes.join("\n"));
     });
 
     it("reports a failed pulumi up with what the config now pins, and exits 3", async () => {
