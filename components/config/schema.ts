@@ -51,6 +51,9 @@ const integer = (min: number, max: number): Check => (value) =>
 /** Present values only; whether a value may be an Output (a secret) is the row's `type`. */
 const anything: Check = () => undefined;
 
+/** A path: any text but blank. */
+const nonEmpty: Check = string((s) => (s.trim() === "" ? "must not be empty" : undefined));
+
 const oneOf = (allowed: readonly string[]): Check =>
     string((s) => (allowed.includes(s) ? undefined : `must be one of ${allowed.join(", ")} (got ${got(s)})`));
 
@@ -162,7 +165,7 @@ export const SETTINGS: readonly Setting[] = [
         key: "context",
         type: "string",
         scope: "both",
-        check: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
+        check: nonEmpty,
         default: `\`${DEFAULT_CONTEXT}\``,
         meaning: "build context directory, with a Dockerfile",
     },
@@ -376,7 +379,7 @@ export const SETTINGS: readonly Setting[] = [
         kinds: ["compose"],
         type: "string",
         scope: "both",
-        check: string((s) => (s.trim() === "" ? "must not be empty" : undefined)),
+        check: nonEmpty,
         default: `\`${DEFAULT_COMPOSE_FILE}\``,
         meaning: "the Compose file written on every `pulumi up`, pinning the service's image to its digest",
     },
