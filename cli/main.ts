@@ -12,7 +12,7 @@ import { loadCredentialLookup } from "../components/registry/credentials";
 import { liveOf, REAL_CLIENTS } from "./core/workloads";
 import type { Deps } from "./core/context";
 import { progress } from "./core/output";
-import { openPulumiStack } from "./pulumi";
+import { findProjectDir, openPulumiStack } from "./pulumi";
 import { RegistryClient } from "../components/registry/client";
 import { run } from "./run";
 
@@ -20,7 +20,7 @@ function realDeps({ cwd }: { cwd: string }): Deps {
     const status = progress(process.stderr);
     return {
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
-        live: (record) => liveOf(record, REAL_CLIENTS),
+        live: (record) => liveOf(record, REAL_CLIENTS, findProjectDir(cwd) ?? cwd),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -25,8 +25,10 @@ Rehearses a rollback on a non-production stack, for every service (or the one
 digest (or to what the update --to names ran), runs one pulumi up, waits until
 every pod of each runs its exact digest, rolls forward to the releases it
 started from, waits again, and reports each phase's wall time (split into the
-config edit, pulumi up and the pods settling) and digests. The roll forward
-runs even when the rollback failed. The stack config ends as it began. Exit 0
+config edit, pulumi up and the pods settling) and digests. A Compose service
+is rerun after each update the way its containers were started (their
+docker compose project, directory and files, which must include the pinned
+file), with --no-deps. The roll forward runs even when the rollback failed. The stack config ends as it began. Exit 0
 only when both directions landed on their exact digests.
 
 --json prints {stack, from: {version, digest}, to: {update, version, digest},
@@ -118,6 +120,9 @@ async function phase(
         marks.push(clock.elapsed());
         const missed: string[] = [];
         for (const release of releases) {
+            if (release.live.rerun !== undefined) {
+                context.stdout.write(`${await release.live.rerun.run()}\n`);
+            }
             const landing = await waitForDigest(context, release.live, release.digest, steps.timeoutMs);
             context.progress.done();
             if (!landing.landed) {
@@ -238,6 +243,12 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
             return [service.service, context.deps.live(record)] as const;
         }),
     );
+    for (const [service, live] of lives) {
+        const problem = await live.rerun?.problem();
+        if (problem !== undefined) {
+            throw new CliError(`drill of stack ${stack.name} failed before changing anything: service ${service} cannot be made to run a release: ${problem}`, ExitCode.NotOk);
+        }
+    }
     requireConsent(context, "drill", options.yes);
     const label = (service: DrilledService): string => (named ? `${service.service} ` : "");
     const plan =

@@ -1,7 +1,8 @@
 // What runs live for a workload record, by kind: the one place the command chooses a kind's reader.
 // The clients come in from outside, so tests answer them from recorded data.
 
-import { composeLive, CONTAINER_TYPE, containerImage, type ContainerInspect, dockerLive, inspectContainer, inspectLabelled } from "../../components/workloads/docker/live";
+import { composeLive, inspectComposeService } from "../../components/workloads/compose/live";
+import { CONTAINER_TYPE, containerImage, type ContainerInspect, docker, dockerLive, inspectContainer } from "../../components/workloads/docker/live";
 import { DEPLOYMENT_TYPE, deploymentImage, kubernetesLive, listPodsWithKubectl, type PodLister } from "../../components/workloads/kubernetes/live";
 import type { LiveWorkload } from "../../components/workloads/live";
 import { inspectTasks, SERVICE_TYPE, serviceImage, swarmLive, type TaskInspect } from "../../components/workloads/swarm/live";
@@ -11,21 +12,24 @@ import type { WorkloadRecord } from "../../components/workloads/workload";
 export interface LiveClients {
     readonly listPods: PodLister;
     readonly inspectContainer: (name: string) => Promise<ContainerInspect[]>;
-    readonly inspectLabelled: (service: string) => Promise<ContainerInspect[]>;
+    readonly inspectComposeService: (service: string) => Promise<ContainerInspect[]>;
+    /** Runs the docker CLI: the drill reruns docker compose with it. */
+    readonly docker: (args: readonly string[]) => Promise<unknown>;
     readonly inspectTasks: (service: string) => Promise<TaskInspect[]>;
 }
 
 /** The real clients: kubectl and docker with the user's current context. */
-export const REAL_CLIENTS: LiveClients = { listPods: listPodsWithKubectl, inspectContainer, inspectLabelled, inspectTasks };
+export const REAL_CLIENTS: LiveClients = { listPods: listPodsWithKubectl, inspectContainer, inspectComposeService, inspectTasks, docker };
 
-export function liveOf(record: WorkloadRecord, clients: LiveClients): LiveWorkload {
+/** `projectDir`: the Pulumi project's directory, which a Compose file's path is relative to. */
+export function liveOf(record: WorkloadRecord, clients: LiveClients, projectDir: string): LiveWorkload {
     switch (record.kind) {
         case "kubernetes":
             return kubernetesLive(record, clients.listPods);
         case "docker":
             return dockerLive(record, clients.inspectContainer);
         case "compose":
-            return composeLive(record, clients.inspectLabelled);
+            return composeLive(record, projectDir, clients.inspectComposeService, clients.docker);
         case "swarm":
             return swarmLive(record, clients.inspectTasks);
     }

@@ -36,6 +36,16 @@ export interface LiveWorkload {
     readonly driftCause: string;
     /** The instances that stay (ones on their way out are left out), judged against `expected`. */
     instances(expected: ExpectedRelease): Promise<LiveInstance[]>;
+    /** Only for a kind Pulumi does not run itself (Compose): how the host is made to run what an update wrote. */
+    readonly rerun?: Rerun;
+}
+
+/** Makes the host run what the last update wrote, the way it runs now. */
+export interface Rerun {
+    /** Why it cannot, asked before anything changes; undefined when it can. */
+    problem(): Promise<string | undefined>;
+    /** Runs it, and resolves to the command line it ran. */
+    run(): Promise<string>;
 }
 
 /** An instance's state from the digest it runs: the recorded one, another, or none known yet. */

@@ -67,6 +67,44 @@ describe("cli drill", () => {
         );
     });
 
+    it("reruns docker compose after each update of a Compose service, as its containers were started, and waits for them", async () => {
+        const workload = { kind: "compose" as const, file: "compose.released.yaml", service: "web" };
+        const stack = new FakeStack({ services: [{ name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0", workload }] });
+        let running: string = DIGESTS["v1.1.0"];
+        const labels = {
+            "com.docker.compose.project": "shop",
+            "com.docker.compose.project.working_dir": "/work/shop",
+            "com.docker.compose.project.config_files": "/work/shop/compose.yaml,/work/shop/compose.released.yaml",
+        };
+        const outcome = await runCli(["drill", "--yes"], {
+            stack,
+            registryClient: async () => PRESENT,
+            containers: () => [{ Name: "/shop-web-1", Config: { Image: `${IMAGE}@${running}`, Labels: labels }, State: { Status: "running", Running: true } }],
+            docker: () => {
+                running = stack.deployed!;
+            },
+        });
+        assert.equal(outcome.code, 0, outcome.stdout + outcome.stderr);
+        const rerun = "docker compose --project-name shop --project-directory /work/shop -f /work/shop/compose.yaml -f /work/shop/compose.released.yaml up --detach --no-deps web";
+        assert.deepEqual(outcome.calls.filter((call) => call.startsWith("docker")), [rerun, rerun]);
+        assert.ok(outcome.stdout.includes(`${rerun}\n`), outcome.stdout);
+        assert.deepEqual(stack.changes.filter((change) => change.startsWith("up")), [`up: ${BACK}`, `up: ${FORWARD}`]);
+        assert.equal(running, DIGESTS["v1.1.0"]);
+    });
+
+    it("refuses a Compose service it cannot rerun before changing anything, exit 1", async () => {
+        const workload = { kind: "compose" as const, file: "compose.released.yaml", service: "web" };
+        const stack = new FakeStack({ services: [{ name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0", workload }] });
+        const outcome = await runCli(["drill", "--yes"], { stack, registryClient: async () => PRESENT, containers: () => [] });
+        assert.equal(outcome.code, 1);
+        assert.equal(
+            outcome.stderr,
+            "error: drill of stack dev failed before changing anything: service payment-api cannot be made to run a release: no container of Compose service web runs, " +
+                "so there is no docker compose project to rerun: start it once with docker compose -f compose.yaml -f /work/shop/compose.released.yaml up -d\n",
+        );
+        assert.deepEqual(stack.changes, []);
+    });
+
     it("--json prints the report alone on stdout", async () => {
         const outcome = await runCli(["drill", "--yes", "--json", "--to", "v1.0.0"], { stack: new FakeStack(), registryClient: async () => PRESENT });
         assert.equal(outcome.code, 0, outcome.stderr);

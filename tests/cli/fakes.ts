@@ -284,6 +284,8 @@ export interface FakeDeps extends Partial<Deps> {
     listPods?: PodLister;
     /** What `docker inspect` says of a Docker workload's containers, by name. */
     containers?: (name: string) => ContainerInspect[];
+    /** Sees every docker CLI run the command makes (the drill's docker compose). */
+    docker?: (args: readonly string[]) => void;
     pods?: PodList;
     answer?: boolean;
 }
@@ -321,15 +323,19 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
             ((record) =>
                 liveOf(record, {
                     inspectContainer: async (name) => fakes.containers?.(name) ?? [],
-                    inspectLabelled: async (service) => fakes.containers?.(service) ?? [],
+                    inspectComposeService: async (service) => fakes.containers?.(service) ?? [],
                     inspectTasks: async () => [],
+                    docker: async (args) => {
+                        calls.push(`docker ${args.join(" ")}`);
+                        fakes.docker?.(args);
+                    },
                     listPods:
                         fakes.listPods ??
                         (async (namespace, selector) => {
                             calls.push(`pods -n ${namespace} -l ${selector}`);
                             return fakes.pods ?? fakes.stack?.pods(namespace, selector) ?? { items: [] };
                         }),
-                })),
+                }, "/work/shop")),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:
             fakes.confirm ??

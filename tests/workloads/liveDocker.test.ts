@@ -2,7 +2,7 @@
 // Swarm task is judged by the `repo@sha256:…` it was created from.
 import * as assert from "node:assert/strict";
 
-import { composeLive, type ContainerInspect, dockerLive } from "../../components/workloads/docker/live";
+import { type ContainerInspect, dockerLive } from "../../components/workloads/docker/live";
 import { swarmLive, type TaskInspect } from "../../components/workloads/swarm/live";
 
 const V1 = `sha256:${"1".repeat(64)}`;
@@ -39,15 +39,6 @@ describe("what runs on a Docker host", () => {
         assert.deepEqual(await byHand.instances(expected), [{ name: "shop", phase: "running (starting)", ready: false, version: "v2", digest: V1, state: "drift" }]);
         const byTag = dockerLive({ kind: "docker", container: "shop" }, async () => [container(`${REPO}:v2`)]);
         assert.equal((await byTag.instances(expected))[0].state, "unknown");
-    });
-
-    it("finds a Compose service's containers by the service label the pinned file gives them", async () => {
-        const live = composeLive({ kind: "compose", file: "compose.released.yaml", service: "web" }, async (service) => {
-            assert.equal(service, "web");
-            return [container(`${REPO}@${V2}`)];
-        });
-        assert.deepEqual((await live.instances(expected)).map((i) => [i.state, i.ready]), [["ok", true]]);
-        assert.equal(live.none, "No container of Compose service web runs: run docker compose -f compose.yaml -f compose.released.yaml up -d.");
     });
 
     it("judges the Swarm tasks that should run, and reports a service Swarm rolled back as drift", async () => {

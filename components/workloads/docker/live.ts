@@ -1,11 +1,11 @@
 // What runs on a Docker host now: containers as `docker inspect` reports them, each judged by the
-// reference it was created from (`repo@sha256:…`). Used by the docker and compose kinds.
+// reference it was created from (`repo@sha256:…`). The compose kind reads its containers the same way.
 import { execFile } from "node:child_process";
 
-import { RELEASE_LABEL, SERVICE_LABEL } from "../../labels";
+import { RELEASE_LABEL } from "../../labels";
 import { DIGEST_PATTERN } from "../../registry/reference";
 import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload } from "../live";
-import type { ComposeWorkloadRecord, DockerWorkloadRecord } from "../workload";
+import type { DockerWorkloadRecord } from "../workload";
 
 /** The parts of `docker inspect <container>` read here. */
 export interface ContainerInspect {
@@ -56,11 +56,6 @@ export async function inspectContainer(name: string): Promise<ContainerInspect[]
     return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
 }
 
-/** The running containers a service label marks (what `docker compose up` created from the pinned file). */
-export async function inspectLabelled(service: string): Promise<ContainerInspect[]> {
-    const ids = (await docker(["ps", "--quiet", "--filter", `label=${SERVICE_LABEL}=${service}`])).trim();
-    return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
-}
 
 /** The Docker workload's container, live. */
 export function dockerLive(record: DockerWorkloadRecord, inspect: (name: string) => Promise<ContainerInspect[]> = inspectContainer): LiveWorkload {
@@ -76,19 +71,6 @@ export function dockerLive(record: DockerWorkloadRecord, inspect: (name: string)
     };
 }
 
-/** A Compose service's containers, live: those `docker compose up` created from the pinned file. */
-export function composeLive(record: ComposeWorkloadRecord, inspect: (service: string) => Promise<ContainerInspect[]> = inspectLabelled): LiveWorkload {
-    return {
-        noun: { one: "container", many: "containers" },
-        location: { file: record.file, service: record.service },
-        where: `Compose service ${record.service} (${record.file})`,
-        none: `No container of Compose service ${record.service} runs: run docker compose -f compose.yaml -f ${record.file} up -d.`,
-        driftCause:
-            `docker compose up has not run since ${record.file} was written, or ran without it. Run ` +
-            `docker compose -f compose.yaml -f ${record.file} up -d to run the recorded digest.`,
-        instances: async (expected) => containerInstances(await inspect(record.service), expected),
-    };
-}
 
 /** The type of the resource whose recorded outputs say which image the host was last told to run. */
 export const CONTAINER_TYPE = "docker:index/container:Container";
