@@ -1,7 +1,7 @@
 // The thin adapter from `ReleaseStack` to the Pulumi Automation API (which runs the pulumi CLI).
 // Loaded lazily, so --help and `verify REF...` work without pulumi installed.
 
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -46,6 +46,24 @@ export function updateFailure(what: string, error: unknown): Error {
     const message = (error as Error).message ?? String(error);
     const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*error: /.test(line) ? [line.trim().replace(/^error: /, "")] : [])))];
     return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
+}
+
+/** Runs the pulumi CLI, streaming its stdout; a failure rejects with what it printed, as the Automation API's does. */
+function streamed(command: string, args: readonly string[], onOutput: (text: string) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (text: string) => {
+            stdout += text;
+            onOutput(text);
+        });
+        child.stderr.setEncoding("utf8").on("data", (text: string) => {
+            stderr += text;
+        });
+        child.on("error", reject);
+        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`code: ${code}\n stdout: ${stdout}\n stderr: ${stderr}`))));
+    });
 }
 
 /**
@@ -183,8 +201,10 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             }
         },
         async up(message: string, onOutput: (text: string) => void): Promise<void> {
+            // The CLI itself: the Automation API's up() then runs `pulumi stack output` and `pulumi
+            // stack history` for a summary nobody reads here, about a second of every rollback.
             try {
-                await stack.up({ message, onOutput });
+                await streamed(workspace.pulumiCommand.command, ["up", "--yes", "--skip-preview", "--message", message, "--stack", name, "--cwd", workDir], onOutput);
             } catch (error) {
                 throw updateFailure(`pulumi up of stack ${name} failed`, error);
             }
