@@ -20,6 +20,48 @@ async function deploy(env: Environment, stack: Stack, version: string): Promise<
     return { result, writes: env.manifestWrites().length - before };
 }
 
+/** An unknown version fails the preview, naming it, and leaves what runs alone; the stack is set back to `back`. */
+async function refusesUnknownVersion(stack: Stack, repository: string, runs: () => Promise<unknown>, back: string): Promise<void> {
+    const before = await runs();
+    await stack.set({ version: "v9.9.9" });
+    const preview = await stack.preview();
+    assert.notEqual(preview.code, 0, "the preview fails");
+    assert.ok(preview.stdout.includes(`version v9.9.9 cannot be resolved: tag v9.9.9 was not found in ${repository}`), preview.stdout + preview.stderr);
+    assert.deepEqual(await runs(), before, "what runs is untouched");
+    await stack.set({ version: back });
+}
+
+/**
+ * A retention policy deletes a release pinned by digest: the preview and the update both fail,
+ * naming it, and what runs is left alone; the stack is set back to `back`.
+ */
+async function refusesDeletedTarget(env: Environment, stack: Stack, name: string, gone: PushedImage, runs: () => Promise<unknown>, back: string): Promise<void> {
+    await env.registry.deleteManifest(name, gone.digest);
+    const before = await runs();
+    await stack.set({ version: gone.tag, digest: gone.digest });
+    const expected = `${gone.ref} (version ${gone.tag}) is no longer in its registry`;
+    for (const [what, result] of [["preview", await stack.preview()], ["update", await stack.up()]] as const) {
+        assert.notEqual(result.code, 0, `the ${what} fails`);
+        assert.ok(result.stdout.includes(expected), `${what}: ${result.stdout}${result.stderr}`);
+    }
+    assert.deepEqual(await runs(), before, "what runs is untouched");
+    await stack.remove("digest");
+    await stack.set({ version: back });
+}
+
+interface DrillPhase {
+    readonly phase: string;
+    readonly result: string;
+    readonly digest: string;
+}
+
+/** `released-service drill --yes --json`: each phase's name, result and digest. */
+async function drill(cli: (...args: string[]) => Promise<Result>): Promise<[string, string, string][]> {
+    const result = await cli("drill", "--yes", "--json");
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    return (JSON.parse(result.stdout) as { phases: DrillPhase[] }).phases.map((phase) => [phase.phase, phase.result, phase.digest]);
+}
+
 describe("workload docker: one container on the suite's Docker host", function () {
     let env: Environment;
     let stack: Stack;
@@ -30,7 +72,7 @@ describe("workload docker: one container on the suite's Docker host", function (
     before(async function () {
         this.timeout(600_000);
         env = environment();
-        for (const version of ["v1.0.0", "v2.0.0"]) {
+        for (const version of ["v1.0.0", "v1.5.0", "v2.0.0"]) {
             images[version] = await env.docker.pushImage("docker-app", version, { content: `docker-app ${version}\n` });
         }
         stack = new Stack(env, "ondocker");
@@ -56,15 +98,7 @@ describe("workload docker: one container on the suite's Docker host", function (
     });
 
     it("refuses an unknown version in preview, naming it, and leaves the container alone", async () => {
-        await stack.set({ version: "v9.9.9" });
-        const preview = await stack.preview();
-        assert.notEqual(preview.code, 0);
-        assert.ok(
-            preview.stdout.includes(`version v9.9.9 cannot be resolved: tag v9.9.9 was not found in ${images["v1.0.0"].repository}`),
-            preview.stdout + preview.stderr,
-        );
-        assert.equal(await running(), images["v2.0.0"].digest);
-        await stack.set({ version: "v2.0.0" });
+        await refusesUnknownVersion(stack, images["v1.0.0"].repository, running, "v2.0.0");
     });
 
     it("history, status and drill read the container", async () => {
@@ -79,14 +113,15 @@ describe("workload docker: one container on the suite's Docker host", function (
         assert.equal(status.code, 0, status.stdout + status.stderr);
         const report = JSON.parse(status.stdout) as { drift: boolean; services: { recordedDigest: string; drift: boolean }[] };
         assert.deepEqual([report.drift, report.services[0].recordedDigest], [false, images["v2.0.0"].digest]);
-        const drill = await cli("drill", "--yes", "--json");
-        assert.equal(drill.code, 0, drill.stdout + drill.stderr);
-        const phases = (JSON.parse(drill.stdout) as { phases: { digest: string; result: string }[] }).phases;
-        assert.deepEqual(phases.map((phase) => [phase.result, phase.digest]), [
-            ["passed", images["v1.0.0"].digest],
-            ["passed", images["v2.0.0"].digest],
+        assert.deepEqual(await drill(cli), [
+            ["rollback", "passed", images["v1.0.0"].digest],
+            ["roll forward", "passed", images["v2.0.0"].digest],
         ]);
         assert.equal(await running(), images["v2.0.0"].digest);
+    });
+
+    it("refuses a deleted pinned digest in preview and update, naming it, and leaves the container alone", async () => {
+        await refusesDeletedTarget(env, stack, "docker-app", images["v1.5.0"], running, "v2.0.0");
     });
 
     after(async () => {
@@ -114,7 +149,7 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
     before(async function () {
         this.timeout(600_000);
         env = environment();
-        for (const version of ["v1.0.0", "v2.0.0"]) {
+        for (const version of ["v1.0.0", "v1.5.0", "v2.0.0"]) {
             images[version] = await env.docker.pushImage("swarm-app", version, { content: `swarm-app ${version}\n` });
         }
         images["v3.0.0"] = await env.docker.pushImage("swarm-app", "v3.0.0", { content: "swarm-app v3.0.0\n", exits: true });
@@ -148,6 +183,29 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
         assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
     });
 
+    it("refuses an unknown version in preview, naming it, and leaves every task alone", async () => {
+        await refusesUnknownVersion(stack, images["v1.0.0"].repository, tasks, "v2.0.0");
+    });
+
+    it("history, status and drill read every task", async () => {
+        const rows = JSON.parse((await cli("history", "--json")).stdout) as { version: string; digest: string; result: string }[];
+        assert.deepEqual(rows.slice(0, 4).map((row) => [row.result, row.version, row.digest]), [
+            ["succeeded", "v2.0.0", images["v2.0.0"].digest],
+            ["succeeded", "v1.0.0", images["v1.0.0"].digest],
+            ["succeeded", "v2.0.0", images["v2.0.0"].digest],
+            ["succeeded", "v1.0.0", images["v1.0.0"].digest],
+        ]);
+        const status = await cli("status", "--json");
+        assert.equal(status.code, 0, status.stdout + status.stderr);
+        const report = JSON.parse(status.stdout) as { drift: boolean; services: { recordedDigest: string; tasks: unknown[] }[] };
+        assert.deepEqual([report.drift, report.services[0].recordedDigest, report.services[0].tasks.length], [false, images["v2.0.0"].digest, 2]);
+        assert.deepEqual(await drill(cli), [
+            ["rollback", "passed", images["v1.0.0"].digest],
+            ["roll forward", "passed", images["v2.0.0"].digest],
+        ]);
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+    });
+
     it("a v3 whose container exits is rolled back by Swarm: pulumi up fails saying so, status names the difference, a config rollback ends it", async () => {
         const failed = await deploy(env, stack, "v3.0.0");
         assert.notEqual(failed.result.code, 0, "the update fails");
@@ -173,6 +231,36 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
         assert.equal(after.code, 0, after.stdout + after.stderr);
     });
 
+    it("up --atomic: Swarm rolls a failed v3 back itself, and the command pins the config back to the last good release", async () => {
+        const lifted = await cli("release-hold");
+        assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
+        await stack.set({ version: "v3.0.0" });
+        const result = await cli("up", "--atomic", "--yes");
+        assert.equal(result.code, 1, result.stdout + result.stderr);
+        const rows = JSON.parse((await cli("history", "--json")).stdout) as { update: number; result: string; version: string; digest: string; message: string }[];
+        const [undone, failed] = rows;
+        const good = rows.find((row) => row.update < failed.update && row.result === "succeeded" && row.version === "v2.0.0")!;
+        assert.deepEqual([failed.result, failed.version, failed.message], ["failed", "v3.0.0", "released-service up --atomic"]);
+        assert.deepEqual([undone.result, undone.version, undone.digest], ["succeeded", "v2.0.0", images["v2.0.0"].digest]);
+        assert.match(result.stdout, /service rollback completed/);
+        assert.ok(
+            result.stdout.includes(
+                `\nUpdate #${failed.update} failed; update #${undone.update} returned stack onswarm to #${good.update} (v2.0.0, ${images["v2.0.0"].digest}), ` +
+                    "and every instance runs its digest.\n",
+            ),
+            result.stdout,
+        );
+        const pins = JSON.parse((await env.pulumi(["config", "get", "released-service:pins", "--stack", "onswarm"])).stdout) as Record<string, unknown>;
+        assert.deepEqual(pins, { "swarm-app": { version: "v2.0.0", digest: images["v2.0.0"].digest } });
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+        await stack.remove("pins");
+        await stack.set({ version: "v2.0.0" });
+    });
+
+    it("refuses a deleted pinned digest in preview and update, naming it, and leaves every task alone", async () => {
+        await refusesDeletedTarget(env, stack, "swarm-app", images["v1.5.0"], tasks, "v2.0.0");
+    });
+
     after(async () => {
         await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "onswarm"]);
     });
@@ -186,11 +274,13 @@ describe("workload compose: a Compose file pinning the service, run by docker co
     const images: Record<string, PushedImage> = {};
     const compose = (...args: string[]): Promise<string> => env.docker.docker(["compose", "-f", "compose.yaml", "-f", pinned, "-p", "shop", ...args], { cwd: dir });
     const written = (): { services: Record<string, { image: string }> } => JSON.parse(fs.readFileSync(pinned, "utf8")) as { services: Record<string, { image: string }> };
+    /** What a refused update must leave alone: the pinned file, and the digest compose runs. */
+    const runs = async (): Promise<[string, string]> => [fs.readFileSync(pinned, "utf8"), await env.docker.containerDigest("shop-web-1")];
 
     before(async function () {
         this.timeout(600_000);
         env = environment();
-        for (const version of ["v1.0.0", "v2.0.0"]) {
+        for (const version of ["v1.0.0", "v1.5.0", "v2.0.0"]) {
             images[version] = await env.docker.pushImage("compose-app", version, { content: `compose-app ${version}\n` });
         }
         dir = path.join(env.scratch, "compose-project");
@@ -223,6 +313,30 @@ describe("workload compose: a Compose file pinning the service, run by docker co
         assert.equal(await env.docker.containerDigest("shop-web-1"), images["v1.0.0"].digest);
         const status = await env.cli(["status", "--json", "--stack", "oncompose", "--cwd", env.project]);
         assert.equal(status.code, 0, status.stdout + status.stderr);
+    });
+
+    it("refuses an unknown version in preview, naming it, and leaves the file and the container alone", async () => {
+        await refusesUnknownVersion(stack, images["v1.0.0"].repository, runs, "v1.0.0");
+    });
+
+    it("history, status and drill: the drill reruns docker compose as it was started, each phase on its exact digest", async () => {
+        const rows = JSON.parse((await env.cli(["history", "--json", "--stack", "oncompose", "--cwd", env.project])).stdout) as { version: string; digest: string }[];
+        assert.deepEqual(rows.slice(0, 3).map((row) => [row.version, row.digest]), [
+            ["v1.0.0", images["v1.0.0"].digest],
+            ["v2.0.0", images["v2.0.0"].digest],
+            ["v1.0.0", images["v1.0.0"].digest],
+        ]);
+        const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", "oncompose", "--cwd", env.project]);
+        assert.deepEqual(await drill(cli), [
+            ["rollback", "passed", images["v2.0.0"].digest],
+            ["roll forward", "passed", images["v1.0.0"].digest],
+        ]);
+        assert.equal(written().services.web.image, images["v1.0.0"].ref);
+        assert.equal(await env.docker.containerDigest("shop-web-1"), images["v1.0.0"].digest);
+    });
+
+    it("refuses a deleted pinned digest in preview and update, naming it, and leaves the file and the container alone", async () => {
+        await refusesDeletedTarget(env, stack, "compose-app", images["v1.5.0"], runs, "v1.0.0");
     });
 
     after(async () => {
