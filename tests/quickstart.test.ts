@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { scratchDir } from "./support/scratch";
 
 const SCRIPT = path.join(__dirname, "..", "scripts", "up");
 
@@ -13,7 +14,7 @@ const SYSTEM_TOOLS = ["bash", "cat", "cp", "dirname", "mkdir", "seq", "sleep"];
 
 /** A PATH holding the system's tools and stub commands that answer as told. */
 function pathWith(commands: Record<string, string>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-up-"));
+    const dir = scratchDir("up-");
     for (const tool of SYSTEM_TOOLS) {
         const found = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((file) => fs.existsSync(file));
         assert.ok(found, `${tool} is installed`);
@@ -58,7 +59,7 @@ describe("npm run up", () => {
     }
 
     it("renders the manifests into rendered/ when no cluster answers, from a copy of the stack config outside git", () => {
-        const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "released-service-up-log-")), "pulumi.log");
+        const log = path.join(scratchDir("up-log-"), "pulumi.log");
         const tracked = fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), "utf8");
         const result = spawnSync("/bin/bash", [SCRIPT], {
             encoding: "utf8",

@@ -1,8 +1,8 @@
 // Build contexts for tests: a throw-away git repository whose commit, time and origin are known.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { scratchDir } from "./scratch";
 
 export interface SourceFixture {
     /** The build context directory (with a Dockerfile and, if asked, a VERSION file). */
@@ -18,7 +18,7 @@ export const ORIGIN = "https://github.com/acme/payment-api.git";
 
 /** A repository with one commit of `app/` at COMMIT_TIME; `origin` carries credentials to be stripped. */
 export function sourceFixture(version?: string): SourceFixture {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-src-"));
+    const root = scratchDir("src-");
     const context = path.join(root, "app");
     fs.mkdirSync(context);
     fs.writeFileSync(path.join(context, "Dockerfile"), "FROM scratch\n");

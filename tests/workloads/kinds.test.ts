@@ -2,13 +2,13 @@
 // inputs its provider receives; a setting of another kind is refused before anything is registered.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
 import { CONTAINER_TYPE, DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SWARM_SERVICE_TYPE, Update } from "../support/helpers";
 import type { ReleasedServiceArgs } from "../../components/releasedService";
+import { scratchDir } from "../support/scratch";
 
 type Module = typeof import("../../components");
 let component: Module;
@@ -122,7 +122,7 @@ describe("workload kinds", () => {
         let dir: string;
         let file: string;
         before(() => {
-            dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-compose-"));
+            dir = scratchDir("compose-");
             file = path.join(dir, "compose.released.yaml");
         });
         after(() => fs.rmSync(dir, { recursive: true, force: true }));
