@@ -120,6 +120,20 @@ describe("workload docker: one container on the suite's Docker host", function (
         assert.equal(await running(), images["v2.0.0"].digest);
     });
 
+    it("status reports a container replaced by hand as drift; removing it and pulumi up --refresh bring the recorded digest back", async () => {
+        await env.docker.docker(["rm", "--force", "docker-app"]);
+        await env.docker.docker(["run", "--detach", "--name", "docker-app", images["v1.0.0"].ref]);
+        const status = await cli("status", "--json");
+        assert.equal(status.code, 1, status.stdout + status.stderr);
+        const report = JSON.parse(status.stdout) as { drift: boolean; services: { containers: { digest: string; state: string }[] }[] };
+        assert.deepEqual([report.drift, report.services[0].containers.map((c) => [c.digest, c.state])], [true, [[images["v1.0.0"].digest, "drift"]]]);
+        const text = await cli("status");
+        assert.ok(text.stdout.includes("Remove it (docker rm --force docker-app) and run `pulumi up --refresh`"), text.stdout);
+        await env.docker.docker(["rm", "--force", "docker-app"]);
+        succeeded(await stack.up("--refresh", "--message", "the recorded v2.0.0 again"), "pulumi up --refresh");
+        assert.equal(await running(), images["v2.0.0"].digest);
+    });
+
     it("refuses a deleted pinned digest in preview and update, naming it, and leaves the container alone", async () => {
         await refusesDeletedTarget(env, stack, "docker-app", images["v1.5.0"], running, "v2.0.0");
     });
@@ -203,6 +217,20 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
             ["rollback", "passed", images["v1.0.0"].digest],
             ["roll forward", "passed", images["v2.0.0"].digest],
         ]);
+        assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+    });
+
+    it("status reports docker service rollback as drift, and pulumi up --refresh deploys the recorded release again", async () => {
+        await env.docker.docker(["service", "rollback", "--quiet", "swarm-app"]);
+        assert.deepEqual(await settled(images["v1.0.0"].digest), [images["v1.0.0"].digest, images["v1.0.0"].digest], "Swarm's previous spec is v1's");
+        const status = await cli("status", "--json");
+        assert.equal(status.code, 1, status.stdout + status.stderr);
+        const report = JSON.parse(status.stdout) as { drift: boolean; services: { recordedDigest: string; tasks: { digest: string; state: string }[] }[] };
+        assert.deepEqual(
+            [report.drift, report.services[0].recordedDigest, report.services[0].tasks.map((t) => [t.digest, t.state])],
+            [true, images["v2.0.0"].digest, [[images["v1.0.0"].digest, "drift"], [images["v1.0.0"].digest, "drift"]]],
+        );
+        succeeded(await stack.up("--refresh", "--message", "the recorded v2.0.0 again"), "pulumi up --refresh");
         assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
     });
 

@@ -65,8 +65,8 @@ export function dockerLive(record: DockerWorkloadRecord, inspect: (name: string)
         where: `container ${record.container}`,
         none: `No container ${record.container} on the Docker host.`,
         driftCause:
-            "The container was replaced outside Pulumi (for example by docker run). `pulumi up --refresh` puts the recorded " +
-            "digest back; `released-service rollback --to <update>` records another one.",
+            `The container was replaced outside Pulumi (for example by docker rm and docker run). Remove it (docker rm --force ${record.container}) ` +
+            "and run `pulumi up --refresh`: the container is created again on the recorded digest. `released-service rollback --to <update>` records another one.",
         instances: async (expected) => containerInstances(await inspect(record.container), expected),
     };
 }

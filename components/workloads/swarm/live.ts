@@ -48,7 +48,7 @@ export function swarmLive(record: SwarmWorkloadRecord, inspect: (service: string
         driftCause:
             "Swarm rolled the service back (a failed update, or docker service rollback), or it was updated outside Pulumi: " +
             "the stack config still names a release that does not run. `released-service rollback --to <update>` records " +
-            "what should run; `pulumi up` deploys the recorded release again.",
+            "what should run; `pulumi up --refresh` deploys the recorded release again (a plain `pulumi up` sees no change).",
         instances: async (expected) => taskInstances(record.service, await inspect(record.service), expected),
     };
 }
