@@ -90,7 +90,7 @@ interface Resolved {
  */
 export function resolveRelease(owner: pulumi.ComponentResource, service: string, inputs: ReleaseInputs): Release {
     const fail = (message: string): never => {
-        throw new pulumi.ResourceError(message, owner, true);
+        throw releaseError(message, owner);
     };
     const { image } = inputs;
     const source = chooseSource(inputs);
@@ -114,10 +114,10 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
             return error;
         }
         if (error.unreachable) {
-            unreachable ??= keepMessage(new pulumi.ResourceError(`${error.message}${startHint(location.registry)}. Nothing was built, pushed or changed.`, owner, true));
+            unreachable ??= releaseError(`${error.message}${startHint(location.registry)}. Nothing was built, pushed or changed.`, owner);
             return unreachable;
         }
-        return new pulumi.ResourceError(`cannot look up ${ref}: ${error.message}. ${nothingDone}`, owner, true);
+        return releaseError(`cannot look up ${ref}: ${error.message}. ${nothingDone}`, owner);
     };
     // One registry look-up per tag and update, however many questions ask for it.
     const lookups = new Map<string, Promise<string | undefined>>();
@@ -330,13 +330,21 @@ function startHint(registry: string): string {
 }
 
 /**
- * The SDK prefixes `error serializing property "…": ` onto the message of an error that fails a
- * resource input, in place, once per input it fails. An error shared by several inputs keeps the
- * message it was written with, so its one report says what happened and nothing else.
+ * The error a release is refused with, raised on `owner`, its stack hidden. Three things of the
+ * SDK's are kept from it:
+ * - the SDK prefixes `error serializing property "…": ` onto the message of an error that fails a
+ *   resource input, in place, once per input: the message stays as written, so its one report
+ *   says what happened and nothing else;
+ * - the SDK's run script also formats every unhandled error with util.inspect, for its trace. The
+ *   frames of an error raised in an Output's callback, mapped through the SDK's source maps, took
+ *   30 to 60 s of CPU to format there, on every failed preview: the stack is the message alone;
+ * - util.inspect also walks the error's enumerable properties: the resource is not one.
  */
-function keepMessage<E extends Error>(error: E): E {
-    const message = error.message;
+export function releaseError(message: string, owner: pulumi.Resource): pulumi.ResourceError {
+    const error = new pulumi.ResourceError(message, owner, true);
     Object.defineProperty(error, "message", { get: () => message, set: () => undefined, configurable: true });
+    Object.defineProperty(error, "stack", { value: `ResourceError: ${message}`, writable: true, configurable: true });
+    Object.defineProperty(error, "resource", { value: owner, enumerable: false });
     return error;
 }
 
