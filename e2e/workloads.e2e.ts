@@ -49,6 +49,16 @@ async function refusesDeletedTarget(env: Environment, stack: Stack, name: string
     await stack.set({ version: back });
 }
 
+/** The steps `pulumi up --json` reports done to resources of `type`, in order (its events follow the summary, a line each). */
+function stepsOf(stdout: string, type: string): string[] {
+    return stdout
+        .split("\n")
+        .filter((line) => line.startsWith('{"sequence"'))
+        .map((line) => (JSON.parse(line) as { resOutputsEvent?: { metadata: { op: string; urn: string } } }).resOutputsEvent?.metadata)
+        .filter((step): step is { op: string; urn: string } => step !== undefined && step.urn.split("::")[2].split("$").pop() === type)
+        .map((step) => step.op);
+}
+
 interface DrillPhase {
     readonly phase: string;
     readonly result: string;
@@ -80,9 +90,15 @@ describe("workload docker: one container on the suite's Docker host", function (
         succeeded(await stack.up("--message", "v1.0.0"), "up v1.0.0");
     });
 
-    it("runs v1's digest, then v2's, each container on its exact digest", async () => {
+    it("runs v1's digest, healthy, then v2's in a replacement that removes the old container first", async () => {
         assert.equal(await running(), images["v1.0.0"].digest);
-        succeeded((await deploy(env, stack, "v2.0.0")).result, "up v2.0.0");
+        assert.equal((await env.docker.docker(["container", "inspect", "--format", "{{.State.Health.Status}}", "docker-app"])).trim(), "healthy");
+        const old = (await env.docker.docker(["container", "inspect", "--format", "{{.Id}}", "docker-app"])).trim();
+        await stack.set({ version: "v2.0.0" });
+        const up = succeeded(await stack.up("--json", "--message", "v2.0.0"), "up v2.0.0");
+        // pulumi-docker deletes a container before it creates its replacement: the name is free again.
+        assert.deepEqual(stepsOf(up.stdout, "docker:index/container:Container"), ["delete-replaced", "replace", "create-replacement"]);
+        await assert.rejects(env.docker.docker(["container", "inspect", old]), /No such container/);
         assert.equal(await running(), images["v2.0.0"].digest);
     });
 
@@ -139,7 +155,8 @@ describe("workload docker: one container on the suite's Docker host", function (
     });
 
     after(async () => {
-        await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "ondocker"]);
+        succeeded(await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "ondocker"]), "pulumi destroy");
+        assert.equal((await env.docker.docker(["ps", "--all", "--quiet", "--filter", "name=^docker-app$"])).trim(), "", "destroy removed the container");
     });
 });
 
@@ -182,10 +199,13 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
         succeeded(await stack.up("--message", "v1.0.0"), "up v1.0.0");
     });
 
-    it("runs every task on v1's digest, then on v2's, updated in place", async () => {
+    it("runs every task on v1's digest, then on v2's, the same service updated in place", async () => {
         assert.deepEqual(await settled(images["v1.0.0"].digest), [images["v1.0.0"].digest, images["v1.0.0"].digest]);
+        const id = async (): Promise<string> => (await env.docker.docker(["service", "inspect", "--format", "{{.ID}}", "swarm-app"])).trim();
+        const before = await id();
         succeeded((await deploy(env, stack, "v2.0.0")).result, "up v2.0.0");
         assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
+        assert.deepEqual([await id(), await env.docker.serviceUpdateState("swarm-app")], [before, "completed"]);
     });
 
     it("rolls back by version with nothing pushed, every task on v1's digest, and forward again", async () => {
@@ -290,7 +310,8 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
     });
 
     after(async () => {
-        await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "onswarm"]);
+        succeeded(await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "onswarm"]), "pulumi destroy");
+        assert.equal((await env.docker.docker(["service", "ls", "--quiet", "--filter", "name=swarm-app"])).trim(), "", "destroy removed the service");
     });
 });
 
