@@ -1,4 +1,5 @@
-// The thin adapter from `ReleaseStack` to the Pulumi Automation API (which runs the pulumi CLI).
+// The thin adapter from `ReleaseStack` to the pulumi CLI: through the Automation API, and the CLI
+// itself where the Automation API would do more than asked (secrets shown, reads after an update).
 // Loaded lazily, so --help and `verify REF...` work without pulumi installed.
 
 import { execFile, spawn } from "node:child_process";

@@ -28,8 +28,9 @@ started from, waits again, and reports each phase's wall time (split into the
 config edit, pulumi up and the pods settling) and digests. A Compose service
 is rerun after each update the way its containers were started (their
 docker compose project, directory and files, which must include the pinned
-file), with --no-deps. The roll forward runs even when the rollback failed. The stack config ends as it began. Exit 0
-only when both directions landed on their exact digests.
+file), with --no-deps. The roll forward runs even when the rollback failed.
+The stack config ends as it began. Exit 0 only when both directions landed on
+their exact digests.
 
 --json prints {stack, from: {version, digest}, to: {update, version, digest},
 services: [{service, from, to}], phases: [{phase, version, digest, services:
