@@ -111,7 +111,7 @@ function ensurePrivateName(): void {
 }
 
 /** A CA and a server certificate for the TLS registry, made with openssl. */
-function makeCertificates(dir: string): { ca: string; certificate: string; key: string } {
+function makeCertificates(dir: string): { ca: string; nodeExtra: string; certificate: string; key: string } {
     const file = (name: string): string => path.join(dir, name);
     const openssl = (...args: string[]): void => {
         execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -120,7 +120,12 @@ function makeCertificates(dir: string): { ca: string; certificate: string; key: 
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${PRIVATE_REGISTRY_NAME}`, "-keyout", file("registry.key"), "-out", file("registry.csr"));
     fs.writeFileSync(file("san.ext"), `subjectAltName=DNS:${PRIVATE_REGISTRY_NAME}\n`);
     openssl("x509", "-req", "-in", file("registry.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", file("san.ext"), "-out", file("registry.pem"));
-    return { ca: file("ca.pem"), certificate: file("registry.pem"), key: file("registry.key") };
+    // Node trusts one extra bundle: this CA beside whatever the machine already adds (npm, run by
+    // the toolchain's Node, reads no machine-wide npmrc and reaches its registry with this alone).
+    const inherited = process.env.NODE_EXTRA_CA_CERTS;
+    const extra = [inherited && fs.existsSync(inherited) ? fs.readFileSync(inherited, "utf8") : "", fs.readFileSync(file("ca.pem"), "utf8")];
+    fs.writeFileSync(file("node-extra-ca.pem"), extra.filter(Boolean).join("\n"));
+    return { ca: file("ca.pem"), nodeExtra: file("node-extra-ca.pem"), certificate: file("registry.pem"), key: file("registry.key") };
 }
 
 /** A transparent proxy in front of the registry that records every request line. */
@@ -275,7 +280,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             KUBECONFIG: cluster.kubeconfig,
             DOCKER_CONFIG: dockerConfig,
             DOCKER_HOST: docker.host,
-            NODE_EXTRA_CA_CERTS: certificates.ca,
+            NODE_EXTRA_CA_CERTS: certificates.nodeExtra,
             NO_COLOR: "1",
         };
         const run = (command: string, args: readonly string[], options: RunOptions = {}): Promise<Result> =>
