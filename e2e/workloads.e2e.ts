@@ -180,6 +180,7 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
     before(async function () {
         this.timeout(600_000);
         env = environment();
+        await env.docker.swarm();
         for (const version of ["v1.0.0", "v1.5.0", "v2.0.0"]) {
             images[version] = await env.docker.pushImage("swarm-app", version, { content: `swarm-app ${version}\n` });
         }

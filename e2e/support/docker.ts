@@ -1,8 +1,9 @@
 /**
  * The suite's Docker: Debian's dockerd started as root on a socket of its own in the run's
- * scratch directory, a one-node Swarm on it, pulls by digest from the suite's loopback
- * registry, and small `FROM scratch` images of Debian's static busybox (an HTTP server with a
- * health check that really passes, and one whose container exits at once) pushed there.
+ * scratch directory, a one-node Swarm on it when a scenario asks for one, pulls by digest from
+ * the suite's loopback registry, and small `FROM scratch` images of Debian's static busybox (an
+ * HTTP server with a health check that really passes, and one whose container exits at once)
+ * pushed there.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -51,6 +52,8 @@ export interface ImageOptions {
 export interface DockerDaemon {
     /** `unix://<workDir>/docker.sock`. */
     readonly host: string;
+    /** Makes the daemon a one-node Swarm manager, once; later calls wait for the first. */
+    swarm(): Promise<void>;
     /** `DOCKER_HOST` (and `DOCKER_CONFIG`) for any docker, compose or pulumi run against this daemon. */
     dockerEnv(): { DOCKER_HOST: string; DOCKER_CONFIG: string };
     /** Runs Debian's docker CLI against this daemon; rejects with its stderr on a non-zero exit. */
@@ -188,11 +191,16 @@ export async function startDocker(options: StartDockerOptions): Promise<DockerDa
         );
         const version = (await docker(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"])).trim();
         options.log(`docker: dockerd ${version} on ${host}`);
-        // Ports of its own, so that another Swarm on this machine (2377, VXLAN 4789) does not collide.
-        const swarmPort = await freePort();
-        const dataPathPort = await freePort();
-        await docker(["swarm", "init", "--advertise-addr", `127.0.0.1:${swarmPort}`, "--listen-addr", `127.0.0.1:${swarmPort}`, "--data-path-port", String(dataPathPort)]);
-        options.log(`docker: one-node Swarm initialised (127.0.0.1:${swarmPort})`);
+        // A Swarm only for the scenarios that ask: it makes host-wide networks (docker_gwbridge),
+        // which a second suite's daemon on this machine must not find taken. Ports of its own, so
+        // that another Swarm on this machine (2377, VXLAN 4789) does not collide either.
+        let swarm: Promise<void> | undefined;
+        const initSwarm = async (): Promise<void> => {
+            const swarmPort = await freePort();
+            const dataPathPort = await freePort();
+            await docker(["swarm", "init", "--advertise-addr", `127.0.0.1:${swarmPort}`, "--listen-addr", `127.0.0.1:${swarmPort}`, "--data-path-port", String(dataPathPort)]);
+            options.log(`docker: one-node Swarm initialised (127.0.0.1:${swarmPort})`);
+        };
 
         const repoDigest = async (reference: string, repository: string): Promise<string> => {
             const digests = JSON.parse(await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", reference])) as string[] | null;
@@ -231,6 +239,7 @@ export async function startDocker(options: StartDockerOptions): Promise<DockerDa
 
         return {
             host,
+            swarm: () => (swarm ??= initSwarm()),
             dockerEnv: () => ({ DOCKER_HOST: host, DOCKER_CONFIG: options.dockerConfig }),
             docker,
             pushImage,

@@ -57,7 +57,7 @@ export interface Environment {
     /** Registry API requests that wrote a manifest (`PUT …/manifests/…`), in order. */
     manifestWrites(): string[];
     readonly cluster: Cluster;
-    /** The suite's dockerd (DOCKER_HOST of `env`), with a one-node Swarm. */
+    /** The suite's dockerd (DOCKER_HOST of `env`); `docker.swarm()` makes it a one-node Swarm. */
     readonly docker: DockerDaemon;
     /** Environment of every pulumi, kubectl and released-service run. */
     readonly env: NodeJS.ProcessEnv;
