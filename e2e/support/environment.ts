@@ -111,7 +111,7 @@ function ensurePrivateName(): void {
 }
 
 /** A CA and a server certificate for the TLS registry, made with openssl. */
-function makeCertificates(dir: string): { ca: string; nodeExtra: string; certificate: string; key: string } {
+function makeCertificates(dir: string): { nodeExtra: string; certificate: string; key: string } {
     const file = (name: string): string => path.join(dir, name);
     const openssl = (...args: string[]): void => {
         execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -125,7 +125,7 @@ function makeCertificates(dir: string): { ca: string; nodeExtra: string; certifi
     const inherited = process.env.NODE_EXTRA_CA_CERTS;
     const extra = [inherited && fs.existsSync(inherited) ? fs.readFileSync(inherited, "utf8") : "", fs.readFileSync(file("ca.pem"), "utf8")];
     fs.writeFileSync(file("node-extra-ca.pem"), extra.filter(Boolean).join("\n"));
-    return { ca: file("ca.pem"), nodeExtra: file("node-extra-ca.pem"), certificate: file("registry.pem"), key: file("registry.key") };
+    return { nodeExtra: file("node-extra-ca.pem"), certificate: file("registry.pem"), key: file("registry.key") };
 }
 
 /** A transparent proxy in front of the registry that records every request line. */
