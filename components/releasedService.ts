@@ -9,10 +9,11 @@ import { sourceToBuild } from "./release/provenance";
 import { type ReleaseArgs, type ReleaseInputs, resolveRelease } from "./release/resolve";
 import type { ComposeSettings } from "./workloads/compose/settings";
 import type { DockerSettings } from "./workloads/docker/settings";
+import type { Healthcheck } from "./workloads/docker/shared";
 import type { KubernetesSettings } from "./workloads/kubernetes/settings";
 import { pinWorkload } from "./workloads/pin";
 import type { SwarmSettings } from "./workloads/swarm/settings";
-import { DEFAULT_WORKLOAD, type WorkloadKind, type WorkloadRecord } from "./workloads/workload";
+import { DEFAULT_WORKLOAD, type ServiceWorkload, type WorkloadKind } from "./workloads/workload";
 
 /**
  * The inputs of a ReleasedService: which release runs, what runs it, and the settings of that workload. Fields that
@@ -23,11 +24,37 @@ import { DEFAULT_WORKLOAD, type WorkloadKind, type WorkloadRecord } from "./work
 export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings, DockerSettings, SwarmSettings, ComposeSettings {
     /** What runs the release: `kubernetes`, `docker`, `swarm` or `compose`; each reads its own settings. Defaults to `kubernetes`. */
     readonly workload?: WorkloadKind;
+    // The settings several kinds share, described once for all of them: other languages read
+    // these descriptions from the schema.
+    /** The port the container listens on (kubernetes: the Service exposes it too). Defaults to 8080. */
+    readonly port?: number;
+    /** Pods (kubernetes) or tasks in `replicated` mode (swarm) to run. Defaults to 1. */
+    readonly replicas?: number;
+    /** Environment variables of the container. Defaults to none. */
+    readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The host port (docker) or routing-mesh port (swarm) that publishes `port`. Defaults to none: nothing is published. */
+    readonly publishedPort?: number;
+    /**
+     * A health check: `pulumi up` waits for a new container to be healthy (docker), Swarm's update
+     * monitors it (swarm). Defaults to the image's own.
+     */
+    readonly healthcheck?: Healthcheck;
+    /**
+     * Seconds `pulumi up` waits for the workload: the Deployment's rollout, with Kubernetes' progress
+     * deadline set to it too (kubernetes; defaults to Kubernetes' 600 s and the provider's 10 minutes),
+     * a health-checked container (docker; defaults to 60), an update to converge (swarm, not in `global`
+     * mode; defaults to 300).
+     */
+    readonly progressDeadlineSeconds?: number;
 }
 
 /** The type token the command finds every ReleasedService of a stack by. */
 export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
 
+/**
+ * A service that runs one release by digest: builds and pushes its image once, pins the workload to
+ * the digest, and rolls back by running an earlier version's digest again, with nothing rebuilt.
+ */
 export class ReleasedService extends pulumi.ComponentResource {
     /** The digest the workload runs, `sha256:…`. */
     public readonly imageDigest: pulumi.Output<string>;
@@ -38,7 +65,7 @@ export class ReleasedService extends pulumi.ComponentResource {
     /** True when this update built and pushed the image that runs. */
     public readonly built: pulumi.Output<boolean>;
     /** Where the workload runs, for the command to find what runs there live. */
-    public readonly workload: pulumi.Output<WorkloadRecord>;
+    public readonly workload: pulumi.Output<ServiceWorkload>;
 
     constructor(name: string, args: ReleasedServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
         // Thrown before super(): a refused input registers nothing, not even this component.

@@ -91,6 +91,54 @@ const healthcheck: Check = (value) => {
     return undefined;
 };
 
+/** An object of known fields, each checked when present; `required` ones must be. */
+function fields(what: string, known: Readonly<Record<string, Check>>, required: readonly string[] = []): Check {
+    return (value) => {
+        if (value === null || typeof value !== "object" || Array.isArray(value)) {
+            return `must be ${what} (got ${got(value)})`;
+        }
+        const object = value as Readonly<Record<string, unknown>>;
+        const unknown = Object.keys(object).find((key) => !(key in known));
+        if (unknown !== undefined) {
+            return `has a field \`${unknown}\` that is not ${what}'s (known: ${Object.keys(known).join(", ")})`;
+        }
+        const missing = required.find((key) => object[key] === undefined);
+        if (missing !== undefined) {
+            return `must have \`${missing}\``;
+        }
+        for (const [field, check] of Object.entries(known)) {
+            const problem = object[field] === undefined ? undefined : check(object[field]);
+            if (problem !== undefined) {
+                return `\`.${field}\` ${problem}`;
+            }
+        }
+        return undefined;
+    };
+}
+
+const PROBE_CHECKS = ["httpGet", "tcpSocket", "exec"] as const;
+const port = integer(1, 65535);
+const probeFields = fields("a readiness probe", {
+    httpGet: fields("an HTTP check", { path: string((s) => (s.startsWith("/") ? undefined : `must start with / (got ${got(s)})`)), port }, ["path"]),
+    tcpSocket: fields("a TCP check", { port }),
+    exec: fields("a command check", { command: stringList }, ["command"]),
+    initialDelaySeconds: integer(0, MAX_INT32),
+    periodSeconds: integer(1, MAX_INT32),
+    timeoutSeconds: integer(1, MAX_INT32),
+    successThreshold: integer(1, MAX_INT32),
+    failureThreshold: integer(1, MAX_INT32),
+});
+
+/** A readiness probe: at most one of `httpGet`, `tcpSocket` and `exec`, and Kubernetes' timings. */
+const readinessProbe: Check = (value) => {
+    const problem = probeFields(value);
+    if (problem !== undefined) {
+        return problem;
+    }
+    const checks = PROBE_CHECKS.filter((check) => (value as Readonly<Record<string, unknown>>)[check] !== undefined);
+    return checks.length > 1 ? `must have one of ${PROBE_CHECKS.join(", ")}, not ${checks.join(" and ")}` : undefined;
+};
+
 /** A Docker duration such as `5s`, `1m30s` or `500ms`. */
 function duration(text: string): string | undefined {
     return /^(\d+(ns|us|ms|s|m|h))+$/.test(text) ? undefined : `must be a duration such as 5s, 1m30s or 500ms (got ${got(text)})`;
@@ -313,7 +361,7 @@ export const SETTINGS: readonly Setting[] = [
         kinds: ["kubernetes"],
         type: "object",
         scope: "arg",
-        check: anything,
+        check: readinessProbe,
         default: "a TCP check of `port`",
         meaning: "the container's readiness probe",
     },

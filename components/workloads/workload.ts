@@ -2,10 +2,24 @@
 // records where it runs, so the command can ask what runs there live. No kind sees a build or a registry.
 import type * as pulumi from "@pulumi/pulumi";
 
+/**
+ * What runs a release. An object and a type of one name: the form of enum every Pulumi language
+ * reads from the package's schema.
+ */
+export const WorkloadKind = {
+    /** A Kubernetes Deployment and a Service in front of its pods. */
+    Kubernetes: "kubernetes",
+    /** One container on a Docker host. */
+    Docker: "docker",
+    /** A Docker Swarm service. */
+    Swarm: "swarm",
+    /** A Compose file pinning the service's image, for `docker compose` to run. */
+    Compose: "compose",
+} as const;
+export type WorkloadKind = (typeof WorkloadKind)[keyof typeof WorkloadKind];
 /** The kinds of workload a ReleasedService pins to its release. */
-export const WORKLOAD_KINDS = ["kubernetes", "docker", "swarm", "compose"] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
-export const DEFAULT_WORKLOAD: WorkloadKind = "kubernetes";
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = Object.values(WorkloadKind);
+export const DEFAULT_WORKLOAD: WorkloadKind = WorkloadKind.Kubernetes;
 
 /** The release a workload pins itself to. */
 export interface PinnedRelease {
@@ -18,8 +32,30 @@ export interface PinnedRelease {
     readonly version: pulumi.Output<string>;
 }
 
+/**
+ * Where a ReleasedService's workload runs, registered among the component's outputs as `workload`:
+ * plain data a checkpoint keeps, from which the command finds what runs live. One type for every
+ * kind, so every Pulumi language can read it; each kind sets its own fields.
+ */
+export interface ServiceWorkload {
+    /** What runs the release. */
+    readonly kind: WorkloadKind;
+    /** kubernetes: the namespace of the Deployment and Service. */
+    readonly namespace?: string;
+    /** kubernetes: the Deployment's name. */
+    readonly deployment?: string;
+    /** kubernetes: the Service in front of the pods; swarm: the Swarm service; compose: the service in the Compose file. */
+    readonly service?: string;
+    /** kubernetes: the labels that select the Deployment's pods. */
+    readonly selector?: Record<string, string>;
+    /** docker: the container's name. */
+    readonly container?: string;
+    /** compose: the file written, as given (relative to the Pulumi project). */
+    readonly file?: string;
+}
+
 /** A Kubernetes Deployment: its pods are those its selector matches. */
-export interface KubernetesWorkloadRecord {
+export interface KubernetesWorkloadRecord extends ServiceWorkload {
     readonly kind: "kubernetes";
     readonly namespace: string;
     readonly deployment: string;
@@ -29,29 +65,26 @@ export interface KubernetesWorkloadRecord {
 }
 
 /** One container on a Docker host (the Docker provider's host, or `DOCKER_HOST`). */
-export interface DockerWorkloadRecord {
+export interface DockerWorkloadRecord extends ServiceWorkload {
     readonly kind: "docker";
     readonly container: string;
 }
 
 /** A Swarm service: its tasks run the release. */
-export interface SwarmWorkloadRecord {
+export interface SwarmWorkloadRecord extends ServiceWorkload {
     readonly kind: "swarm";
     readonly service: string;
 }
 
 /** A service of a Compose file whose image is pinned; `docker compose` runs it, not Pulumi. */
-export interface ComposeWorkloadRecord {
+export interface ComposeWorkloadRecord extends ServiceWorkload {
     readonly kind: "compose";
     /** The file written, as given (relative to the Pulumi project). */
     readonly file: string;
     readonly service: string;
 }
 
-/**
- * Where a ReleasedService's workload runs, registered among the component's outputs as `workload`:
- * plain data a checkpoint keeps, from which the command finds what runs live.
- */
+/** A workload record of one kind, with the fields that kind always sets. */
 export type WorkloadRecord = KubernetesWorkloadRecord | DockerWorkloadRecord | SwarmWorkloadRecord | ComposeWorkloadRecord;
 
 /** Pins a workload of one kind to the release; its resources are children of `parent`, named after `name`. */

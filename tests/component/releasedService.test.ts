@@ -220,7 +220,7 @@ describe("ReleasedService", () => {
             namespace: "payments",
             env: { LOG_LEVEL: "debug", A_FIRST: "1" },
             resources: { limits: { memory: "256Mi" } },
-            readinessProbe: { httpGet: { path: "/healthz", port: "http" } },
+            readinessProbe: { httpGet: { path: "/healthz" }, periodSeconds: 5 },
         });
         const deployment = only(update, DEPLOYMENT_TYPE).inputs;
         assert.equal(deployment.metadata.namespace, "payments");
@@ -232,7 +232,7 @@ describe("ReleasedService", () => {
             { name: "LOG_LEVEL", value: "debug" },
         ]);
         assert.deepEqual(container.resources, { limits: { memory: "256Mi" } });
-        assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "http" } });
+        assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5 });
         const service = only(update, SERVICE_TYPE).inputs;
         assert.equal(service.metadata.namespace, "payments");
         assert.deepEqual(service.spec.ports, [{ name: "http", port: 9090, targetPort: "http" }]);

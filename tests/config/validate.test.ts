@@ -26,6 +26,7 @@ describe("input checks", () => {
             namespace: "production",
             replicas: 0,
             port: 65535,
+            readinessProbe: { httpGet: { path: "/healthz", port: 65535 }, initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 1 },
             registryUsername: "ci",
             registryPassword: "s3cret",
             hold: { digest: DIGEST, by: "Release Engineer <release@example.com>", at: "2026-11-23T10:00:00Z", reason: "rollback to #3" },
@@ -77,6 +78,22 @@ describe("input checks", () => {
         ["hold at not text", { hold: { digest: DIGEST, at: { day: 1 } } }, "`hold.at` must be a string (got an object)"],
         ["hold reason not text", { hold: { digest: DIGEST, reason: false } }, "`hold.reason` must be a string (got false)"],
         ["hold with an unknown field", { hold: { digest: DIGEST, until: "friday" } }, "`hold.until` is not a field of a hold (known: digest, by, at, reason)"],
+        ["readinessProbe not an object", { readinessProbe: "/healthz" }, '`readinessProbe` must be a readiness probe (got "/healthz")'],
+        [
+            "readinessProbe with an unknown field",
+            { readinessProbe: { httpget: { path: "/" } } },
+            "`readinessProbe` has a field `httpget` that is not a readiness probe's (known: httpGet, tcpSocket, exec, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold)",
+        ],
+        ["readinessProbe httpGet without path", { readinessProbe: { httpGet: { port: 8080 } } }, "`readinessProbe` `.httpGet` must have `path`"],
+        ["readinessProbe httpGet relative path", { readinessProbe: { httpGet: { path: "healthz" } } }, '`readinessProbe` `.httpGet` `.path` must start with / (got "healthz")'],
+        ["readinessProbe named port", { readinessProbe: { tcpSocket: { port: "http" } } }, '`readinessProbe` `.tcpSocket` `.port` must be a whole number from 1 to 65535 (got "http")'],
+        ["readinessProbe exec without command", { readinessProbe: { exec: { command: [] } } }, "`readinessProbe` `.exec` `.command` must be a non-empty list of strings (got an array)"],
+        ["readinessProbe period 0", { readinessProbe: { periodSeconds: 0 } }, "`readinessProbe` `.periodSeconds` must be a whole number from 1 to 2147483647 (got 0)"],
+        [
+            "readinessProbe with two checks",
+            { readinessProbe: { httpGet: { path: "/" }, tcpSocket: {} } },
+            "`readinessProbe` must have one of httpGet, tcpSocket, exec, not httpGet and tcpSocket",
+        ],
         ["username without password", { registryUsername: "ci" }, "`registryUsername` and `registryPassword` go together: set both or neither"],
     ];
     for (const [title, change, problem] of cases) {

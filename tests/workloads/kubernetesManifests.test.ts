@@ -10,6 +10,7 @@ import * as arb from "../support/arbitraries";
 import { sourceFixture, SourceFixture } from "../support/fixtures";
 import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SERVICE_TYPE, Update } from "../support/helpers";
 import type { ReleasedServiceArgs } from "../../components/releasedService";
+import type { ReadinessProbe } from "../../components/workloads/kubernetes/settings";
 import type { KubernetesWorkloadRecord } from "../../components/workloads/workload";
 
 type Module = typeof import("../../components");
@@ -131,7 +132,7 @@ describe("manifests against the Kubernetes schema", () => {
             namespace: "payments",
             env: { LOG_LEVEL: "debug", DATABASE_URL: "postgres://db:5432/payments" },
             resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "50m", memory: "64Mi" } },
-            readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, failureThreshold: 3 },
+            readinessProbe: { httpGet: { path: "/healthz" }, periodSeconds: 5, failureThreshold: 3 },
             revisionHistoryLimit: 0,
             registryUsername: "ci",
             registryPassword: "hunter2-registry",
@@ -146,6 +147,32 @@ describe("manifests against the Kubernetes schema", () => {
         validate(m);
         assertLegalLabels(m);
     });
+
+    const probes: [string, ReadinessProbe, Record<string, unknown>][] = [
+        ["a TCP check of the container's port", { tcpSocket: {}, periodSeconds: 3 }, { tcpSocket: { port: "http" }, periodSeconds: 3 }],
+        ["a TCP check of another port", { tcpSocket: { port: 9000 } }, { tcpSocket: { port: 9000 } }],
+        [
+            "an HTTP check of another port",
+            { httpGet: { path: "/ready", port: 8081 }, timeoutSeconds: 2, failureThreshold: 5 },
+            { httpGet: { path: "/ready", port: 8081 }, timeoutSeconds: 2, failureThreshold: 5 },
+        ],
+        [
+            "a command",
+            { exec: { command: ["/bin/busybox", "true"] }, initialDelaySeconds: 0, successThreshold: 1 },
+            { exec: { command: ["/bin/busybox", "true"] }, initialDelaySeconds: 0, successThreshold: 1 },
+        ],
+        ["timings alone, with the default check", { periodSeconds: 7 }, { tcpSocket: { port: "http" }, periodSeconds: 7 }],
+    ];
+    for (const [title, probe, expected] of probes) {
+        it(`validates a readiness probe: ${title}`, async () => {
+            const update = await deploy(new MockCloud(), "payment", { image: IMAGE, version: "v2.4.1", context: source.context, readinessProbe: probe });
+            assert.deepEqual(update.errors, []);
+            const m = manifests(update);
+            const spec = m.deployment.spec as { template: { spec: { containers: { readinessProbe: unknown }[] } } };
+            assert.deepEqual(spec.template.spec.containers[0].readinessProbe, expected);
+            validate(m);
+        });
+    }
 
     it("refuses broken manifests, so the checks above can fail", async () => {
         const update = await deploy(new MockCloud(), "payment", { image: IMAGE, version: "v2.4.1", context: source.context });

@@ -6,8 +6,20 @@ import type { Healthcheck } from "./shared";
 
 /** Seconds `pulumi up` waits for a new container to be healthy when no deadline is set. */
 export const DEFAULT_WAIT_SECONDS = 60;
-export const DEFAULT_RESTART = "unless-stopped";
-export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
+/** When Docker restarts the container; an object and a type of one name, the enum form every Pulumi language reads. */
+export const RestartPolicy = {
+    /** Never. */
+    No: "no",
+    /** When it exits with a non-zero status. */
+    OnFailure: "on-failure",
+    /** Always, also when the daemon starts, even after it was stopped. */
+    Always: "always",
+    /** Always, unless it was stopped. */
+    UnlessStopped: "unless-stopped",
+} as const;
+export type RestartPolicy = (typeof RestartPolicy)[keyof typeof RestartPolicy];
+export const RESTART_POLICIES: readonly RestartPolicy[] = Object.values(RestartPolicy);
+export const DEFAULT_RESTART: RestartPolicy = RestartPolicy.UnlessStopped;
 
 /** The settings of the Docker workload. */
 export interface DockerSettings {
@@ -18,7 +30,7 @@ export interface DockerSettings {
     /** Environment variables of the container. Defaults to none. */
     readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** `no`, `on-failure`, `always` or `unless-stopped`. Defaults to `unless-stopped`. */
-    readonly restart?: (typeof RESTART_POLICIES)[number];
+    readonly restart?: RestartPolicy;
     /** A health check; `pulumi up` then waits for the container to be healthy. Defaults to the image's own. */
     readonly healthcheck?: Healthcheck;
     /** Seconds `pulumi up` waits for a health-checked container to be healthy. Defaults to 60. */

@@ -18,7 +18,9 @@ import {
     CHANGE_CAUSE_ANNOTATION,
     TIMEOUT_ANNOTATION,
     PATCH_FORCE_ANNOTATION,
+    PROBED_PORT_NAME,
     type KubernetesSettings,
+    type ReadinessProbe,
 } from "./settings";
 
 /** A Kubernetes label value holds at most 63 characters and starts and ends alphanumeric. */
@@ -76,10 +78,10 @@ export function pinDeployment(
                             {
                                 name: CONTAINER_NAME,
                                 image: release.imageRef,
-                                ports: [{ name: "http", containerPort: port }],
+                                ports: [{ name: PROBED_PORT_NAME, containerPort: port }],
                                 env: settings.env === undefined ? undefined : pulumi.output(settings.env).apply(toEnvVars),
                                 resources: settings.resources ?? DEFAULT_RESOURCES,
-                                readinessProbe: settings.readinessProbe ?? { tcpSocket: { port: "http" } },
+                                readinessProbe: kubernetesProbe(settings.readinessProbe),
                             },
                         ],
                     },
@@ -104,6 +106,18 @@ export function pinDeployment(
         service: serviceName,
         selector,
     }));
+}
+
+/** The Deployment's probe: a check's port, when left out, is the container's own port by name. */
+export function kubernetesProbe(probe: ReadinessProbe = {}): k8s.types.input.core.v1.Probe {
+    const { httpGet, tcpSocket, exec, ...timings } = probe;
+    const port = (check: { readonly port?: number }): number | string => check.port ?? PROBED_PORT_NAME;
+    const checks = {
+        ...(httpGet === undefined ? {} : { httpGet: { path: httpGet.path, port: port(httpGet) } }),
+        ...(tcpSocket === undefined ? {} : { tcpSocket: { port: port(tcpSocket) } }),
+        ...(exec === undefined ? {} : { exec: { command: exec.command } }),
+    };
+    return { ...(Object.keys(checks).length === 0 ? { tcpSocket: { port: PROBED_PORT_NAME } } : checks), ...timings };
 }
 
 function toEnvVars(env: Record<string, string>): k8s.types.input.core.v1.EnvVar[] {

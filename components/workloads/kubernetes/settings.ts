@@ -50,6 +50,52 @@ export interface KubernetesSettings {
     readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Container resources. Defaults to requests of 50m CPU and 64Mi memory. */
     readonly resources?: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
-    /** Readiness probe. Defaults to a TCP check of `port`. */
-    readonly readinessProbe?: pulumi.Input<k8s.types.input.core.v1.Probe>;
+    /** When a pod counts as ready: an HTTP GET, a TCP connection or a command. Defaults to a TCP check of `port`. */
+    readonly readinessProbe?: ReadinessProbe;
+}
+
+/** The port a probe reaches when it names none: the container's port, named so in the pod spec. */
+export const PROBED_PORT_NAME = "http";
+
+/**
+ * A readiness probe: one of `httpGet`, `tcpSocket` or `exec`, and Kubernetes' timings. Ports are
+ * numbers (the container's `port` when left out), so every Pulumi language can state one.
+ */
+export interface ReadinessProbe {
+    /** An HTTP GET that must answer 2xx or 3xx. Defaults to none. */
+    readonly httpGet?: HttpGetCheck;
+    /** A TCP connection that must open. Defaults to none; with no check set, a TCP check of `port`. */
+    readonly tcpSocket?: TcpSocketCheck;
+    /** A command run in the container that must exit 0. Defaults to none. */
+    readonly exec?: ExecCheck;
+    /** Seconds after the container starts before the first probe. Defaults to Kubernetes' 0. */
+    readonly initialDelaySeconds?: number;
+    /** Seconds between probes. Defaults to Kubernetes' 10. */
+    readonly periodSeconds?: number;
+    /** Seconds one probe may take. Defaults to Kubernetes' 1. */
+    readonly timeoutSeconds?: number;
+    /** Successes in a row after a failure that make the pod ready again. Defaults to Kubernetes' 1. */
+    readonly successThreshold?: number;
+    /** Failures in a row that make the pod not ready. Defaults to Kubernetes' 3. */
+    readonly failureThreshold?: number;
+}
+
+/** An HTTP GET of a readiness probe. */
+export interface HttpGetCheck {
+    /** The path requested, e.g. `/healthz`. Required. */
+    readonly path: string;
+    /** The port requested. Defaults to `port`. */
+    readonly port?: number;
+}
+
+/** A TCP connection of a readiness probe. */
+export interface TcpSocketCheck {
+    /** The port connected to. Defaults to `port`. */
+    readonly port?: number;
+}
+
+/** A command of a readiness probe. */
+export interface ExecCheck {
+    /** The command and its arguments, run without a shell. Required. */
+    readonly command: string[];
 }

@@ -10,12 +10,20 @@ export const DEFAULT_SWARM_REPLICAS = 1;
 export const DEFAULT_CONVERGE_SECONDS = 300;
 /** Seconds Swarm watches each new task before it counts the update of that task as done. */
 export const DEFAULT_MONITOR_SECONDS = 5;
-export const SWARM_MODES = ["replicated", "global"] as const;
+/** How Swarm schedules a service's tasks; an object and a type of one name, the enum form every Pulumi language reads. */
+export const SwarmMode = {
+    /** `replicas` tasks. */
+    Replicated: "replicated",
+    /** One task on every node. */
+    Global: "global",
+} as const;
+export type SwarmMode = (typeof SwarmMode)[keyof typeof SwarmMode];
+export const SWARM_MODES: readonly SwarmMode[] = Object.values(SwarmMode);
 
 /** The settings of the Swarm workload. */
 export interface SwarmSettings {
     /** `replicated` (`replicas` tasks) or `global` (one task per node). Defaults to `replicated`. */
-    readonly mode?: (typeof SWARM_MODES)[number];
+    readonly mode?: SwarmMode;
     /** Tasks to run in `replicated` mode. Defaults to 1. */
     readonly replicas?: number;
     /** The port the container listens on. Defaults to 8080. */
