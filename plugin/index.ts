@@ -1,3 +1,2 @@
-// The package's entry point as the schema inference reads it: the engine runs the compiled package
-// (package.json `main`), and the inference reads this TypeScript source of the same exports.
+// What the schema is inferred from: the TypeScript source of the exports index.js runs.
 export * from "../components";
