@@ -4,7 +4,7 @@
 #
 #   bash e2e/toolchain/pulumi.sh <outdir>
 #
-# Produces <outdir>/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-docker-build,
+# Produces <outdir>/bin/{pulumi,pulumi-language-nodejs,pulumi-language-yaml,pulumi-resource-docker-build,
 # pulumi-resource-kubernetes,buildkitd,buildctl} and a PULUMI_HOME at
 # <outdir>/pulumi-home with the resource plugins installed. Every step is skipped
 # when its output exists, so a populated <outdir> costs seconds. The caller keys
@@ -56,9 +56,16 @@
 #     is not served at any version, so bin/pulumi-language-nodejs is a small
 #     language host written here (see language_host_source) that starts the
 #     @pulumi/pulumi package's own `cmd/run` entry point, the same script the
-#     upstream host starts, with the flags and environment it reads. It reports
-#     no required plugins, so `pulumi install` installs nothing; its version
-#     carries "+toolchain" to tell it from the upstream host.
+#     upstream host starts, with the flags and environment it reads. Like the
+#     upstream host it runs component packages (RunPlugin of kind "resource", with
+#     @pulumi/pulumi's run-plugin) and installs dependencies (InstallDependencies,
+#     which `pulumi package add`, `package get-schema` and `install` read as a
+#     stream). It reports no required plugins or packages, so nothing is
+#     downloaded; its version carries "+toolchain" to tell it from the upstream host.
+#   - the YAML language host is github.com/pulumi/pulumi-yaml at YAML_VERSION, built
+#     in its own module (it pins pulumi v3.206.0 and does not compile against the
+#     CLI's version). It sits beside pulumi-language-nodejs, which runs a Node.js
+#     component package for a YAML program.
 #   - github.com/pulumi/pulumi-java and pulumi-dotnet's language module are not
 #     served; docker-build imports them only for the Java/C# sections of its
 #     schema, so two local modules declaring those option structs replace them.
@@ -83,6 +90,9 @@ DOCKER_BUILD_VERSION=$(npm_version @pulumi/docker-build)   # 0.0.22
 PULUMI_CLI_VERSION=3.274.1
 # The pulumi-kubernetes provider module the kubernetes plugin is built from.
 KUBERNETES_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
+# The YAML language host (no Link method: `pulumi package add` in a YAML project fails at
+# Link with this CLI; preview and up never call it).
+YAML_VERSION=1.25.0
 # docker-build 0.0.22 is built against the v0.31 BuildKit client.
 BUILDKIT_VERSION=0.31.2
 
@@ -196,6 +206,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -357,14 +368,61 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	return &pulumirpc.RunResponse{}, nil
 }
 
-// RunPlugin starts a Node.js plugin program; the engine runs policy packs this way
-// (kind "analyzer"), passing its own address. A pack runs under the SDK's
-// run-policy-pack script from the pack's own @pulumi/pulumi, in the pack's
-// directory, and its output is streamed back (its first line is its port).
+// RunPlugin starts a Node.js plugin program, as the upstream host does. A policy pack
+// (kind "analyzer") runs under the SDK's run-policy-pack script from the pack's own
+// @pulumi/pulumi, in the pack's directory. A component package (kind "resource": a
+// directory with PulumiPlugin.yaml) runs under run-plugin, found from the plugin's
+// directory, with the plugin's directory and the engine's arguments, in the working
+// directory the engine names (the consumer's). Either way the output is streamed back;
+// its first line is the plugin's port.
 func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
-	if req.GetKind() != "analyzer" {
-		return fmt.Errorf("running a %q plugin is not supported by this language host", req.GetKind())
+	if req.GetKind() == "analyzer" {
+		return h.runPolicyPack(req, server)
 	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	dir := req.GetInfo().GetProgramDirectory()
+	runPath := os.Getenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH")
+	if runPath == "" {
+		runPath = "@pulumi/pulumi/cmd/run-plugin"
+	}
+	out, err := exec.CommandContext(server.Context(), "node", "-e",
+		"process.stdout.write(require.resolve(process.argv[1], {paths: [process.argv[2]]}))", runPath, dir).Output()
+	if err != nil {
+		return fmt.Errorf("It looks like the Pulumi SDK has not been installed. Have you run npm install in %s? (%w)", dir, err)
+	}
+	opts := req.GetInfo().GetOptions().AsMap()
+	var args []string
+	if s, ok := opts["nodeargs"].(string); ok {
+		args = append(args, strings.Fields(s)...)
+	}
+	args = append(args, string(out), dir)
+	args = append(args, req.GetArgs()...)
+	env := append(os.Environ(), req.GetEnv()...)
+	if b, ok := opts["typescript"].(bool); !ok || b {
+		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
+	}
+	if s, ok := opts["tsconfig"].(string); ok && s != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+s)
+	}
+	cmd := exec.CommandContext(server.Context(), "node", args...)
+	cmd.Dir = req.GetPwd()
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("Program exited with non-zero exit code: %d", exit.ExitCode())
+		}
+		return fmt.Errorf("Problem executing plugin program (could not run language executor): %w", err)
+	}
+	return closer.Close()
+}
+
+func (h *host) runPolicyPack(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
 	dir := req.GetInfo().GetProgramDirectory()
 	if dir == "" {
 		dir = req.GetPwd()
@@ -402,6 +460,45 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.Langu
 	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
 }
 
+// InstallDependencies installs a program's or a plugin's packages as the upstream host
+// does: with the package manager the options or lock files name, at the root of the
+// npm, yarn or pnpm workspace the directory belongs to, streaming its output. `pulumi
+// install`, `pulumi package add` and `pulumi package get-schema` call it, and read the
+// stream: without it they fail at the first read. (Node.js versions from .nvmrc are
+// not installed: there is no fnm here.)
+func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	fmt.Fprint(stdout, "Installing dependencies...\n\n")
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetDirectory()
+	}
+	root, err := npm.FindWorkspaceRoot(dir)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "Detected workspace root at %s\n", root)
+	case errors.Is(err, npm.ErrNotInWorkspace):
+		root = dir
+	default:
+		return fmt.Errorf("failure while trying to find workspace root: %w", err)
+	}
+	opts := req.GetInfo().GetOptions().AsMap()
+	manager := npm.AutoPackageManager
+	if s, ok := opts["packagemanager"].(string); ok && s != "" {
+		manager = npm.PackageManagerType(s)
+	}
+	production, _ := opts["production"].(bool)
+	if _, err := npm.Install(server.Context(), manager, root, production, stdout, stderr); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "Finished installing dependencies\n\n")
+	return closer.Close()
+}
+
 // streamWriter sends every write on the plugin's stream, one message each, as a
 // copy: the caller reuses its buffer.
 type streamWriter func([]byte) error
@@ -434,6 +531,19 @@ EOF
     timed "language host compile" "$GO" build -trimpath \
         -ldflags "-s -w -X main.version=$PULUMI_SDK_VERSION+toolchain" -o "$w/pulumi-language-nodejs" .
     mv "$w/pulumi-language-nodejs" "$bin/pulumi-language-nodejs"
+    rm -rf "$w"
+}
+
+build_yaml() {
+    local w=$work/yaml
+    # Built inside its own module, whose go.mod pins the pulumi modules it compiles with.
+    timed "yaml download" module_copy github.com/pulumi/pulumi-yaml "v$YAML_VERSION" "$w"
+    cd "$w"
+    timed "yaml deps" download_deps ./cmd/pulumi-language-yaml
+    timed "yaml compile" "$GO" build -trimpath \
+        -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION" \
+        -o "$w/pulumi-language-yaml" ./cmd/pulumi-language-yaml
+    mv "$w/pulumi-language-yaml" "$bin/pulumi-language-yaml"
     rm -rf "$w"
 }
 
@@ -579,6 +689,7 @@ install_docker_build() { install_plugin docker-build "$DOCKER_BUILD_VERSION"; }
 
 step "pulumi cli v$PULUMI_CLI_VERSION" "$bin/pulumi" build_pulumi_cli
 step "pulumi-language-nodejs" "$bin/pulumi-language-nodejs" build_language_host
+step "pulumi-language-yaml v$YAML_VERSION" "$bin/pulumi-language-yaml" build_yaml
 step "docker-build provider v$DOCKER_BUILD_VERSION" "$bin/pulumi-resource-docker-build" build_docker_build
 step "kubernetes provider $KUBERNETES_MODULE_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes
 step "buildkit v$BUILDKIT_VERSION" "$bin/buildkitd" build_buildkit
