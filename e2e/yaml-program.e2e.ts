@@ -3,14 +3,12 @@
 // source and the component served by the package's own plugin directory, under the real engine,
 // registry and cluster.
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
 import { BUILDER, REPO_ROOT, type Environment, type Result } from "./support/environment";
-import { buildContext, podDigests, settledPodDigests, succeeded } from "./support/project";
+import { buildContext, checkout, pluginCommand, podDigests, settledPodDigests, succeeded } from "./support/project";
 
 const STACK = "prod";
 interface HistoryRow {
@@ -40,17 +38,6 @@ function asPrinted(value: unknown): unknown {
             .filter(([key, item]) => key !== "optional" && !empty(key, item))
             .map(([key, item]) => [key, asPrinted(item)]),
     );
-}
-
-/** The repository as a user's checkout has it: every file git knows of or would add, nothing built. */
-function checkout(into: string): void {
-    const files = execFileSync("git", ["-C", REPO_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z"], { encoding: "utf8" })
-        .split("\0")
-        .filter((file) => file !== "" && fs.existsSync(path.join(REPO_ROOT, file)));
-    for (const file of files) {
-        fs.mkdirSync(path.dirname(path.join(into, file)), { recursive: true });
-        fs.copyFileSync(path.join(REPO_ROOT, file), path.join(into, file));
-    }
 }
 
 describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's plugin directory", function () {
@@ -93,16 +80,10 @@ describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's 
         const step = (what: string): void => {
             process.stderr.write(`e2e: yaml program: ${what} after ${Math.round((Date.now() - started) / 1000)} s\n`);
         };
-        const repository = path.join(env.scratch, "released-service-checkout");
-        checkout(repository);
-        const plugin = path.join(repository, "plugin");
+        const repository = checkout(env);
         // What `pulumi package add` does first: install the plugin's dependencies (its install
-        // script installs and builds the package), then start it and ask for its schema. npm reads
-        // the machine's cache: the suite's HOME has none.
-        schema = await env.run(path.join(env.pulumiBin, "pulumi"), ["package", "get-schema", plugin], {
-            cwd: env.scratch,
-            replaceEnv: { ...env.env, npm_config_cache: path.join(os.homedir(), ".npm") },
-        });
+        // script installs and builds the package), then start it and ask for its schema.
+        schema = await pluginCommand(env, ["package", "get-schema", path.join(repository, "plugin")]);
         step("plugin installed, schema read");
 
         shop = path.join(repository, "examples", "yaml");

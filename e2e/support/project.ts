@@ -6,10 +6,11 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import { locateRepository, RegistryClient } from "../../components/registry/client";
-import type { Environment, Result } from "./environment";
+import { REPO_ROOT, type Environment, type Result } from "./environment";
 
 export const NAMESPACE = "released-service";
 /** The workload's name (the `name` default): its Deployment is `app-<suffix>`, its pods labelled with it. */
@@ -147,4 +148,38 @@ export async function settledPodDigests(environment: Environment, selector: stri
         digests = await podDigests(environment, selector);
     }
     return digests;
+}
+
+const checkouts = new WeakMap<Environment, string>();
+
+/**
+ * A checkout of this repository outside it, as another language's user has one: every file git
+ * knows of or would add, nothing installed or built (the plugin directory's install does that).
+ * One per run, shared by the scenarios that use the package from other languages.
+ */
+export function checkout(environment: Environment): string {
+    let into = checkouts.get(environment);
+    if (into === undefined) {
+        into = path.join(environment.scratch, "released-service-checkout");
+        const files = execFileSync("git", ["-C", REPO_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z"], { encoding: "utf8" })
+            .split("\0")
+            .filter((file) => file !== "" && fs.existsSync(path.join(REPO_ROOT, file)));
+        for (const file of files) {
+            fs.mkdirSync(path.dirname(path.join(into, file)), { recursive: true });
+            fs.copyFileSync(path.join(REPO_ROOT, file), path.join(into, file));
+        }
+        checkouts.set(environment, into);
+    }
+    return into;
+}
+
+/**
+ * A `pulumi` command that installs a plugin's dependencies first (`package get-schema`, `gen-sdk`):
+ * npm reads the machine's cache, as it would on a user's machine (the suite's HOME has none).
+ */
+export function pluginCommand(environment: Environment, args: readonly string[], cwd = environment.scratch): Promise<Result> {
+    return environment.run(path.join(environment.pulumiBin, "pulumi"), args, {
+        cwd,
+        replaceEnv: { ...environment.env, npm_config_cache: path.join(os.homedir(), ".npm") },
+    });
 }
