@@ -4,7 +4,7 @@
 #
 #   bash e2e/toolchain/pulumi.sh <outdir>
 #
-# Produces <outdir>/bin/{pulumi,pulumi-language-nodejs,pulumi-language-yaml,pulumi-resource-docker-build,
+# Produces <outdir>/bin/{pulumi,pulumi-language-{nodejs,yaml,python,go},pulumi-resource-docker-build,
 # pulumi-resource-kubernetes,buildkitd,buildctl} and a PULUMI_HOME at
 # <outdir>/pulumi-home with the resource plugins installed. Every step is skipped
 # when its output exists, so a populated <outdir> costs seconds. The caller keys
@@ -62,6 +62,9 @@
 #     which `pulumi package add`, `package get-schema` and `install` read as a
 #     stream). It reports no required plugins or packages, so nothing is
 #     downloaded; its version carries "+toolchain" to tell it from the upstream host.
+#   - the Python and Go language host modules are not served either: for `pulumi
+#     package gen-sdk`, bin/pulumi-language-{python,go} answer GeneratePackage with
+#     the CLI's own generators (see codegen_host_source) and run no programs.
 #   - the YAML language host is github.com/pulumi/pulumi-yaml at YAML_VERSION, built
 #     in its own module (it pins pulumi v3.206.0 and does not compile against the
 #     CLI's version). It sits beside pulumi-language-nodejs, which runs a Node.js
@@ -512,6 +515,138 @@ func (w streamWriter) Write(b []byte) (int, error) {
 EOF
 }
 
+codegen_host_source() {
+    cat <<'EOF'
+// Command pulumi-language-<python|go> answers the one request `pulumi package gen-sdk` makes
+// of a language host, GeneratePackage, with the CLI's own code generator for that language
+// (pkg/codegen/python, pkg/codegen/go), exactly as the upstream hosts do. The upstream hosts'
+// modules are not served here; this host runs no programs.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
+	pygen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/pkg/v3/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Set at link time: python or go.
+var (
+	language = ""
+	version  = "3.0.0"
+)
+
+type host struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+}
+
+func main() {
+	if language != "python" && language != "go" {
+		fmt.Fprintf(os.Stderr, "built for no language (%q)\n", language)
+		os.Exit(1)
+	}
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Init: func(s *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(s, &host{})
+			return nil
+		},
+		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d\n", handle.Port)
+	if err := <-handle.Done; err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func (h *host) Handshake(context.Context, *pulumirpc.LanguageHandshakeRequest) (*pulumirpc.LanguageHandshakeResponse, error) {
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version}, nil
+}
+
+func (h *host) GeneratePackage(_ context.Context, req *pulumirpc.GeneratePackageRequest) (*pulumirpc.GeneratePackageResponse, error) {
+	if language == "go" && len(req.ExtraFiles) > 0 {
+		return nil, errors.New("overlays are not supported for Go")
+	}
+	loader, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	var spec schema.PackageSpec
+	if err := json.Unmarshal([]byte(req.Schema), &spec); err != nil {
+		return nil, err
+	}
+	pkg, diags, err := schema.BindSpec(spec, schema.NewCachedLoader(loader), schema.ValidationOptions{AllowDanglingReferences: true})
+	if err != nil {
+		return nil, err
+	}
+	diagnostics := plugin.HclDiagnosticsToRPCDiagnostics(diags)
+	if diags.HasErrors() {
+		return &pulumirpc.GeneratePackageResponse{Diagnostics: diagnostics}, nil
+	}
+	var files map[string][]byte
+	if language == "python" {
+		files, err = pygen.GeneratePackage("pulumi-language-python", pkg, req.ExtraFiles, schema.NewCachedLoader(loader))
+	} else {
+		files, err = gogen.GeneratePackage("pulumi-language-go", pkg, req.LocalDependencies)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range files {
+		out := filepath.Join(req.Directory, name)
+		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+			return nil, fmt.Errorf("could not create output directory %s: %w", filepath.Dir(name), err)
+		}
+		if err := os.WriteFile(out, data, 0o600); err != nil {
+			return nil, fmt.Errorf("could not write output file %s: %w", name, err)
+		}
+	}
+	return &pulumirpc.GeneratePackageResponse{Diagnostics: diagnostics}, nil
+}
+EOF
+}
+
+# pulumi-language-python and pulumi-language-go: `pulumi package gen-sdk` asks the language's
+# host to generate an SDK, and those hosts' modules are not served. This host answers that one
+# request with the CLI's own generators; it is built inside the CLI's module, whose go.mod it
+# shares, once per language.
+build_codegen_hosts() {
+    local w=$work/codegen language
+    module_copy github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_CLI_VERSION" "$w/pkg"
+    module_copy github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_CLI_VERSION" "$w/sdk"
+    mkdir -p "$w/pkg/cmd/released-service-codegen"
+    codegen_host_source > "$w/pkg/cmd/released-service-codegen/main.go"
+    cd "$w/pkg"
+    for language in python go; do
+        timed "codegen host $language compile" "$GO" build -trimpath \
+            -ldflags "-s -w -X main.language=$language -X main.version=$PULUMI_CLI_VERSION+toolchain" \
+            -o "$w/pulumi-language-$language" ./cmd/released-service-codegen
+    done
+    mv "$w/pulumi-language-go" "$bin/pulumi-language-go"
+    mv "$w/pulumi-language-python" "$bin/pulumi-language-python"
+    rm -rf "$w"
+}
+
 build_language_host() {
     local w=$work/language-nodejs
     rm -rf "$w"
@@ -689,6 +824,7 @@ install_docker_build() { install_plugin docker-build "$DOCKER_BUILD_VERSION"; }
 
 step "pulumi cli v$PULUMI_CLI_VERSION" "$bin/pulumi" build_pulumi_cli
 step "pulumi-language-nodejs" "$bin/pulumi-language-nodejs" build_language_host
+step "pulumi-language-python and -go (code generation)" "$bin/pulumi-language-python" build_codegen_hosts
 step "pulumi-language-yaml v$YAML_VERSION" "$bin/pulumi-language-yaml" build_yaml
 step "docker-build provider v$DOCKER_BUILD_VERSION" "$bin/pulumi-resource-docker-build" build_docker_build
 step "kubernetes provider $KUBERNETES_MODULE_VERSION" "$bin/pulumi-resource-kubernetes" build_kubernetes
