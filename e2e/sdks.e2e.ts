@@ -19,10 +19,11 @@ describe("sdks: Python and Go SDKs generated from the plugin directory", functio
     this.timeout(20 * 60_000);
     let env: Environment;
     let repository: string;
-    // Go's module and build caches are the machine's, as on a user's machine (the suite's HOME has none).
+    // Go's module and build caches are the machine's, as on a user's machine (the suite's HOME has
+    // none), and the toolchain's build flags: the Pulumi Go SDK's packages are then compiled already.
     const goCaches = Object.fromEntries(["GOCACHE", "GOMODCACHE"].map((name) => [name, execFileSync("go", ["env", name], { encoding: "utf8" }).trim()]));
     const run = (command: string, args: readonly string[], cwd: string): Promise<Result> =>
-        env.run(command, args, { cwd, replaceEnv: { ...env.env, ...goCaches, GOFLAGS: "-buildvcs=false" } });
+        env.run(command, args, { cwd, replaceEnv: { ...env.env, ...goCaches, GOFLAGS: "-buildvcs=false -trimpath", CGO_ENABLED: "0" } });
 
     before(() => {
         env = environment();
