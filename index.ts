@@ -2,7 +2,9 @@
 // exports what runs. Rolling back is running this again with an earlier `version`.
 import * as pulumi from "@pulumi/pulumi";
 
-import { CONFIG_NAMESPACE, PLAIN_KEYS, RawStackConfig, ReleasedService, StackConfigError, stackSettings } from "./components";
+import { ReleasedService } from "./components";
+import { CONFIG_NAMESPACE } from "./components/config/schema";
+import { PLAIN_KEYS, type RawStackConfig, StackConfigError, stackSettings } from "./components/config/stackConfig";
 
 const config = new pulumi.Config(CONFIG_NAMESPACE);
 const raw: RawStackConfig = Object.fromEntries(PLAIN_KEYS.map((key) => [key, config.get(key)]));

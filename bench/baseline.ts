@@ -3,7 +3,11 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 
-import { buildArgs, buildTags, ociLabels, pinDeployment, pinnedRef, Provenance, sourceDigest, stackTag, taggedRef } from "../components";
+import { pinnedRef, taggedRef } from "../components/registry/reference";
+import { buildArgs, buildTags, ociLabels, stackTag } from "../components/release/image";
+import type { Provenance } from "../components/release/provenance";
+import { sourceDigest } from "../components/release/sourceDigest";
+import { pinDeployment } from "../components/workloads/kubernetes/deployment";
 
 /** What every service of a stack shares, worked out once before the program runs. */
 export interface SharedRelease {

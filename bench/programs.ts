@@ -2,7 +2,8 @@
 // same N services declared through the hand-written baseline.
 import * as path from "node:path";
 
-import { readProvenance, ReleasedService } from "../components";
+import { ReleasedService } from "../components";
+import { readProvenance } from "../components/release/provenance";
 import { ORGANIZATION, PROJECT, REGISTRY_HOST } from "../tests/support/helpers";
 import { BaselineService, sharedRelease } from "./baseline";
 

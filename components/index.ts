@@ -1,21 +1,20 @@
-// The released-service package: the component and the pure helpers behind it.
-export * from "./releasedService";
-export * from "./config/entries";
-export * from "./labels";
-export * from "./config/schema";
-export * from "./config/stackConfig";
-export * from "./config/validate";
-export * from "./registry/client";
-export * from "./registry/credentials";
-export * from "./registry/reference";
-export * from "./release/image";
-export * from "./release/plan";
-export * from "./release/provenance";
-export * from "./release/resolve";
-export * from "./release/sourceDigest";
-export * from "./workloads/kubernetes/deployment";
-export * from "./workloads/kubernetes/settings";
-export * from "./workloads/docker/settings";
-export * from "./workloads/swarm/settings";
-export * from "./workloads/compose/settings";
-export * from "./workloads/workload";
+// The released-service package's public API: the component, the types of its args and outputs,
+// and the names a policy or a test of a user's program reads on what it declares. Everything else
+// is the package's own; its modules import each other directly.
+export { RELEASED_SERVICE_TYPE, ReleasedService, type ReleasedServiceArgs } from "./releasedService";
+export type { ReleaseArgs } from "./release/resolve";
+export type { KubernetesSettings } from "./workloads/kubernetes/settings";
+export type { DockerSettings } from "./workloads/docker/settings";
+export type { Healthcheck } from "./workloads/docker/shared";
+export type { SwarmSettings } from "./workloads/swarm/settings";
+export type { ComposeSettings } from "./workloads/compose/settings";
+export type {
+    ComposeWorkloadRecord,
+    DockerWorkloadRecord,
+    KubernetesWorkloadRecord,
+    SwarmWorkloadRecord,
+    WorkloadKind,
+    WorkloadRecord,
+} from "./workloads/workload";
+export { RELEASE_LABEL, SERVICE_LABEL, SOURCE_DIGEST_LABEL, STACK_LABEL } from "./labels";
+export { CHANGE_CAUSE_ANNOTATION, NAME_LABEL, VERSION_LABEL } from "./workloads/kubernetes/settings";

@@ -19,6 +19,7 @@ import {
 import type { ReleasedServiceArgs } from "../../components/releasedService";
 import type { KubernetesWorkloadRecord } from "../../components/workloads/workload";
 import { sourceDigest } from "../../components/release/sourceDigest";
+import { DEFAULT_REVISION_HISTORY_LIMIT, TIMEOUT_ANNOTATION } from "../../components/workloads/kubernetes/settings";
 
 type Module = typeof import("../../components");
 let component: Module;
@@ -133,7 +134,7 @@ describe("ReleasedService", () => {
         it("runs the container with the defaults: one replica, port 8080, history of 10, a readiness probe", () => {
             const spec = only(update, DEPLOYMENT_TYPE).inputs.spec;
             assert.equal(spec.replicas, 1);
-            assert.equal(spec.revisionHistoryLimit, component.DEFAULT_REVISION_HISTORY_LIMIT);
+            assert.equal(spec.revisionHistoryLimit, DEFAULT_REVISION_HISTORY_LIMIT);
             assert.equal(spec.revisionHistoryLimit, 10);
             assert.equal("progressDeadlineSeconds" in spec, false, "Kubernetes' own deadline");
             const container = spec.template.spec.containers[0];
@@ -208,7 +209,7 @@ describe("ReleasedService", () => {
             "pulumi.com/patchForce": "true",
             "pulumi.com/timeoutSeconds": "90",
         });
-        assert.equal(component.TIMEOUT_ANNOTATION, "pulumi.com/timeoutSeconds");
+        assert.equal(TIMEOUT_ANNOTATION, "pulumi.com/timeoutSeconds");
         assert.equal(deployment.spec.progressDeadlineSeconds, 90);
     });
 
