@@ -1,0 +1,3 @@
+// The package's main: the component and its public types (components/index.ts).
+"use strict";
+module.exports = require("./load").load("components/index");
