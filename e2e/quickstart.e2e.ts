@@ -7,87 +7,25 @@
 // no passphrase, no KUBECONFIG, no DOCKER_CONFIG.
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { gzipSync } from "node:zlib";
 
 import { environment } from "./support/hooks";
 import { QUICKSTART_REGISTRY, REPO_ROOT, type Environment, type Result } from "./support/environment";
 import { startRegistry, type TestRegistry } from "../tests/support/registryServer";
+import { pushBaseImage } from "./support/baseImage";
+import { userBuilder, userEnv, userHome } from "./support/userMachine";
 
 const IMAGE = `${QUICKSTART_REGISTRY}/payment-api`;
 const SELECTOR = "app.kubernetes.io/name=app";
-
-const sha256 = (data: Buffer): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
-
-/**
- * app/'s base image, node:20-alpine, as the registry mirror BuildKit uses for Docker Hub serves it:
- * one real layer (an /etc/passwd naming the `node` user), so BuildKit unpacks it and builds on it.
- * No container runs here (kwok reports pods running), so the layer needs no Node.js.
- */
-async function pushBaseImage(scratch: string): Promise<void> {
-    const root = path.join(scratch, "base-image");
-    fs.mkdirSync(path.join(root, "etc"), { recursive: true });
-    fs.writeFileSync(path.join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n");
-    const tar = execFileSync("tar", ["-C", root, "--owner=0", "--group=0", "--mtime=@0", "-cf", "-", "etc"]);
-    const layer = gzipSync(tar);
-    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: ["PATH=/usr/local/bin:/usr/bin:/bin"] }, rootfs: { type: "layers", diff_ids: [sha256(tar)] } }));
-    const base = `http://${QUICKSTART_REGISTRY}/v2/library/node`;
-    for (const blob of [layer, config]) {
-        const started = await fetch(`${base}/blobs/uploads/`, { method: "POST" });
-        assert.equal(started.status, 202, "blob upload started");
-        const location = new URL(started.headers.get("location") ?? "", base);
-        location.searchParams.set("digest", sha256(blob));
-        const finished = await fetch(location, { method: "PUT", body: blob, headers: { "Content-Type": "application/octet-stream" } });
-        assert.equal(finished.status, 201, "blob uploaded");
-    }
-    const manifest = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: "application/vnd.docker.distribution.manifest.v2+json",
-        config: { mediaType: "application/vnd.docker.container.image.v1+json", size: config.length, digest: sha256(config) },
-        layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", size: layer.length, digest: sha256(layer) }],
-    });
-    const put = await fetch(`${base}/manifests/20-alpine`, { method: "PUT", body: manifest, headers: { "Content-Type": "application/vnd.docker.distribution.manifest.v2+json" } });
-    assert.equal(put.status, 201, "base image manifest pushed");
-}
 
 describe("quickstart: the README's commands on a fresh clone", function () {
     let env: Environment;
     let registry: TestRegistry;
     let quickstart: string;
 
-    /** A user's machine: a home of its own, the tools on PATH, and nothing of the suite's variables. */
-    function user(home: string, state: string): NodeJS.ProcessEnv {
-        fs.mkdirSync(state, { recursive: true });
-        return {
-            PATH: [env.pulumiBin, path.join(env.toolchain, "kube", "bin"), path.join(env.toolchain, "node", "node22", "bin"), "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
-            HOME: home,
-            LANG: "C.UTF-8",
-            // The toolchain's plugins; a user's pulumi installs the same ones into ~/.pulumi.
-            PULUMI_HOME: env.env.PULUMI_HOME,
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: env.env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION,
-            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            // Pulumi.yaml's file://~ is the account's home whatever HOME says: keep the state in the scratch directory.
-            PULUMI_BACKEND_URL: `file://${state}`,
-            // npm's download cache only, so the clean installs do not fetch every package again.
-            npm_config_cache: path.join(os.homedir(), ".npm"),
-            NO_COLOR: "1",
-        };
-    }
-
-    function home(name: string, withCluster: boolean): string {
-        const dir = path.join(quickstart, name);
-        fs.mkdirSync(path.join(dir, ".docker", "cli-plugins"), { recursive: true });
-        fs.symlinkSync(path.join(env.toolchain, "buildx", "cli-plugins", "docker-buildx"), path.join(dir, ".docker", "cli-plugins", "docker-buildx"));
-        if (withCluster) {
-            fs.mkdirSync(path.join(dir, ".kube"));
-            fs.copyFileSync(env.cluster.kubeconfig, path.join(dir, ".kube", "config"));
-        }
-        return dir;
-    }
+    const user = (home: string, state: string): NodeJS.ProcessEnv => userEnv(env, home, state);
+    const home = (name: string, withCluster: boolean): string => userHome(env, path.join(quickstart, name), withCluster);
 
     const run = (userEnv: NodeJS.ProcessEnv, cwd: string, command: string, ...args: string[]): Promise<Result> =>
         env.run(command, args, { cwd, replaceEnv: userEnv });
@@ -97,10 +35,7 @@ describe("quickstart: the README's commands on a fresh clone", function () {
         return result;
     }
 
-    /** The user's machine has the `released-service` builder already: a remote one on the suite's BuildKit. */
-    async function builder(userEnv: NodeJS.ProcessEnv): Promise<void> {
-        ok(await run(userEnv, quickstart, "docker", "buildx", "create", "--name", "released-service", "--driver", "remote", `unix://${env.buildkitSocket}`), "docker buildx create");
-    }
+    const builder = (userEnvironment: NodeJS.ProcessEnv): Promise<void> => userBuilder(env, userEnvironment, quickstart);
 
     function clone(name: string): string {
         const dir = path.join(quickstart, name);

@@ -1,5 +1,5 @@
 // Installs the locked dependencies, dev dependencies included, when they are missing: `npm test`
-// on a fresh clone, and `npm install <path to this package>`, whose `prepare` compiles with tsc.
+// on a fresh clone.
 //
 //   node scripts/ensure-dependencies.mjs [extra npm ci flags]
 import { execFileSync } from "node:child_process";

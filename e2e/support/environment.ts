@@ -72,7 +72,7 @@ export interface Environment {
     run(command: string, args: readonly string[], options?: RunOptions): Promise<Result>;
     pulumi(args: readonly string[], options?: { cwd?: string }): Promise<Result>;
     kubectl(args: readonly string[]): Promise<string>;
-    /** `released-service` as users run it: the compiled bin. */
+    /** `released-service` as users run it: the package's bin. */
     cli(args: readonly string[], options?: RunOptions): Promise<Result>;
     stop(): Promise<void>;
 }
@@ -196,6 +196,9 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
         fs.rmSync(scratch, { recursive: true, force: true });
     };
     try {
+        // The command as users run it is the package's bin, which loads dist/ when it is current:
+        // compiled once here rather than transpiled on every run.
+        execFileSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
         const official = onPath("pulumi");
         const tools = toolchain(log);
         const pulumiBin = official ? path.dirname(official) : path.join(tools, "pulumi", "bin");
@@ -313,7 +316,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
                 }
                 return result.stdout;
             },
-            cli: (args, options) => run(process.execPath, [path.join(REPO_ROOT, "dist", "cli", "main.js"), ...args], options),
+            cli: (args, options) => run(process.execPath, [path.join(REPO_ROOT, "entry", "cli.js"), ...args], options),
             stop,
         };
         return environment;
