@@ -12,6 +12,7 @@ import type { PreviewSummary, ReleaseStack } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { readAllPages, type HistoryEntry } from "./core/history";
 import { type ServiceState, servicesOfState } from "./core/services";
+import { renderCopy } from "./core/rendered";
 import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, type RecordedStates } from "./core/state";
 
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
@@ -154,6 +155,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
         name,
         // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
         configFile: path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`),
+        rendered: existsSync(path.join(workDir, renderCopy(shortName))) ? renderCopy(shortName) : undefined,
         states,
         async history(): Promise<HistoryEntry[]> {
             try {

@@ -10,7 +10,7 @@ import { scratchDir } from "./support/scratch";
 const SCRIPT = path.join(__dirname, "..", "scripts", "up");
 
 /** The system tools scripts/up runs; nothing else of the machine's PATH (which may have docker, pulumi, kubectl). */
-const SYSTEM_TOOLS = ["bash", "cat", "cp", "dirname", "mkdir", "seq", "sleep"];
+const SYSTEM_TOOLS = ["bash", "cat", "cp", "dirname", "mkdir", "rm", "sed", "seq", "sleep"];
 
 /** A PATH holding the system's tools and stub commands that answer as told. */
 function pathWith(commands: Record<string, string>): string {
@@ -26,10 +26,30 @@ function pathWith(commands: Record<string, string>): string {
     return dir;
 }
 
-function up(PATH: string): { status: number | null; stderr: string } {
-    const result = spawnSync("/bin/bash", [SCRIPT], { encoding: "utf8", env: { PATH, HOME: os.tmpdir() } });
-    return { status: result.status, stderr: result.stderr };
+/** A project with scripts/up and the dev stack's config, as a clone has them (node_modules installed). */
+function project(): string {
+    const dir = scratchDir("project-");
+    fs.mkdirSync(path.join(dir, "scripts"));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    fs.mkdirSync(path.join(dir, "node_modules"));
+    fs.copyFileSync(SCRIPT, path.join(dir, "scripts", "up"));
+    fs.copyFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), path.join(dir, "stacks", "Pulumi.dev.yaml"));
+    return dir;
 }
+
+function up(PATH: string, dir = project()): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync("/bin/bash", [path.join(dir, "scripts", "up")], { encoding: "utf8", env: { PATH, HOME: os.tmpdir() } });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A docker stub: `registry:2` cannot be pulled, the builder exists and boots. */
+const DOCKER_WITHOUT_HUB = `
+case "$1 $2" in
+  "container inspect") exit 1 ;;
+  "run -d") echo "Unable to find image 'registry:2' locally" >&2; echo "docker: Error response from daemon: Get \\"https://registry-1.docker.io/v2/\\": dial tcp: lookup registry-1.docker.io: no such host." >&2; exit 125 ;;
+  "rm -f") echo "rm $*" >> "$LOG" ;;
+esac
+exit 0`;
 
 describe("npm run up", () => {
     const table: [string, Record<string, string>, string][] = [
@@ -47,21 +67,47 @@ describe("npm run up", () => {
             "npm run up: the Docker daemon does not answer (docker version failed), and no registry answers on localhost:5000: start Docker\n",
         ],
         [
-            "no registry, and docker run registry:2 fails",
-            { pulumi: "exit 0", docker: '[ "$1" = container ] && exit 1; [ "$1" = run ] && exit 125; exit 0', curl: "exit 7" },
-            "npm run up: no registry answers on localhost:5000, and docker run registry:2 failed: free port 5000, or start a registry there\n",
+            "a buildx builder that cannot boot",
+            {
+                pulumi: "exit 0",
+                curl: "exit 0",
+                kubectl: "exit 0",
+                docker: '[ "$1 $2 $3" = "buildx inspect --bootstrap" ] && { echo "ERROR: Error response from daemon: pull access denied for moby/buildkit" >&2; exit 1; }; exit 0',
+            },
+            "npm run up: the buildx builder released-service does not start (docker buildx inspect --bootstrap released-service); Docker said:\n" +
+                "  ERROR: Error response from daemon: pull access denied for moby/buildkit\n" +
+                "Remove it with `docker buildx rm released-service` and npm run up makes it again (a docker-container builder pulls moby/buildkit from Docker Hub), " +
+                "or make released-service a builder on a BuildKit you run: `docker buildx create --name released-service --driver remote <address>`\n",
         ],
     ];
     for (const [what, commands, message] of table) {
         it(`names what is missing: ${what}`, () => {
-            assert.deepEqual(up(pathWith(commands)), { status: 1, stderr: message });
+            const { status, stderr } = up(pathWith(commands));
+            assert.deepEqual({ status, stderr }, { status: 1, stderr: message });
         });
     }
 
+    it("says what Docker said when docker run registry:2 fails, and the two ways out; the container it left is removed", () => {
+        const log = path.join(scratchDir("up-log-"), "docker.log");
+        const result = spawnSync("/bin/bash", [path.join(project(), "scripts", "up")], {
+            encoding: "utf8",
+            env: { PATH: pathWith({ pulumi: "exit 0", curl: "exit 7", docker: DOCKER_WITHOUT_HUB }), HOME: os.tmpdir(), LOG: log },
+        });
+        assert.deepEqual([result.status, result.stderr], [
+            1,
+            "npm run up: no registry answers on localhost:5000, and `docker run registry:2` failed; Docker said:\n" +
+                "  Unable to find image 'registry:2' locally\n" +
+                '  docker: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host.\n' +
+                "Either make that command work (Docker must pull registry:2 from Docker Hub, and port 5000 must be free), or run a registry on localhost:5000 yourself: npm run up uses one that answers\n",
+        ]);
+        assert.equal(fs.readFileSync(log, "utf8"), "rm rm -f released-service-registry\n");
+    });
+
     it("renders the manifests into rendered/ when no cluster answers, from a copy of the stack config outside git", () => {
         const log = path.join(scratchDir("up-log-"), "pulumi.log");
-        const tracked = fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), "utf8");
-        const result = spawnSync("/bin/bash", [SCRIPT], {
+        const root = project();
+        const tracked = fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8");
+        const result = spawnSync("/bin/bash", [path.join(root, "scripts", "up")], {
             encoding: "utf8",
             env: {
                 PATH: pathWith({
@@ -74,7 +120,6 @@ describe("npm run up", () => {
             },
         });
         assert.equal(result.status, 0, result.stderr);
-        const root = path.join(__dirname, "..");
         const copy = ".pulumi/Pulumi.dev.rendered.yaml";
         assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
             "stack select --create dev --non-interactive",
@@ -87,5 +132,21 @@ describe("npm run up", () => {
                 "npm run up: the manifests are in rendered/ (apply them with kubectl apply -R -f rendered/)\n",
         );
         assert.equal(fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8"), tracked, "the tracked stack config is unchanged");
+        assert.ok(fs.existsSync(path.join(root, copy)), "the render copy stays: while it exists the stack renders");
+    });
+
+    it("applies the manifests once a cluster answers, and drops the render copy first", () => {
+        const log = path.join(scratchDir("up-log-"), "pulumi.log");
+        const root = project();
+        fs.mkdirSync(path.join(root, ".pulumi"));
+        fs.writeFileSync(path.join(root, ".pulumi", "Pulumi.dev.rendered.yaml"), "config: {}\n");
+        const result = up(pathWith({ pulumi: `echo "$*" >> ${log}`, docker: "exit 0", curl: "exit 0", kubectl: "exit 0" }), root);
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), ["stack select --create dev --non-interactive", "up --stack dev --yes"]);
+        assert.equal(
+            result.stdout,
+            "npm run up: a cluster answers now: applying the manifests to it instead of rendering them (the rendered Deployment and Service are replaced by applied ones)\n",
+        );
+        assert.ok(!fs.existsSync(path.join(root, ".pulumi", "Pulumi.dev.rendered.yaml")));
     });
 });

@@ -14,6 +14,7 @@ import { asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetRefe
 import { checkEntries, checkService, describeHold, holdOf, legacyHold, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadRows, manifestPresent, requireConsent, workloadOfService } from "../core/steps";
+import { refuseRendered } from "../core/rendered";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
 
@@ -187,6 +188,7 @@ export function drillTargets(rows: readonly UpdateRow[], current: readonly Servi
 
 async function drill(context: Context, options: DrillOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
+    refuseRendered(stack, "drill");
     const rows = await loadRows(context, stack);
     const [config, current] = await Promise.all([stack.config(), stack.services()]);
     const known = current.map((state) => state.name);

@@ -9,6 +9,7 @@ import type { HistoryEntry } from "../core/history";
 import { attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
 import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
+import { refuseRendered } from "../core/rendered";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
                                  [--yes] [--with-config] [--no-hold] [--reason TEXT]
@@ -129,6 +130,7 @@ export function holdEdit(
 
 async function rollback(context: Context, options: RollbackOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
+    refuseRendered(stack, "rollback");
     const { rows, entries } = await loadHistory(context, stack);
     const [config, current] = await Promise.all([stack.config(), stack.services()]);
     const known = current.map((service) => service.name);

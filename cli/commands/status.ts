@@ -11,6 +11,7 @@ import { type StackConfig, textOf } from "../core/config";
 import { type HistoryEntry, updateNumbers } from "../core/history";
 import { checkService, pinsOf, type ServiceState } from "../core/services";
 import { workloadOfService } from "../core/steps";
+import { refuseRendered } from "../core/rendered";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -57,6 +58,7 @@ export interface ServiceStatus {
 
 async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
+    refuseRendered(stack, "status");
     context.progress.update(`Reading the state of stack ${stack.name}…`);
     const [all, config, history] = await Promise.all([stack.services(), stack.config(), stack.history()]);
     checkService(stack.name, options.service, all.map((service) => service.name));

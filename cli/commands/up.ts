@@ -10,6 +10,7 @@ import { asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../c
 import { checkEntries, checkService, PINS_KEY, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { describeChanges, loadHistory, requireConsent, workloadOfService } from "../core/steps";
+import { refuseRendered } from "../core/rendered";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
@@ -75,6 +76,7 @@ interface UpOptions {
 
 async function up(context: Context, options: UpOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
+    refuseRendered(stack, "up");
     const [config, before] = await Promise.all([stack.config(), stack.services()]);
     const known = before.map((state) => state.name);
     checkService(stack.name, options.service, known);

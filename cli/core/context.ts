@@ -16,6 +16,8 @@ export interface ReleaseStack {
     readonly name: string;
     /** `stacks/Pulumi.<stack>.yaml`, relative to the project, for the reminder after a rollback. */
     readonly configFile: string;
+    /** The render copy of the config (cli/core/rendered.ts) when `npm run up` renders this stack's manifests. */
+    readonly rendered?: string;
     /** Every update, newest first. */
     history(): Promise<HistoryEntry[]>;
     /** Where the services each update recorded are read from. */

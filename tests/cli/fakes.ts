@@ -112,6 +112,8 @@ export interface FakeStackOptions {
     args?: Record<string, string>;
     /** Pods each workload runs. */
     replicas?: number;
+    /** The render copy of the config, when `npm run up` renders this stack's manifests. */
+    rendered?: string;
 }
 
 const DEV_SERVICE: ServiceState = { name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
@@ -126,6 +128,7 @@ const DEV_SERVICE: ServiceState = { name: "payment-api", imageDigest: DIGESTS["v
 export class FakeStack implements ReleaseStack {
     readonly name: string;
     readonly configFile: string;
+    readonly rendered?: string;
     readonly changes: string[] = [];
     readonly states: RecordedStates;
     private readonly entries: HistoryEntry[];
@@ -139,6 +142,7 @@ export class FakeStack implements ReleaseStack {
         this.options = options;
         this.name = options.name ?? "dev";
         this.configFile = path.join("stacks", `Pulumi.${this.name}.yaml`);
+        this.rendered = options.rendered;
         this.entries = [...(options.entries ?? devHistory())];
         const recorded = options.states ?? new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
         this.states = {
