@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { settingsTable, STACK_CONFIG_KEYS } from "../../components/config/schema";
 
 const README = path.join(__dirname, "..", "..", "README.md");
-const BEGIN = "<!-- settings table: generated from components/config/schema.ts; tests/docs.test.ts keeps it so -->";
+const BEGIN = "<!-- settings table: generated from components/config/schema.ts; tests/config/settingsTable.test.ts keeps it so -->";
 const END = "<!-- end of settings table -->";
 
 describe("the README's config table", () => {
