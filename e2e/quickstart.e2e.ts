@@ -14,12 +14,14 @@ import { environment } from "./support/hooks";
 import { QUICKSTART_REGISTRY, REPO_ROOT, type Environment, type Result } from "./support/environment";
 import { startRegistry, type TestRegistry } from "../tests/support/registryServer";
 import { pushBaseImage } from "./support/baseImage";
+import { readmeBlocks, readmeCommands } from "./support/readme";
+import { ShellSession } from "./support/shell";
 import { userBuilder, userEnv, userHome } from "./support/userMachine";
 
 const IMAGE = `${QUICKSTART_REGISTRY}/payment-api`;
 const SELECTOR = "app.kubernetes.io/name=app";
 
-describe("quickstart: the README's commands on a fresh clone", function () {
+describe("quickstart: the README's commands on a fresh clone, as written", function () {
     let env: Environment;
     let registry: TestRegistry;
     let quickstart: string;
@@ -27,21 +29,12 @@ describe("quickstart: the README's commands on a fresh clone", function () {
     const user = (home: string, state: string): NodeJS.ProcessEnv => userEnv(env, home, state);
     const home = (name: string, withCluster: boolean): string => userHome(env, path.join(quickstart, name), withCluster);
 
-    const run = (userEnv: NodeJS.ProcessEnv, cwd: string, command: string, ...args: string[]): Promise<Result> =>
-        env.run(command, args, { cwd, replaceEnv: userEnv });
-
     function ok(result: Result, what: string): Result {
         assert.equal(result.code, 0, `${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
         return result;
     }
 
     const builder = (userEnvironment: NodeJS.ProcessEnv): Promise<void> => userBuilder(env, userEnvironment, quickstart);
-
-    function clone(name: string): string {
-        const dir = path.join(quickstart, name);
-        execFileSync("git", ["clone", "--quiet", REPO_ROOT, dir]);
-        return dir;
-    }
 
     /** What the registry holds for a tag. */
     async function digestOf(tag: string): Promise<string | undefined> {
@@ -97,53 +90,136 @@ describe("quickstart: the README's commands on a fresh clone", function () {
         await pushBaseImage(quickstart);
     });
 
-    it("npm run up deploys, npm test passes, a rollback by config builds nothing, and with no cluster the manifests are rendered", async () => {
+    /** The README's quickstart command lines, the clone's placeholder naming this checkout. */
+    function quickstartCommands(): string[] {
+        const commands = readmeCommands(readmeBlocks(fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"), "quickstart"));
+        assert.deepEqual(
+            commands.map((line) => line.split("#")[0].trim()),
+            [
+                "git clone <this repository> released-service && cd released-service",
+                "export PULUMI_CONFIG_PASSPHRASE=",
+                "npm run up",
+                "npm test",
+                "echo v0.2.0 > app/VERSION",
+                "pulumi config set version v0.2.0 --stack dev",
+                "npm run up",
+                "pulumi config set version v0.1.0 --stack dev",
+                "npm run up",
+            ],
+            "the README's quickstart, as this scenario follows it",
+        );
+        return commands.map((line) => line.replace("<this repository>", REPO_ROOT));
+    }
+
+    it("the README's commands: npm run up deploys, npm test passes, a second release, a rollback by config that builds nothing", async () => {
         const machine = user(home("home", true), path.join(quickstart, "state"));
         await builder(machine);
+        const shell = new ShellSession(env, machine, quickstart, quickstart);
+        const [clone, passphrase, first, test, bump, second, deploySecond, back, rollback] = quickstartCommands();
+        const step = async (line: string): Promise<Result> => ok(await shell.run(line), line);
 
-        const checkout = clone("released-service");
-        const first = ok(await run(machine, checkout, "npm", "run", "up"), "npm run up");
+        await step(clone);
+        await step(passphrase);
+        const up = await step(first);
         const v1 = await digestOf("v0.1.0");
-        assert.ok(v1, `npm run up pushed ${IMAGE}:v0.1.0:\n${first.stdout}`);
+        assert.ok(v1, `npm run up pushed ${IMAGE}:v0.1.0:\n${up.stdout}`);
         assert.deepEqual(await deployment().then((d) => d.map((x) => x.image)), [`${IMAGE}@${v1}`]);
         assert.deepEqual(await pods(v1), [v1]);
 
-        const tests = ok(await run(machine, checkout, "npm", "test"), "npm test");
+        const tests = await step(test);
         assert.match(tests.stdout, /\d+ passing/);
         assert.doesNotMatch(tests.stdout, /\d+ (failing|pending)/);
 
         // A second release: new source under a new version, deployed the same way.
-        fs.writeFileSync(path.join(checkout, "app", "VERSION"), "v0.2.0\n");
-        ok(await run(machine, checkout, "pulumi", "config", "set", "version", "v0.2.0", "--stack", "dev"), "pulumi config set version v0.2.0");
-        ok(await run(machine, checkout, "npm", "run", "up"), "npm run up of v0.2.0");
+        await step(bump);
+        await step(second);
+        await step(deploySecond);
         const v2 = await digestOf("v0.2.0");
         assert.ok(v2 && v2 !== v1, "v0.2.0 was built and pushed");
         assert.deepEqual(await pods(v2), [v2]);
 
         // The rollback as the README writes it: an earlier version in the config, and npm run up again.
         const stored = manifests();
-        ok(await run(machine, checkout, "pulumi", "config", "set", "version", "v0.1.0", "--stack", "dev"), "pulumi config set version v0.1.0");
-        const rollback = ok(await run(machine, checkout, "npm", "run", "up"), "npm run up of the rollback");
-        assert.deepEqual(manifests(), stored, `the rollback pushed nothing:\n${rollback.stdout}`);
+        await step(back);
+        const rolledBack = await step(rollback);
+        assert.deepEqual(manifests(), stored, `the rollback pushed nothing:\n${rolledBack.stdout}`);
         assert.deepEqual([await digestOf("v0.1.0"), await digestOf("v0.2.0")], [v1, v2], "both releases keep their digests");
         assert.deepEqual(await deployment().then((d) => d.map((x) => x.image)), [`${IMAGE}@${v1}`]);
         assert.deepEqual(await pods(v1), [v1]);
-        const outputs = JSON.parse(ok(await run(machine, checkout, "pulumi", "stack", "output", "--json", "--stack", "dev"), "pulumi stack output").stdout) as Record<string, unknown>;
+        // The README's direct pulumi commands work in the same shell: the passphrase is exported.
+        const outputs = JSON.parse((await step("pulumi stack output --json --stack dev")).stdout) as Record<string, unknown>;
         assert.deepEqual([outputs.imageRef, outputs.built], [`${IMAGE}@${v1}`, false]);
+        const history = await step("npx released-service history --stack dev --json");
+        assert.deepEqual(
+            (JSON.parse(history.stdout) as { update: number; version: string }[]).map((row) => [row.update, row.version]),
+            [
+                [3, "v0.1.0"],
+                [2, "v0.2.0"],
+                [1, "v0.1.0"],
+            ],
+        );
+    });
 
-        // The no-cluster path: another user, no kube context at all, a fresh clone; nothing is applied.
+    it("with no cluster: the manifests are rendered, a rollback rewrites them under the same names, and what needs a cluster refuses in one line", async () => {
         const before = await deployment();
         const noCluster = user(home("home-without-cluster", false), path.join(quickstart, "state-without-cluster"));
         await builder(noCluster);
-        const elsewhere = clone("released-service-without-cluster");
-        const rendered = ok(await run(noCluster, elsewhere, "npm", "run", "up"), "npm run up without a cluster");
+        const shell = new ShellSession(env, noCluster, quickstart, path.join(quickstart, "home-without-cluster"));
+        const [clone, passphrase, first, , bump, second, deploySecond, back, rollback] = quickstartCommands().map((line) =>
+            line.replace(/ released-service\b/g, " released-service-without-cluster"),
+        );
+        const step = async (line: string): Promise<Result> => ok(await shell.run(line), line);
+        await step(clone);
+        await step(passphrase);
+        const elsewhere = shell.directory;
+        const rendered = await step(first);
         assert.match(rendered.stdout, /npm run up: .* rendering the manifests into rendered\/ instead of applying them \(nothing is deployed\)\n/);
         const manifestsDir = path.join(elsewhere, "rendered", "1-manifest");
-        const deploymentFile = fs.readdirSync(manifestsDir).find((file) => file.startsWith("apps_v1-deployment-"));
-        assert.ok(deploymentFile, `a Deployment in ${manifestsDir}: ${fs.readdirSync(manifestsDir).join(", ")}`);
-        assert.match(fs.readFileSync(path.join(manifestsDir, deploymentFile), "utf8"), new RegExp(`image: "?${IMAGE}@${v1}"?\\n`));
+        const renderedFiles = (): string[] => fs.readdirSync(manifestsDir).sort();
+        const deploymentFile = renderedFiles().find((file) => file.startsWith("apps_v1-deployment-"));
+        assert.ok(deploymentFile, `a Deployment in ${manifestsDir}: ${renderedFiles().join(", ")}`);
+        const v1 = await digestOf("v0.1.0");
+        const imageIn = (): string => fs.readFileSync(path.join(manifestsDir, deploymentFile), "utf8");
+        assert.match(imageIn(), new RegExp(`image: "?${IMAGE}@${v1}"?\\n`));
+        const files = renderedFiles();
+
+        // The README's release and rollback, rendered: the same files, the earlier digest.
+        for (const line of [bump, second, deploySecond]) {
+            await step(line);
+        }
+        const v2 = await digestOf("v0.2.0");
+        assert.match(imageIn(), new RegExp(`image: "?${IMAGE}@${v2}"?\\n`));
+        await step(back);
+        await step(rollback);
+        assert.match(imageIn(), new RegExp(`image: "?${IMAGE}@${v1}"?\\n`));
+        assert.deepEqual(renderedFiles(), files, "nothing was renamed");
+
+        // What would apply to a cluster, or read from one, refuses in one line and changes nothing.
+        const config = fs.readFileSync(path.join(elsewhere, "stacks", "Pulumi.dev.yaml"), "utf8");
+        const refusals: [string, RegExp][] = [
+            ["pulumi preview --stack dev", /stack dev renders its manifests instead of applying them \(npm run up found no cluster; \.pulumi\/Pulumi\.dev\.rendered\.yaml\), and this run would apply them to a cluster/],
+            ["npx released-service rollback --to 2 --stack dev --yes", /^error: stack dev renders its manifests instead of applying them .*: roll back with `pulumi config set version <earlier version> --stack dev` then `npm run up`/],
+            ["npx released-service status --stack dev", /^error: stack dev renders its manifests instead of applying them .*status reads what runs in a cluster/],
+        ];
+        for (const [line, message] of refusals) {
+            const refused = await shell.run(line);
+            assert.notEqual(refused.code, 0, `${line} refused:\n${refused.stdout}`);
+            assert.match(refused.stdout + refused.stderr, message, line);
+        }
+        assert.equal(fs.readFileSync(path.join(elsewhere, "stacks", "Pulumi.dev.yaml"), "utf8"), config, "the refusals changed no config");
+        assert.match(imageIn(), new RegExp(`image: "?${IMAGE}@${v1}"?\\n`));
+        const history = JSON.parse((await step("npx released-service history --stack dev --json")).stdout) as { update: number; result: string }[];
+        assert.deepEqual(
+            history.map((row) => [row.update, row.result]),
+            [
+                [3, "succeeded"],
+                [2, "succeeded"],
+                [1, "succeeded"],
+            ],
+            "no update was started by a refused command",
+        );
         assert.deepEqual(await deployment(), before, "nothing was applied to the cluster");
-        assert.equal(execFileSync("git", ["-C", elsewhere, "status", "--porcelain"], { encoding: "utf8" }), "", "the clone's tracked files are unchanged");
+        assert.equal(execFileSync("git", ["-C", elsewhere, "status", "--porcelain"], { encoding: "utf8" }), " M app/VERSION\n", "only the README's own edit changed a tracked file");
     });
 
     after(async () => {

@@ -81,6 +81,39 @@ describe("no cluster: manifests rendered into a directory, pinned by digest", fu
         assert.deepEqual(await clusterDeployments(), [], "nothing was applied to the cluster");
     });
 
+    it("while npm run up's render copy exists, a plain preview and the command's rollback and status refuse in one line; nothing changes", async () => {
+        // As scripts/up leaves it: the setting only in the render copy, the stack's own config without it.
+        const copy = path.join(env.project, ".pulumi", `Pulumi.${STACK}.rendered.yaml`);
+        fs.mkdirSync(path.dirname(copy), { recursive: true });
+        fs.copyFileSync(path.join(env.project, "stacks", `Pulumi.${STACK}.yaml`), copy);
+        succeeded(await pulumi("config", "rm", "--stack", STACK, "kubernetes:renderYamlToDirectory"), "pulumi config rm kubernetes:renderYamlToDirectory");
+        try {
+            const before = renderedDeployments();
+            const config = fs.readFileSync(path.join(env.project, "stacks", `Pulumi.${STACK}.yaml`), "utf8");
+            const preview = await pulumi("preview", "--non-interactive", "--stack", STACK);
+            assert.notEqual(preview.code, 0, preview.stdout);
+            assert.match(
+                preview.stdout + preview.stderr,
+                new RegExp(`stack ${STACK} renders its manifests instead of applying them \\(npm run up found no cluster; \\.pulumi/Pulumi\\.${STACK}\\.rendered\\.yaml\\), and this run would apply them to a cluster, replacing the rendered Deployment and Service: run \`npm run up\``),
+            );
+            const rollback = await env.cli(["rollback", "--to", "2", "--stack", STACK, "--yes"], { without: ["KUBECONFIG"] });
+            assert.equal(rollback.code, 3, rollback.stdout + rollback.stderr);
+            assert.equal(
+                rollback.stderr,
+                `error: stack ${STACK} renders its manifests instead of applying them (npm run up found no cluster; .pulumi/Pulumi.${STACK}.rendered.yaml), and rollback would apply the manifests to a cluster, replacing the rendered Deployment and Service: roll back with \`pulumi config set version <earlier version> --stack ${STACK}\` then \`npm run up\`, which renders the manifests again\n`,
+            );
+            const status = await env.cli(["status", "--stack", STACK], { without: ["KUBECONFIG"] });
+            assert.equal(status.code, 3, status.stdout + status.stderr);
+            assert.match(status.stderr, /status reads what runs in a cluster/);
+            assert.deepEqual(renderedDeployments(), before);
+            assert.equal(fs.readFileSync(path.join(env.project, "stacks", `Pulumi.${STACK}.yaml`), "utf8"), config);
+            const history = JSON.parse(succeeded(await pulumi("stack", "history", "--json", "--stack", STACK), "pulumi stack history").stdout) as unknown[];
+            assert.equal(history.length, 3, "no update was started");
+        } finally {
+            fs.rmSync(copy);
+        }
+    });
+
     after(async () => {
         await pulumi("destroy", "--yes", "--non-interactive", "--stack", STACK);
     });

@@ -27,3 +27,11 @@ export function readmeScript(blocks: readonly ReadmeBlock[]): string {
     });
     return ["set -euxo pipefail", ...steps].join("\n") + "\n";
 }
+
+/** The command lines of the blocks marked `run`, in order; comments and blank lines left out. */
+export function readmeCommands(blocks: readonly ReadmeBlock[]): string[] {
+    return blocks
+        .filter((block) => block.what === "run")
+        .flatMap((block) => block.text.split("\n"))
+        .filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
+}
