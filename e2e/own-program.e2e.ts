@@ -71,7 +71,8 @@ describe("the command for a user's own program with two services", function () {
         const tarball = path.join(env.scratch, packed.stdout.trim().split("\n").pop()!);
         shop = path.join(env.scratch, "shop");
         fs.mkdirSync(shop);
-        const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+        // The SDK is the package's peer dependency: the program installs the one this package develops against.
+        const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies["@pulumi/pulumi"];
         fs.writeFileSync(
             path.join(shop, "package.json"),
             JSON.stringify({ name: "shop", private: true, dependencies: { "@pulumi/pulumi": sdk, "released-service": `file:${tarball}` } }, null, 2),
