@@ -83,7 +83,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 npm_version() {
-    node -p "require(process.argv[1]).dependencies[process.argv[2]]" "$repo/package.json" "$1"
+    # @pulumi/pulumi is a peer dependency of the package, installed for its development.
+    node -p "const m = require(process.argv[1]); ({ ...m.devDependencies, ...m.dependencies })[process.argv[2]]" "$repo/package.json" "$1"
 }
 
 # The Node.js SDK and provider SDK versions the suite runs against.
