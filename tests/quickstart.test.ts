@@ -2,9 +2,11 @@
 // of failing half-way with a shell's "command not found".
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { readmeBlocks, readmeCommands } from "../e2e/support/readme";
 import { scratchDir } from "./support/scratch";
 
 const SCRIPT = path.join(__dirname, "..", "scripts", "up");
@@ -148,5 +150,32 @@ describe("npm run up", () => {
             "npm run up: a cluster answers now: applying the manifests to it instead of rendering them (the rendered Deployment and Service are replaced by applied ones)\n",
         );
         assert.ok(!fs.existsSync(path.join(root, ".pulumi", "Pulumi.dev.rendered.yaml")));
+    });
+});
+
+/** Whether `passphrase` opens a stack config's `encryptionsalt` (Pulumi's passphrase secrets manager: PBKDF2-SHA256, AES-256-GCM over "pulumi"). */
+function opensSalt(encryptionSalt: string, passphrase: string): boolean {
+    const [, salt, , nonce, sealed] = encryptionSalt.split(":");
+    const key = crypto.pbkdf2Sync(Buffer.from(passphrase), Buffer.from(salt, "base64"), 1_000_000, 32, "sha256");
+    const data = Buffer.from(sealed, "base64");
+    const decipher = crypto.createDecipheriv("aes-256-gcm", key, Buffer.from(nonce, "base64"));
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    try {
+        return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString() === "pulumi";
+    } catch {
+        return false;
+    }
+}
+
+describe("the dev stack's passphrase", function () {
+    this.timeout(60_000);
+
+    it("is exported by the README's quickstart before any command that needs it, and is the one the dev stack's salt was made with", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const commands = readmeCommands(readmeBlocks(readme, "quickstart")).map((line) => line.split("#")[0].trim());
+        assert.deepEqual(commands.slice(0, 3), ["git clone <this repository> released-service && cd released-service", "export PULUMI_CONFIG_PASSPHRASE=", "npm run up"]);
+        const salt = /^encryptionsalt: (\S+)$/m.exec(fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.dev.yaml"), "utf8"))?.[1];
+        assert.ok(salt, "stacks/Pulumi.dev.yaml has an encryptionsalt");
+        assert.deepEqual([opensSalt(salt, ""), opensSalt(salt, "dev")], [true, false]);
     });
 });
