@@ -57,12 +57,12 @@ describe("the package without a build", function () {
         assert.ok(PACKAGE.files.includes("entry/") && PACKAGE.files.includes("components/") && PACKAGE.files.includes("cli/"), PACKAGE.files.join(", "));
     });
 
-    it("has @pulumi/pulumi as a peer dependency only (one copy beside the program), installed for its own development", () => {
-        assert.deepEqual(PACKAGE.peerDependencies, { "@pulumi/pulumi": "^3.270.0" });
-        assert.equal(PACKAGE.dependencies["@pulumi/pulumi"], undefined);
-        assert.equal(PACKAGE.devDependencies["@pulumi/pulumi"], "3.270.0");
-        // The loader transpiles the source with it at run time.
-        assert.equal(PACKAGE.dependencies.typescript, "5.9.3");
+    it("has @pulumi/pulumi and typescript as peer dependencies only (one copy beside the program), installed for its own development", () => {
+        // typescript too: the loader transpiles the source with it when there is no dist/. Below 7,
+        // as @pulumi/pulumi asks of it (a regular dependency let npm pick 7 for ts-node's peer, and refuse).
+        assert.deepEqual(PACKAGE.peerDependencies, { "@pulumi/pulumi": "^3.270.0", typescript: ">=5.0.0 <7" });
+        assert.deepEqual([PACKAGE.dependencies["@pulumi/pulumi"], PACKAGE.dependencies.typescript], [undefined, undefined]);
+        assert.deepEqual([PACKAGE.devDependencies["@pulumi/pulumi"], PACKAGE.devDependencies.typescript], ["3.270.0", "5.9.3"]);
     });
 
     it("main exports the public API from the source, and the command answers", () => {
