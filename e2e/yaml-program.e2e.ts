@@ -74,7 +74,7 @@ describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's 
     };
 
     before(async function () {
-        // A checkout installed and built by the plugin's own install, then an update with a build.
+        // A checkout installed by the plugin's own install, then an update with a build.
         this.timeout(30 * 60_000);
         env = environment();
         const started = Date.now();
@@ -83,7 +83,7 @@ describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's 
         };
         const repository = checkout(env);
         // What `pulumi package add` does first: install the plugin's dependencies (its install
-        // script installs and builds the package), then start it and ask for its schema.
+        // script installs the package's dependencies), then start it and ask for its schema.
         schema = await pluginCommand(env, ["package", "get-schema", path.join(repository, "plugin")]);
         step("plugin installed, schema read");
 
