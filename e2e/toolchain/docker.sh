@@ -3,28 +3,31 @@
 #
 #   bash e2e/toolchain/docker.sh <outdir> [<pulumi part dir>]
 #
-#   <outdir>/bin/pulumi-resource-docker   the docker STAND-IN provider built from
-#                                         e2e/toolchain/docker-standin (our own code,
-#                                         see its main.go for what it implements), and
+#   <outdir>/bin/pulumi-resource-docker   the Docker provider @pulumi/docker runs: kreuzwerker's
+#                                         Terraform provider bridged with pulumi-terraform-bridge,
+#                                         configured as pulumi-docker configures it, from our
+#                                         wrapper module e2e/toolchain/docker-provider (its main.go
+#                                         says what it serves); <outdir>/provider-modules names the
+#                                         modules and versions it was built from, and
 #   <outdir>/cli-plugins/docker-compose   `docker compose` from github.com/docker/compose/v5
 #                                         (the suite points DOCKER_CONFIG's cli-plugins here).
 #
-# With a pulumi part dir (what e2e/toolchain/pulumi.sh built), the stand-in is also
-# installed into its PULUMI_HOME as resource plugin `docker` at the version the
-# @pulumi/docker package pins, with that part's pulumi CLI.
+# With a pulumi part dir (what e2e/toolchain/pulumi.sh built), the provider is also installed
+# into its PULUMI_HOME as resource plugin `docker` at the version the @pulumi/docker package
+# pins, with that part's pulumi CLI.
 #
 # The daemon itself is Debian's: `apt-get install docker.io busybox-static` (dockerd,
 # the docker CLI, runc, and the static busybox the suite's images are made of).
 #
-# Every step is skipped when its output exists; the stand-in is rebuilt when its
-# sources or the pinned @pulumi/docker version change (a key file beside it) and
+# Every step is skipped when its output exists; the provider is rebuilt when the wrapper
+# module's files or the pinned @pulumi/docker version change (a key file beside it) and
 # reinstalled when the installed binary differs. GOMODCACHE/GOCACHE are the machine's.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-# The @pulumi/docker version the SDK asks the engine for: the stand-in's plugin version.
+# The @pulumi/docker version the SDK asks the engine for: the provider's plugin version.
 DOCKER_PLUGIN_VERSION=$(node -p "require(process.argv[1]).dependencies['@pulumi/docker']" "$repo/package.json")
 # docker compose v5.7.x needs Go >= 1.26.10; v5.6.0 builds with the installed 1.26.8.
 COMPOSE_VERSION=v5.6.0
@@ -79,19 +82,30 @@ timed() {
     echo "toolchain:   $label $(( $(date +%s) - start ))s"
 }
 
-standin_key=$( { cd "$here/docker-standin" && cat go.mod go.sum ./*.go; echo "$DOCKER_PLUGIN_VERSION"; } | sha256sum | cut -c1-16)
-standin=$out/bin/pulumi-resource-docker
-if [ -e "$standin" ] && [ "$(cat "$standin.key" 2>/dev/null)" != "$standin_key" ]; then
-    rm -f "$standin" "$standin.key"
+provider_src=$here/docker-provider
+provider_key=$( { cd "$provider_src" && cat go.mod go.sum ./*.go shim/go.mod shim/*.go; echo "$DOCKER_PLUGIN_VERSION"; } | sha256sum | cut -c1-16)
+provider=$out/bin/pulumi-resource-docker
+if [ -e "$provider" ] && [ "$(cat "$provider.key" 2>/dev/null)" != "$provider_key" ]; then
+    rm -f "$provider" "$provider.key" "$out/provider-modules"
 fi
 
-build_standin() {
-    cd "$here/docker-standin"
-    timed "docker stand-in deps" download_deps .
-    timed "docker stand-in compile" "$GO" build -trimpath \
-        -ldflags "-s -w -X main.version=$DOCKER_PLUGIN_VERSION" -o "$standin.tmp" .
-    mv "$standin.tmp" "$standin"
-    echo "$standin_key" > "$standin.key"
+# The modules the provider is made of, as its go.mod resolves them, for the suite's version log.
+provider_modules() {
+    "$GO" list -m -f '{{.Path}} {{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}' \
+        github.com/terraform-providers/terraform-provider-docker \
+        github.com/pulumi/pulumi-terraform-bridge/v3 \
+        github.com/hashicorp/terraform-plugin-sdk/v2
+}
+
+build_provider() {
+    cd "$provider_src"
+    # Upstream's docker_compose resource is left out, as pulumi-docker builds it.
+    timed "docker provider deps" download_deps -tags no_compose .
+    timed "docker provider compile" "$GO" build -tags no_compose -trimpath \
+        -ldflags "-s -w -X main.version=$DOCKER_PLUGIN_VERSION" -o "$provider.tmp" .
+    provider_modules > "$out/provider-modules"
+    mv "$provider.tmp" "$provider"
+    echo "$provider_key" > "$provider.key"
 }
 
 build_compose() {
@@ -113,26 +127,26 @@ build_compose() {
     rm -rf "$w"
 }
 
-echo "toolchain: the docker provider is a STAND-IN (e2e/toolchain/docker-standin), not pulumi-docker"
-step "docker stand-in provider (plugin docker $DOCKER_PLUGIN_VERSION)" "$standin" build_standin
+step "docker provider (plugin docker $DOCKER_PLUGIN_VERSION)" "$provider" build_provider
+[ ! -e "$out/provider-modules" ] || sed 's/^/toolchain:   docker provider built from /' "$out/provider-modules"
 step "docker compose $COMPOSE_VERSION" "$out/cli-plugins/docker-compose" build_compose
 
 if [ -n "$pulumi_part" ]; then
     pulumi=$pulumi_part/bin/pulumi
     home=$pulumi_part/pulumi-home
     installed=$home/plugins/resource-docker-v$DOCKER_PLUGIN_VERSION
-    if [ -e "$installed" ] && ! cmp -s "$standin" "$installed/pulumi-resource-docker"; then
+    if [ -e "$installed" ] && ! cmp -s "$provider" "$installed/pulumi-resource-docker"; then
         rm -rf "$installed" "$installed.lock"
     fi
-    install_standin() {
+    install_provider() {
         [ -x "$pulumi" ] || { echo "toolchain: no pulumi CLI at $pulumi" >&2; return 1; }
-        [ -x "$standin" ] || { echo "toolchain: no docker stand-in built" >&2; return 1; }
+        [ -x "$provider" ] || { echo "toolchain: no docker provider built" >&2; return 1; }
         PULUMI_HOME=$home PULUMI_SKIP_UPDATE_CHECK=true \
-            "$pulumi" plugin install resource docker "$DOCKER_PLUGIN_VERSION" --file "$standin"
-        cmp -s "$standin" "$installed/pulumi-resource-docker" \
-            || { echo "toolchain: plugin docker $DOCKER_PLUGIN_VERSION is not the stand-in after install" >&2; return 1; }
+            "$pulumi" plugin install resource docker "$DOCKER_PLUGIN_VERSION" --file "$provider"
+        cmp -s "$provider" "$installed/pulumi-resource-docker" \
+            || { echo "toolchain: plugin docker $DOCKER_PLUGIN_VERSION is not the built provider after install" >&2; return 1; }
     }
-    step "plugin docker $DOCKER_PLUGIN_VERSION (stand-in)" "$installed" install_standin
+    step "plugin docker $DOCKER_PLUGIN_VERSION" "$installed" install_provider
 fi
 
 if [ "${#failed[@]}" -ne 0 ]; then
