@@ -25,11 +25,14 @@ export const SWARM_SERVICE_TYPE = "docker:index/service:Service";
 
 /**
  * Inputs whose change the provider answers with a replace rather than an update. The Docker
- * provider (bridged from kreuzwerker's) marks a container's `image` and `name`, and a service's
- * `name`, ForceNew; pulumi-docker deletes a container before creating its replacement.
+ * provider (kreuzwerker's Terraform provider, bridged) marks every container input the workloads
+ * set ForceNew but `restart`, `wait` and `waitTimeout`, and a service's `name` (and `auth`);
+ * pulumi-docker deletes a container before creating its replacement. A service's `mode` is
+ * ForceNew only when the block is added or removed: replicated to global is an update there (the
+ * Swarm kind asks the engine for a replace with `replaceOnChanges`, which mocks never see).
  */
 const REPLACED_BY: Readonly<Record<string, readonly string[]>> = {
-    [CONTAINER_TYPE]: ["image", "name"],
+    [CONTAINER_TYPE]: ["image", "name", "envs", "ports", "labels", "healthcheck"],
     [SWARM_SERVICE_TYPE]: ["name"],
 };
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";

@@ -72,7 +72,7 @@ describe("workload kinds", () => {
             assert.equal(only(update, CONTAINER_TYPE).inputs.image, `${IMAGE}@${v2}`);
         });
 
-        it("without a health check, waits for running only", async () => {
+        it("without a health check, asks for no wait: the provider's wait is for health, and refused without a check", async () => {
             const update = await deploy(cloud, { workload: "docker", version: "v1", publishedPort: 18080 });
             const inputs = only(update, CONTAINER_TYPE).inputs;
             assert.equal(inputs.wait, false);

@@ -22,7 +22,7 @@ export const pinContainer: PinWorkload<DockerSettings, DockerWorkloadRecord> = (
             restart: settings.restart ?? DEFAULT_RESTART,
             labels: release.version.apply((version) => releaseLabels(name, version)),
             healthcheck: settings.healthcheck,
-            // The provider's wait is for health: a container without a check is waited for running only.
+            // The provider's wait is for health, and refused without a check: without one nothing is waited for.
             wait: settings.healthcheck !== undefined,
             waitTimeout: settings.healthcheck === undefined ? undefined : (settings.progressDeadlineSeconds ?? DEFAULT_WAIT_SECONDS),
         },

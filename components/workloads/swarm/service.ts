@@ -34,7 +34,14 @@ export const pinSwarmService: PinWorkload<SwarmSettings, SwarmWorkloadRecord> = 
             rollbackConfig: { parallelism: 1, delay: "0s", failureAction: "pause", monitor, maxFailureRatio: "0", order: "stop-first" },
             convergeConfig: global ? undefined : { delay: "1s", timeout: `${settings.progressDeadlineSeconds ?? DEFAULT_CONVERGE_SECONDS}s` },
         },
-        { parent },
+        {
+            parent,
+            // The provider forces a new service only when `mode` is added or removed: replicated to global (or
+            // back) would be an in-place update, which Swarm refuses. Replace instead; the name is the new
+            // service's too, so the old one goes first.
+            replaceOnChanges: ["mode.global"],
+            deleteBeforeReplace: true,
+        },
     );
     return service.name.apply((serviceName) => ({ kind: "swarm" as const, service: serviceName }));
 };
