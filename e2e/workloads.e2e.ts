@@ -310,6 +310,22 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
         await refusesDeletedTarget(env, stack, "swarm-app", images["v1.5.0"], tasks, "v2.0.0");
     });
 
+    it("a mode change replaces the service, the old one removed first (Swarm cannot change a service's mode)", async () => {
+        const mode = async (): Promise<string> =>
+            (await env.docker.docker(["service", "inspect", "--format", "{{if .Spec.Mode.Global}}global{{else}}replicated {{.Spec.Mode.Replicated.Replicas}}{{end}}", "swarm-app"])).trim();
+        assert.equal(await mode(), "replicated 2");
+        await stack.remove("replicas", "progressDeadlineSeconds");
+        await stack.set({ mode: "global" });
+        const up = succeeded(await stack.up("--json", "--message", "global"), "up in global mode");
+        assert.deepEqual(stepsOf(up.stdout, "docker:index/service:Service"), ["delete-replaced", "replace", "create-replacement"]);
+        assert.equal(await mode(), "global");
+        const deadline = Date.now() + 60_000;
+        while ((await tasks()).length !== 1 && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        assert.deepEqual(await tasks(), [images["v2.0.0"].digest], "one task on the suite's one node, on v2's digest");
+    });
+
     after(async () => {
         succeeded(await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "onswarm"]), "pulumi destroy");
         assert.equal((await env.docker.docker(["service", "ls", "--quiet", "--filter", "name=swarm-app"])).trim(), "", "destroy removed the service");

@@ -333,8 +333,8 @@ export async function versions(environment: Environment): Promise<string[]> {
     const official = !environment.pulumiBin.startsWith(environment.toolchain);
     lines.push(`pulumi CLI ${pulumiVersion.stdout.trim()} (${official ? environment.pulumiBin : "built from github.com/pulumi/pulumi/pkg/v3 at that version"})`);
     const plugins = JSON.parse((await environment.pulumi(["plugin", "ls", "--json"])).stdout) as { kind: string; name: string; version: string }[];
-    const built = (file: string): string | undefined => {
-        const at = path.join(environment.toolchain, "pulumi", file);
+    const built = (file: string, part = "pulumi"): string | undefined => {
+        const at = path.join(environment.toolchain, part, file);
         return fs.existsSync(at) ? fs.readFileSync(at, "utf8").trim() : undefined;
     };
     for (const plugin of plugins.filter((p) => p.kind === "resource")) {
@@ -342,6 +342,11 @@ export async function versions(environment: Environment): Promise<string[]> {
         if (!official && plugin.name === "kubernetes") {
             const module = built("kubernetes-module-version");
             origin = `built from github.com/pulumi/pulumi-kubernetes/provider/v4@${module ?? "(unrecorded)"}: installed as ${plugin.version}, the version @pulumi/kubernetes asks for, but the code is that module's, a commit of the 4.24 line`;
+        } else if (!official && plugin.name === "docker") {
+            // e2e/toolchain/docker.sh records `go list -m` of the wrapper module: upstream (its go.mod's path => the
+            // path served), the bridge, the Terraform plugin SDK fork.
+            const modules = built("provider-modules", "docker")?.split("\n").join("; ");
+            origin = `built by e2e/toolchain/docker.sh from ${modules ?? "(unrecorded modules)"}, the Terraform provider bridged as pulumi-docker bridges it`;
         } else if (!official && plugin.name === "docker-build") {
             origin = `built from github.com/pulumi/pulumi-docker-build@v${plugin.version}`;
         }
@@ -350,7 +355,6 @@ export async function versions(environment: Environment): Promise<string[]> {
     lines.push(`node ${process.version} (suite), ${(await environment.run("node", ["--version"])).stdout.trim()} (pulumi programs)`);
     const kube = JSON.parse(await environment.kubectl(["version", "-o", "json"])) as { serverVersion?: { gitVersion?: string } };
     lines.push(`docker ${(await environment.docker.docker(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"])).trim()} (Debian's dockerd), ${(await environment.docker.docker(["compose", "version", "--short"])).trim()} (docker compose)`);
-    lines.push("docker provider: the suite's STAND-IN (e2e/toolchain/docker-standin), Container and Service only");
     lines.push(`Kubernetes API ${kube.serverVersion?.gitVersion ?? "unknown"} (kube-apiserver with kwok nodes)`);
     return lines;
 }
