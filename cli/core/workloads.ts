@@ -5,7 +5,7 @@ import { composeLive, inspectComposeService } from "../../components/workloads/c
 import { CONTAINER_TYPE, containerImage, type ContainerInspect, docker, dockerLive, inspectContainer } from "../../components/workloads/docker/live";
 import { DEPLOYMENT_TYPE, deploymentImage, kubernetesLive, listPodsWithKubectl, type PodLister } from "../../components/workloads/kubernetes/live";
 import type { LiveWorkload } from "../../components/workloads/live";
-import { inspectTasks, SERVICE_TYPE, serviceImage, swarmLive, type TaskInspect } from "../../components/workloads/swarm/live";
+import { inspectTasks, SERVICE_TYPE, serviceImage, swarmLive, type SwarmInspect } from "../../components/workloads/swarm/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 
 /** How each kind is asked: kubectl for pods, the docker CLI for containers, Compose services' containers and Swarm tasks. */
@@ -15,7 +15,7 @@ export interface LiveClients {
     readonly inspectComposeService: (service: string) => Promise<ContainerInspect[]>;
     /** Runs the docker CLI: the drill reruns docker compose with it. */
     readonly docker: (args: readonly string[]) => Promise<unknown>;
-    readonly inspectTasks: (service: string) => Promise<TaskInspect[]>;
+    readonly inspectTasks: (service: string) => Promise<SwarmInspect>;
 }
 
 /** The real clients: kubectl and docker with the user's current context. */

@@ -328,7 +328,7 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
                 liveOf(record, {
                     inspectContainer: async (name) => fakes.containers?.(name) ?? [],
                     inspectComposeService: async (service) => fakes.containers?.(service) ?? [],
-                    inspectTasks: async () => [],
+                    inspectTasks: async () => ({ tasks: [], specs: [] }),
                     docker: async (args) => {
                         calls.push(`docker ${args.join(" ")}`);
                         fakes.docker?.(args);

@@ -26,15 +26,21 @@ export const SWARM_SERVICE_TYPE = "docker:index/service:Service";
 /**
  * Inputs whose change the provider answers with a replace rather than an update. The Docker
  * provider (kreuzwerker's Terraform provider, bridged) marks every container input the workloads
- * set ForceNew but `restart`, `wait` and `waitTimeout`, and a service's `name` (and `auth`);
+ * set ForceNew but `restart`, `wait` and `waitTimeout`, and a service's `name` (and `auth`) and
+ * its container labels, `taskSpec.containerSpec.labels` (its own `labels` update in place);
  * pulumi-docker deletes a container before creating its replacement. A service's `mode` is
  * ForceNew only when the block is added or removed: replicated to global is an update there (the
  * Swarm kind asks the engine for a replace with `replaceOnChanges`, which mocks never see).
  */
 const REPLACED_BY: Readonly<Record<string, readonly string[]>> = {
     [CONTAINER_TYPE]: ["image", "name", "envs", "ports", "labels", "healthcheck"],
-    [SWARM_SERVICE_TYPE]: ["name"],
+    [SWARM_SERVICE_TYPE]: ["name", "taskSpec.containerSpec.labels"],
 };
+
+/** The value at a dotted path of inputs or state. */
+function at(object: Record<string, unknown>, path: string): unknown {
+    return path.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], object);
+}
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 /** How the SDK marks a secret value on the wire. */
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
@@ -223,7 +229,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
             this.current.operations.set(key, "same");
             return { id: String(stored.state.id ?? args.name), state: stored.state };
         }
-        const replaced = stored !== undefined && (REPLACED_BY[args.type] ?? []).some((field) => canonical(args.inputs[field]) !== canonical(stored.state[field]));
+        const replaced = stored !== undefined && (REPLACED_BY[args.type] ?? []).some((field) => canonical(at(args.inputs, field)) !== canonical(at(stored.state, field)));
         this.current.operations.set(key, stored === undefined ? "create" : replaced ? "replace" : "update");
         const state = this.apply(args, stored?.state);
         if (!this.preview && state !== undefined) {

@@ -95,7 +95,8 @@ describe("workload kinds", () => {
             assert.deepEqual(only(update, SWARM_SERVICE_TYPE).inputs, {
                 name: "shop",
                 labels,
-                taskSpec: { containerSpec: { image: `${IMAGE}@${v1}`, env: { A: "1" }, labels } },
+                // The version label on the service only: the provider's container labels are ForceNew (a new service per release).
+                taskSpec: { containerSpec: { image: `${IMAGE}@${v1}`, env: { A: "1" }, labels: [labels[0]] } },
                 mode: { replicated: { replicas: 2 } },
                 updateConfig: { parallelism: 1, delay: "0s", failureAction: "rollback", monitor: "5s", maxFailureRatio: "0", order: "start-first" },
                 rollbackConfig: { parallelism: 1, delay: "0s", failureAction: "pause", monitor: "5s", maxFailureRatio: "0", order: "stop-first" },

@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 
 import { type ContainerInspect, dockerLive } from "../../components/workloads/docker/live";
-import { swarmLive, type TaskInspect } from "../../components/workloads/swarm/live";
+import { type ServiceSpecInspect, swarmLive, type TaskInspect } from "../../components/workloads/swarm/live";
 
 const V1 = `sha256:${"1".repeat(64)}`;
 const V2 = `sha256:${"2".repeat(64)}`;
@@ -21,8 +21,10 @@ const task = (id: string, image: string, state: string, desired = "running"): Ta
     Slot: 1,
     DesiredState: desired,
     Status: { State: state },
-    Spec: { ContainerSpec: { Image: image, Labels: { "io.released-service.version": "v1" } } },
+    Spec: { ContainerSpec: { Image: image } },
 });
+
+const spec = (image: string, version: string): ServiceSpecInspect => ({ Labels: { "io.released-service.version": version }, TaskTemplate: { ContainerSpec: { Image: image } } });
 
 describe("what runs on a Docker host", () => {
     it("judges the container by the digest it was created from, ready when running and healthy", async () => {
@@ -42,10 +44,11 @@ describe("what runs on a Docker host", () => {
     });
 
     it("judges the Swarm tasks that should run, and reports a service Swarm rolled back as drift", async () => {
-        const live = swarmLive({ kind: "swarm", service: "shop" }, async () => [
-            task("aaaaaaaaaaaaaaaa", `${REPO}@${V1}`, "running"),
-            task("bbbbbbbbbbbbbbbb", `${REPO}@${V2}`, "failed", "shutdown"),
-        ]);
+        // After `docker service rollback` the service's spec is v1's again, and its previous spec v2's.
+        const live = swarmLive({ kind: "swarm", service: "shop" }, async () => ({
+            tasks: [task("aaaaaaaaaaaaaaaa", `${REPO}@${V1}`, "running"), task("bbbbbbbbbbbbbbbb", `${REPO}@${V2}`, "failed", "shutdown")],
+            specs: [spec(`${REPO}@${V1}`, "v1"), spec(`${REPO}@${V2}`, "v2")],
+        }));
         assert.deepEqual(await live.instances(expected), [{ name: "shop.1.aaaaaaaaaaaa", phase: "running", ready: true, version: "v1", digest: V1, state: "drift" }]);
         assert.match(live.driftCause, /^Swarm rolled the service back/);
     });

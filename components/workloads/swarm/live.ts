@@ -1,5 +1,7 @@
 // What a Swarm service runs now: its tasks that Swarm wants running, each judged by the image of
-// its spec (`repo@sha256:…`), as `docker inspect` of the tasks reports them.
+// its spec (`repo@sha256:…`), as `docker inspect` of the tasks reports them. A task's version is
+// the release label of the service spec (current or previous) that runs its image: the provider
+// replaces a service whose container labels change, so the version is on the service only.
 import { RELEASE_LABEL } from "../../labels";
 import { digestOfReference, docker } from "../docker/live";
 import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload } from "../live";
@@ -12,11 +14,24 @@ export interface TaskInspect {
     readonly NodeID?: string;
     readonly DesiredState: string;
     readonly Status: { readonly State: string; readonly Err?: string };
-    readonly Spec: { readonly ContainerSpec: { readonly Image: string; readonly Labels?: Readonly<Record<string, string>> | null } };
+    readonly Spec: { readonly ContainerSpec: { readonly Image: string } };
+}
+
+/** The parts of a service spec (`docker service inspect`: `Spec`, `PreviousSpec`) read here. */
+export interface ServiceSpecInspect {
+    readonly Labels?: Readonly<Record<string, string>> | null;
+    readonly TaskTemplate: { readonly ContainerSpec: { readonly Image: string } };
+}
+
+/** A service's tasks, and the specs Swarm keeps of it (the current one, and the previous one when there is one). */
+export interface SwarmInspect {
+    readonly tasks: readonly TaskInspect[];
+    readonly specs: readonly ServiceSpecInspect[];
 }
 
 /** Each task Swarm wants running, as an instance: ready when it runs. */
-export function taskInstances(service: string, tasks: readonly TaskInspect[], expected: ExpectedRelease): LiveInstance[] {
+export function taskInstances(service: string, { tasks, specs }: SwarmInspect, expected: ExpectedRelease): LiveInstance[] {
+    const versionOf = (image: string): string | null => specs.find((spec) => spec.TaskTemplate.ContainerSpec.Image === image)?.Labels?.[RELEASE_LABEL] ?? null;
     return tasks
         .filter((task) => task.DesiredState === "running")
         .map((task) => {
@@ -25,21 +40,23 @@ export function taskInstances(service: string, tasks: readonly TaskInspect[], ex
                 name: `${service}.${task.Slot ?? task.NodeID ?? "?"}.${task.ID.slice(0, 12)}`,
                 phase: task.Status.State,
                 ready: task.Status.State === "running",
-                version: task.Spec.ContainerSpec.Labels?.[RELEASE_LABEL] ?? null,
+                version: versionOf(task.Spec.ContainerSpec.Image),
                 digest,
                 state: judge(digest, expected),
             };
         });
 }
 
-/** The tasks of a service, from the Swarm manager the Docker CLI talks to. */
-export async function inspectTasks(service: string): Promise<TaskInspect[]> {
+/** The tasks and specs of a service, from the Swarm manager the Docker CLI talks to. */
+export async function inspectTasks(service: string): Promise<SwarmInspect> {
     const ids = (await docker(["service", "ps", "--quiet", "--no-trunc", "--filter", "desired-state=running", service])).trim();
-    return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as TaskInspect[]);
+    const tasks = ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as TaskInspect[]);
+    const [found] = JSON.parse(await docker(["service", "inspect", service])) as { Spec: ServiceSpecInspect; PreviousSpec?: ServiceSpecInspect | null }[];
+    return { tasks, specs: found.PreviousSpec ? [found.Spec, found.PreviousSpec] : [found.Spec] };
 }
 
 /** A Swarm service's tasks, live. */
-export function swarmLive(record: SwarmWorkloadRecord, inspect: (service: string) => Promise<TaskInspect[]> = inspectTasks): LiveWorkload {
+export function swarmLive(record: SwarmWorkloadRecord, inspect: (service: string) => Promise<SwarmInspect> = inspectTasks): LiveWorkload {
     return {
         noun: { one: "task", many: "tasks" },
         location: { service: record.service },

@@ -3,6 +3,7 @@
 // waits for the update to converge and fails when Swarm rolled it back or paused it.
 import * as docker from "@pulumi/docker";
 
+import { SERVICE_LABEL } from "../../labels";
 import { releaseLabels } from "../docker/shared";
 import type { PinWorkload, SwarmWorkloadRecord } from "../workload";
 import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_PORT, DEFAULT_SWARM_REPLICAS, type SwarmSettings } from "./settings";
@@ -24,7 +25,9 @@ export const pinSwarmService: PinWorkload<SwarmSettings, SwarmWorkloadRecord> = 
                     image: release.imageRef,
                     env: settings.env,
                     healthcheck: settings.healthcheck,
-                    labels: release.version.apply((version) => releaseLabels(name, version)),
+                    // The service label only: the provider replaces a service whose container labels change, so
+                    // the version is on the service's own labels (updated in place), which `status` reads.
+                    labels: [{ label: SERVICE_LABEL, value: name }],
                 },
             },
             mode: global ? { global: true } : { replicated: { replicas: settings.replicas ?? DEFAULT_SWARM_REPLICAS } },
