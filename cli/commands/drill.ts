@@ -10,7 +10,7 @@ import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
+import { askedIn, asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
 import { checkEntries, checkService, describeHold, holdOf, legacyHold, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadRows, manifestPresent, requireConsent, workloadOfService } from "../core/steps";
@@ -266,7 +266,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
     }
     const liveOf = (name: string): LiveWorkload => lives.get(name)!;
     const timeoutMs = options.timeoutSeconds * 1000;
-    const pin = effectiveEdit(pinEdit(config, targets), config);
+    const pin = effectiveEdit(pinEdit(stack.name, config, targets, askedIn(current)), config);
     const quiet = options.json ? { ...context, stdout: context.stderr } : context;
     const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => Release & { update?: number }, withUpdate: boolean): string =>
         releases

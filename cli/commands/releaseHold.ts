@@ -1,5 +1,5 @@
-// `released-service release-hold`: lifts the holds a rollback left (one service's, or every one),
-// with the pins that went with them, and says what the program's own args run next. Runs no update.
+// `released-service release-hold`: lifts the holds and pins a rollback left (one service's, or every
+// one), and says what the program's own args run next. Runs no update.
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, text } from "../core/command";
 import type { ConfigEdit, StackConfig } from "../core/config";
@@ -7,15 +7,15 @@ import type { Context } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
 import { type HistoryEntry, pinned, type UpdateRow } from "../core/history";
 import { shortDigest } from "../core/reference";
-import { checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
+import { checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, type Pin, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
 import { loadHistory } from "../core/steps";
 
 const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
 
 Lifts the hold a rollback set on a service (its entry in released-service:holds
-in the stack config), and the pin the rollback left with it (its entry in
-released-service:pins, when it pins the held digest), so updates may run another
-digest again: every service's, or with --service only that one's. A
+in the stack config) and its pin (its entry in released-service:pins, also set
+by rollback --no-hold and up --atomic), so updates run what the service's args
+ask again: every service's, or with --service only that one's. A
 released-service:hold left from before holds were kept per service is lifted
 too. Runs no update.
 
@@ -25,7 +25,7 @@ history. That is what the next update runs unless the args changed since;
 pulumi preview shows it for sure. Commit the stack config file afterwards.
 
 Options:
-      --service <name> lift only this service's hold
+      --service <name> lift only this service's hold and pin
 ${COMMON_HELP}
 
 ${EXIT_CODES}
@@ -33,28 +33,26 @@ ${EXIT_CODES}
 
 export interface Lift {
     readonly service: string | null;
-    readonly hold: Hold;
-    /** The pin removed with the hold. */
-    readonly pin?: { readonly version: string; readonly digest: string };
+    readonly hold?: Hold;
+    /** The pin removed with the hold, or alone (a rollback with --no-hold, an undone update). */
+    readonly pin?: Pin;
 }
 
-/** The holds to lift (one service's, or all) and the config edit that lifts them with their pins. Pure. */
+/** The holds and pins to lift (one service's, or all) and the config edit that lifts them. Pure. */
 export function liftEdit(config: StackConfig, service: string | undefined, alone: boolean): { edit: ConfigEdit; lifts: Lift[] } {
     let holds: Record<string, unknown> = { ...holdsOf(config) };
     let pins: Record<string, unknown> = { ...pinsOf(config) };
     const lifts: Lift[] = [];
-    for (const name of Object.keys(holdsOf(config)).filter((name) => service === undefined || name === service)) {
+    const names = [...new Set([...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])].sort();
+    for (const name of names.filter((name) => service === undefined || name === service)) {
         const hold = holdOf(config, name);
-        if (hold === undefined) {
+        const pin = pinOf(config, name);
+        if (hold === undefined && pin === undefined) {
             continue;
         }
         holds = withEntry(holds, name, undefined);
-        const pin = pinOf(config, name);
-        // Only the pin the rollback left goes: one on another digest was set for another reason.
-        if (pin !== undefined && pin.digest === hold.digest) {
-            pins = withEntry(pins, name, undefined);
-        }
-        lifts.push({ service: name, hold, ...(pin !== undefined && pin.digest === hold.digest ? { pin } : {}) });
+        pins = withEntry(pins, name, undefined);
+        lifts.push({ service: name, ...(hold !== undefined ? { hold } : {}), ...(pin !== undefined ? { pin } : {}) });
     }
     const legacy = legacyHold(config);
     if (legacy !== undefined && (service === undefined || alone)) {
@@ -76,6 +74,15 @@ export function liftEdit(config: StackConfig, service: string | undefined, alone
     };
 }
 
+/** `the hold … and its pin of v1.0.0 from update #3`, `the pin of v1.0.0 (sha256:…) from update #3`, or the hold alone. */
+function describeLift(lift: Lift): string {
+    const pin = lift.pin && `pin of ${lift.pin.version}${lift.hold === undefined ? ` (${lift.pin.digest})` : ""} from update #${lift.pin.update}`;
+    if (lift.hold === undefined) {
+        return `the ${pin}`;
+    }
+    return `the hold on ${describeHold(lift.hold)}${pin === undefined ? "" : ` and its ${pin}`}`;
+}
+
 /** The newest successful update that ran `service` from the program's own args (no pin for it). */
 export function lastFromArgs(rows: readonly UpdateRow[], entries: ReadonlyMap<number, HistoryEntry>, service: string | null): UpdateRow | undefined {
     return rows.find(
@@ -94,21 +101,20 @@ async function releaseHold(context: Context, options: { stack?: string; service?
     const [config, services] = await Promise.all([stack.config(), stack.services()]);
     const known = services.map((service) => service.name);
     // A hold on a service the program no longer declares may be lifted by its name too.
-    checkService(stack.name, options.service, [...new Set([...known, ...Object.keys(holdsOf(config))])]);
+    checkService(stack.name, options.service, [...new Set([...known, ...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])]);
     const named = known.length > 1;
     const { edit, lifts } = liftEdit(config, options.service, !named);
     if (lifts.length === 0) {
         context.progress.done();
-        context.stdout.write(`Stack ${stack.name} has no hold${options.service !== undefined && named ? ` on service ${options.service}` : ""}; nothing to do.\n`);
+        context.stdout.write(`Stack ${stack.name} has no hold or pin${options.service !== undefined && named ? ` on service ${options.service}` : ""}; nothing to do.\n`);
         return ExitCode.Ok;
     }
     await stack.editConfig(edit);
     const { rows, entries } = await loadHistory(context, stack);
     context.progress.done();
     for (const lift of lifts) {
-        const subject = named && lift.service !== null ? ` on service ${lift.service}` : "";
-        const pin = lift.pin ? ` and its pin of ${lift.pin.version}` : "";
-        context.stdout.write(`Lifted the hold of stack ${stack.name}${subject} on ${describeHold(lift.hold)}${pin}.\n`);
+        const subject = named && lift.service !== null ? ` of service ${lift.service}` : "";
+        context.stdout.write(`Lifted ${describeLift(lift)}${subject} in stack ${stack.name}.\n`);
         const service = lift.service ?? (known.length === 1 ? known[0] : null);
         const last = lastFromArgs(rows, entries, service);
         const who = named && service !== null ? `service ${service} at ` : "";
@@ -119,13 +125,13 @@ async function releaseHold(context: Context, options: { stack?: string; service?
                 : `No recorded update of stack ${stack.name} ran ${who === "" ? "its service" : `service ${service}`} from the program's own args: pulumi preview --stack ${stack.name} shows what the next update runs.\n`,
         );
     }
-    context.stdout.write(`Updates of stack ${stack.name} may run another digest again. Commit ${stack.configFile} so the hold is gone from git too.\n`);
+    context.stdout.write(`Updates of stack ${stack.name} run what the args ask again. Commit ${stack.configFile} so the hold and the pin are gone from git too.\n`);
     return ExitCode.Ok;
 }
 
 export const releaseHoldCommand: Command = {
     name: "release-hold",
-    summary: "lift the hold a rollback left, with its pin",
+    summary: "lift the hold and pin a rollback left",
     help: HELP,
     options: { ...COMMON_OPTIONS, service: { type: "string" } },
     run: (context, values) => releaseHold(context, { stack: text(values, "stack"), service: text(values, "service") }),

@@ -6,7 +6,8 @@ import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty
 import type { Context, PreviewSummary } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
-import { attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
+import { describeAsked } from "../../components/release/pin";
+import { askedIn, attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
 import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
 import { refuseRendered } from "../core/rendered";
@@ -24,6 +25,12 @@ pulumi preview --diff, asks, and runs pulumi up with the message
 "rollback to #N (version, digest)". When a digest is gone from the registry it
 refuses and changes nothing; when the preview fails or the answer is no, the
 config is put back exactly as it was. Commit the stack config file afterwards.
+
+Each pin also records what the service's args ask now (its component's
+recorded input): while they ask the same, an update keeps the pin and warns;
+once they ask for another release (the program's version key moved), the
+update fails in preview, naming the pin, until released-service release-hold
+lifts it.
 
 It also holds each service it pins, an entry of released-service:holds: the
 held digest, who, when and why. While it is set, any update that would run
@@ -131,7 +138,7 @@ export function holdEdit(
 async function rollback(context: Context, options: RollbackOptions): Promise<number> {
     const stack = await context.deps.openStack(options.stack);
     refuseRendered(stack, "rollback");
-    const { rows, entries } = await loadHistory(context, stack);
+    const { rows, entries, states } = await loadHistory(context, stack);
     const [config, current] = await Promise.all([stack.config(), stack.services()]);
     const known = current.map((service) => service.name);
     checkService(stack.name, options.service, known);
@@ -150,7 +157,8 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const summary = describeSet(set, named);
     const message = rollbackMessage(set, named);
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
-    const pins = pinEdit(config, set.targets);
+    // The args ask now what they asked in the last update; with --with-config, what they asked in the target's.
+    const pins = pinEdit(stack.name, config, set.targets, askedIn(options.withConfig ? (states.get(set.update) ?? current) : current));
     // Already running it, no pin says otherwise, and the newest update did not fail (after a failed
     // update the config may ask for another release, which Swarm, for one, rolled back by itself).
     const newest = rows.find((row) => row.kind === "update");
@@ -225,6 +233,15 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
             `Stack ${stack.name} holds ${digests}: an update that would run another digest fails until ` +
                 `released-service release-hold --stack ${stack.name}${only}.\n`,
         );
+    }
+    for (const target of set.targets) {
+        const pin = pinOf(await stack.config(), target.service);
+        if (pin !== undefined) {
+            context.stdout.write(
+                `While service ${target.service}'s args ask for ${describeAsked(pin.asked)}, as now, an update of stack ${stack.name} keeps its pin and warns; ` +
+                    `once they ask for another release, it fails until released-service release-hold --stack ${stack.name} --service ${target.service}.\n`,
+            );
+        }
     }
     context.stdout.write(
         `Commit ${stack.configFile} so the pin is in git, or the next pulumi up of stack ${stack.name} from a clean checkout undoes this rollback:\n` +

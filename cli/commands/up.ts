@@ -6,8 +6,8 @@ import { effectiveEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
-import { asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
-import { checkEntries, checkService, PINS_KEY, type ServiceState } from "../core/services";
+import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
+import { checkEntries, checkService, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { describeChanges, loadHistory, requireConsent, workloadOfService } from "../core/steps";
 import { refuseRendered } from "../core/rendered";
@@ -140,7 +140,8 @@ async function undo(
             `--atomic: returning stack ${stack.name} to the last successful release, ${summary}…\n`,
     );
     const config = await stack.config();
-    await stack.editConfig(effectiveEdit(pinEdit(config, targets), config));
+    // The failed update recorded what the args ask now: the pin keeps that intent.
+    await stack.editConfig(effectiveEdit(pinEdit(stack.name, config, targets, askedIn(after)), config));
     const pinned = `${stack.configFile} now pins ${targets.map((target) => `${known.named ? `${target.service} ` : ""}${target.version} ${target.digest}`).join(", ")}`;
     try {
         await stack.up(undoMessage(set, known.named), (text) => context.stdout.write(text));
@@ -168,12 +169,12 @@ async function undo(
             unlanded.push(`${known.named ? `${target.service}: ` : ""}${describeInstances(landing.instances, target.digest, live.noun)}`);
         }
     }
-    const remove = targets.map((target) => `pulumi config rm --path '${PINS_KEY}.${target.service}' --stack ${stack.name}`).join(" and ");
+    const lift = targets.map((target) => `released-service release-hold --stack ${stack.name} --service ${target.service}`).join(" and ");
     context.stdout.write(
         `\nUpdate #${failed} failed; update #${undone} returned stack ${stack.name} to ${summary}` +
             (unlanded.length === 0 ? `, and every instance ${unread.length === 0 ? "" : "it can read "}runs its digest.\n` : `, but not every instance runs it yet: ${unlanded.join("; ")}.\n`) +
             (unread.length === 0 ? "" : `What ${unread.join(", ")} run${unread.length === 1 ? "s" : ""} live cannot be read by this command; check it by hand.\n`) +
-            `${pinned}. Fix the release, then remove the pin (${remove}) and rerun.\n`,
+            `${pinned}. Fix the release, then lift the pin (${lift}) and rerun.\n`,
     );
     return unlanded.length === 0 ? ExitCode.NotOk : ExitCode.Failure;
 }

@@ -5,7 +5,8 @@ import { type ConfigEdit, type StackConfig, textOf } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { repositoryOf, type UpdateRow } from "./history";
 import { type DigestReference, parseDigestReference } from "./reference";
-import { PINS_KEY, pinsOf, type ServiceState, withEntry } from "./services";
+import type { Asked } from "../../components/release/pin";
+import { type Pin, PINS_KEY, pinsOf, type ServiceState, withEntry } from "./services";
 
 /**
  * `--to 12` or `--to #12` names update 12; anything else names a version, and the newest
@@ -140,11 +141,29 @@ export function targetReference(stack: string, current: readonly ServiceState[],
     return parseDigestReference(`${image}@${target.digest}`);
 }
 
-/** The config that runs the targets: a pin (version and exact digest) for each service, other pins kept. */
-export function pinEdit(config: StackConfig, targets: readonly Target[]): ConfigEdit {
+/**
+ * The config that runs the targets, other pins kept: a pin for each service, its version and exact
+ * digest, the update they came from, and what the service's args ask (`asked`, from its recorded
+ * state), so a later change of those args is refused instead of hidden by the pin.
+ */
+export function pinEdit(stack: string, config: StackConfig, targets: readonly Target[], asked: (service: string) => Asked | undefined): ConfigEdit {
     let pins: Record<string, unknown> = { ...pinsOf(config) };
     for (const target of targets) {
-        pins = withEntry(pins, target.service, { version: target.version, digest: target.digest });
+        const args = asked(target.service);
+        if (args === undefined) {
+            throw new CliError(
+                `the state of stack ${stack} does not record what service ${target.service}'s args ask (the input \`asked\` of its component; ` +
+                    "is PULUMI_NODEJS_SKIP_COMPONENT_INPUTS set where it runs?), so a pin could not tell a change of them; nothing was changed",
+                ExitCode.Failure,
+            );
+        }
+        const pin: Pin = { version: target.version, digest: target.digest, update: target.update, asked: args };
+        pins = withEntry(pins, target.service, { ...pin });
     }
     return { set: { [PINS_KEY]: pins }, remove: [] };
+}
+
+/** What each service's args ask, by name, as `states` recorded it. */
+export function askedIn(states: readonly ServiceState[]): (service: string) => Asked | undefined {
+    return (service) => states.find((state) => state.name === service)?.asked;
 }

@@ -5,13 +5,14 @@
 import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../components/config/entries";
 import { nearest } from "../../components/config/stackConfig";
 import { holdProblems } from "../../components/config/validate";
+import { ASKED_FIELDS, type Asked, askedOf, type Pin } from "../../components/release/pin";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
 import { deployedImageOf } from "./workloads";
 import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
 import { usageError } from "./exitCodes";
 
-export { describeHold };
+export { describeHold, type Pin };
 
 /** The type token every ReleasedService is registered under, whatever program declares it. */
 export const SERVICE_TYPE = "released-service:index:ReleasedService";
@@ -31,12 +32,25 @@ export interface ServiceState {
     readonly workload?: WorkloadRecord;
     /** The image its workload's resource names: what the cluster was last told to run, even by a failed update. */
     readonly deployedImage?: string;
+    /** What its args asked in the update that recorded this state, even one that failed: the component's input. */
+    readonly asked?: Asked;
+}
+
+/** The component's recorded input: each release field its args set, as text. */
+function askedIn(inputs: Record<string, unknown> | undefined): Asked | undefined {
+    const asked = inputs?.asked;
+    if (asked === null || typeof asked !== "object" || Array.isArray(asked)) {
+        return undefined;
+    }
+    const fields = Object.entries(asked);
+    return fields.every(([key, value]) => (ASKED_FIELDS as readonly string[]).includes(key) && typeof value === "string") ? askedOf(asked as Asked) : undefined;
 }
 
 interface StateResource {
     readonly type?: string;
     readonly urn?: string;
     readonly parent?: string;
+    readonly inputs?: Record<string, unknown>;
     readonly outputs?: Record<string, unknown>;
 }
 
@@ -76,6 +90,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
             const children = resources.filter((resource) => resource.parent === component.urn);
             const deployedImage = deployedImageOf(children);
             const built = outputs.built;
+            const asked = askedIn(component.inputs);
             return {
                 name: component.urn!.split("::").pop()!,
                 imageDigest: textField(outputs, "imageDigest"),
@@ -84,15 +99,10 @@ export function servicesOfState(state: unknown): ServiceState[] {
                 ...(typeof built === "boolean" ? { built } : {}),
                 ...(isWorkloadRecord(registered.workload) ? { workload: registered.workload } : {}),
                 ...(deployedImage !== undefined ? { deployedImage } : {}),
+                ...(asked !== undefined ? { asked } : {}),
             };
         })
         .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** A pin as the command writes it: exactly this release runs. */
-export interface Pin {
-    readonly version: string;
-    readonly digest: string;
 }
 
 /** A hold as the stack config holds it: a plain object, so it can be written back as config. */
@@ -131,8 +141,8 @@ export function holdsOf(config: StackConfig): Readonly<Record<string, unknown>> 
 
 /** The pin of one service, when it is well-formed. */
 export function pinOf(config: StackConfig, service: string): Pin | undefined {
-    const pin = pinsOf(config)[service] as { version?: unknown; digest?: unknown } | null | undefined;
-    return pin !== undefined && pin !== null && typeof pin.version === "string" && typeof pin.digest === "string" ? { version: pin.version, digest: pin.digest } : undefined;
+    const pin = pinsOf(config)[service];
+    return pin !== undefined && pinProblems(pin, service).length === 0 ? (pin as Pin) : undefined;
 }
 
 /** A hold as recorded, when it is well-formed. */

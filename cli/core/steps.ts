@@ -22,7 +22,7 @@ export async function loadHistory(
     context: Context,
     stack: ReleaseStack,
     limit?: number,
-): Promise<{ rows: UpdateRow[]; entries: ReadonlyMap<number, HistoryEntry> }> {
+): Promise<{ rows: UpdateRow[]; entries: ReadonlyMap<number, HistoryEntry>; states: ReadonlyMap<number, readonly ServiceState[]> }> {
     context.progress.update(`Reading the history of stack ${stack.name}…`);
     const entries = await stack.history();
     // Every shown update's state is read: it names the services that update ran.
@@ -34,7 +34,7 @@ export async function loadHistory(
     const states = await stack.states.statesOf(entries, shown);
     context.progress.done();
     const rows = buildRows(entries, states).filter((row) => shown.includes(row.update));
-    return { rows, entries: new Map(numbers.map((update, index) => [update, entries[index]])) };
+    return { rows, entries: new Map(numbers.map((update, index) => [update, entries[index]])), states };
 }
 
 /** Where the bundled program's service runs: its `name` and `namespace` config, or their defaults. */

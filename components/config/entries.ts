@@ -1,6 +1,7 @@
 // The per-service entries the component reads from its own config namespace, whatever the program:
 // `pins` (run exactly this release) and `holds` (run nothing else), keyed by the service's resource
 // name. `released-service rollback` writes them; any program gets rollback and holds without code.
+import { ASKED_FIELDS, type Pin } from "../release/pin";
 import type { ReleaseHold } from "../release/plan";
 import { digestProblem, tagProblem } from "../registry/reference";
 import { CONFIG_NAMESPACE, got } from "./schema";
@@ -8,12 +9,6 @@ import { holdProblems } from "./validate";
 
 export const PINS_KEY = "pins";
 export const HOLDS_KEY = "holds";
-
-/** The release a pin names: exactly this version's digest runs. */
-export interface Pin {
-    readonly version: string;
-    readonly digest: string;
-}
 
 export interface ServiceEntries {
     readonly pin?: Pin;
@@ -55,15 +50,15 @@ export function serviceEntries(
     return problems.length > 0 ? { entries: {}, problems } : { entries: { pin: pin as Pin | undefined, hold: hold as ReleaseHold | undefined }, problems };
 }
 
-/** Every problem with a pin: an object with a `version` tag and a `digest`, nothing else. */
+/** Every problem with a pin: `version`, `digest`, the `update` it came from and what the args `asked` then, nothing else. */
 export function pinProblems(pin: unknown, field: string): string[] {
     if (pin === null || typeof pin !== "object" || Array.isArray(pin)) {
-        return [`\`${field}\` must be an object with \`version\` and \`digest\` (got ${got(pin)})`];
+        return [`\`${field}\` must be an object with \`version\`, \`digest\`, \`update\` and \`asked\` (got ${got(pin)})`];
     }
     const values = pin as Readonly<Record<string, unknown>>;
     const problems = Object.keys(values)
-        .filter((key) => key !== "version" && key !== "digest")
-        .map((key) => `\`${field}.${key}\` is not a field of a pin (known: version, digest)`);
+        .filter((key) => !PIN_FIELDS.includes(key))
+        .map((key) => `\`${field}.${key}\` is not a field of a pin (known: ${PIN_FIELDS.join(", ")})`);
     for (const [key, check] of [
         ["version", tagProblem],
         ["digest", digestProblem],
@@ -74,5 +69,32 @@ export function pinProblems(pin: unknown, field: string): string[] {
             problems.push(`\`${field}.${key}\` ${problem}`);
         }
     }
+    const update = values.update;
+    if (update === undefined) {
+        problems.push(`\`${field}.update\` is required: the number of the update whose release the pin runs`);
+    } else if (typeof update !== "number" || !Number.isInteger(update) || update < 1) {
+        problems.push(`\`${field}.update\` must be an update number, an integer from 1 (got ${got(update)})`);
+    }
+    problems.push(...askedProblems(values.asked, `${field}.asked`));
     return problems;
+}
+
+const PIN_FIELDS: readonly string[] = ["version", "digest", "update", "asked"];
+
+/** Every problem with what a pin records the args asked: each release field they set, as they set it. */
+function askedProblems(asked: unknown, field: string): string[] {
+    if (asked === undefined) {
+        return [`\`${field}\` is required: what the service's args asked when the pin was set, e.g. { "version": "v2.0.0" }`];
+    }
+    if (asked === null || typeof asked !== "object" || Array.isArray(asked)) {
+        return [`\`${field}\` must be an object with the args' \`version\`, \`digest\` or \`promoteFrom\` (got ${got(asked)})`];
+    }
+    const fields: readonly string[] = ASKED_FIELDS;
+    return Object.entries(asked).flatMap(([key, value]) =>
+        !fields.includes(key)
+            ? [`\`${field}.${key}\` is not a release field of the args (known: ${fields.join(", ")})`]
+            : typeof value !== "string"
+              ? [`\`${field}.${key}\` must be a string (got ${got(value)})`]
+              : [],
+    );
 }

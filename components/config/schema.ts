@@ -447,8 +447,9 @@ export const SETTINGS: readonly Setting[] = [
         check: anything,
         default: "none",
         meaning:
-            "per service, by its resource name: `{ \"<service>\": { \"version\": …, \"digest\": \"sha256:…\" } }`. That service runs " +
-            "exactly that release whatever its args say; `released-service rollback` writes it, `release-hold` removes it",
+            "per service, by its resource name: `{ \"<service>\": { \"version\": …, \"digest\": \"sha256:…\", \"update\": …, \"asked\": { \"version\": … } } }`. " +
+            "That service runs that release while its args ask what they asked when it was set (`asked`), with a warning; once they ask " +
+            "for another, the update fails in preview. `released-service rollback` writes it, `release-hold` removes it",
     },
     {
         key: "holds",

@@ -10,6 +10,7 @@ import type { ContainerInspect } from "../../components/workloads/docker/live";
 import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
 import type { HistoryEntry } from "../../cli/core/history";
 import { holdOf, legacyHold, pinOf, type ServiceState } from "../../cli/core/services";
+import { type Asked, askedOf, pinOutcome } from "../../components/release/pin";
 import { FileBackendCheckpoints, type RecordedStates } from "../../cli/core/state";
 import { run } from "../../cli/run";
 
@@ -75,7 +76,7 @@ export function shopStack(options: FakeStackOptions = {}): FakeStack {
         config: {
             "shop:apiVersion": "v1.2.0",
             "shop:workerVersion": "w2",
-            "released-service:pins": { api: { version: "v1.1.0", digest: SHOP.digests["v1.1.0"] } },
+            "released-service:pins": { api: { version: "v1.1.0", digest: SHOP.digests["v1.1.0"], update: 2, asked: { version: "v1.2.0" } } },
             "released-service:holds": { api: { digest: SHOP.digests["v1.1.0"], by: "Ada Lovelace <ada@example.com>", at: "2025-04-05T09:00:00Z", reason: "rollback to #2" } },
         },
         args: { api: "v1.2.0", worker: "w2" },
@@ -164,6 +165,8 @@ export class FakeStack implements ReleaseStack {
                 "released-service:namespace": "payments",
             }),
         };
+        // The latest update ran the config as it is, unless a test says what its args asked.
+        this.current = this.current.map((service) => ({ ...service, asked: service.asked ?? this.askedOf(service, this.currentConfig) }));
     }
 
     async history(): Promise<HistoryEntry[]> {
@@ -206,15 +209,23 @@ export class FakeStack implements ReleaseStack {
         onOutput("    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]\n");
         return { same: 3, update: 1 };
     }
+    /** What a service's args ask under `config`: the bundled program's version and digest keys, or a user program's own. */
+    private askedOf(service: ServiceState, config: StackConfig): Asked {
+        const alone = this.current.length === 1 && this.options.args === undefined;
+        return askedOf(alone ? { version: textOf(config, "version"), digest: textOf(config, "digest") } : { version: this.options.args?.[service.name] });
+    }
     /** What a service runs under `config`, as the component decides it. */
-    private release(service: ServiceState, config: StackConfig): { version?: string; digest?: string; refusal?: string } {
+    private release(service: ServiceState, config: StackConfig): { version?: string; digest?: string; asked: Asked; refusal?: string } {
         const alone = this.current.length === 1 && this.options.args === undefined;
         const pin = pinOf(config, service.name);
-        const version = pin?.version ?? (alone ? textOf(config, "version") : this.options.args?.[service.name]);
-        const digest = pin?.digest ?? (alone ? textOf(config, "digest") : undefined) ?? (version === undefined ? undefined : this.options.versions?.[version]);
+        const asked = this.askedOf(service, config);
+        const version = pin?.version ?? asked.version;
+        const digest = pin?.digest ?? asked.digest ?? (version === undefined ? undefined : this.options.versions?.[version]);
+        const outcome = pin === undefined ? undefined : pinOutcome(this.name, service.name, pin, asked);
         const hold = holdOf(config, service.name) ?? (alone ? legacyHold(config) : undefined);
-        const refusal = hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;
-        return { version, digest, refusal };
+        const refusal =
+            outcome !== undefined && "refusal" in outcome ? outcome.refusal : hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;
+        return { version, digest, asked, refusal };
     }
     async up(message: string, onOutput: (text: string) => void): Promise<void> {
         this.changes.push(`up: ${message}`);
@@ -236,15 +247,19 @@ export class FakeStack implements ReleaseStack {
         });
         const image = (service: ServiceState): string => service.imageRef?.slice(0, service.imageRef.lastIndexOf("@")) ?? IMAGE;
         if (failure) {
-            if (this.options.failsAfterDeployment && refusal === undefined) {
-                this.current = releases.map(({ service, digest }) => ({ ...service, deployedImage: `${image(service)}@${digest}` }));
-            }
+            // The component's input, what its args ask, is recorded even by an update that fails.
+            this.current = releases.map(({ service, digest, asked }) => ({
+                ...service,
+                asked,
+                ...(this.options.failsAfterDeployment && refusal === undefined ? { deployedImage: `${image(service)}@${digest}` } : {}),
+            }));
             this.entries.unshift(entry("failed"));
             this.ran.set(this.entries.length, this.current);
             throw new Error(failure);
         }
-        this.current = releases.map(({ service, version, digest }) => ({
+        this.current = releases.map(({ service, version, digest, asked }) => ({
             ...service,
+            asked,
             imageDigest: digest,
             imageRef: `${image(service)}@${digest}`,
             version,

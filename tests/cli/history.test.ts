@@ -229,12 +229,23 @@ describe("cli state files", () => {
             {
                 type: "released-service:index:ReleasedService",
                 urn: urn("api"),
+                // What its args asked is the component's input: recorded at registration, even by a failed update.
+                inputs: { asked: { version: "v1.2.0" } },
                 outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: true, workload },
             },
             { type: "kubernetes:apps/v1:Deployment", parent: urn("api"), outputs: { spec: { template: { spec: { containers: [{ image: `${IMAGE}@${DIGESTS["v1.2.0"]}` }] } } } } },
         ];
         const expected = [
-            { name: "api", imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: true, workload, deployedImage: `${IMAGE}@${DIGESTS["v1.2.0"]}` },
+            {
+                name: "api",
+                imageDigest: DIGESTS["v1.0.0"],
+                imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`,
+                version: "v1.0.0",
+                built: true,
+                workload,
+                deployedImage: `${IMAGE}@${DIGESTS["v1.2.0"]}`,
+                asked: { version: "v1.2.0" },
+            },
             // A secret output stays unknown.
             { name: "worker", imageDigest: DIGESTS["v1.1.0"], imageRef: undefined, version: undefined },
         ];

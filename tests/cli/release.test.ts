@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { holdEdit } from "../../cli/commands/rollback";
 import { changedServices } from "../../cli/commands/up";
 import type { UpdateRow } from "../../cli/core/history";
-import { chooseReleaseSet, pinEdit, type Target } from "../../cli/core/release";
+import { askedIn, chooseReleaseSet, pinEdit, type Target } from "../../cli/core/release";
 import { checkEntries } from "../../cli/core/services";
 import { SHOP } from "./fakes";
 
@@ -64,12 +64,19 @@ describe("cli release sets", () => {
         assert.throws(() => chooseReleaseSet(alone, "2", "worker"), { message: "update #2 ran no service worker (it ran api)" });
     });
 
-    it("pins each target and keeps the other services' pins; holds each, or lifts a hold on another digest", () => {
-        const config = { "released-service:pins": { api: { version: "v1.1.0", digest: D["v1.1.0"] } }, "released-service:holds": { api: { digest: D["v1.1.0"] } } };
+    it("pins each target with the update it came from and what its args ask, and keeps the other services' pins; holds each, or lifts a hold on another digest", () => {
+        const apiPin = { version: "v1.1.0", digest: D["v1.1.0"], update: 2, asked: { version: "v1.2.0" } };
+        const config = { "released-service:pins": { api: apiPin }, "released-service:holds": { api: { digest: D["v1.1.0"] } } };
         const worker = row(1, "worker", "w1", D.w1) as Target;
-        assert.deepEqual(pinEdit(config, [worker]), {
-            set: { "released-service:pins": { api: { version: "v1.1.0", digest: D["v1.1.0"] }, worker: { version: "w1", digest: D.w1 } } },
+        const asked = askedIn([{ name: "api", asked: { version: "v1.2.0" } }, { name: "worker", asked: { version: "w2", promoteFrom: "org/shop/dev" } }]);
+        assert.deepEqual(pinEdit("prod", config, [worker], asked), {
+            set: { "released-service:pins": { api: apiPin, worker: { version: "w1", digest: D.w1, update: 1, asked: { version: "w2", promoteFrom: "org/shop/dev" } } } },
             remove: [],
+        });
+        assert.throws(() => pinEdit("prod", config, [worker], askedIn([{ name: "worker" }])), {
+            message:
+                "the state of stack prod does not record what service worker's args ask (the input `asked` of its component; is " +
+                "PULUMI_NODEJS_SKIP_COMPONENT_INPUTS set where it runs?), so a pin could not tell a change of them; nothing was changed",
         });
         const api = row(1, "api", "v1.0.0", D["v1.0.0"]) as Target;
         const held = holdEdit(config, { update: 1, targets: [api] }, { by: "Ada", at: new Date("2025-04-06T00:00:00Z"), reason: "INC-1" });
@@ -89,7 +96,10 @@ describe("cli release sets", () => {
     });
 
     it("accepts well-formed entries of declared services", () => {
-        const config = { "released-service:pins": { api: { version: "v1.1.0", digest: D["v1.1.0"] } }, "released-service:holds": { worker: { digest: D.w1, by: "Ada" } } };
+        const config = {
+            "released-service:pins": { api: { version: "v1.1.0", digest: D["v1.1.0"], update: 2, asked: { version: "v1.2.0" } } },
+            "released-service:holds": { worker: { digest: D.w1, by: "Ada" } },
+        };
         assert.doesNotThrow(() => checkEntries("prod", config, ["api", "worker"]));
         assert.throws(() => checkEntries("prod", { "released-service:holds": { worker: { by: "Ada" } } }, ["api", "worker"]), /`released-service:holds.worker.digest`/);
     });

@@ -5,6 +5,7 @@ import * as assert from "node:assert/strict";
 import type { UpdateRow } from "../../cli/core/history";
 import { RegistryError } from "../../components/registry/client";
 import { chooseRollbackTarget } from "../../cli/core/release";
+import type { RecordedStates } from "../../cli/core/state";
 import { devHistory, DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 
 const row = (update: number, version: string | null, digest: string | null, kind = "update", result = "succeeded"): UpdateRow => ({
@@ -58,7 +59,10 @@ describe("cli rollback target", () => {
 
 describe("cli rollback", () => {
     const V1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
-    const PIN_V1 = `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.0.0"]}","version":"v1.0.0"}}`;
+    // The pin records the update it came from and what the args asked (the bundled program's version and digest keys).
+    const PIN_V1 =
+        `config released-service:pins={"payment-api":{"asked":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"},` +
+        `"digest":"${DIGESTS["v1.0.0"]}","update":1,"version":"v1.0.0"}}`;
     const HOLD_V1 =
         `config released-service:holds={"payment-api":{"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
         `"reason":"rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})"}}`;
@@ -87,6 +91,8 @@ describe("cli rollback", () => {
                 "",
                 `Rolled back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]}).`,
                 `Stack dev holds ${DIGESTS["v1.0.0"]}: an update that would run another digest fails until released-service release-hold --stack dev.`,
+                `While service payment-api's args ask for version v1.1.0 and digest ${DIGESTS["v1.1.0"]}, as now, an update of stack dev keeps its pin and warns; ` +
+                    "once they ask for another release, it fails until released-service release-hold --stack dev --service payment-api.",
                 "Commit stacks/Pulumi.dev.yaml so the pin is in git, or the next pulumi up of stack dev from a clean checkout undoes this rollback:",
                 `  git add stacks/Pulumi.dev.yaml && git commit -m "${message}"`,
                 "",
@@ -241,9 +247,19 @@ describe("cli rollback --with-config", () => {
         "payments:featureFlag": "on",
     };
     const present = async () => tableRegistry([`${IMAGE}@${D1}`]);
+    // What each update's state recorded: the service, and what its args (the config's version and digest) asked.
+    const states: RecordedStates = {
+        statesOf: async (_entries, updates) =>
+            new Map(
+                updates.map((update) => {
+                    const [version, digest] = update === 1 ? ["v1.0.0", D1] : ["v1.2.0", D2];
+                    return [update, [{ name: "payment-api", imageDigest: digest, imageRef: `${IMAGE}@${digest}`, version, asked: { version, digest } }]];
+                }),
+            ),
+    };
 
     it("shows the difference, names the secrets it cannot restore, and restores every plain value of the update", async () => {
-        const stack = new FakeStack({ entries: ENTRIES, config: NOW });
+        const stack = new FakeStack({ entries: ENTRIES, states, config: NOW });
         const outcome = await runCli(["rollback", "--to", "1", "--with-config", "--yes", "--no-hold"], { stack, registryClient: present });
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.ok(
@@ -268,12 +284,13 @@ describe("cli rollback --with-config", () => {
             "released-service:digest": D1,
             "released-service:replicas": "3",
             "released-service:revisionHistoryLimit": "10",
-            "released-service:pins": { "payment-api": { version: "v1.0.0", digest: D1 } },
+            // The restored config asks for what update #1's args asked, as its state recorded: the pin records that.
+            "released-service:pins": { "payment-api": { version: "v1.0.0", digest: D1, update: 1, asked: { version: "v1.0.0", digest: D1 } } },
         });
     });
 
     it("puts every key back as it was when the answer is no", async () => {
-        const stack = new FakeStack({ entries: ENTRIES, config: NOW });
+        const stack = new FakeStack({ entries: ENTRIES, states, config: NOW });
         const outcome = await runCli(["rollback", "--to", "1", "--with-config"], { stack, registryClient: present, answer: false }, { stdinTTY: true });
         assert.equal(outcome.code, 1);
         assert.deepEqual(stack.configNow, NOW);
@@ -287,7 +304,7 @@ describe("cli rollback --with-config", () => {
             "released-service:replicas": "3",
             "released-service:revisionHistoryLimit": "10",
         };
-        const stack = new FakeStack({ entries: ENTRIES, config });
+        const stack = new FakeStack({ entries: ENTRIES, states, config });
         const outcome = await runCli(["rollback", "--to", "1", "--with-config", "--yes"], { stack, registryClient: present });
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.ok(outcome.stdout.startsWith(`Restoring the config of update #1 in stack dev:\n  ~ released-service:version: v1.2.0 → v1.0.0\n  ~ released-service:digest: ${D2} → ${D1}\nNot restored`), outcome.stdout);

@@ -14,6 +14,7 @@ const registryClient = async () => tableRegistry(EVERY_IMAGE);
 const PINS = "released-service:pins";
 const HOLDS = "released-service:holds";
 const API_HOLD = { digest: D["v1.1.0"], by: "Ada Lovelace <ada@example.com>", at: "2025-04-05T09:00:00Z", reason: "rollback to #2" };
+const API_PIN = { version: "v1.1.0", digest: D["v1.1.0"], update: 2, asked: { version: "v1.2.0" } };
 
 describe("cli with several services", () => {
     it("history shows every service of every update, with a SERVICE column, from each update's state", async () => {
@@ -123,7 +124,10 @@ describe("cli with several services", () => {
         const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient });
         assert.equal(outcome.code, 0, outcome.stderr);
         const set = `#1 (api v1.0.0 ${D["v1.0.0"]}, worker w1 ${D.w1})`;
-        assert.deepEqual(stack.configNow[PINS], { api: { version: "v1.0.0", digest: D["v1.0.0"] }, worker: { version: "w1", digest: D.w1 } });
+        assert.deepEqual(stack.configNow[PINS], {
+            api: { version: "v1.0.0", digest: D["v1.0.0"], update: 1, asked: { version: "v1.2.0" } },
+            worker: { version: "w1", digest: D.w1, update: 1, asked: { version: "w2" } },
+        });
         const hold = (digest: string) => ({ digest, by: "Grace Hopper <grace@example.com>", at: "2025-03-22T10:00:00Z", reason: `rollback to ${set}` });
         assert.deepEqual(stack.configNow[HOLDS], { api: hold(D["v1.0.0"]), worker: hold(D.w1) });
         assert.deepEqual(stack.changes.slice(2), ["preview", `up: rollback to ${set}`]);
@@ -141,11 +145,18 @@ describe("cli with several services", () => {
         const stack = shopStack();
         const outcome = await runCli(["rollback", "--to", "1", "--service", "worker", "--yes"], { stack, registryClient });
         assert.equal(outcome.code, 0, outcome.stderr);
-        assert.deepEqual(stack.configNow[PINS], { api: { version: "v1.1.0", digest: D["v1.1.0"] }, worker: { version: "w1", digest: D.w1 } });
+        assert.deepEqual(stack.configNow[PINS], { api: API_PIN, worker: { version: "w1", digest: D.w1, update: 1, asked: { version: "w2" } } });
         assert.deepEqual(Object.keys(stack.configNow[HOLDS] as object), ["api", "worker"]);
         assert.deepEqual(stack.changes.slice(-1), [`up: rollback to #1 (worker w1 ${D.w1})`]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.1.0"], D.w1]);
-        assert.ok(outcome.stdout.includes("an update that would run another digest fails until released-service release-hold --stack prod --service worker.\n"), outcome.stdout);
+        assert.ok(
+            outcome.stdout.includes(
+                "an update that would run another digest fails until released-service release-hold --stack prod --service worker.\n" +
+                    "While service worker's args ask for version w2, as now, an update of stack prod keeps its pin and warns; " +
+                    "once they ask for another release, it fails until released-service release-hold --stack prod --service worker.\n",
+            ),
+            outcome.stdout,
+        );
     });
 
     it("rollback --to a version finds the service that ran it", async () => {
@@ -170,11 +181,16 @@ describe("cli with several services", () => {
     it("refuses entries for a service the program no longer declares, or a malformed pin, naming the field, exit 2, nothing changed", async () => {
         const table: [Record<string, ConfigValue>, string][] = [
             [
-                { [PINS]: { apii: { version: "v1.0.0", digest: D["v1.0.0"] } } },
+                { [PINS]: { apii: { ...API_PIN, version: "v1.0.0", digest: D["v1.0.0"] } } },
                 "`released-service:pins.apii` is for a service stack prod does not declare (its services: api, worker); did you mean api?; " +
                     "remove it with: pulumi config rm --path 'released-service:pins.apii' --stack prod",
             ],
-            [{ [PINS]: { api: { version: "v1.0.0", digest: "sha256:1a1a" } } }, '`released-service:pins.api.digest` must be sha256: followed by 64 lower-case hex digits (got "sha256:1a1a")'],
+            [{ [PINS]: { api: { ...API_PIN, digest: "sha256:1a1a" } } }, '`released-service:pins.api.digest` must be sha256: followed by 64 lower-case hex digits (got "sha256:1a1a")'],
+            [
+                { [PINS]: { api: { version: "v1.0.0", digest: D["v1.0.0"] } } },
+                "`released-service:pins.api.update` is required: the number of the update whose release the pin runs\n  " +
+                    '`released-service:pins.api.asked` is required: what the service\'s args asked when the pin was set, e.g. { "version": "v2.0.0" }',
+            ],
         ];
         for (const [entries, problem] of table) {
             const broken = shopStack({ config: { ...shopStack().configNow, [HOLDS]: { api: API_HOLD }, ...entries } });
@@ -193,13 +209,13 @@ describe("cli with several services", () => {
         assert.deepEqual(stack.changes, [`config rm ${HOLDS}`, `config rm ${PINS}`]);
         assert.equal(
             outcome.stdout,
-            `Lifted the hold of stack prod on service api on ${D["v1.1.0"]} (rollback to #2; set by Ada Lovelace <ada@example.com> at 2025-04-05T09:00:00Z) and its pin of v1.1.0.\n` +
+            `Lifted the hold on ${D["v1.1.0"]} (rollback to #2; set by Ada Lovelace <ada@example.com> at 2025-04-05T09:00:00Z) and its pin of v1.1.0 from update #2 of service api in stack prod.\n` +
                 `The program's own args last ran service api at v1.1.0 (${short(D["v1.1.0"])}) in update #3, the newest without a pin for it: ` +
                 "the next update of stack prod runs that unless the args changed since (pulumi preview --stack prod shows it).\n" +
-                "Updates of stack prod may run another digest again. Commit stacks/Pulumi.prod.yaml so the hold is gone from git too.\n",
+                "Updates of stack prod run what the args ask again. Commit stacks/Pulumi.prod.yaml so the hold and the pin are gone from git too.\n",
         );
         const none = await runCli(["release-hold", "--service", "worker"], { stack: shopStack() });
-        assert.deepEqual([none.code, none.stdout], [0, "Stack prod has no hold on service worker; nothing to do.\n"]);
+        assert.deepEqual([none.code, none.stdout], [0, "Stack prod has no hold or pin on service worker; nothing to do.\n"]);
     });
 
     it("drill --service rehearses one service's rollback while another is held", async () => {
@@ -226,7 +242,8 @@ describe("cli with several services", () => {
         });
         const outcome = await runCli(["up", "--atomic", "--yes"], { stack });
         assert.equal(outcome.code, 1, outcome.stderr);
-        assert.deepEqual(stack.configNow[PINS], { api: { version: "v1.1.0", digest: D["v1.1.0"] }, worker: { version: "w2", digest: D.w2 } });
+        // The failed update recorded what the worker's args ask now (w3): the pin keeps that intent.
+        assert.deepEqual(stack.configNow[PINS], { api: API_PIN, worker: { version: "w2", digest: D.w2, update: 5, asked: { version: "w3" } } });
         assert.deepEqual(stack.changes.slice(-1), [`up: undo a failed update: back to worker #5 (w2, ${D.w2})`]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.1.0"], D.w2]);
         assert.ok(outcome.stdout.includes(`Update #6 of stack prod failed after the workload changed to ${SHOP.worker}@${broken}:\n`), outcome.stdout);

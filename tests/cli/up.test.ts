@@ -50,7 +50,8 @@ describe("cli up", () => {
         assert.deepEqual(stack.changes, [
             "preview",
             "up: released-service up --atomic",
-            `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"}}`,
+            // What the failed update's args asked (v1.3.0) is the intent the pin keeps.
+            `config released-service:pins={"payment-api":{"asked":{"version":"v1.3.0"},"digest":"${DIGESTS["v1.1.0"]}","update":6,"version":"v1.1.0"}}`,
             `up: undo a failed update: back to ${back}`,
         ]);
         assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
@@ -66,7 +67,7 @@ describe("cli up", () => {
             outcome.stdout.endsWith(
                 `\nUpdate #7 failed; update #8 returned stack dev to ${back}, and every instance runs its digest.\n` +
                     `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}. ` +
-                    "Fix the release, then remove the pin (pulumi config rm --path 'released-service:pins.payment-api' --stack dev) and rerun.\n",
+                    "Fix the release, then lift the pin (released-service release-hold --stack dev --service payment-api) and rerun.\n",
             ),
             outcome.stdout,
         );

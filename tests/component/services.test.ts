@@ -12,14 +12,17 @@ let component: Module;
 
 const IMAGE = `${REGISTRY_HOST}/shop`;
 
-/** A user's program: an API that builds its source and a worker that runs a released image of the same repository. */
-function shop(cloud: MockCloud, context: string, config: Record<string, unknown> = {}, preview = false): Promise<Update> {
+/**
+ * A user's program: an API that builds its source and a worker that runs a released image of the
+ * same repository, each at the version its own config key says (v2.0.0 and w1 unless told).
+ */
+function shop(cloud: MockCloud, context: string, config: Record<string, unknown> = {}, preview = false, versions = { api: "v2.0.0", worker: "w1" }): Promise<Update> {
     const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [`released-service:${key}`, JSON.stringify(value)]));
     return runUpdate(
         cloud,
         () => {
-            const api = new component.ReleasedService("api", { image: IMAGE, version: "v2.0.0", context });
-            const worker = new component.ReleasedService("worker", { image: IMAGE, version: "w1", build: false });
+            const api = new component.ReleasedService("api", { image: IMAGE, version: versions.api, context });
+            const worker = new component.ReleasedService("worker", { image: IMAGE, version: versions.worker, build: false });
             return { apiDigest: api.imageDigest, workerDigest: worker.imageDigest };
         },
         { config: namespaced, preview },
@@ -57,14 +60,60 @@ describe("several ReleasedServices in one program", () => {
         assert.equal(cloud.registry.get(`${IMAGE}:stack.dev.worker`), undefined, "the worker built nothing, so moved no tag");
     });
 
-    it("runs one service's pin and leaves the other on its args", async () => {
+    it("runs one service's pin and leaves the other on its args; the pin, held against unchanged args, says so in a warning", async () => {
         const cloud = new MockCloud();
         const w1 = cloud.pushElsewhere(`${IMAGE}:w1`);
         const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
-        const update = await shop(cloud, source.context, { pins: { api: { version: "v1.0.0", digest: v1 } } });
+        const update = await shop(cloud, source.context, { pins: { api: { version: "v1.0.0", digest: v1, update: 3, asked: { version: "v2.0.0" } } } });
         assert.deepEqual(update.errors, []);
         assert.deepEqual(images(update), { api: `${IMAGE}@${v1}`, worker: `${IMAGE}@${w1}` });
         assert.deepEqual(update.outputs, { apiDigest: v1, workerDigest: w1 });
+        assert.deepEqual(update.warnings, [
+            `service api runs its pin, version v1.0.0 (${v1}) from update #3, not what its args ask (version v2.0.0, as when the pin was set); ` +
+                "lift it with `released-service release-hold --stack dev --service api`.",
+        ]);
+    });
+
+    it("records what each service's args ask as its component's input, pin or not", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:w1`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const update = await shop(cloud, source.context, { pins: { api: { version: "v1.0.0", digest: v1, update: 3, asked: { version: "v2.0.0" } } } });
+        assert.deepEqual(
+            ofType(update, "released-service:index:ReleasedService").map((r) => [r.name, r.inputs]),
+            [
+                ["api", { asked: { version: "v2.0.0" } }],
+                ["worker", { asked: { version: "w1" } }],
+            ],
+        );
+    });
+
+    it("refuses in preview an update whose args ask for another release than when the pin was set, naming the pin and how to lift it; nothing is registered", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:w1`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const pins = { api: { version: "v1.0.0", digest: v1, update: 3, asked: { version: "v1.9.0" } } };
+        const update = await shop(cloud, source.context, { pins }, true);
+        assertRefused(
+            update,
+            `service api is pinned to version v1.0.0 (${v1}) from update #3, set when its args asked for version v1.9.0; they now ask for version v2.0.0. ` +
+                "The pin would hide that change, so nothing was changed: lift the pin with `released-service release-hold --stack dev --service api` " +
+                "to run what the args ask, or set them back to version v1.9.0 to keep it.",
+            "api",
+        );
+        assert.deepEqual([update.resources.length, update.builds, update.pushes], [0, 0, 0]);
+    });
+
+    it("lets another service deploy while a pin holds against unchanged args", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:w1`);
+        const w2 = cloud.pushElsewhere(`${IMAGE}:w2`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const pins = { api: { version: "v1.0.0", digest: v1, update: 3, asked: { version: "v2.0.0" } } };
+        const update = await shop(cloud, source.context, { pins }, false, { api: "v2.0.0", worker: "w2" });
+        assert.deepEqual(update.errors, []);
+        assert.deepEqual(images(update), { api: `${IMAGE}@${v1}`, worker: `${IMAGE}@${w2}` });
+        assert.equal(update.warnings.length, 1, update.warnings.join("\n"));
     });
 
     it("holds one service: its roll forward fails in preview, the other service is free", async () => {
@@ -85,7 +134,7 @@ describe("several ReleasedServices in one program", () => {
     it("refuses a malformed pin before registering the service, naming the entry's field", async () => {
         const cloud = new MockCloud();
         cloud.pushElsewhere(`${IMAGE}:w1`);
-        const update = await shop(cloud, source.context, { pins: { worker: { version: "w0", digest: "sha256:0123" } } });
+        const update = await shop(cloud, source.context, { pins: { worker: { version: "w0", digest: "sha256:0123", update: 1, asked: { version: "w1" } } } });
         assert.equal(update.errors.length, 1, update.errors.join("\n"));
         assert.match(update.errors[0], /`released-service:pins\.worker\.digest` must be sha256: followed by 64 lower-case hex digits \(got "sha256:0123"\)$/);
         assert.equal(

@@ -92,6 +92,8 @@ export interface Update {
     readonly lookups: number;
     /** Errors the program failed with. */
     readonly errors: string[];
+    /** Warnings the program logged (`pulumi.log.warn`), as the engine shows them. */
+    readonly warnings: string[];
     /** Stack outputs; a key is absent when its value is unknown (a preview). */
     readonly outputs: Record<string, unknown>;
 }
@@ -311,7 +313,7 @@ function serveRegistry(): Promise<void> {
 }
 
 function newUpdate(): Recording {
-    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, errors: [], outputs: {} };
+    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, errors: [], warnings: [], outputs: {} };
 }
 
 /** Kubernetes auto-naming: the logical name, a dash and 8 random characters. */
@@ -400,6 +402,17 @@ export async function runUpdate(
     const previous = process.listeners("unhandledRejection");
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onRejection);
+    // Without an engine to send them to, the SDK writes a program's warnings to console.warn.
+    const warn = console.warn;
+    console.warn = (...args: unknown[]): void => {
+        const text = args.map(String).join(" ");
+        const logged = /^warning: \[runtime\] ([\s\S]*)$/.exec(text);
+        if (logged === null) {
+            warn(...args);
+        } else {
+            cloud.update.warnings.push(logged[1]);
+        }
+    };
     try {
         const exported = body() ?? {};
         const outputs = cloud.update.outputs;
@@ -416,6 +429,7 @@ export async function runUpdate(
     } catch (err) {
         onRejection(err);
     } finally {
+        console.warn = warn;
         process.removeListener("unhandledRejection", onRejection);
         previous.forEach((listener) => process.on("unhandledRejection", listener));
     }
