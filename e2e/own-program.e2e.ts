@@ -194,6 +194,39 @@ describe("the command for a user's own program with two services", function () {
         );
     });
 
+    it("a rollback's pin holds against the program's unchanged key with a warning, refuses a moved key in preview, and release-hold lets it ship", async () => {
+        // Whatever the steps before left running, the pin puts the API on v1.
+        const rollback = await cli("rollback", "--to", "1", "--service", "api", "--yes");
+        assert.equal(rollback.code, 0, rollback.stdout + rollback.stderr);
+        assert.deepEqual(await settledPodDigests(env, selector("api"), digests.v1), [digests.v1, digests.v1]);
+        const flat = (result: Result): string => (result.stdout + result.stderr).replace(/\s+/g, " ");
+        const pinned = `version v1.0.0 (${digests.v1}) from update #1`;
+        const lift = "`released-service release-hold --stack prod --service api`";
+        // A re-run with the program's own key unchanged (it still says v2.0.0): the pin holds, and says so.
+        const again = succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "a re-run"), "pulumi up with the key unchanged");
+        assert.ok(flat(again).includes(`service api runs its pin, ${pinned}, not what its args ask (version v2.0.0, as when the pin was set); lift it with ${lift}`), flat(again));
+        assert.deepEqual(await settledPodDigests(env, selector("api"), digests.v1), [digests.v1, digests.v1]);
+        // The key moves to ship a fix: the update fails in its preview, naming the pin, and nothing changes.
+        await config({ apiVersion: "v2.0.1", apiContext: buildContext(env, "shop-api-v2.0.1", "v2.0.1", "shop api 2.0.1") });
+        const refused = await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "v2.0.1 under the pin");
+        assert.notEqual(refused.code, 0, refused.stdout);
+        assert.ok(
+            flat(refused).includes(
+                `service api is pinned to ${pinned}, set when its args asked for version v2.0.0; they now ask for version v2.0.1. ` +
+                    `The pin would hide that change, so nothing was changed: lift the pin with ${lift}`,
+            ),
+            flat(refused),
+        );
+        assert.deepEqual(await podDigests(env, selector("api")), [digests.v1, digests.v1]);
+        assert.deepEqual(await podDigests(env, selector("worker")), [digests.w2]);
+        const lifted = await cli("release-hold", "--service", "api");
+        assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
+        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "v2.0.1"), "pulumi up after release-hold");
+        const shipped = await apiDigest();
+        assert.ok(![digests.v1, digests.v2].includes(shipped), `v2.0.1 is a new image (${shipped})`);
+        assert.deepEqual(await settledPodDigests(env, selector("api"), shipped), [shipped, shipped]);
+    });
+
     after(async () => {
         await pulumi("destroy", "--yes", "--non-interactive", "--stack", STACK);
     });

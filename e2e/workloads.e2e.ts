@@ -154,6 +154,38 @@ describe("workload docker: one container on the suite's Docker host", function (
         await refusesDeletedTarget(env, stack, "docker-app", images["v1.5.0"], running, "v2.0.0");
     });
 
+    it("a rollback's pin holds against the unchanged version key with a warning, refuses a moved one in preview, and release-hold lets it ship", async () => {
+        images["v2.1.0"] = await env.docker.pushImage("docker-app", "v2.1.0", { content: "docker-app v2.1.0\n" });
+        const rollback = await cli("rollback", "--to", "v1.0.0", "--service", "docker-app", "--yes");
+        assert.equal(rollback.code, 0, rollback.stdout + rollback.stderr);
+        assert.equal(await running(), images["v1.0.0"].digest);
+        const flat = (result: Result): string => (result.stdout + result.stderr).replace(/\s+/g, " ");
+        const pinned = `version v1.0.0 (${images["v1.0.0"].digest}) from update #`;
+        // A re-run with the key unchanged (it still says v2.0.0): the pin holds, and says so.
+        const again = succeeded(await stack.up("--message", "a re-run"), "pulumi up with the key unchanged");
+        assert.ok(flat(again).includes(`service docker-app runs its pin, ${pinned}`), flat(again));
+        assert.ok(flat(again).includes("not what its args ask (version v2.0.0, as when the pin was set); lift it with `released-service release-hold --stack ondocker --service docker-app`"), flat(again));
+        assert.equal(await running(), images["v1.0.0"].digest);
+        // The key moves to ship a fix: the preview and the update fail, naming the pin, and nothing changes.
+        await stack.set({ version: "v2.1.0" });
+        for (const [what, result] of [["preview", await stack.preview()], ["update", await stack.up("--message", "v2.1.0 under the pin")]] as const) {
+            assert.notEqual(result.code, 0, `the ${what} fails`);
+            assert.ok(flat(result).includes(`service docker-app is pinned to ${pinned}`), `${what}: ${flat(result)}`);
+            assert.ok(
+                flat(result).includes(
+                    "set when its args asked for version v2.0.0; they now ask for version v2.1.0. The pin would hide that change, so nothing was changed: " +
+                        "lift the pin with `released-service release-hold --stack ondocker --service docker-app`",
+                ),
+                `${what}: ${flat(result)}`,
+            );
+        }
+        assert.equal(await running(), images["v1.0.0"].digest);
+        const lifted = await cli("release-hold", "--service", "docker-app");
+        assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
+        succeeded(await stack.up("--message", "v2.1.0"), "pulumi up after release-hold");
+        assert.equal(await running(), images["v2.1.0"].digest);
+    });
+
     after(async () => {
         succeeded(await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "ondocker"]), "pulumi destroy");
         assert.equal((await env.docker.docker(["ps", "--all", "--quiet", "--filter", "name=^docker-app$"])).trim(), "", "destroy removed the container");
