@@ -115,7 +115,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         assert.deepEqual(await config(), before, "the drill leaves the stack config as it found it");
         assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
         const messages = (await rows()).slice(0, 2).map((row) => row.message);
-        assert.deepEqual(messages, [`drill: roll forward to v2.0.0 (${digests["v2.0.0"]})`, `drill: rollback to #${report.to.update} (v1.5.0, ${digests["v1.5.0"]})`]);
+        assert.deepEqual(messages, [`drill: roll forward to ${NAME} v2.0.0 (${digests["v2.0.0"]})`, `drill: rollback to ${NAME} #${report.to.update} (v1.5.0, ${digests["v1.5.0"]})`]);
 
         // Time to roll back, each figure the median of RUNS: the drill's rollback phase (this drill and
         // RUNS - 1 more), the engine's floor (an update with nothing to change), and the same rollback
@@ -219,8 +219,9 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         assert.equal(hold?.digest, digests["v1.0.0"]);
         assert.equal(hold?.reason, "INC-7: v2.0.0 drops payments");
         assert.match(hold?.at ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-        const pins = (await config())["released-service:pins"] as { objectValue?: Record<string, Record<string, string>> };
-        assert.deepEqual(pins.objectValue?.[NAME], { version: "v1.0.0", digest: digests["v1.0.0"] });
+        // The pin records the update it came from and what the args (the version key, v2.0.0) asked.
+        const pins = (await config())["released-service:pins"] as { objectValue?: Record<string, unknown> };
+        assert.deepEqual(pins.objectValue?.[NAME], { version: "v1.0.0", digest: digests["v1.0.0"], update: v1, asked: { version: "v2.0.0" } });
         assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
 
         // A pipeline redeploys the bad release the way it always does, and someone clears the pin.
@@ -236,7 +237,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
 
         const lifted = await cli("release-hold");
         assert.equal(lifted.code, 0, lifted.stderr);
-        assert.ok(lifted.stdout.startsWith(`Lifted the hold of stack drill on ${digests["v1.0.0"]} (INC-7: v2.0.0 drops payments; set by `), lifted.stdout);
+        assert.ok(lifted.stdout.startsWith(`Lifted the hold on ${digests["v1.0.0"]} (INC-7: v2.0.0 drops payments; set by `), lifted.stdout);
         assert.equal((await config())["released-service:holds"], undefined);
         succeeded(await stack.up("--message", "v2.0.0 again"), "the roll forward after release-hold");
         assert.deepEqual(await podDigests(digests["v2.0.0"]), [digests["v2.0.0"], digests["v2.0.0"]]);
@@ -250,10 +251,14 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.ok(result.stdout.includes(`Restoring the config of update #${v1} in stack drill:\n`), result.stdout);
         assert.ok(result.stdout.includes("  ~ released-service:replicas: 3 → 2\n"), result.stdout);
-        // Update #v1 is the hold's rollback, which ran v1.0.0 by its pin: the config it ran with comes back, pin and all.
+        // Update #v1 is the hold's rollback, which ran v1.0.0 by its pin: the config it ran with comes back, and the pin
+        // records what the args asked in that update, which the restored version key asks again.
         const restored = await config();
         assert.equal((restored["released-service:replicas"] as { value: string }).value, "2");
-        assert.deepEqual((restored["released-service:pins"] as { objectValue?: unknown }).objectValue, { [NAME]: { version: "v1.0.0", digest: digests["v1.0.0"] } });
+        const asked = (restored["released-service:version"] as { value: string }).value;
+        assert.deepEqual((restored["released-service:pins"] as { objectValue?: unknown }).objectValue, {
+            [NAME]: { version: "v1.0.0", digest: digests["v1.0.0"], update: v1, asked: { version: asked } },
+        });
         assert.equal((await deployment()).replicas, 2);
         assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
         await deploy("v2.0.0", "v2.0.0 after the restored config");
@@ -273,7 +278,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         assert.ok(result.stdout.includes(`Update #${failed.update} of stack drill failed after the workload changed to ${image}@${digests["v3.0.0-unready"]}:\n`), result.stdout);
         assert.ok(
             result.stdout.includes(
-                `\nUpdate #${failed.update} failed; update #${undone.update} returned stack drill to #${previous} (v2.0.0, ${digests["v2.0.0"]}), ` +
+                `\nUpdate #${failed.update} failed; update #${undone.update} returned stack drill to ${NAME} #${previous} (v2.0.0, ${digests["v2.0.0"]}), ` +
                     "and every instance runs its digest.\n",
             ),
             result.stdout,

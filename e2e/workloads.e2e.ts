@@ -327,13 +327,14 @@ describe("workload swarm: a Swarm service on the suite's one-node Swarm", functi
         assert.match(result.stdout, /service rollback completed/);
         assert.ok(
             result.stdout.includes(
-                `\nUpdate #${failed.update} failed; update #${undone.update} returned stack onswarm to #${good.update} (v2.0.0, ${images["v2.0.0"].digest}), ` +
+                `\nUpdate #${failed.update} failed; update #${undone.update} returned stack onswarm to swarm-app #${good.update} (v2.0.0, ${images["v2.0.0"].digest}), ` +
                     "and every instance runs its digest.\n",
             ),
             result.stdout,
         );
         const pins = JSON.parse((await env.pulumi(["config", "get", "released-service:pins", "--stack", "onswarm"])).stdout) as Record<string, unknown>;
-        assert.deepEqual(pins, { "swarm-app": { version: "v2.0.0", digest: images["v2.0.0"].digest } });
+        // The failed update recorded what the args asked (v3.0.0): the pin keeps that intent.
+        assert.deepEqual(pins, { "swarm-app": { version: "v2.0.0", digest: images["v2.0.0"].digest, update: good.update, asked: { version: "v3.0.0" } } });
         assert.deepEqual(await settled(images["v2.0.0"].digest), [images["v2.0.0"].digest, images["v2.0.0"].digest]);
         await stack.remove("pins");
         await stack.set({ version: "v2.0.0" });

@@ -3,6 +3,8 @@
 
 import * as assert from "node:assert/strict";
 import type { HistoryEntry } from "../cli/core/history";
+import type { ServiceState } from "../cli/core/services";
+import type { RecordedStates } from "../cli/core/state";
 import { RegistryClient } from "../components/registry/client";
 import { FakeStack, runCli } from "./cli/fakes";
 import { freePort, startRegistry, type TestRegistry } from "./support/registryServer";
@@ -93,19 +95,27 @@ describe("verify against docker-registry", () => {
 
     it("checks by default every digest the stack's last N updates ran, once each", async () => {
         const image = `${registry.host}/${REPO}`;
-        const update = (version: number, digest: string | undefined, kind = "update"): HistoryEntry => ({
-            version,
-            kind,
-            startTime: "2025-03-01T00:00:00.000Z",
-            result: "succeeded",
-            config: {
-                "released-service:image": { value: image, secret: false },
-                ...(digest ? { "released-service:digest": { value: digest, secret: false }, "released-service:version": { value: `r${version}`, secret: false } } : {}),
-            },
-        });
+        const update = (version: number, kind = "update"): HistoryEntry => ({ version, kind, startTime: "2025-03-01T00:00:00.000Z", result: "succeeded" });
         // Pulumi Cloud numbers its updates; #13 is a destroy, which runs no image.
-        const entries = [update(13, undefined, "destroy"), update(12, v2), update(11, gone), update(10, v2), update(9, v1)];
-        const stack = new FakeStack({ entries, states: { statesOf: async () => new Map() } });
+        const entries = [update(13, "destroy"), update(12), update(11), update(10), update(9)];
+        // What each update's state recorded of its one service.
+        const ran = new Map([
+            [12, v2],
+            [11, gone],
+            [10, v2],
+            [9, v1],
+        ]);
+        const states: RecordedStates = {
+            statesOf: async (_entries, updates) =>
+                new Map(
+                    updates.flatMap((n): [number, ServiceState[]][] => {
+                        const digest = ran.get(n);
+                        const version = `r${n}`;
+                        return digest === undefined ? [] : [[n, [{ name: "app", imageDigest: digest, imageRef: `${image}@${digest}`, version, asked: { version } }]]];
+                    }),
+                ),
+        };
+        const stack = new FakeStack({ entries, states });
         const outcome = await runCli(["verify", "--last", "4", "--stack", "dev"], { ...deps, stack });
         assert.equal(outcome.code, 1);
         assert.equal(outcome.stderr, "note: #13 (destroy, succeeded) names no image digest; not checked\n");

@@ -11,9 +11,9 @@ import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
 import { askedIn, asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
-import { checkEntries, checkService, describeHold, holdOf, legacyHold, type ServiceState } from "../core/services";
+import { checkEntries, checkService, describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { loadRows, manifestPresent, requireConsent, workloadOfService } from "../core/steps";
+import { loadRows, manifestPresent, requireConsent } from "../core/steps";
 import { refuseRendered } from "../core/rendered";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
@@ -194,16 +194,15 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
     const known = current.map((state) => state.name);
     checkService(stack.name, options.service, known);
     checkEntries(stack.name, config, known);
-    const named = known.length > 1;
     const drilled = current.filter((state) => options.service === undefined || state.name === options.service);
     const undeployed = drilled.find((state) => !state.imageDigest || !state.version);
     if (drilled.length === 0 || undeployed !== undefined) {
-        const which = undeployed !== undefined && named ? `service ${undeployed.name} of ` : "";
+        const which = undeployed !== undefined ? `service ${undeployed.name} of ` : "";
         throw new CliError(`${which}stack ${stack.name} records no digest and version: deploy it before drilling a rollback`, ExitCode.NotOk);
     }
     const held = drilled.flatMap((state) => {
-        const hold = holdOf(config, state.name) ?? (named ? undefined : legacyHold(config));
-        return hold === undefined ? [] : [`${named ? `${state.name} on ` : ""}${describeHold(hold)}`];
+        const hold = holdOf(config, state.name);
+        return hold === undefined ? [] : [`${state.name} on ${describeHold(hold)}`];
     });
     if (held.length > 0) {
         throw new CliError(
@@ -222,7 +221,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         return { service: state.name, from: { version: state.version!, digest: state.imageDigest! }, to: { update: target.update, version: target.version, digest: target.digest } };
     });
     for (const target of targets) {
-        const reference = targetReference(stack.name, current, target, config);
+        const reference = targetReference(stack.name, current, target);
         if (!(await manifestPresent(context, reference))) {
             throw new CliError(
                 `drill of stack ${stack.name} failed before changing anything: ${reference.text} (#${target.update}, ${target.version}) is no longer in its registry, ` +
@@ -235,7 +234,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
     const lives = new Map(
         services.map((service) => {
             const state = current.find((candidate) => candidate.name === service.service)!;
-            const record = workloadOfService(state, !named, config);
+            const record = state.workload;
             if (record === undefined) {
                 throw new CliError(
                     `drill of stack ${stack.name} waits for every instance to run its digest, and service ${service.service} recorded no workload ` +
@@ -253,7 +252,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         }
     }
     requireConsent(context, "drill", options.yes);
-    const label = (service: DrilledService): string => (named ? `${service.service} ` : "");
+    const label = (service: DrilledService): string => `${service.service} `;
     const plan =
         `Drill on stack ${stack.name}: roll back ` +
         services.map((service) => `${label(service)}from ${service.from.version} (${service.from.digest}) to #${service.to.update} ${service.to.version} (${service.to.digest})`).join(", ") +

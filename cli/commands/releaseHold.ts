@@ -7,7 +7,7 @@ import type { Context } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
 import { type HistoryEntry, pinned, type UpdateRow } from "../core/history";
 import { shortDigest } from "../core/reference";
-import { checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, type Pin, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
+import { checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, type Pin, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
 import { loadHistory } from "../core/steps";
 
 const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
@@ -15,9 +15,8 @@ const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
 Lifts the hold a rollback set on a service (its entry in released-service:holds
 in the stack config) and its pin (its entry in released-service:pins, also set
 by rollback --no-hold and up --atomic), so updates run what the service's args
-ask again: every service's, or with --service only that one's. A
-released-service:hold left from before holds were kept per service is lifted
-too. Runs no update.
+ask again: every service's, or with --service only that one's. Runs
+no update.
 
 It then says which release the program's own args ran last for each service
 lifted: the newest successful update without a pin for it, from the stack's
@@ -32,14 +31,14 @@ ${EXIT_CODES}
 `;
 
 export interface Lift {
-    readonly service: string | null;
+    readonly service: string;
     readonly hold?: Hold;
     /** The pin removed with the hold, or alone (a rollback with --no-hold, an undone update). */
     readonly pin?: Pin;
 }
 
 /** The holds and pins to lift (one service's, or all) and the config edit that lifts them. Pure. */
-export function liftEdit(config: StackConfig, service: string | undefined, alone: boolean): { edit: ConfigEdit; lifts: Lift[] } {
+export function liftEdit(config: StackConfig, service: string | undefined): { edit: ConfigEdit; lifts: Lift[] } {
     let holds: Record<string, unknown> = { ...holdsOf(config) };
     let pins: Record<string, unknown> = { ...pinsOf(config) };
     const lifts: Lift[] = [];
@@ -54,10 +53,6 @@ export function liftEdit(config: StackConfig, service: string | undefined, alone
         pins = withEntry(pins, name, undefined);
         lifts.push({ service: name, ...(hold !== undefined ? { hold } : {}), ...(pin !== undefined ? { pin } : {}) });
     }
-    const legacy = legacyHold(config);
-    if (legacy !== undefined && (service === undefined || alone)) {
-        lifts.push({ service: null, hold: legacy });
-    }
     const entry = (key: string, value: Record<string, unknown>, before: Readonly<Record<string, unknown>>): ConfigEdit =>
         Object.keys(value).length === Object.keys(before).length
             ? { set: {}, remove: [] }
@@ -68,7 +63,7 @@ export function liftEdit(config: StackConfig, service: string | undefined, alone
     return {
         edit: {
             set: Object.assign({}, ...parts.map((part) => part.set)),
-            remove: [...parts.flatMap((part) => part.remove), ...(lifts.some((lift) => lift.service === null) ? [LEGACY_HOLD_KEY] : [])],
+            remove: parts.flatMap((part) => part.remove),
         },
         lifts,
     };
@@ -84,14 +79,14 @@ function describeLift(lift: Lift): string {
 }
 
 /** The newest successful update that ran `service` from the program's own args (no pin for it). */
-export function lastFromArgs(rows: readonly UpdateRow[], entries: ReadonlyMap<number, HistoryEntry>, service: string | null): UpdateRow | undefined {
+export function lastFromArgs(rows: readonly UpdateRow[], entries: ReadonlyMap<number, HistoryEntry>, service: string): UpdateRow | undefined {
     return rows.find(
         (row) =>
             row.service === service &&
             row.kind === "update" &&
             row.result === "succeeded" &&
             row.version !== null &&
-            (service === null || pinned(entries.get(row.update)!, service) === undefined),
+            pinned(entries.get(row.update)!, service) === undefined,
     );
 }
 
@@ -102,27 +97,23 @@ async function releaseHold(context: Context, options: { stack?: string; service?
     const known = services.map((service) => service.name);
     // A hold on a service the program no longer declares may be lifted by its name too.
     checkService(stack.name, options.service, [...new Set([...known, ...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])]);
-    const named = known.length > 1;
-    const { edit, lifts } = liftEdit(config, options.service, !named);
+    const { edit, lifts } = liftEdit(config, options.service);
     if (lifts.length === 0) {
         context.progress.done();
-        context.stdout.write(`Stack ${stack.name} has no hold or pin${options.service !== undefined && named ? ` on service ${options.service}` : ""}; nothing to do.\n`);
+        context.stdout.write(`Stack ${stack.name} has no hold or pin${options.service !== undefined ? ` on service ${options.service}` : ""}; nothing to do.\n`);
         return ExitCode.Ok;
     }
     await stack.editConfig(edit);
     const { rows, entries } = await loadHistory(context, stack);
     context.progress.done();
     for (const lift of lifts) {
-        const subject = named && lift.service !== null ? ` of service ${lift.service}` : "";
-        context.stdout.write(`Lifted ${describeLift(lift)}${subject} in stack ${stack.name}.\n`);
-        const service = lift.service ?? (known.length === 1 ? known[0] : null);
-        const last = lastFromArgs(rows, entries, service);
-        const who = named && service !== null ? `service ${service} at ` : "";
+        context.stdout.write(`Lifted ${describeLift(lift)} of service ${lift.service} in stack ${stack.name}.\n`);
+        const last = lastFromArgs(rows, entries, lift.service);
         context.stdout.write(
             last
-                ? `The program's own args last ran ${who}${last.version}${last.digest ? ` (${shortDigest(last.digest)})` : ""} in update #${last.update}, ` +
+                ? `The program's own args last ran service ${lift.service} at ${last.version}${last.digest ? ` (${shortDigest(last.digest)})` : ""} in update #${last.update}, ` +
                       `the newest without a pin for it: the next update of stack ${stack.name} runs that unless the args changed since (pulumi preview --stack ${stack.name} shows it).\n`
-                : `No recorded update of stack ${stack.name} ran ${who === "" ? "its service" : `service ${service}`} from the program's own args: pulumi preview --stack ${stack.name} shows what the next update runs.\n`,
+                : `No recorded update of stack ${stack.name} ran service ${lift.service} from the program's own args: pulumi preview --stack ${stack.name} shows what the next update runs.\n`,
         );
     }
     context.stdout.write(`Updates of stack ${stack.name} run what the args ask again. Commit ${stack.configFile} so the hold and the pin are gone from git too.\n`);

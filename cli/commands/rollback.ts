@@ -8,7 +8,7 @@ import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
 import { askedIn, attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
-import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, legacyHold, LEGACY_HOLD_KEY, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
+import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
 import { refuseRendered } from "../core/rendered";
 
@@ -58,7 +58,7 @@ ${EXIT_CODES}
 `;
 
 /** The keys a rollback sets itself: --with-config leaves them to it. */
-const OWN_KEYS: readonly string[] = [PINS_KEY, HOLDS_KEY, LEGACY_HOLD_KEY];
+const OWN_KEYS: readonly string[] = [PINS_KEY, HOLDS_KEY];
 
 /**
  * What `--with-config` restores from update `update`: every plain value it ran with, set again,
@@ -105,7 +105,6 @@ export function holdEdit(
     config: StackConfig,
     set: ReleaseSet,
     hold: { readonly by: string; readonly at: Date; readonly reason: string } | undefined,
-    alone = false,
 ): { edit: ConfigEdit; lifted: { service: string; hold: Hold }[] } {
     let holds: Record<string, unknown> = { ...holdsOf(config) };
     const lifted: { service: string; hold: Hold }[] = [];
@@ -122,15 +121,9 @@ export function holdEdit(
     const before = holdsOf(config);
     const changed = show(holds) !== show(before);
     const empty = Object.keys(holds).length === 0;
-    // The bundled program's own hold input refuses a pin on another digest just the same.
-    const legacy = alone && hold === undefined ? legacyHold(config) : undefined;
-    const liftLegacy = legacy !== undefined && set.targets.every((target) => target.digest !== legacy.digest);
-    if (liftLegacy) {
-        lifted.push({ service: set.targets[0].service, hold: legacy });
-    }
     const edit: ConfigEdit = {
         set: changed && !empty ? { [HOLDS_KEY]: holds } : {},
-        remove: [...(changed && empty && config[HOLDS_KEY] !== undefined ? [HOLDS_KEY] : []), ...(liftLegacy ? [LEGACY_HOLD_KEY] : [])],
+        remove: changed && empty && config[HOLDS_KEY] !== undefined ? [HOLDS_KEY] : [],
     };
     return { edit, lifted };
 }
@@ -144,9 +137,8 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     checkService(stack.name, options.service, known);
     checkEntries(stack.name, config, known);
     const set = chooseReleaseSet(attribute(rows, known), options.to, options.service);
-    const named = known.length > 1;
     for (const target of set.targets) {
-        const reference = targetReference(stack.name, current, target, config);
+        const reference = targetReference(stack.name, current, target);
         if (!(await manifestPresent(context, reference))) {
             throw new CliError(
                 `refusing to roll back stack ${stack.name} to #${set.update}: ${reference.text} is no longer in the registry (manifest ${target.digest} not found); nothing was changed`,
@@ -154,8 +146,8 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
             );
         }
     }
-    const summary = describeSet(set, named);
-    const message = rollbackMessage(set, named);
+    const summary = describeSet(set);
+    const message = rollbackMessage(set);
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
     // The args ask now what they asked in the last update; with --with-config, what they asked in the target's.
     const pins = pinEdit(stack.name, config, set.targets, askedIn(options.withConfig ? (states.get(set.update) ?? current) : current));
@@ -169,13 +161,13 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     );
     const release = effectiveEdit({ set: { ...restored?.edit.set, ...pins.set }, remove: restored?.edit.remove ?? [] }, config);
     if ((restored === undefined || isEmpty(restored.edit)) && runsAlready) {
-        const runs = set.targets.map((target) => `${named ? `${target.service} ` : ""}${target.version} (${target.digest})`).join(", ");
+        const runs = set.targets.map((target) => `${target.service} ${target.version} (${target.digest})`).join(", ");
         context.stdout.write(`Stack ${stack.name} already runs ${runs}; nothing to do.\n`);
         return ExitCode.Ok;
     }
     requireConsent(context, "rollback", options.yes);
     const holding = options.hold ? { by: await context.deps.actor(), at: context.deps.now(), reason: options.reason ?? message } : undefined;
-    const { edit: held, lifted } = holdEdit(config, set, holding, !named);
+    const { edit: held, lifted } = holdEdit(config, set, holding);
     const edit: ConfigEdit = { set: { ...release.set, ...held.set }, remove: [...release.remove, ...held.remove] };
     if (restored) {
         const lines = describeEdit(restored.edit, config);
@@ -191,7 +183,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         }
     }
     for (const { service, hold } of lifted) {
-        context.stdout.write(`--no-hold: lifting the hold of stack ${stack.name}${named ? ` on service ${service}` : ""} on ${describeHold(hold)}.\n`);
+        context.stdout.write(`--no-hold: lifting the hold of stack ${stack.name} on service ${service} on ${describeHold(hold)}.\n`);
     }
     // The preview reads the stack config, so the edit goes in first; it comes out again unless the
     // update runs, so a failed preview or a "no" leaves the stack as it was.
@@ -214,7 +206,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
             return ExitCode.NotOk;
         }
     }
-    const pinned = set.targets.map((target) => `${named ? `${target.service} ` : ""}version ${target.version} and digest ${target.digest}`).join("; ");
+    const pinned = set.targets.map((target) => `${target.service} version ${target.version} and digest ${target.digest}`).join("; ");
     context.stdout.write(`Pinned ${pinned} in ${stack.configFile}; running pulumi up on stack ${stack.name}…\n`);
     try {
         await stack.up(message, (text) => context.stdout.write(text));
@@ -227,8 +219,8 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     }
     context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}.\n`);
     if (options.hold) {
-        const digests = set.targets.map((target) => (named ? `${target.service} on ${target.digest}` : target.digest)).join(", ");
-        const only = options.service !== undefined && named ? ` --service ${options.service}` : "";
+        const digests = set.targets.map((target) => `${target.service} on ${target.digest}`).join(", ");
+        const only = options.service !== undefined ? ` --service ${options.service}` : "";
         context.stdout.write(
             `Stack ${stack.name} holds ${digests}: an update that would run another digest fails until ` +
                 `released-service release-hold --stack ${stack.name}${only}.\n`,

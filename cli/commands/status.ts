@@ -7,10 +7,9 @@ import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { type StackConfig, textOf } from "../core/config";
+import type { StackConfig } from "../core/config";
 import { type HistoryEntry, updateNumbers } from "../core/history";
-import { checkService, pinsOf, type ServiceState } from "../core/services";
-import { workloadOfService } from "../core/steps";
+import { checkService, pinOf, type ServiceState } from "../core/services";
 import { refuseRendered } from "../core/rendered";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
@@ -25,9 +24,9 @@ service's tasks (the docker CLI and its current context). An instance running
 another digest is DRIFT: the workload was changed outside Pulumi, for example
 by kubectl rollout undo. When the stack's newest update failed, what runs is
 what the last successful update recorded (Swarm, for one, rolls a failed update
-back by itself), and the stack config may ask for a release that does not run:
-status says so, naming the version the config asks for where it can tell (a
-pin, or the bundled program's version), and exits 1.
+back by itself), and that update may have asked for a release that does not
+run: status says so, naming the version it asked for (a pin, or what the
+service's args asked), and exits 1.
 
 --json prints {stack, drift, services: [{service, recordedVersion,
 recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
@@ -67,14 +66,13 @@ async function status(context: Context, options: { stack?: string; service?: str
         context.progress.done();
         throw new CliError(`stack ${stack.name} records no ReleasedService digest: it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
     }
-    const named = all.length > 1;
     const { paint } = context;
     const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
     const reports: ServiceStatus[] = [];
     let healthy = true;
     for (const service of services) {
-        const record = workloadOfService(service, all.length === 1, config);
-        const lead = named ? `Service ${service.name} of stack ${stack.name}` : `Stack ${stack.name}`;
+        const record = service.workload;
+        const lead = `Service ${service.name} of stack ${stack.name}`;
         if (!service.imageDigest || record === undefined) {
             healthy = false;
             const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
@@ -125,24 +123,23 @@ async function status(context: Context, options: { stack?: string; service?: str
         }
     }
     context.progress.done();
-    const failed = failedUpdate(history, services, config, all.length === 1);
+    const failed = failedUpdate(history, services, config);
     if (options.json) {
         writeJson(context, { stack: stack.name, drift: reports.some((report) => report.drift), services: reports, ...(failed ? { failedUpdate: failed } : {}) });
     } else if (failed) {
-        const asked = failed.configVersions.map((entry) => `${named ? `${entry.service} ` : ""}${entry.version}`).join(", ");
+        const asked = failed.configVersions.map((entry) => `${entry.service} ${entry.version}`).join(", ");
         context.stdout.write(
             `\nThe newest update of stack ${stack.name}, #${failed.update}, failed: what runs is what the last successful update recorded, ` +
-                (asked === "" ? "and the stack config may ask for a release that does not run." : `while the stack config asks for ${asked}.`) +
+                (asked === "" ? "and it may have asked for a release that does not run." : `while it asked for ${asked}.`) +
                 ` Roll back by config (released-service rollback --to <update> --stack ${stack.name}) so the config names what runs, or fix the release and run pulumi up.\n`,
         );
     }
     return healthy && failed === undefined ? ExitCode.Ok : ExitCode.NotOk;
 }
 
-/** What the config asks a service to run, where the command can tell: its pin, else the bundled program's `version`. */
-function configVersion(service: string, config: StackConfig, alone: boolean): string | undefined {
-    const pin = pinsOf(config)[service] as { version?: unknown } | undefined;
-    return typeof pin?.version === "string" ? pin.version : alone ? textOf(config, "version") : undefined;
+/** What the newest update asked a service to run: its pin, else the version its args asked (the component's recorded input). */
+function askedVersion(service: ServiceState, config: StackConfig): string | undefined {
+    return pinOf(config, service.name)?.version ?? service.asked?.version;
 }
 
 /**
@@ -154,14 +151,13 @@ function failedUpdate(
     history: readonly HistoryEntry[],
     services: readonly ServiceState[],
     config: StackConfig,
-    alone: boolean,
 ): { readonly update: number; readonly configVersions: readonly { readonly service: string; readonly version: string }[] } | undefined {
     const index = history.findIndex((entry) => entry.kind === "update");
     if (index < 0 || history[index].result !== "failed") {
         return undefined;
     }
     const configVersions = services.flatMap((service) => {
-        const version = configVersion(service.name, config, alone);
+        const version = askedVersion(service, config);
         return version !== undefined && version !== service.version ? [{ service: service.name, version }] : [];
     });
     return { update: updateNumbers(history)[index], configVersions };

@@ -9,7 +9,7 @@ import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/histor
 import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
 import { checkEntries, checkService, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { describeChanges, loadHistory, requireConsent, workloadOfService } from "../core/steps";
+import { describeChanges, loadHistory, requireConsent } from "../core/steps";
 import { refuseRendered } from "../core/rendered";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
@@ -58,8 +58,8 @@ export function changedServices(before: readonly ServiceState[], after: readonly
     return after.filter((state) => state.deployedImage !== before.find((old) => old.name === state.name)?.deployedImage).map((state) => state.name);
 }
 
-export function undoMessage(set: ReleaseSet, named: boolean): string {
-    return `undo a failed update: back to ${set.targets.map((target) => `${named ? `${target.service} ` : ""}#${target.update} (${target.version}, ${target.digest})`).join(", ")}`;
+export function undoMessage(set: ReleaseSet): string {
+    return `undo a failed update: back to ${set.targets.map((target) => `${target.service} #${target.update} (${target.version}, ${target.digest})`).join(", ")}`;
 }
 
 function newestNumbers(entries: readonly HistoryEntry[], count: number): number[] {
@@ -106,7 +106,7 @@ async function up(context: Context, options: UpOptions): Promise<number> {
         if (!options.atomic) {
             throw new CliError(`pulumi up of stack ${stack.name} failed: ${failure}`, ExitCode.Failure);
         }
-        return undo(context, stack, { releases, before, named: known.length > 1 }, failure);
+        return undo(context, stack, { releases, before }, failure);
     }
     const after = await stack.services();
     const runs = after.map((state) => `${known.length > 1 ? `${state.name} ` : ""}${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
@@ -118,7 +118,7 @@ async function up(context: Context, options: UpOptions): Promise<number> {
 async function undo(
     context: Context,
     stack: ReleaseStack,
-    known: { releases: ReadonlyMap<string, Target>; before: readonly ServiceState[]; named: boolean },
+    known: { releases: ReadonlyMap<string, Target>; before: readonly ServiceState[] },
     failure: string,
 ): Promise<number> {
     const after = await stack.services();
@@ -133,7 +133,7 @@ async function undo(
     }
     const targets = changed.map((name) => known.releases.get(name)!);
     const set: ReleaseSet = { update: targets[0].update, targets };
-    const summary = targets.map((target) => `${known.named ? `${target.service} ` : ""}#${target.update} (${target.version}, ${target.digest})`).join(", ");
+    const summary = targets.map((target) => `${target.service} #${target.update} (${target.version}, ${target.digest})`).join(", ");
     const images = changed.map((name) => after.find((state) => state.name === name)?.deployedImage ?? "(unknown image)").join(", ");
     context.stdout.write(
         `\nUpdate #${failed} of stack ${stack.name} failed after the workload changed to ${images}:\n${failure}\n` +
@@ -142,9 +142,9 @@ async function undo(
     const config = await stack.config();
     // The failed update recorded what the args ask now: the pin keeps that intent.
     await stack.editConfig(effectiveEdit(pinEdit(stack.name, config, targets, askedIn(after)), config));
-    const pinned = `${stack.configFile} now pins ${targets.map((target) => `${known.named ? `${target.service} ` : ""}${target.version} ${target.digest}`).join(", ")}`;
+    const pinned = `${stack.configFile} now pins ${targets.map((target) => `${target.service} ${target.version} ${target.digest}`).join(", ")}`;
     try {
-        await stack.up(undoMessage(set, known.named), (text) => context.stdout.write(text));
+        await stack.up(undoMessage(set), (text) => context.stdout.write(text));
     } catch (error) {
         throw new CliError(
             `update #${failed} of stack ${stack.name} failed, and so did the update that was to undo it: ${(error as Error).message.trim()}\n` +
@@ -157,7 +157,7 @@ async function undo(
     const unread: string[] = [];
     for (const target of targets) {
         const state = after.find((candidate) => candidate.name === target.service);
-        const record = state === undefined ? undefined : workloadOfService(state, !known.named, config);
+        const record = state === undefined ? undefined : state.workload;
         if (record === undefined) {
             unread.push(target.service);
             continue;
@@ -166,7 +166,7 @@ async function undo(
         const landing = await waitForDigest(context, live, target.digest, UNDO_SETTLE_MS);
         context.progress.done();
         if (!landing.landed) {
-            unlanded.push(`${known.named ? `${target.service}: ` : ""}${describeInstances(landing.instances, target.digest, live.noun)}`);
+            unlanded.push(`${target.service}: ${describeInstances(landing.instances, target.digest, live.noun)}`);
         }
     }
     const lift = targets.map((target) => `released-service release-hold --stack ${stack.name} --service ${target.service}`).join(" and ");

@@ -1,7 +1,6 @@
 // Update history as a release log: numbers, what version and digest each update ran, from
 // which commit, by whom. Pure: the Automation API and the state files are read elsewhere.
 
-import { configKey } from "./config";
 import { DIGEST_PATTERN } from "./reference";
 import { PINS_KEY, type ServiceState } from "./services";
 
@@ -53,11 +52,6 @@ export function updateNumbers(entries: readonly HistoryEntry[]): number[] {
     return entries.map((entry, index) => (numbered ? entry.version : entries.length - index));
 }
 
-function plainConfig(entry: HistoryEntry, key: string): string | undefined {
-    const value = entry.config?.[configKey(key)];
-    return value && !value.secret && value.value ? value.value : undefined;
-}
-
 /** A service's pin in the config an update ran with. */
 export function pinned(entry: HistoryEntry, service: string): { version?: string; digest?: string } | undefined {
     const value = entry.config?.[PINS_KEY];
@@ -83,11 +77,10 @@ function isoSeconds(time: string | Date): string {
     return Number.isNaN(date.getTime()) ? String(time) : date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** What the config an update ran with asked a service to run: its pin, or for a stack of one service the bundled program's keys. */
-function asked(entry: HistoryEntry, service: string | null, alone: boolean): { version?: string; digest?: string; image?: string } {
+/** What an update asked a service to run: its pin in the config the update ran with, else what its args asked (the component's recorded input). */
+function asked(entry: HistoryEntry, service: string | null, recorded: ServiceState | undefined): { version?: string; digest?: string } {
     const pin = service === null ? undefined : pinned(entry, service);
-    const own = alone ? { version: plainConfig(entry, "version"), digest: plainConfig(entry, "digest"), image: plainConfig(entry, "image") } : {};
-    return { version: pin?.version ?? own.version, digest: pin?.digest ?? own.digest, image: own.image };
+    return { version: pin?.version ?? recorded?.asked?.version, digest: pin?.digest ?? recorded?.asked?.digest };
 }
 
 /**
@@ -126,7 +119,7 @@ export function buildRows(entries: readonly HistoryEntry[], states: ReadonlyMap<
         const names: (string | null)[] = recorded.length > 0 ? recorded.map((service) => service.name) : [null];
         return names.map((service) => {
             const state = recorded.find((candidate) => candidate.name === service);
-            const wanted = asked(entry, service, names.length === 1);
+            const wanted = asked(entry, service, state);
             const digest = digestOf(wanted, state);
             return {
                 update,
@@ -137,7 +130,7 @@ export function buildRows(entries: readonly HistoryEntry[], states: ReadonlyMap<
                 version: wanted.version ?? state?.version ?? null,
                 digest: digest?.digest ?? null,
                 digestSource: digest?.source ?? null,
-                image: wanted.image ?? repositoryOf(state?.imageRef) ?? null,
+                image: repositoryOf(state?.imageRef) ?? null,
                 commit: environment["git.head"] || null,
                 dirty: environment["git.dirty"] === "true",
                 author: environment["git.author"] || environment["git.committer"] || null,

@@ -1,7 +1,7 @@
 // Choosing a release to return to from the history rows, and the config that pins it. Shared by
 // rollback, drill and up --atomic, so they agree on what a target runs.
 
-import { type ConfigEdit, type StackConfig, textOf } from "./config";
+import type { ConfigEdit, StackConfig } from "./config";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { repositoryOf, type UpdateRow } from "./history";
 import { type DigestReference, parseDigestReference } from "./reference";
@@ -115,26 +115,19 @@ export function chooseReleaseSet(rows: readonly UpdateRow[], to: string, service
     return { update: chosen.update, targets: [chosen] };
 }
 
-/** `#4 (v1.2.1, sha256:…)`, or with service names when the stack has several: `#4 (api v1.2.1 sha256:…, worker …)`. */
-export function describeSet(set: ReleaseSet, named: boolean): string {
-    if (!named && set.targets.length === 1) {
-        return `#${set.update} (${set.targets[0].version}, ${set.targets[0].digest})`;
-    }
+/** `#4 (api v1.2.1 sha256:…, worker …)`. */
+export function describeSet(set: ReleaseSet): string {
     return `#${set.update} (${set.targets.map((target) => `${target.service} ${target.version} ${target.digest}`).join(", ")})`;
 }
 
 /** The message the rollback's `pulumi up` records in history, so `history` shows what it restored. */
-export function rollbackMessage(set: ReleaseSet, named: boolean): string {
-    return `rollback to ${describeSet(set, named)}`;
+export function rollbackMessage(set: ReleaseSet): string {
+    return `rollback to ${describeSet(set)}`;
 }
 
-/**
- * What returning to `target` runs: the repository the service's args name now (the bundled
- * program's `image` config; for other programs, the one it last recorded) at the target's digest.
- */
-export function targetReference(stack: string, current: readonly ServiceState[], target: Target, config: StackConfig = {}): DigestReference {
-    const bundled = current.length === 1 ? textOf(config, "image") : undefined;
-    const image = bundled ?? repositoryOf(current.find((service) => service.name === target.service)?.imageRef) ?? target.image;
+/** What returning to `target` runs: the repository the service last recorded (else the target's) at the target's digest. */
+export function targetReference(stack: string, current: readonly ServiceState[], target: Target): DigestReference {
+    const image = repositoryOf(current.find((service) => service.name === target.service)?.imageRef) ?? target.image;
     if (!image) {
         throw new CliError(`stack ${stack} records no image for ${target.service} at update #${target.update} or now; nothing was changed`, ExitCode.Failure);
     }

@@ -75,18 +75,14 @@ function isWorkloadRecord(value: unknown): value is WorkloadRecord {
 /**
  * Every ReleasedService a state file recorded, by name. Accepts the file backend's checkpoint
  * (`{version, checkpoint: {latest: {resources}}}`) and `pulumi stack export` output
- * (`{version, deployment: {resources}}`). Secret outputs stay unknown. A state written before the
- * component registered its outputs has them only as the bundled program's stack outputs: those
- * are read for its one service, and for nothing else.
+ * (`{version, deployment: {resources}}`). Secret outputs stay unknown.
  */
 export function servicesOfState(state: unknown): ServiceState[] {
     const resources = resourcesOf(state);
     const components = resources.filter((resource) => resource.type === SERVICE_TYPE && resource.urn !== undefined);
-    const stackOutputs = resources.find((resource) => resource.type === "pulumi:pulumi:Stack")?.outputs ?? {};
     return components
         .map((component): ServiceState => {
-            const registered = component.outputs ?? {};
-            const outputs = textField(registered, "imageDigest") === undefined && components.length === 1 ? stackOutputs : registered;
+            const outputs = component.outputs ?? {};
             const children = resources.filter((resource) => resource.parent === component.urn);
             const deployedImage = deployedImageOf(children);
             const built = outputs.built;
@@ -97,7 +93,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
                 imageRef: textField(outputs, "imageRef"),
                 version: textField(outputs, "version"),
                 ...(typeof built === "boolean" ? { built } : {}),
-                ...(isWorkloadRecord(registered.workload) ? { workload: registered.workload } : {}),
+                ...(isWorkloadRecord(outputs.workload) ? { workload: outputs.workload } : {}),
                 ...(deployedImage !== undefined ? { deployedImage } : {}),
                 ...(asked !== undefined ? { asked } : {}),
             };
@@ -158,13 +154,6 @@ function holdFrom(value: unknown): Hold | undefined {
 /** The hold of one service, when it is well-formed. */
 export function holdOf(config: StackConfig, service: string): Hold | undefined {
     return holdFrom(holdsOf(config)[service]);
-}
-
-/** The bundled program's own hold input (`released-service:hold`), which the command reads but never writes. */
-export const LEGACY_HOLD_KEY = configKey("hold");
-
-export function legacyHold(config: StackConfig): Hold | undefined {
-    return holdFrom(config[LEGACY_HOLD_KEY]);
 }
 
 export function newHold(digest: string, by: string, at: Date, reason: string): Hold {

@@ -1,15 +1,10 @@
-// Steps several commands take: reading the history as rows, finding the workload, asking before a
-// change, and checking that a release is still pullable before anything is changed.
+// Steps several commands take: reading the history as rows, asking before a change, and checking that a release is still pullable before anything is changed.
 
 import { CliError, ExitCode, usageError } from "./exitCodes";
-import { type StackConfig, textOf } from "./config";
 import type { Context, PreviewSummary, ReleaseStack } from "./context";
 import { buildRows, type HistoryEntry, type UpdateRow, updateNumbers } from "./history";
 import type { DigestReference } from "./reference";
 import { RegistryError } from "../../components/registry/client";
-import { DEFAULT_NAME } from "../../components/config/schema";
-import { recordOfNamed } from "../../components/workloads/kubernetes/live";
-import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { ServiceState } from "./services";
 
 /** History rows, newest first, reading recorded state only for the rows that will be used. */
@@ -35,19 +30,6 @@ export async function loadHistory(
     context.progress.done();
     const rows = buildRows(entries, states).filter((row) => shown.includes(row.update));
     return { rows, entries: new Map(numbers.map((update, index) => [update, entries[index]])), states };
-}
-
-/** Where the bundled program's service runs: its `name` and `namespace` config, or their defaults. */
-function workloadOf(config: StackConfig): WorkloadRecord {
-    return recordOfNamed(textOf(config, "name") ?? DEFAULT_NAME, textOf(config, "namespace"));
-}
-
-/**
- * Where a service's workload runs: the record its component registered, or, for a state written
- * before components registered one, the bundled program's one service's config.
- */
-export function workloadOfService(service: ServiceState, alone: boolean, config: StackConfig): WorkloadRecord | undefined {
-    return service.workload ?? (alone ? workloadOf(config) : undefined);
 }
 
 /** Refuses to change a stack without a terminal to ask on, unless --yes says not to ask. */

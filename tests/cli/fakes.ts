@@ -9,7 +9,7 @@ import { liveOf } from "../../cli/core/workloads";
 import type { ContainerInspect } from "../../components/workloads/docker/live";
 import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
 import type { HistoryEntry } from "../../cli/core/history";
-import { holdOf, legacyHold, pinOf, type ServiceState } from "../../cli/core/services";
+import { holdOf, pinOf, type ServiceState } from "../../cli/core/services";
 import { type Asked, askedOf, pinOutcome } from "../../components/release/pin";
 import { FileBackendCheckpoints, type RecordedStates } from "../../cli/core/state";
 import { run } from "../../cli/run";
@@ -117,7 +117,13 @@ export interface FakeStackOptions {
     rendered?: string;
 }
 
-const DEV_SERVICE: ServiceState = { name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
+const DEV_SERVICE: ServiceState = {
+    name: "payment-api",
+    imageDigest: DIGESTS["v1.1.0"],
+    imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`,
+    version: "v1.1.0",
+    workload: { kind: "kubernetes", namespace: "payments", deployment: "payment-api", service: "payment-api", selector: { "app.kubernetes.io/name": "payment-api" } },
+};
 
 /**
  * A stack whose history is recorded, and which records every change made to it. Its updates
@@ -216,13 +222,12 @@ export class FakeStack implements ReleaseStack {
     }
     /** What a service runs under `config`, as the component decides it. */
     private release(service: ServiceState, config: StackConfig): { version?: string; digest?: string; asked: Asked; refusal?: string } {
-        const alone = this.current.length === 1 && this.options.args === undefined;
         const pin = pinOf(config, service.name);
         const asked = this.askedOf(service, config);
         const version = pin?.version ?? asked.version;
         const digest = pin?.digest ?? asked.digest ?? (version === undefined ? undefined : this.options.versions?.[version]);
         const outcome = pin === undefined ? undefined : pinOutcome(this.name, service.name, pin, asked);
-        const hold = holdOf(config, service.name) ?? (alone ? legacyHold(config) : undefined);
+        const hold = holdOf(config, service.name);
         const refusal =
             outcome !== undefined && "refusal" in outcome ? outcome.refusal : hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;
         return { version, digest, asked, refusal };

@@ -120,17 +120,17 @@ describe("cli history", () => {
         assert.deepEqual(rows, DEV_ROWS);
     });
 
-    it("leaves digests unknown when no state can be read, and keeps what config says", () => {
+    it("leaves version and digest unknown when no state can be read, whatever the program's own config keys say", () => {
         const rows = buildRows(devHistory());
         assert.deepEqual(
-            rows.map((row) => [row.update, row.version, row.digest]),
+            rows.map((row) => [row.update, row.service, row.version, row.digest]),
             [
-                [6, "v1.1.0", DIGESTS["v1.1.0"]],
-                [5, "v1.2.1", null],
-                [4, "v1.2.1", null],
-                [3, "v1.2.0", null],
-                [2, "v1.1.0", null],
-                [1, "v1.0.0", null],
+                [6, null, null, null],
+                [5, null, null, null],
+                [4, null, null, null],
+                [3, null, null, null],
+                [2, null, null, null],
+                [1, null, null, null],
             ],
         );
     });
@@ -252,16 +252,6 @@ describe("cli state files", () => {
         assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: { resources } } }), expected);
         assert.deepEqual(servicesOfState({ version: 3, deployment: { resources } }), expected);
         assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: null } }), []);
-    });
-
-    it("reads the bundled program's stack outputs for its one service when the component registered none", () => {
-        const resources = [
-            { type: "pulumi:pulumi:Stack", outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false } },
-            { type: "released-service:index:ReleasedService", urn: "urn:pulumi:dev::released-service::released-service:index:ReleasedService::payment-api" },
-        ];
-        assert.deepEqual(servicesOfState({ checkpoint: { latest: { resources } } }), [
-            { name: "payment-api", imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false },
-        ]);
     });
 
     it("finds the file backend's root from its URL", () => {

@@ -65,7 +65,7 @@ describe("cli rollback", () => {
         `"digest":"${DIGESTS["v1.0.0"]}","update":1,"version":"v1.0.0"}}`;
     const HOLD_V1 =
         `config released-service:holds={"payment-api":{"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
-        `"reason":"rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})"}}`;
+        `"reason":"rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})"}}`;
 
     it("checks the digest, pins version and digest of the service, holds it, runs pulumi up with a rollback message, and asks for a commit", async () => {
         const stack = new FakeStack();
@@ -73,24 +73,24 @@ describe("cli rollback", () => {
         const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1], asked) });
         assert.equal(outcome.code, 0);
         assert.deepEqual(asked, [V1]);
-        const message = `rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`;
+        const message = `rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})`;
         assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${message}`]);
         assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
         assert.equal(
             outcome.stdout,
             [
-                `Previewing the rollback of stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})…`,
+                `Previewing the rollback of stack dev to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})…`,
                 "Previewing update (dev):",
                 "    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]",
                 "",
                 "The rollback of stack dev changes: 1 to update.",
-                `Pinned version v1.0.0 and digest ${DIGESTS["v1.0.0"]} in stacks/Pulumi.dev.yaml; running pulumi up on stack dev…`,
+                `Pinned payment-api version v1.0.0 and digest ${DIGESTS["v1.0.0"]} in stacks/Pulumi.dev.yaml; running pulumi up on stack dev…`,
                 "Updating (dev):",
                 "Resources:",
                 "    ~ 1 updated",
                 "",
-                `Rolled back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]}).`,
-                `Stack dev holds ${DIGESTS["v1.0.0"]}: an update that would run another digest fails until released-service release-hold --stack dev.`,
+                `Rolled back stack dev to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]}).`,
+                `Stack dev holds payment-api on ${DIGESTS["v1.0.0"]}: an update that would run another digest fails until released-service release-hold --stack dev.`,
                 `While service payment-api's args ask for version v1.1.0 and digest ${DIGESTS["v1.1.0"]}, as now, an update of stack dev keeps its pin and warns; ` +
                     "once they ask for another release, it fails until released-service release-hold --stack dev --service payment-api.",
                 "Commit stacks/Pulumi.dev.yaml so the pin is in git, or the next pulumi up of stack dev from a clean checkout undoes this rollback:",
@@ -125,9 +125,12 @@ describe("cli rollback", () => {
         assert.equal(outcome.stderr, `error: cannot check that ${V1} is still pullable: cannot reach registry localhost:5000: connection refused; nothing was changed\n`);
     });
 
-    it("checks the digest in the stack's current image repository, which is what will run", async () => {
+    it("checks the digest in the image repository the service's state records now, which is what will run", async () => {
         const asked: string[] = [];
-        const stack = new FakeStack({ config: { "released-service:image": "registry.example.com/payments/api" } });
+        const moved = "registry.example.com/payments/api";
+        const stack = new FakeStack({
+            services: [{ name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${moved}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" }],
+        });
         await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([], asked) });
         assert.deepEqual(asked, [`registry.example.com/payments/api@${DIGESTS["v1.0.0"]}`]);
         assert.deepEqual(stack.changes, []);
@@ -139,7 +142,7 @@ describe("cli rollback", () => {
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: false }, { stdinTTY: true });
         assert.deepEqual(outcome.calls, [
             "open (selected)",
-            `ask: Roll back stack dev to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})? This pins them in stacks/Pulumi.dev.yaml and runs pulumi up. [y/N] `,
+            `ask: Roll back stack dev to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})? This pins them in stacks/Pulumi.dev.yaml and runs pulumi up. [y/N] `,
         ]);
         assert.equal(outcome.code, 1);
         assert.ok(outcome.stdout.includes("The rollback of stack dev changes: 1 to update.\n"), outcome.stdout);
@@ -163,7 +166,7 @@ describe("cli rollback", () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: true }, { stdinTTY: true });
         assert.equal(outcome.code, 0);
-        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: rollback to #1 (v1.0.0, ${DIGESTS["v1.0.0"]})`]);
+        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})`]);
     });
 
     it("needs --yes without a terminal, and changes nothing without it", async () => {
@@ -175,7 +178,7 @@ describe("cli rollback", () => {
     it("does nothing when the stack already runs the target", async () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "2", "--yes"], { stack, registryClient: async () => tableRegistry([`${IMAGE}@${DIGESTS["v1.1.0"]}`]) });
-        assert.deepEqual([outcome.code, outcome.stdout, stack.changes], [0, `Stack dev already runs v1.1.0 (${DIGESTS["v1.1.0"]}); nothing to do.\n`, []]);
+        assert.deepEqual([outcome.code, outcome.stdout, stack.changes], [0, `Stack dev already runs payment-api v1.1.0 (${DIGESTS["v1.1.0"]}); nothing to do.\n`, []]);
     });
 
     it("pins the release it runs when the newest update failed: the config asks for another one", async () => {
@@ -196,7 +199,7 @@ describe("cli rollback", () => {
         assert.equal(
             outcome.stderr,
             "error: pulumi up of stack dev failed: update failed: Deployment payment-api-deployment did not become available\n" +
-                `stacks/Pulumi.dev.yaml now pins #1 (v1.0.0, ${DIGESTS["v1.0.0"]}): fix the cause and run pulumi up, or restore the file with git\n`,
+                `stacks/Pulumi.dev.yaml now pins #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]}): fix the cause and run pulumi up, or restore the file with git\n`,
         );
     });
 

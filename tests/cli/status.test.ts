@@ -6,7 +6,7 @@ import type { PodList } from "../../components/workloads/kubernetes/live";
 import { devHistory, DIGESTS, FakeStack, IMAGE, readFixture, runCli } from "./fakes";
 
 const HEADER = [
-    `Stack dev records v1.1.0 ${DIGESTS["v1.1.0"]}`,
+    `Service payment-api of stack dev records v1.1.0 ${DIGESTS["v1.1.0"]}`,
     `  image ${IMAGE}@${DIGESTS["v1.1.0"]}`,
     "",
     "Pods (app.kubernetes.io/name=payment-api, namespace payments):",
@@ -79,11 +79,20 @@ describe("cli status", () => {
         });
     });
 
-    it("uses the default name and namespace, and exits 1 when no pod matches", async () => {
+    it("lists the pods of the workload the component recorded, and exits 1 when no pod matches", async () => {
         const outcome = await runCli(["status"], { stack: new FakeStack({ config: {} }), pods: { items: [] } });
-        assert.equal(outcome.calls[1], "pods -n default -l app.kubernetes.io/name=app");
+        assert.equal(outcome.calls[1], "pods -n payments -l app.kubernetes.io/name=payment-api");
         assert.equal(outcome.code, 1);
-        assert.ok(outcome.stdout.endsWith("No pods match app.kubernetes.io/name=app in namespace default.\n"), outcome.stdout);
+        assert.ok(outcome.stdout.endsWith("No pods match app.kubernetes.io/name=payment-api in namespace payments.\n"), outcome.stdout);
+    });
+
+    it("says a service whose component recorded no workload cannot be read, whatever the stack config says, and exits 1", async () => {
+        const stack = new FakeStack({ services: [{ name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" }] });
+        const outcome = await runCli(["status"], { stack });
+        assert.deepEqual(
+            [outcome.code, outcome.stdout, outcome.calls],
+            [1, "Service payment-api of stack dev records no workload (its component registered none).\n", ["open (selected)"]],
+        );
     });
 
     it("refuses a stack that was never deployed, before asking the cluster", async () => {
@@ -106,8 +115,8 @@ describe("cli status", () => {
         const text = await runCli(["status"], { stack, pods: readFixture<PodList>("pods-payments-ok.json") });
         assert.ok(
             text.stdout.endsWith(
-                `\nThe newest update of stack dev, #${entries.length + 1}, failed: what runs is what the last successful update recorded, while the ` +
-                    "stack config asks for v9.9.9. Roll back by config (released-service rollback --to <update> --stack dev) so the config names what runs, " +
+                `\nThe newest update of stack dev, #${entries.length + 1}, failed: what runs is what the last successful update recorded, while ` +
+                    "it asked for payment-api v9.9.9. Roll back by config (released-service rollback --to <update> --stack dev) so the config names what runs, " +
                     "or fix the release and run pulumi up.\n",
             ),
             text.stdout,

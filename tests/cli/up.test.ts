@@ -46,7 +46,7 @@ describe("cli up", () => {
         const stack = brokenRelease();
         const outcome = await runCli(["up", "--atomic", "--yes"], { stack });
         assert.equal(outcome.code, 1, outcome.stderr);
-        const back = `#6 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
+        const back = `payment-api #6 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
         assert.deepEqual(stack.changes, [
             "preview",
             "up: released-service up --atomic",
@@ -66,7 +66,7 @@ describe("cli up", () => {
         assert.ok(
             outcome.stdout.endsWith(
                 `\nUpdate #7 failed; update #8 returned stack dev to ${back}, and every instance runs its digest.\n` +
-                    `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}. ` +
+                    `stacks/Pulumi.dev.yaml now pins payment-api v1.1.0 ${DIGESTS["v1.1.0"]}. ` +
                     "Fix the release, then lift the pin (released-service release-hold --stack dev --service payment-api) and rerun.\n",
             ),
             outcome.stdout,
@@ -99,7 +99,7 @@ describe("cli up", () => {
         assert.equal(
             outcome.stderr,
             "error: update #7 of stack dev failed, and so did the update that was to undo it: cluster unreachable\n" +
-                `stacks/Pulumi.dev.yaml now pins v1.1.0 ${DIGESTS["v1.1.0"]}; check the cluster with released-service status --stack dev\n`,
+                `stacks/Pulumi.dev.yaml now pins payment-api v1.1.0 ${DIGESTS["v1.1.0"]}; check the cluster with released-service status --stack dev\n`,
         );
     });
 

@@ -7,7 +7,7 @@ import { locateRepository } from "../../registry/client";
 import { DIGEST_PATTERN } from "../../registry/reference";
 import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload } from "../live";
 import type { KubernetesWorkloadRecord } from "../workload";
-import { DEFAULT_NAMESPACE, NAME_LABEL, VERSION_LABEL } from "./settings";
+import { VERSION_LABEL } from "./settings";
 
 /** The parts of a `kubectl get pods -o json` list (a core/v1 PodList) read here. */
 export interface PodList {
@@ -28,11 +28,6 @@ export function selectorText(selector: Readonly<Record<string, string>>): string
     return Object.entries(selector)
         .map(([key, value]) => `${key}=${value}`)
         .join(",");
-}
-
-/** The record the bundled program's Deployment has: pods labelled with the service's name. */
-export function recordOfNamed(name: string, namespace: string | undefined): KubernetesWorkloadRecord {
-    return { kind: "kubernetes", namespace: namespace ?? DEFAULT_NAMESPACE, deployment: name, service: name, selector: { [NAME_LABEL]: name } };
 }
 
 export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLister): LiveWorkload {
