@@ -131,7 +131,7 @@ describe("a released service under the real engine", function () {
             assert.notEqual(result.code, 0);
             assert.match(
                 result.stdout + result.stderr,
-                new RegExp(`version v9\\.9\\.9 cannot be resolved: tag v9\\.9\\.9 was not found in ${image.replace(/\./g, "\\.")}\\. Check the tag, push it, or pin its \`digest\`; the running Deployment was not changed\\.`),
+                new RegExp(`version v9\\.9\\.9 cannot be resolved: tag v9\\.9\\.9 was not found in ${image.replace(/\./g, "\\.")}\\. Check the tag, push it, or pin its \`digest\`; what runs was not changed\\.`),
             );
         }
         await assertRunning(digests.v2);

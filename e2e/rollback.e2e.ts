@@ -156,7 +156,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
             seconds: median(phases.map((p) => p.seconds)),
             configSeconds: median(phases.map((p) => p.configSeconds)),
             updateSeconds: median(phases.map((p) => p.updateSeconds)),
-            podsSeconds: median(phases.map((p) => p.podsSeconds)),
+            landedSeconds: median(phases.map((p) => p.landedSeconds)),
         };
         const floor = median(floors);
         const undo = median(undos);
@@ -169,7 +169,7 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
                 line(`released-service drill, rollback phase`, back.seconds, phases.map((p) => p.seconds)),
                 line(`  config edit`, back.configSeconds, phases.map((p) => p.configSeconds)),
                 line(`  pulumi up`, back.updateSeconds, phases.map((p) => p.updateSeconds)),
-                line(`  pods on the digest`, back.podsSeconds, phases.map((p) => p.podsSeconds)),
+                line(`  pods on the digest`, back.landedSeconds, phases.map((p) => p.landedSeconds)),
                 line("kubectl rollout undo + rollout status", undo, undos),
                 line("pulumi up with no changes (the engine's floor)", floor, floors),
                 `  rollback phase - floor: ${(back.seconds - floor).toFixed(1)} s (goal: 1.0 s or less); ` +

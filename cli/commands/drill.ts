@@ -24,9 +24,10 @@ const HELP = `Usage: released-service drill [--stack S] [--service NAME] [--to <
 Rehearses a rollback on a non-production stack, for every service (or the one
 --service names): pins each to its previous successful release with another
 digest (or to what the update --to names ran), runs one pulumi up, waits until
-every pod of each runs its exact digest, rolls forward to the releases it
-started from, waits again, and reports each phase's wall time (split into the
-config edit, pulumi up and the pods settling) and digests. A Compose service
+every instance of each (pod, container or task) runs its exact digest, rolls
+forward to the releases it started from, waits again, and reports each phase's
+wall time (split into the config edit, pulumi up and the instances landing)
+and digests. A Compose service
 is rerun after each update the way its containers were started (their
 docker compose project, directory and files, which must include the pinned
 file), with --no-deps. The roll forward runs even when the rollback failed.
@@ -36,14 +37,14 @@ their exact digests.
 --json prints {stack, from: {version, digest}, to: {update, version, digest},
 services: [{service, from, to}], phases: [{phase, version, digest, services:
 [{service, version, digest}], result, seconds, configSeconds, updateSeconds,
-podsSeconds, error}], passed}; from, to and each phase's version and digest are
+landedSeconds, error}], passed}; from, to and each phase's version and digest are
 the first service's (the only one's, when one is drilled). Progress goes to
 stderr.
 
 Options:
       --service <name> drill only this service
       --to <target>   the update number or version to roll back to
-      --timeout <s>   how long the pods get to land, per phase (default ${DEFAULT_DRILL_TIMEOUT_SECONDS})
+      --timeout <s>   how long the instances get to land, per phase (default ${DEFAULT_DRILL_TIMEOUT_SECONDS})
       --json          print the report as JSON
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON_HELP}
@@ -69,11 +70,11 @@ export interface Phase {
     /** Every drilled service's release in this phase. */
     readonly services: readonly ServiceRelease[];
     readonly result: "passed" | "failed";
-    /** Wall time of the whole phase, and of its parts: the config edit, pulumi up, the pods settling. */
+    /** Wall time of the whole phase, and of its parts: the config edit, pulumi up, the instances landing. */
     readonly seconds: number;
     readonly configSeconds: number;
     readonly updateSeconds: number;
-    readonly podsSeconds: number;
+    readonly landedSeconds: number;
     readonly error: string | null;
 }
 
@@ -151,7 +152,7 @@ async function phase(
         seconds: seconds(end - marks[0]),
         configSeconds: seconds(at(1) - marks[0]),
         updateSeconds: marks.length > 2 ? seconds(at(2) - at(1)) : 0,
-        podsSeconds: marks.length > 2 ? seconds(end - at(2)) : 0,
+        landedSeconds: marks.length > 2 ? seconds(end - at(2)) : 0,
         error,
     };
 }
@@ -256,7 +257,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
     const plan =
         `Drill on stack ${stack.name}: roll back ` +
         services.map((service) => `${label(service)}from ${service.from.version} (${service.from.digest}) to #${service.to.update} ${service.to.version} (${service.to.digest})`).join(", ") +
-        `, wait until every pod runs it, roll forward to ${services.map((service) => `${label(service)}${service.from.version}`).join(", ")}, and wait again. ` +
+        `, wait until every instance runs it, roll forward to ${services.map((service) => `${label(service)}${service.from.version}`).join(", ")}, and wait again. ` +
         "The stack config is left as it is now.\n";
     (options.json ? context.stderr : context.stdout).write(plan);
     if (!options.yes && !(await context.deps.confirm(`Run the drill on stack ${stack.name}? [y/N] `))) {
@@ -313,7 +314,7 @@ function writeReport(context: Context, report: DrillReport, current: readonly Se
     context.stdout.write(
         `\nDrill of stack ${report.stack} (${several ? `services ${report.services.map((service) => service.service).join(", ")}` : `image ${image}`}):\n` +
             renderTable(
-                ["PHASE", ...(several ? ["SERVICE"] : []), "VERSION", "DIGEST", "TIME", "CONFIG", "PULUMI UP", "PODS", "RESULT"],
+                ["PHASE", ...(several ? ["SERVICE"] : []), "VERSION", "DIGEST", "TIME", "CONFIG", "PULUMI UP", "LANDED", "RESULT"],
                 report.phases.flatMap((p) =>
                     p.services.map((release) => [
                         p.phase,
@@ -323,7 +324,7 @@ function writeReport(context: Context, report: DrillReport, current: readonly Se
                         `${p.seconds.toFixed(1)} s`,
                         `${p.configSeconds.toFixed(1)} s`,
                         `${p.updateSeconds.toFixed(1)} s`,
-                        `${p.podsSeconds.toFixed(1)} s`,
+                        `${p.landedSeconds.toFixed(1)} s`,
                         result(p.result),
                     ]),
                 ),

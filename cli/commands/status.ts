@@ -180,7 +180,7 @@ function renderInstances(instances: readonly LiveInstance[], noun: string, paint
 
 export const statusCommand: Command = {
     name: "status",
-    summary: "each service's recorded digest against the digests its live pods run",
+    summary: "each service's recorded digest against the digests its live instances run",
     help: HELP,
     options: { ...COMMON_OPTIONS, service: { type: "string" }, json: { type: "boolean" } },
     run: (context, values) => status(context, { stack: text(values, "stack"), service: text(values, "service"), json: flag(values, "json") }),

@@ -17,11 +17,11 @@ const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]]
 Runs pulumi preview, shows what would change, asks, then runs pulumi up.
 
 With --atomic, an update that fails after a service's workload changed (its
-pods never became ready within the rollout deadline, progressDeadlineSeconds,
-or anything else failed after that) is undone: another update pins every
-service that changed (or only the one --service names) to the version and
-digest of its last successful update (released-service:pins), waits until
-every pod runs that digest, and the command exits 1, naming both updates. An
+instances never became ready within the rollout deadline,
+progressDeadlineSeconds, or anything else failed after that) is undone:
+another update pins every service that changed (or only the one --service
+names) to the version and digest of its last successful update
+(released-service:pins), waits until every instance runs that digest, and the command exits 1, naming both updates. An
 update that failed before any workload changed needs no undo and exits 3.
 
 Options:
@@ -34,7 +34,7 @@ ${EXIT_CODES}
 `;
 
 export const UP_MESSAGE = "released-service up";
-/** How long the undo's pods get to settle after its update reports the Deployment ready. */
+/** How long the undo's instances get to land after its update reports the workload ready. */
 export const UNDO_SETTLE_MS = 120_000;
 
 /** The newest update that succeeded with a known version and digest: what ran last time it worked. */

@@ -132,6 +132,6 @@ export function holdRefusal(
     return (
         `stack ${stack} holds ${service} on ${describeHold(hold)}: this update would ${would}. The hold keeps a rollback from being ` +
         `undone by another deploy: lift it with \`released-service release-hold --stack ${stack} --service ${service}\`, or remove ` +
-        `${service} from released-service:holds in the stack config, then run the update again. The running Deployment was not changed.`
+        `${service} from released-service:holds in the stack config, then run the update again. What runs was not changed.`
     );
 }

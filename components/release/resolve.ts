@@ -208,7 +208,7 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
     const version: pulumi.Output<string> =
         inputs.version !== undefined ? pulumi.output(inputs.version) : promoted!.requireOutput("version").apply((v) => String(v));
     const resolved = resolveDigest(source, image, inputs.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted }, fail);
-    // A hold allows its digest alone. Pods could not pull a digest the registry no longer holds: what
+    // A hold allows its digest alone. No workload could pull a digest the registry no longer holds: what
     // no look-up has shown present is asked about once, by digest, before the workload may run it.
     const digest = pulumi.all([resolved, version]).apply(async ([r, v]) => {
         refuseUnlessHeld({ version: v, digest: r.digest });
@@ -257,7 +257,7 @@ function resolveDigest(
                     ? { digest: found, present: true }
                     : fail(
                           `version ${tag} cannot be resolved: tag ${tag} was not found in ${image}. ` +
-                              "Check the tag, push it, or pin its `digest`; the running Deployment was not changed.",
+                              "Check the tag, push it, or pin its `digest`; what runs was not changed.",
                       ),
             );
     }
@@ -275,7 +275,7 @@ async function stillPresent(registry: RegistryClient, image: string, digest: str
     if (state === "missing") {
         fail(
             `${ref} (version ${version}) is no longer in its registry: it was deleted, by a retention policy or by hand. ` +
-                "Pods could not pull it (ImagePullBackOff), so the running Deployment was not changed. Push that image again, " +
+                "Nothing could pull it to run, so what runs was not changed. Push that image again, " +
                 "or choose a release that is still there (`released-service verify` lists which are).",
         );
     }

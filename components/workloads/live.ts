@@ -22,10 +22,16 @@ export interface ExpectedRelease {
     readonly imageRef?: string;
 }
 
+/** What a kind calls one of its instances, and several: each kind's module exports its own. */
+export interface Noun {
+    readonly one: string;
+    readonly many: string;
+}
+
 /** What the command needs from any workload kind to say what runs there now. */
 export interface LiveWorkload {
     /** What an instance is called, for tables and counts. */
-    readonly noun: { readonly one: string; readonly many: string };
+    readonly noun: Noun;
     /** Where the instances are, as machine-readable fields (`--json`). */
     readonly location: Readonly<Record<string, string>>;
     /** The same, for people: `app.kubernetes.io/name=api, namespace shop`. */

@@ -21,7 +21,7 @@ function phase(name: string, version: "v1.0.0" | "v1.1.0") {
         seconds: 0.4,
         configSeconds: 0.1,
         updateSeconds: 0.1,
-        podsSeconds: 0.2,
+        landedSeconds: 0.2,
         error: null,
     };
 }
@@ -47,7 +47,7 @@ describe("cli drill", () => {
         assert.ok(
             outcome.stdout.startsWith(
                 `Drill on stack dev: roll back payment-api from v1.1.0 (${DIGESTS["v1.1.0"]}) to #4 v1.2.1 (${DIGESTS["v1.2.1"]}), ` +
-                    "wait until every pod runs it, roll forward to payment-api v1.1.0, and wait again. The stack config is left as it is now.\n",
+                    "wait until every instance runs it, roll forward to payment-api v1.1.0, and wait again. The stack config is left as it is now.\n",
             ),
             outcome.stdout,
         );
@@ -55,9 +55,9 @@ describe("cli drill", () => {
             outcome.stdout.endsWith(
                 [
                     "Drill of stack dev (image localhost:5000/payment-api):",
-                    "PHASE         VERSION  DIGEST               TIME   CONFIG  PULUMI UP  PODS   RESULT",
-                    "rollback      v1.2.1   sha256:c3c3c3c3c3c3  0.4 s  0.1 s   0.1 s      0.2 s  passed",
-                    "roll forward  v1.1.0   sha256:a1a1a1a1a1a1  0.4 s  0.1 s   0.1 s      0.2 s  passed",
+                    "PHASE         VERSION  DIGEST               TIME   CONFIG  PULUMI UP  LANDED  RESULT",
+                    "rollback      v1.2.1   sha256:c3c3c3c3c3c3  0.4 s  0.1 s   0.1 s      0.2 s   passed",
+                    "roll forward  v1.1.0   sha256:a1a1a1a1a1a1  0.4 s  0.1 s   0.1 s      0.2 s   passed",
                     "Drill of stack dev passed: the rollback to v1.2.1 took 0.4 s, and both directions landed on their exact digests.",
                     "",
                 ].join("\n"),

@@ -89,7 +89,7 @@ describe("selecting the running version by stack config", () => {
         assert.ok(
             update.errors[0].endsWith(
                 `version v9.9.9 cannot be resolved: tag v9.9.9 was not found in ${IMAGE}. ` +
-                    "Check the tag, push it, or pin its `digest`; the running Deployment was not changed.",
+                    "Check the tag, push it, or pin its `digest`; what runs was not changed.",
             ),
             update.errors[0],
         );

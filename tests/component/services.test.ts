@@ -125,7 +125,7 @@ describe("several ReleasedServices in one program", () => {
             update,
             `stack dev holds worker on ${v1}: this update would run ${cloud.registry.get(`${IMAGE}:w1`)} (version w1). The hold keeps a rollback ` +
                 "from being undone by another deploy: lift it with `released-service release-hold --stack dev --service worker`, or remove " +
-                "worker from released-service:holds in the stack config, then run the update again. The running Deployment was not changed.",
+                "worker from released-service:holds in the stack config, then run the update again. What runs was not changed.",
             "worker",
         );
         assert.ok(update.operations.has(`${DEPLOYMENT_TYPE}::api`), "the API is not held");

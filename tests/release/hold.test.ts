@@ -12,7 +12,7 @@ const BY = "Release Engineer <release@example.com>";
 const AT = "2026-11-23T10:00:00Z";
 const LIFT =
     "The hold keeps a rollback from being undone by another deploy: lift it with `released-service release-hold --stack prod --service app`, " +
-    "or remove app from released-service:holds in the stack config, then run the update again. The running Deployment was not changed.";
+    "or remove app from released-service:holds in the stack config, then run the update again. What runs was not changed.";
 
 describe("a hold on the digest a rollback put in place", () => {
     describe("on a stack that runs released images", () => {

@@ -11,7 +11,7 @@ const STAGING = "organization/released-service/staging";
 function gone(digest: string, version: string): string {
     return (
         `${IMAGE}@${digest} (version ${version}) is no longer in its registry: it was deleted, by a retention policy or by hand. ` +
-        "Pods could not pull it (ImagePullBackOff), so the running Deployment was not changed. Push that image again, " +
+        "Nothing could pull it to run, so what runs was not changed. Push that image again, " +
         "or choose a release that is still there (`released-service verify` lists which are)."
     );
 }

@@ -6,8 +6,11 @@ import * as path from "node:path";
 
 import { SERVICE_LABEL } from "../../labels";
 import { containerInstances, type ContainerInspect, docker } from "../docker/live";
-import type { LiveWorkload } from "../live";
+import type { LiveWorkload, Noun } from "../live";
 import type { ComposeWorkloadRecord } from "../workload";
+
+/** What this kind calls one instance of a workload, and several. */
+export const NOUN: Noun = { one: "container", many: "containers" };
 
 /** Labels docker compose gives every container it creates. */
 const COMPOSE_SERVICE = "com.docker.compose.service";
@@ -56,7 +59,7 @@ export function composeLive(
     const pinnedFile = path.resolve(projectDir, record.file);
     const rerun = async (): Promise<ReturnType<typeof composeRerun>> => composeRerun(await inspect(record.service), record.service, pinnedFile);
     return {
-        noun: { one: "container", many: "containers" },
+        noun: NOUN,
         location: { file: record.file, service: record.service },
         where: `Compose service ${record.service} (${record.file})`,
         none: `No container of Compose service ${record.service} runs: run docker compose -f compose.yaml -f ${record.file} up -d.`,

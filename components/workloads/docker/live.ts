@@ -4,8 +4,11 @@ import { execFile } from "node:child_process";
 
 import { RELEASE_LABEL } from "../../labels";
 import { DIGEST_PATTERN } from "../../registry/reference";
-import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload } from "../live";
+import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload, type Noun } from "../live";
 import type { DockerWorkloadRecord } from "../workload";
+
+/** What this kind calls one instance of a workload, and several. */
+export const NOUN: Noun = { one: "container", many: "containers" };
 
 /** The parts of `docker inspect <container>` read here. */
 export interface ContainerInspect {
@@ -60,7 +63,7 @@ export async function inspectContainer(name: string): Promise<ContainerInspect[]
 /** The Docker workload's container, live. */
 export function dockerLive(record: DockerWorkloadRecord, inspect: (name: string) => Promise<ContainerInspect[]> = inspectContainer): LiveWorkload {
     return {
-        noun: { one: "container", many: "containers" },
+        noun: NOUN,
         location: { container: record.container },
         where: `container ${record.container}`,
         none: `No container ${record.container} on the Docker host.`,

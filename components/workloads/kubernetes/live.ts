@@ -5,9 +5,12 @@
 import { execFile, type ExecFileException } from "node:child_process";
 import { locateRepository } from "../../registry/client";
 import { DIGEST_PATTERN } from "../../registry/reference";
-import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload } from "../live";
+import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload, Noun } from "../live";
 import type { KubernetesWorkloadRecord } from "../workload";
 import { VERSION_LABEL } from "./settings";
+
+/** What this kind calls one instance of a workload, and several. */
+export const NOUN: Noun = { one: "pod", many: "pods" };
 
 /** The parts of a `kubectl get pods -o json` list (a core/v1 PodList) read here. */
 export interface PodList {
@@ -33,7 +36,7 @@ export function selectorText(selector: Readonly<Record<string, string>>): string
 export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLister): LiveWorkload {
     const selector = selectorText(record.selector);
     return {
-        noun: { one: "pod", many: "pods" },
+        noun: NOUN,
         location: { namespace: record.namespace, selector },
         where: `${selector}, namespace ${record.namespace}`,
         none: `No pods match ${selector} in namespace ${record.namespace}.`,

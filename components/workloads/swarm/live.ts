@@ -4,8 +4,11 @@
 // replaces a service whose container labels change, so the version is on the service only.
 import { RELEASE_LABEL } from "../../labels";
 import { digestOfReference, docker } from "../docker/live";
-import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload } from "../live";
+import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload, type Noun } from "../live";
 import type { SwarmWorkloadRecord } from "../workload";
+
+/** What this kind calls one instance of a workload, and several. */
+export const NOUN: Noun = { one: "task", many: "tasks" };
 
 /** The parts of `docker inspect <task>` read here. */
 export interface TaskInspect {
@@ -58,7 +61,7 @@ export async function inspectTasks(service: string): Promise<SwarmInspect> {
 /** A Swarm service's tasks, live. */
 export function swarmLive(record: SwarmWorkloadRecord, inspect: (service: string) => Promise<SwarmInspect> = inspectTasks): LiveWorkload {
     return {
-        noun: { one: "task", many: "tasks" },
+        noun: NOUN,
         location: { service: record.service },
         where: `Swarm service ${record.service}`,
         none: `No task of Swarm service ${record.service} runs.`,
