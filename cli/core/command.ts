@@ -3,7 +3,7 @@
 
 import type { ParseArgsConfig } from "node:util";
 import type { Context } from "./context";
-import { usageError } from "./exitCodes";
+import { EXIT_MEANINGS, usageError } from "./exitCodes";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -34,16 +34,22 @@ export const COMMON_HELP = `  -s, --stack <name>  stack to read (default: the se
                       upwards with a Pulumi.yaml)
   -h, --help          show this help`;
 
-export const EXIT_CODES = `Exit codes:
-  0  done; everything checked is fine
-  1  the answer is no: a reference is missing (verify), pods drifted or none
-     run (status), a rollback was refused because its digest is gone, a drill
-     failed, an atomic update failed and was undone, or cancelled
-  2  usage error: unknown option, missing argument, no such update, version,
-     service or stack; config entries the component would refuse
-  3  could not check or act: registry unreachable or refusing access, pulumi
-     or kubectl failed, an update failed (and, with --atomic, could not be
-     undone) (verify: takes precedence over 1)`;
+/** The exit codes as the help shows them, wrapped to 78 columns. */
+export const EXIT_CODES = ["Exit codes:", ...EXIT_MEANINGS.map(([code, meaning]) => `  ${code}  ${wrap(meaning, 73).join("\n     ")}`)].join("\n");
+
+function wrap(text: string, width: number): string[] {
+    const lines: string[] = [];
+    let line = "";
+    for (const word of text.split(" ")) {
+        if (line !== "" && line.length + 1 + word.length > width) {
+            lines.push(line);
+            line = word;
+        } else {
+            line = line === "" ? word : `${line} ${word}`;
+        }
+    }
+    return [...lines, line];
+}
 
 export function flag(values: Values, name: string): boolean {
     return values[name] === true;

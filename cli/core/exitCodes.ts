@@ -1,18 +1,25 @@
 // The exit codes every subcommand shares, and the error type that carries one to main.
 // Scripts branch on these numbers, so they are part of the user contract (see --help).
 
-export const ExitCode = {
-    /** Everything checked is fine; the command did what was asked. */
-    Ok: 0,
-    /** The answer is "no": a reference is missing, pods drifted, a rollback was refused. */
-    NotOk: 1,
-    /** The command line is wrong: unknown flag, missing argument, no such update. */
-    Usage: 2,
-    /** The check could not be made: registry unreachable, pulumi or kubectl failed. */
-    Failure: 3,
-} as const;
+export const ExitCode = { Ok: 0, NotOk: 1, Usage: 2, Failure: 3 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What each exit code means: the one text the help and docs/command.md both show. */
+export const EXIT_MEANINGS: readonly (readonly [ExitCode, string])[] = [
+    [ExitCode.Ok, "done; everything checked is fine"],
+    [
+        ExitCode.NotOk,
+        "the answer is no: a reference is missing (verify), instances drifted or none run (status), a rollback was refused because its " +
+            "digest is gone, a drill failed, an up --atomic failed and was undone, or cancelled",
+    ],
+    [ExitCode.Usage, "usage error: unknown option, missing argument, no such update, version, service or stack; config entries the component would refuse"],
+    [
+        ExitCode.Failure,
+        "could not check or act: a registry unreachable or refusing access, pulumi, kubectl or docker failed, pulumi up failed (with " +
+            "--atomic: before the workload changed, or the undo failed too); for verify it takes precedence over 1",
+    ],
+];
 
 /** An error whose message is meant for the user as it stands, with the exit code it ends in. */
 export class CliError extends Error {

@@ -6,6 +6,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describePulumiFailure, updateFailure } from "../../cli/pulumi";
+import { EXIT_CODES } from "../../cli/core/command";
+import { EXIT_MEANINGS } from "../../cli/core/exitCodes";
 import { HELP } from "../../cli/run";
 import { freePort } from "../support/registryServer";
 import { runCli, tableRegistry } from "./fakes";
@@ -14,6 +16,14 @@ const DIGEST = `sha256:${"ab".repeat(32)}`;
 const REF = `localhost:5000/payment-api@${DIGEST}`;
 
 describe("cli command line", () => {
+    it("means the same by each exit code in its help and in docs/command.md, each line within 78 columns", () => {
+        const docs = readFileSync(path.join(__dirname, "..", "..", "docs", "command.md"), "utf8");
+        const table = ["| code | meaning |", "|---|---|", ...EXIT_MEANINGS.map(([code, meaning]) => `| ${code} | ${meaning} |`)].join("\n");
+        assert.ok(docs.includes(table), "docs/command.md's exit code table differs from EXIT_MEANINGS");
+        assert.equal(EXIT_CODES.split("\n").filter((line) => line.length > 78).length, 0, EXIT_CODES);
+        assert.equal(EXIT_CODES.replace(/\s+/g, " "), `Exit codes: ${EXIT_MEANINGS.map(([code, meaning]) => `${code} ${meaning}`).join(" ")}`);
+    });
+
     it("prints the command's help, with the exit codes, and exits 0", async () => {
         for (const argv of [["--help"], ["-h"], ["help"]]) {
             const outcome = await runCli(argv);
