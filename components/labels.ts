@@ -1,5 +1,8 @@
-// The labels this package writes on what it builds and runs, so registries, hosts and the command
-// can tell which service and which release they hold.
+// The names this package writes on what it builds and runs, so registries, hosts, state and the
+// command can tell which service and which release they hold. Plain values, no Pulumi import.
+
+/** The type token of every ReleasedService in a stack's state: the command finds services by it. */
+export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
 
 /** On images: the digest of the source an image was built from. */
 export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";

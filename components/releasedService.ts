@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { HOLDS_KEY, PINS_KEY, serviceEntries } from "./config/entries";
+import { RELEASED_SERVICE_TYPE } from "./labels";
 import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
 import { describeProblems, inputProblems } from "./config/validate";
 import { askedOf, pinOutcome } from "./release/pin";
@@ -49,8 +50,7 @@ export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings, Do
     readonly progressDeadlineSeconds?: number;
 }
 
-/** The type token the command finds every ReleasedService of a stack by. */
-export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
+export { RELEASED_SERVICE_TYPE };
 
 /**
  * A service that runs one release by digest: builds and pushes its image once, pins the workload to

@@ -1,6 +1,8 @@
 // Image references as the policies read them: which part is the tag, which the digest, and the
 // containers a pod spec runs. Plain functions with no Pulumi import, so they are table-tested alone.
-import { DIGEST_PATTERN, MUTABLE_TAG } from "../components/registry/reference";
+import { DIGEST_PATTERN, MUTABLE_TAG, parseImageReference } from "../components/registry/reference";
+
+export { type ImageReference, parseImageReference } from "../components/registry/reference";
 
 /** The one digest form the pack accepts as a pin: the one the component pins to. */
 export const PINNED_DIGEST = DIGEST_PATTERN;
@@ -10,31 +12,6 @@ export const LATEST_TAG = MUTABLE_TAG;
 
 /** What the pack tells a reader to write instead of an unpinned image. */
 export const PINNED_FORM = "<repo>@sha256:<64 hex>";
-
-/** An image reference split into `<repository>[:<tag>][@<digest>]`. */
-export interface ImageReference {
-    readonly repository: string;
-    /** Undefined when the reference names no tag. */
-    readonly tag?: string;
-    /** Undefined when the reference has no `@`; whatever follows the `@` otherwise, valid or not. */
-    readonly digest?: string;
-}
-
-/**
- * Splits a reference the way the container runtime does: the digest follows the first `@`, and the
- * tag follows a `:` only after the last `/`, because a `:` before it belongs to a registry port
- * (`localhost:5000/app` has no tag).
- */
-export function parseImageReference(image: string): ImageReference {
-    const at = image.indexOf("@");
-    const name = at < 0 ? image : image.slice(0, at);
-    const digest = at < 0 ? undefined : image.slice(at + 1);
-    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
-    if (colon < 0) {
-        return { repository: name, digest };
-    }
-    return { repository: name.slice(0, colon), tag: name.slice(colon + 1), digest };
-}
 
 /** True when the reference carries `@sha256:<64 lower-case hex>`, with or without a tag before it. */
 export function isPinnedByDigest(image: string): boolean {

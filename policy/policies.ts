@@ -18,7 +18,9 @@ import {
     PodSpecLike,
     usesLatestTag,
 } from "./images";
-import { VERSION_LABEL } from "../components/workloads/kubernetes/settings";
+import { CHANGE_CAUSE_ANNOTATION, VERSION_LABEL } from "../components/workloads/kubernetes/settings";
+
+export { CHANGE_CAUSE_ANNOTATION };
 
 /** The fewest old ReplicaSets a Deployment may keep unless the policy config says otherwise. */
 export const DEFAULT_MINIMUM_REVISION_HISTORY_LIMIT = 1;
@@ -30,7 +32,6 @@ export const KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT = 10;
 export { VERSION_LABEL };
 
 /** The annotation `kubectl rollout history` shows for each revision. */
-export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
 
 /** The workload kinds whose pod specs the image policies read. */
 export const WORKLOAD_TYPES = [

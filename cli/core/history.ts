@@ -1,6 +1,7 @@
 // Update history as a release log: numbers, what version and digest each update ran, from
 // which commit, by whom. Pure: the Automation API and the state files are read elsewhere.
 
+import { parseImageReference } from "../../components/registry/reference";
 import { DIGEST_PATTERN } from "./reference";
 import { PINS_KEY, type ServiceState } from "./services";
 
@@ -103,7 +104,8 @@ function digestOf(wanted: { version?: string; digest?: string }, recorded: Servi
 
 /** The repository of `<repository>@sha256:…`. */
 export function repositoryOf(imageRef: string | undefined): string | undefined {
-    return imageRef?.includes("@") ? imageRef.slice(0, imageRef.lastIndexOf("@")) : undefined;
+    const reference = imageRef === undefined ? undefined : parseImageReference(imageRef);
+    return reference?.digest === undefined ? undefined : reference.repository;
 }
 
 /**

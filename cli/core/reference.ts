@@ -1,8 +1,7 @@
 // Digest references (`repo@sha256:…`) as the registry API needs them: which host to ask,
 // which repository path, which digest. Kept apart so verify, status and rollback agree.
 
-import { DIGEST_PATTERN, repositoryProblem, tagProblem } from "../../components/registry/reference";
-import { type DigestReference, locateRepository } from "../../components/registry/client";
+import { type DigestReference, DIGEST_PATTERN, locateRepository, parseImageReference, repositoryProblem, tagProblem } from "../../components/registry/reference";
 import { usageError } from "./exitCodes";
 
 export { DIGEST_PATTERN, type DigestReference };
@@ -12,24 +11,16 @@ export { DIGEST_PATTERN, type DigestReference };
  * and ignored, as Docker does. Anything the component would refuse is a usage error here too.
  */
 export function parseDigestReference(text: string): DigestReference {
-    const at = text.lastIndexOf("@");
-    if (at <= 0) {
+    const { repository: name, tag, digest } = parseImageReference(text);
+    if (digest === undefined || name === "") {
         throw usageError(`\`${text}\` is not a digest reference: expected <repository>@sha256:<64 hex>`);
     }
-    const digest = text.slice(at + 1);
     if (!DIGEST_PATTERN.test(digest)) {
         throw usageError(`\`${text}\` has an invalid digest: expected sha256: followed by 64 lower-case hex digits`);
     }
-    let name = text.slice(0, at);
-    const lastSlash = name.lastIndexOf("/");
-    const tagColon = name.lastIndexOf(":");
-    if (tagColon > lastSlash) {
-        const tag = name.slice(tagColon + 1);
-        const problem = tag === "latest" ? undefined : tagProblem(tag);
-        if (problem !== undefined) {
-            throw usageError(`\`${text}\` has an invalid tag: it ${problem}`);
-        }
-        name = name.slice(0, tagColon);
+    const tagWrong = tag === undefined || tag === "latest" ? undefined : tagProblem(tag);
+    if (tagWrong !== undefined) {
+        throw usageError(`\`${text}\` has an invalid tag: it ${tagWrong}`);
     }
     const problem = repositoryProblem(name);
     if (problem !== undefined) {

@@ -4,6 +4,7 @@
 
 import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../components/config/entries";
 import { nearest } from "../../components/config/stackConfig";
+import { RELEASED_SERVICE_TYPE } from "../../components/labels";
 import { holdProblems } from "../../components/config/validate";
 import { ASKED_FIELDS, type Asked, askedOf, type Pin } from "../../components/release/pin";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
@@ -14,8 +15,6 @@ import { usageError } from "./exitCodes";
 
 export { describeHold, type Pin };
 
-/** The type token every ReleasedService is registered under, whatever program declares it. */
-export const SERVICE_TYPE = "released-service:index:ReleasedService";
 
 export const PINS_KEY = configKey(PINS);
 export const HOLDS_KEY = configKey(HOLDS);
@@ -79,7 +78,7 @@ function isWorkloadRecord(value: unknown): value is WorkloadRecord {
  */
 export function servicesOfState(state: unknown): ServiceState[] {
     const resources = resourcesOf(state);
-    const components = resources.filter((resource) => resource.type === SERVICE_TYPE && resource.urn !== undefined);
+    const components = resources.filter((resource) => resource.type === RELEASED_SERVICE_TYPE && resource.urn !== undefined);
     return components
         .map((component): ServiceState => {
             const outputs = component.outputs ?? {};

@@ -4,7 +4,8 @@
 import { digestProblem, repositoryProblem, tagProblem } from "../registry/reference";
 import { DEFAULT_COMPOSE_FILE } from "../workloads/compose/settings";
 import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, RESTART_POLICIES } from "../workloads/docker/settings";
-import { DEFAULT_PORT, DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/settings";
+import { DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/settings";
+import { DEFAULT_PORT } from "../workloads/workload";
 import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, SWARM_MODES } from "../workloads/swarm/settings";
 import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
 

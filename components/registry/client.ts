@@ -5,33 +5,7 @@
 import { createHash } from "node:crypto";
 
 import type { CredentialLookup, RegistryCredentials } from "./credentials";
-import { splitRepository } from "./reference";
-
-/** Docker Hub is named `docker.io` in references but served from another host. */
-const DOCKER_HUB = "docker.io";
-const DOCKER_HUB_API = "registry-1.docker.io";
-
-/** A repository as the registry API needs it: the host serving the API and the path there. */
-export interface RepositoryLocation {
-    /** Host (and port) the registry API is served from. */
-    readonly registry: string;
-    /** Repository path inside the registry, e.g. `payment-api` or `library/nginx`. */
-    readonly repository: string;
-}
-
-/** A digest in a repository; `text` is how the user wrote it, for messages. */
-export interface DigestReference extends RepositoryLocation {
-    readonly text: string;
-    /** `sha256:` and 64 hex digits. */
-    readonly digest: string;
-}
-
-/** Where the registry API for a repository name is served, and the repository's path there. */
-export function locateRepository(name: string): RepositoryLocation {
-    const { host, path } = splitRepository(name);
-    const registry = host === undefined || host === DOCKER_HUB || host === "index.docker.io" ? DOCKER_HUB_API : host;
-    return { registry, repository: registry === DOCKER_HUB_API && !path.includes("/") ? `library/${path}` : path };
-}
+import type { DigestReference, RepositoryLocation } from "./reference";
 
 /** Every manifest kind a digest may name, so the registry never answers 404 for a format it would not offer. */
 export const MANIFEST_ACCEPT = [

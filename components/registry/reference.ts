@@ -97,3 +97,54 @@ export function taggedRef(repository: string, tag: string): string {
 export function normalizeDigest(digest: string): string {
     return digest.startsWith("sha256:") ? digest : `sha256:${digest}`;
 }
+
+/** An image reference split into `<repository>[:<tag>][@<digest>]`. */
+export interface ImageReference {
+    readonly repository: string;
+    /** Undefined when the reference names no tag. */
+    readonly tag?: string;
+    /** Undefined when the reference has no `@`; whatever follows the `@` otherwise, valid or not. */
+    readonly digest?: string;
+}
+
+/**
+ * Splits a reference the way the container runtime does: the digest follows the first `@`, and the
+ * tag follows a `:` only after the last `/`, because a `:` before it belongs to a registry port
+ * (`localhost:5000/app` has no tag). The one place a reference is taken apart.
+ */
+export function parseImageReference(image: string): ImageReference {
+    const at = image.indexOf("@");
+    const name = at < 0 ? image : image.slice(0, at);
+    const digest = at < 0 ? undefined : image.slice(at + 1);
+    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
+    if (colon < 0) {
+        return { repository: name, digest };
+    }
+    return { repository: name.slice(0, colon), tag: name.slice(colon + 1), digest };
+}
+
+/** Docker Hub is named `docker.io` in references but served from another host. */
+const DOCKER_HUB = "docker.io";
+const DOCKER_HUB_API = "registry-1.docker.io";
+
+/** A repository as the registry API needs it: the host serving the API and the path there. */
+export interface RepositoryLocation {
+    /** Host (and port) the registry API is served from. */
+    readonly registry: string;
+    /** Repository path inside the registry, e.g. `payment-api` or `library/nginx`. */
+    readonly repository: string;
+}
+
+/** A digest in a repository; `text` is how the user wrote it, for messages. */
+export interface DigestReference extends RepositoryLocation {
+    readonly text: string;
+    /** `sha256:` and 64 hex digits. */
+    readonly digest: string;
+}
+
+/** Where the registry API for a repository name is served, and the repository's path there. */
+export function locateRepository(name: string): RepositoryLocation {
+    const { host, path } = splitRepository(name);
+    const registry = host === undefined || host === DOCKER_HUB || host === "index.docker.io" ? DOCKER_HUB_API : host;
+    return { registry, repository: registry === DOCKER_HUB_API && !path.includes("/") ? `library/${path}` : path };
+}

@@ -4,8 +4,8 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type CredentialLookup, loadCredentialLookup } from "../registry/credentials";
-import { locateRepository, type ManifestState, RegistryClient, RegistryError } from "../registry/client";
-import { DIGEST_PATTERN, normalizeDigest, pinnedRef, registryHost, taggedRef } from "../registry/reference";
+import { type ManifestState, RegistryClient, RegistryError } from "../registry/client";
+import { DIGEST_PATTERN, locateRepository, normalizeDigest, pinnedRef, registryHost, taggedRef } from "../registry/reference";
 import { SOURCE_DIGEST_LABEL } from "../labels";
 import { buildArgs, buildTags, ociLabels, stackTag } from "./image";
 import { type BuildPlan, chooseSource, declaresBuild, holdRefusal, planBuild, type ReleaseHold, type ReleaseSource, type TagHolding } from "./plan";

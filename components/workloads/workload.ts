@@ -1,5 +1,5 @@
 // What every workload kind shares: it runs a release that components/release decided, and it
-// records where it runs, so the command can ask what runs there live. No kind sees a build or a registry.
+// records where it runs, so the command can ask what runs there live. No kind sees a build or the registry client.
 import type * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -17,6 +17,10 @@ export const WorkloadKind = {
     Compose: "compose",
 } as const;
 export type WorkloadKind = (typeof WorkloadKind)[keyof typeof WorkloadKind];
+
+/** The port a service listens on, whatever runs it, unless its `port` says otherwise. */
+export const DEFAULT_PORT = 8080;
+
 /** The kinds of workload a ReleasedService pins to its release. */
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = Object.values(WorkloadKind);
 export const DEFAULT_WORKLOAD: WorkloadKind = WorkloadKind.Kubernetes;

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { locateRepository, RegistryClient } from "../../components/registry/client";
+import { RegistryClient } from "../../components/registry/client";
+import { locateRepository } from "../../components/registry/reference";
 import { REPO_ROOT, type Environment, type Result } from "./environment";
 
 export const NAMESPACE = "released-service";

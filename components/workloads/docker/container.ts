@@ -4,13 +4,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { PinWorkload, DockerWorkloadRecord } from "../workload";
-import { DEFAULT_DOCKER_PORT, DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, type DockerSettings } from "./settings";
+import { DEFAULT_PORT, type PinWorkload, type DockerWorkloadRecord } from "../workload";
+import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, type DockerSettings } from "./settings";
 import { envList, releaseLabels } from "./shared";
 
 /** Pins one container to the release. */
 export const pinContainer: PinWorkload<DockerSettings, DockerWorkloadRecord> = (name, release, settings, parent) => {
-    const port = settings.port ?? DEFAULT_DOCKER_PORT;
+    const port = settings.port ?? DEFAULT_PORT;
     const container = new docker.Container(
         name,
         {

@@ -37,4 +37,3 @@ export interface DockerSettings {
     readonly progressDeadlineSeconds?: number;
 }
 
-export const DEFAULT_DOCKER_PORT = 8080;

@@ -3,11 +3,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { KubernetesWorkloadRecord, PinnedRelease } from "../workload";
+import { DEFAULT_PORT, type KubernetesWorkloadRecord, type PinnedRelease } from "../workload";
 import {
     DEFAULT_REVISION_HISTORY_LIMIT,
     DEFAULT_REPLICAS,
-    DEFAULT_PORT,
     DEFAULT_RESOURCES,
     DEFAULT_NAMESPACE,
     MANAGED_BY,

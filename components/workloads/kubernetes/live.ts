@@ -3,8 +3,7 @@
 // Plain functions with no @pulumi import: the command reads a workload through them.
 
 import { execFile, type ExecFileException } from "node:child_process";
-import { locateRepository } from "../../registry/client";
-import { DIGEST_PATTERN } from "../../registry/reference";
+import { DIGEST_PATTERN, locateRepository, parseImageReference } from "../../registry/reference";
 import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload, Noun } from "../live";
 import type { KubernetesWorkloadRecord } from "../workload";
 import { VERSION_LABEL } from "./settings";
@@ -63,13 +62,9 @@ export function digestOfImageId(imageId: string): string | undefined {
 
 /** The registry and repository a `repo[:tag]@digest` names, as the registry API addresses it. */
 function repositoryKey(reference: string): string | undefined {
-    const at = reference.lastIndexOf("@");
-    if (at <= 0) {
+    const { repository: name, digest } = parseImageReference(reference.replace(/^[a-z-]+:\/\//, ""));
+    if (digest === undefined || name === "") {
         return undefined;
-    }
-    let name = reference.slice(0, at).replace(/^[a-z-]+:\/\//, "");
-    if (name.lastIndexOf(":") > name.lastIndexOf("/")) {
-        name = name.slice(0, name.lastIndexOf(":"));
     }
     const { registry, repository } = locateRepository(name);
     return `${registry}/${repository}`;

@@ -5,7 +5,6 @@ import type * as pulumi from "@pulumi/pulumi";
 
 export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 export const DEFAULT_REPLICAS = 1;
-export const DEFAULT_PORT = 8080;
 export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
 /** The namespace a Deployment lands in when neither the args nor the provider name one. */
 export const DEFAULT_NAMESPACE = "default";

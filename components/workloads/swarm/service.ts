@@ -5,12 +5,12 @@ import * as docker from "@pulumi/docker";
 
 import { SERVICE_LABEL } from "../../labels";
 import { releaseLabels } from "../docker/shared";
-import type { PinWorkload, SwarmWorkloadRecord } from "../workload";
-import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_PORT, DEFAULT_SWARM_REPLICAS, type SwarmSettings } from "./settings";
+import { DEFAULT_PORT, type PinWorkload, type SwarmWorkloadRecord } from "../workload";
+import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_REPLICAS, type SwarmSettings } from "./settings";
 
 /** Pins a Swarm service to the release. */
 export const pinSwarmService: PinWorkload<SwarmSettings, SwarmWorkloadRecord> = (name, release, settings, parent) => {
-    const port = settings.port ?? DEFAULT_SWARM_PORT;
+    const port = settings.port ?? DEFAULT_PORT;
     const global = settings.mode === "global";
     const monitor = `${settings.monitorSeconds ?? DEFAULT_MONITOR_SECONDS}s`;
     const service = new docker.Service(

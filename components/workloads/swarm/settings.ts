@@ -4,7 +4,6 @@ import type * as pulumi from "@pulumi/pulumi";
 
 import type { Healthcheck } from "../docker/shared";
 
-export const DEFAULT_SWARM_PORT = 8080;
 export const DEFAULT_SWARM_REPLICAS = 1;
 /** Seconds `pulumi up` waits for an update to converge when no deadline is set. */
 export const DEFAULT_CONVERGE_SECONDS = 300;
