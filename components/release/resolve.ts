@@ -1,16 +1,13 @@
 // Which image runs, decided and proven: the build plan and its Image, look-ups by tag, pins,
 // promotion, the hold and the presence check. The answer is a plain release; no workload is seen here.
-import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type CredentialLookup, loadCredentialLookup } from "../registry/credentials";
 import { type ManifestState, RegistryClient, RegistryError } from "../registry/client";
-import { DIGEST_PATTERN, locateRepository, normalizeDigest, pinnedRef, registryHost, taggedRef } from "../registry/reference";
-import { SOURCE_DIGEST_LABEL } from "../labels";
-import { buildArgs, buildTags, ociLabels, stackTag } from "./image";
-import { type BuildPlan, chooseSource, declaresBuild, holdRefusal, planBuild, type ReleaseHold, type ReleaseSource, type TagHolding } from "./plan";
+import { DIGEST_PATTERN, locateRepository, pinnedRef, taggedRef } from "../registry/reference";
+import { declareBuild } from "./build";
+import { chooseSource, declaresBuild, holdRefusal, type ReleaseHold, type ReleaseSource } from "./plan";
 import type { Provenance } from "./provenance";
-import { sourceDigest } from "./sourceDigest";
 
 /** The args that decide which image runs; each is a row of config/schema.ts. */
 export interface ReleaseArgs {
@@ -133,76 +130,21 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
         return found;
     };
 
-    let built: pulumi.Output<boolean> = pulumi.output(false);
-    let buildDigest: pulumi.Output<string> | undefined;
-    const sourceVersion = inputs.sourceVersion;
-    if (declaresBuild(inputs) && sourceVersion !== undefined) {
-        const provenance = inputs.provenance;
-        // A context with uncommitted changes is not the commit: its short SHA names other source.
-        const releaseTags = buildTags(image, sourceVersion, provenance?.dirty === true ? undefined : provenance?.revision);
-        const ownTag = stackTag(pulumi.getStack(), service);
-        const tags = [...releaseTags, taggedRef(image, ownTag)];
-        const labels = ociLabels(sourceVersion, provenance, {
-            sourceDigest: sourceDigest(inputs.context),
-            stack: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-            service,
-        });
-        // Resources are declared only once the registry has said what the tags hold: a build that
-        // would move a released tag is refused before anything is registered or pushed.
-        const holdings = releaseTags.map((ref) => {
-            const tag = ref.slice(image.length + 1);
-            const found = registry.imageAt(location, tag).then(
-                (held): TagHolding | undefined => held && { tag, ...held },
-                (error: unknown) => {
-                    throw lookupError(error, ref, "Nothing was built or pushed.");
-                },
-            );
-            // What these tags held before the build is what every other question about them gets.
-            lookups.set(tag, found.then((holding) => holding?.digest));
-            return found;
-        });
-        const plan = decideBuild(image, holdings, labels, lookup(ownTag), fail).then((p) => {
-            // A new image to run has no digest before it is pushed: a hold refuses it from the plan,
-            // so the preview fails too and nothing is built.
-            if (source.kind === "built" && p.kind === "build") {
-                refuseUnlessHeld({ version: sourceVersion });
-            }
-            return p;
-        });
-        const credentials =
-            inputs.registryUsername === undefined || password === undefined
-                ? undefined
-                : { address: registryHost(image), username: inputs.registryUsername, password };
-        const declared = plan.then((p) =>
-            p.kind === "build" || (p.kind === "reuse" && p.declare)
-                ? new dockerBuild.Image(
-                      `${service}-image`,
-                      {
-                          push: true,
-                          tags,
-                          context: { location: inputs.context },
-                          labels,
-                          buildArgs: buildArgs(sourceVersion, provenance),
-                          buildOnPreview: inputs.buildOnPreview ?? false,
-                          builder: inputs.builder === undefined ? undefined : { name: inputs.builder },
-                          registries: credentials === undefined ? undefined : [credentials],
-                      },
-                      {
-                          parent: owner,
-                          // A pushed release is somebody's rollback target: deleting this resource must
-                          // leave the registry alone (docker-build deletes the tags otherwise).
-                          retainOnDelete: true,
-                      },
-                  )
-                : undefined,
-        );
-        // `built` speaks of the image that runs: a rollback on a building stack may push the current
-        // source (a version nobody released yet) while an earlier image runs.
-        built = pulumi.output(plan.then((p) => source.kind === "built" && p.kind === "build"));
-        buildDigest = pulumi.output(
-            Promise.all([plan, declared]).then(([p, pushed]) => (p.kind === "reuse" ? pulumi.output(p.digest) : pushed!.digest.apply(pushedDigest))),
-        );
-    }
+    // The build, when this stack may build: what it pushes, or reuses, and whether the image that runs is it.
+    const build =
+        declaresBuild(inputs) && inputs.sourceVersion !== undefined
+            ? declareBuild(owner, service, { ...inputs, sourceVersion: inputs.sourceVersion }, source, {
+                  registry,
+                  location,
+                  lookup,
+                  lookups,
+                  lookupError,
+                  fail,
+                  refuseUnlessHeld,
+              })
+            : undefined;
+    const built = build?.built ?? pulumi.output(false);
+    const buildDigest = build?.digest;
 
     const promoted = source.kind === "promoted" ? new pulumi.StackReference(`${service}-promoted`, { name: source.stack }, { parent: owner }) : undefined;
     const version: pulumi.Output<string> =
@@ -280,43 +222,6 @@ async function stillPresent(registry: RegistryClient, image: string, digest: str
         );
     }
     return digest;
-}
-
-/** What each tag the build would push holds now, and so whether to build, reuse or refuse. */
-async function decideBuild(
-    image: string,
-    tags: readonly Promise<TagHolding | undefined>[],
-    labels: Readonly<Record<string, string>>,
-    lastBuilt: Promise<string | undefined>,
-    fail: (message: string) => never,
-): Promise<BuildPlan> {
-    const holdings = await Promise.all(tags);
-    const plan = planBuild(holdings, labels, await lastBuilt);
-    if (plan.kind === "refuse") {
-        const { tag, digest } = plan.holding;
-        const released = holdings[0]?.tag === tag ? `version ${tag} is already released as` : `tag ${tag} already names`;
-        fail(
-            `${released} ${taggedRef(image, tag)} = ${digest}, built from other source ` +
-                `(${plan.holding.labels[SOURCE_DIGEST_LABEL] ?? "no source digest label"}; this source is ${labels[SOURCE_DIGEST_LABEL]}). ` +
-                "A released version never moves: bump the version (VERSION in the build context), or delete VERSION to let the " +
-                "commit SHA be the version. Nothing was built or pushed.",
-        );
-    }
-    return plan;
-}
-
-/**
- * The digest a build pushed. docker-build answers a preview of a changed image with a known empty
- * digest (its Update returns early; only changed inputs are marked unknown), so in a preview an
- * empty digest means "computed by the update", never a value.
- */
-function pushedDigest(digest: string): pulumi.Output<string> {
-    return digest === "" ? unknownUntilUpdate<string>() : pulumi.output(normalizeDigest(digest));
-}
-
-/** A value the engine shows as computed in a preview: the SDK's unknown, typed as what it stands for. */
-function unknownUntilUpdate<T>(): pulumi.Output<T> {
-    return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<T>;
 }
 
 /** How to start a loopback registry that does not answer: the quickstart's own command. */
