@@ -3,18 +3,17 @@
 // started, waits again, and reports each phase's time. The stack config ends as it began.
 
 import type { LiveWorkload } from "../../components/workloads/live";
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, requireConsent, text } from "../core/command";
 import { effectiveEdit, undoEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { askedIn, asTarget, attribute, chooseReleaseSet, pinEdit, type Target, targetReference } from "../core/release";
-import { checkEntries, checkService, describeHold, holdOf, type ServiceState } from "../core/services";
+import { askedIn, asTarget, attribute, chooseReleaseSet, manifestPresent, pinEdit, type Target, targetReference } from "../core/release";
+import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { loadRows, manifestPresent, requireConsent } from "../core/steps";
-import { refuseRendered } from "../core/rendered";
+import { loadHistory, prepare } from "../core/prepare";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
 
@@ -188,13 +187,8 @@ export function drillTargets(rows: readonly UpdateRow[], current: readonly Servi
 }
 
 async function drill(context: Context, options: DrillOptions): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    refuseRendered(stack, "drill");
-    const rows = await loadRows(context, stack);
-    const [config, current] = await Promise.all([stack.config(), stack.services()]);
-    const known = current.map((state) => state.name);
-    checkService(stack.name, options.service, known);
-    checkEntries(stack.name, config, known);
+    const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "drill" });
+    const { rows } = await loadHistory(context, stack);
     const drilled = current.filter((state) => options.service === undefined || state.name === options.service);
     const undeployed = drilled.find((state) => !state.imageDigest || !state.version);
     if (drilled.length === 0 || undeployed !== undefined) {

@@ -6,9 +6,8 @@ import { ExitCode } from "../core/exitCodes";
 import type { UpdateRow } from "../core/history";
 import { type Paint, renderTable, truncate } from "../core/output";
 import { shortDigest } from "../core/reference";
+import { prepareHistory } from "../core/prepare";
 import { serviceNames } from "../core/release";
-import { checkService } from "../core/services";
-import { loadRows } from "../core/steps";
 
 const HELP = `Usage: released-service history [--stack S] [--service NAME] [--limit N] [--json]
 
@@ -61,12 +60,7 @@ export function renderHistory(rows: readonly UpdateRow[], paint: Paint): string 
 }
 
 async function history(context: Context, options: { stack?: string; service?: string; limit?: number; json: boolean }): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    const all = await loadRows(context, stack, options.limit);
-    if (options.service !== undefined) {
-        checkService(stack.name, options.service, serviceNames(all));
-    }
-    const rows = all.filter((row) => options.service === undefined || row.service === options.service);
+    const { stack, rows } = await prepareHistory(context, options);
     if (options.json) {
         writeJson(context, rows);
     } else if (rows.length === 0) {

@@ -7,8 +7,8 @@ import type { Context } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
 import { type HistoryEntry, pinned, type UpdateRow } from "../core/history";
 import { shortDigest } from "../core/reference";
-import { checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, type Pin, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
-import { loadHistory } from "../core/steps";
+import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, type Pin, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
+import { loadHistory, prepare } from "../core/prepare";
 
 const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
 
@@ -91,12 +91,8 @@ export function lastFromArgs(rows: readonly UpdateRow[], entries: ReadonlyMap<nu
 }
 
 async function releaseHold(context: Context, options: { stack?: string; service?: string }): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    context.progress.update(`Reading the config of stack ${stack.name}…`);
-    const [config, services] = await Promise.all([stack.config(), stack.services()]);
-    const known = services.map((service) => service.name);
-    // A hold on a service the program no longer declares may be lifted by its name too.
-    checkService(stack.name, options.service, [...new Set([...known, ...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])]);
+    // A hold or pin on a service the program no longer declares may be lifted by its name too.
+    const { stack, config } = await prepare(context, { ...options, check: "lift" });
     const { edit, lifts } = liftEdit(config, options.service);
     if (lifts.length === 0) {
         context.progress.done();

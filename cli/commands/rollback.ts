@@ -1,16 +1,15 @@
 // `released-service rollback`: pins an earlier update's release (and, with --with-config, the
 // config it ran with), leaves a hold on it, previews, asks, and runs pulumi up.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, requireConsent, text } from "../core/command";
 import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig, undoEdit } from "../core/config";
-import type { Context, PreviewSummary } from "../core/context";
+import { type Context, describeChanges, type PreviewSummary } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
-import { askedIn, attribute, chooseReleaseSet, describeSet, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
-import { checkEntries, checkService, describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
-import { describeChanges, loadHistory, manifestPresent, requireConsent } from "../core/steps";
-import { refuseRendered } from "../core/rendered";
+import { askedIn, attribute, chooseReleaseSet, describeSet, manifestPresent, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
+import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
+import { loadHistory, prepare } from "../core/prepare";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
                                  [--yes] [--with-config] [--no-hold] [--reason TEXT]
@@ -129,13 +128,8 @@ export function holdEdit(
 }
 
 async function rollback(context: Context, options: RollbackOptions): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    refuseRendered(stack, "rollback");
+    const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
     const { rows, entries, states } = await loadHistory(context, stack);
-    const [config, current] = await Promise.all([stack.config(), stack.services()]);
-    const known = current.map((service) => service.name);
-    checkService(stack.name, options.service, known);
-    checkEntries(stack.name, config, known);
     const set = chooseReleaseSet(attribute(rows, known), options.to, options.service);
     for (const target of set.targets) {
         const reference = targetReference(stack.name, current, target);

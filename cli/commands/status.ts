@@ -9,8 +9,8 @@ import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
 import type { StackConfig } from "../core/config";
 import { type HistoryEntry, updateNumbers } from "../core/history";
-import { checkService, pinOf, type ServiceState } from "../core/services";
-import { refuseRendered } from "../core/rendered";
+import { prepare } from "../core/prepare";
+import { pinOf, type ServiceState } from "../core/services";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -56,11 +56,8 @@ export interface ServiceStatus {
 }
 
 async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    refuseRendered(stack, "status");
-    context.progress.update(`Reading the state of stack ${stack.name}…`);
-    const [all, config, history] = await Promise.all([stack.services(), stack.config(), stack.history()]);
-    checkService(stack.name, options.service, all.map((service) => service.name));
+    const { stack, config, services: all } = await prepare(context, { ...options, check: "service", cluster: "status" });
+    const history = await stack.history();
     const services = all.filter((service) => options.service === undefined || service.name === options.service);
     if (!services.some((service) => service.imageDigest)) {
         context.progress.done();

@@ -1,16 +1,15 @@
 // `released-service up`: a preview, then the update; with --atomic, an update that fails after the
 // workload changed is undone by another update pinned to the last successful release.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, requireConsent, text } from "../core/command";
 import { effectiveEdit } from "../core/config";
-import type { Context, ReleaseStack } from "../core/context";
+import { type Context, describeChanges, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
 import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
-import { checkEntries, checkService, type ServiceState } from "../core/services";
+import type { ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { describeChanges, loadHistory, requireConsent } from "../core/steps";
-import { refuseRendered } from "../core/rendered";
+import { loadHistory, prepare } from "../core/prepare";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
@@ -75,12 +74,7 @@ interface UpOptions {
 }
 
 async function up(context: Context, options: UpOptions): Promise<number> {
-    const stack = await context.deps.openStack(options.stack);
-    refuseRendered(stack, "up");
-    const [config, before] = await Promise.all([stack.config(), stack.services()]);
-    const known = before.map((state) => state.name);
-    checkService(stack.name, options.service, known);
-    checkEntries(stack.name, config, known);
+    const { stack, services: before, known } = await prepare(context, { ...options, check: "entries", cluster: "up" });
     requireConsent(context, "up", options.yes);
     const guarded = known.filter((name) => options.service === undefined || name === options.service);
     const releases = options.atomic ? lastReleases(attribute((await loadHistory(context, stack)).rows, known), guarded) : new Map<string, Target>();

@@ -8,9 +8,7 @@ import { CliError, ExitCode } from "../core/exitCodes";
 import type { UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { type DigestReference, parseDigestReference } from "../core/reference";
-import { serviceNames } from "../core/release";
-import { checkService } from "../core/services";
-import { loadRows } from "../core/steps";
+import { prepareHistory } from "../core/prepare";
 
 export const DEFAULT_VERIFY_LAST = 10;
 export const VERIFY_CONCURRENCY = 8;
@@ -67,12 +65,7 @@ async function verify(context: Context, options: { stack?: string; service?: str
         }
         references = [...unique.values()];
     } else {
-        const stack = await context.deps.openStack(options.stack);
-        const all = await loadRows(context, stack, options.last);
-        if (options.service !== undefined) {
-            checkService(stack.name, options.service, serviceNames(all));
-        }
-        const rows = all.filter((row) => options.service === undefined || row.service === options.service);
+        const { stack, rows } = await prepareHistory(context, { ...options, limit: options.last });
         const found = referencesOfRows(rows);
         for (const row of found.skipped) {
             context.stderr.write(`note: #${row.update} (${row.kind}, ${row.result}) names no image digest; not checked\n`);

@@ -75,3 +75,10 @@ export function checkCount(name: string, value: string): void {
         throw usageError(`--${name} must be a whole number of at least 1 (got ${JSON.stringify(value)})`);
     }
 }
+
+/** Refuses to change a stack without a terminal to ask on, unless --yes says not to ask. */
+export function requireConsent(context: Context, command: string, yes: boolean): void {
+    if (!yes && !context.stdinIsTTY) {
+        throw usageError(`${command} changes the stack: pass --yes to run it without a terminal`);
+    }
+}

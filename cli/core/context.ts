@@ -67,3 +67,12 @@ export interface Context {
 export function writeJson(context: Context, value: unknown): void {
     context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** `1 to update, 2 to create`, or `nothing`, from a preview's counts. */
+export function describeChanges(changes: PreviewSummary): string {
+    const described = Object.entries(changes)
+        .filter(([op, count]) => op !== "same" && count > 0)
+        .map(([op, count]) => `${count} to ${op}`)
+        .join(", ");
+    return described || "nothing";
+}

@@ -2,6 +2,8 @@
 // rollback, drill and up --atomic, so they agree on what a target runs.
 
 import type { ConfigEdit, StackConfig } from "./config";
+import { RegistryError } from "../../components/registry/client";
+import type { Context } from "./context";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { repositoryOf, type UpdateRow } from "./history";
 import { type DigestReference, parseDigestReference } from "./reference";
@@ -159,4 +161,22 @@ export function pinEdit(stack: string, config: StackConfig, targets: readonly Ta
 /** What each service's args ask, by name, as `states` recorded it. */
 export function askedIn(states: readonly ServiceState[]): (service: string) => Asked | undefined {
     return (service) => states.find((state) => state.name === service)?.asked;
+}
+
+/**
+ * Whether `<image>@<digest>` can still be pulled; a refusing or unreachable registry is an error
+ * that says nothing was changed.
+ */
+export async function manifestPresent(context: Context, reference: DigestReference): Promise<boolean> {
+    context.progress.update(`Checking that ${reference.text} is still in its registry…`);
+    try {
+        return (await (await context.deps.registryClient()).manifestState(reference)) === "present";
+    } catch (error) {
+        if (error instanceof RegistryError) {
+            throw new CliError(`cannot check that ${reference.text} is still pullable: ${error.message}; nothing was changed`, ExitCode.Failure);
+        }
+        throw error;
+    } finally {
+        context.progress.done();
+    }
 }

@@ -119,6 +119,19 @@ describe("cli with several services", () => {
         assert.ok(!text.stdout.includes("api"), text.stdout);
     });
 
+    it("every command refuses a --service the stack does not declare in its preparation, naming the nearest, before anything else", async () => {
+        for (const command of [["rollback", "--to", "1", "--yes"], ["drill", "--yes"], ["up", "--atomic", "--yes"], ["status"], ["release-hold"], ["history"], ["verify"]]) {
+            const stack = shopStack();
+            const outcome = await runCli([...command, "--service", "apii"], { stack, registryClient });
+            assert.deepEqual(
+                [outcome.code, outcome.stderr, stack.changes],
+                [2, `error: --service apii: stack prod declares no service of that name (its services: api, worker); did you mean api? (see released-service ${command[0]} --help)\n`, []],
+                command.join(" "),
+            );
+            assert.deepEqual(outcome.calls, ["open (selected)"], command.join(" "));
+        }
+    });
+
     it("rollback --to N brings every service back to what update N ran, pinned and held together", async () => {
         const stack = shopStack();
         const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient });

@@ -1,0 +1,79 @@
+// What every command does before it acts, as kubectl's Complete and Validate: open the stack, read
+// what it records, and refuse a --service it does not declare and entries the component would
+// refuse, before anything is asked of a cluster, a registry or the user.
+
+import type { Context, ReleaseStack } from "./context";
+import type { StackConfig } from "./config";
+import { buildRows, type HistoryEntry, type UpdateRow, updateNumbers } from "./history";
+import { serviceNames } from "./release";
+import { type ClusterCommand, refuseRendered } from "./rendered";
+import { checkEntries, checkService, holdsOf, pinsOf, type ServiceState } from "./services";
+
+/** A stack ready to act on: its config and the services its latest state records. */
+export interface Prepared {
+    readonly stack: ReleaseStack;
+    readonly config: StackConfig;
+    readonly services: ServiceState[];
+    /** The services' resource names. */
+    readonly known: string[];
+}
+
+export interface PrepareOptions {
+    readonly stack?: string;
+    readonly service?: string;
+    /**
+     * `entries`: refuse pins and holds the component would refuse (a command that updates);
+     * `lift`: a --service may also name a service the program no longer declares but a pin or hold does.
+     */
+    readonly check: "entries" | "lift" | "service";
+    /** A command that applies to a cluster or reads from one: refused while the stack renders its manifests. */
+    readonly cluster?: ClusterCommand;
+}
+
+/** Opens the stack and reads its config and services, refusing what the command must not act on. */
+export async function prepare(context: Context, options: PrepareOptions): Promise<Prepared> {
+    const stack = await context.deps.openStack(options.stack);
+    if (options.cluster !== undefined) {
+        refuseRendered(stack, options.cluster);
+    }
+    context.progress.update(`Reading the config and state of stack ${stack.name}…`);
+    const [config, services] = await Promise.all([stack.config(), stack.services()]);
+    context.progress.done();
+    const known = services.map((service) => service.name);
+    const named = options.check === "lift" ? [...new Set([...known, ...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])] : known;
+    checkService(stack.name, options.service, named);
+    if (options.check === "entries") {
+        checkEntries(stack.name, config, known);
+    }
+    return { stack, config, services, known };
+}
+
+/** Opens the stack and reads `limit` rows of its history, refusing a --service no row names. */
+export async function prepareHistory(context: Context, options: { readonly stack?: string; readonly service?: string; readonly limit?: number }): Promise<{ stack: ReleaseStack; rows: UpdateRow[] }> {
+    const stack = await context.deps.openStack(options.stack);
+    const all = (await loadHistory(context, stack, options.limit)).rows;
+    if (options.service !== undefined) {
+        checkService(stack.name, options.service, serviceNames(all));
+    }
+    return { stack, rows: all.filter((row) => options.service === undefined || row.service === options.service) };
+}
+
+/** The rows, newest first, the history entry of each by update number (for the config it ran with), and the state each recorded. */
+export async function loadHistory(
+    context: Context,
+    stack: ReleaseStack,
+    limit?: number,
+): Promise<{ rows: UpdateRow[]; entries: ReadonlyMap<number, HistoryEntry>; states: ReadonlyMap<number, readonly ServiceState[]> }> {
+    context.progress.update(`Reading the history of stack ${stack.name}…`);
+    const entries = await stack.history();
+    // Every shown update's state is read: it names the services that update ran.
+    const numbers = updateNumbers(entries);
+    const shown = numbers.slice(0, limit);
+    if (shown.length > 0) {
+        context.progress.update(`Reading the recorded state of ${shown.length} update${shown.length === 1 ? "" : "s"}…`);
+    }
+    const states = await stack.states.statesOf(entries, shown);
+    context.progress.done();
+    const rows = buildRows(entries, states).filter((row) => shown.includes(row.update));
+    return { rows, entries: new Map(numbers.map((update, index) => [update, entries[index]])), states };
+}
