@@ -9,8 +9,20 @@ import type { RegistryClient } from "../registry/client";
 import { normalizeDigest, registryHost, type RepositoryLocation, taggedRef } from "../registry/reference";
 import { buildArgs, buildTags, ociLabels, stackTag } from "./image";
 import { type BuildPlan, planBuild, type ReleaseSource, type TagHolding } from "./plan";
-import type { ReleaseInputs } from "./resolve";
+import type { Provenance } from "./provenance";
 import { sourceDigest } from "./sourceDigest";
+
+/** What the build reads of the checked args: the source, where it goes, and how to build it. */
+export interface BuildInputs {
+    readonly image: string;
+    readonly context: string;
+    readonly sourceVersion: string;
+    readonly provenance?: Provenance;
+    readonly builder?: string;
+    readonly buildOnPreview?: boolean;
+    readonly registryUsername?: pulumi.Input<string>;
+    readonly registryPassword?: pulumi.Input<string>;
+}
 
 /** What the build shares with the rest of the resolution: one registry, its look-ups, its errors and the hold. */
 export interface BuildContext {
@@ -38,7 +50,7 @@ export interface DeclaredBuild {
 export function declareBuild(
     owner: pulumi.ComponentResource,
     service: string,
-    inputs: ReleaseInputs & { readonly sourceVersion: string },
+    inputs: BuildInputs,
     source: ReleaseSource,
     context: BuildContext,
 ): DeclaredBuild {
