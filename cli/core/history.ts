@@ -3,7 +3,7 @@
 
 import { parseImageReference } from "../../components/registry/reference";
 import { DIGEST_PATTERN } from "./reference";
-import { PINS_KEY, type ServiceState } from "./services";
+import { type Pin, pinIn, PINS_KEY, type ServiceState } from "./services";
 
 /**
  * One entry of `pulumi stack history --json` (Automation API `stack.history()`), newest first.
@@ -54,7 +54,7 @@ export function updateNumbers(entries: readonly HistoryEntry[]): number[] {
 }
 
 /** A service's pin in the config an update ran with. */
-export function pinned(entry: HistoryEntry, service: string): { version?: string; digest?: string } | undefined {
+export function pinned(entry: HistoryEntry, service: string): Pin | undefined {
     const value = entry.config?.[PINS_KEY];
     if (!value || value.secret) {
         return undefined;
@@ -67,10 +67,7 @@ export function pinned(entry: HistoryEntry, service: string): { version?: string
             return undefined;
         }
     }
-    const pin = (pins as Record<string, unknown> | null)?.[service] as { version?: unknown; digest?: unknown } | undefined;
-    return pin && typeof pin === "object"
-        ? { version: typeof pin.version === "string" ? pin.version : undefined, digest: typeof pin.digest === "string" ? pin.digest : undefined }
-        : undefined;
+    return pinIn(pins, service);
 }
 
 function isoSeconds(time: string | Date): string {

@@ -136,7 +136,12 @@ export function holdsOf(config: StackConfig): Readonly<Record<string, unknown>> 
 
 /** The pin of one service, when it is well-formed. */
 export function pinOf(config: StackConfig, service: string): Pin | undefined {
-    const pin = pinsOf(config)[service];
+    return pinIn(pinsOf(config), service);
+}
+
+/** A service's entry of `pins` (the stack config's, or the one an update ran with) as a pin, when the component would read it as one. */
+export function pinIn(pins: unknown, service: string): Pin | undefined {
+    const pin = pins !== null && typeof pins === "object" && !Array.isArray(pins) ? (pins as Record<string, unknown>)[service] : undefined;
     return pin !== undefined && pinProblems(pin, service).length === 0 ? (pin as Pin) : undefined;
 }
 
