@@ -178,4 +178,22 @@ describe("selecting the running version by stack config", () => {
         assert.match(update.errors[0], /version v1\.0\.0 cannot be resolved/);
         assert.equal(fresh.registry.has(`${IMAGE}:v1.0.0`), false);
     });
+
+    it("the bundled program's version key is what its pin records: unchanged it warns, moved it is refused in preview", async () => {
+        const pins = JSON.stringify({ app: { version: "v1.0.0", digest: firstV1, update: 1, asked: { version: "v2.0.0" } } });
+        const kept = await runProgram(cloud, config("v2.0.0", v2, { pins }));
+        assert.deepEqual(kept.errors, []);
+        assert.equal(running(kept), `${IMAGE}@${firstV1}`);
+        assert.deepEqual(kept.warnings, [
+            `service app runs its pin, version v1.0.0 (${firstV1}) from update #1, not what its args ask (version v2.0.0, as when the pin was set); ` +
+                "lift it with `released-service release-hold --stack dev --service app`.",
+        ]);
+        const moved = await runProgram(cloud, config("v2.0.1", v2, { pins }), { preview: true });
+        assert.deepEqual(moved.errors, [
+            `service app is pinned to version v1.0.0 (${firstV1}) from update #1, set when its args asked for version v2.0.0; they now ask for ` +
+                "version v2.0.1. The pin would hide that change, so nothing was changed: lift the pin with " +
+                "`released-service release-hold --stack dev --service app` to run what the args ask, or set them back to version v2.0.0 to keep it.",
+        ]);
+        assert.deepEqual([moved.resources.length, moved.builds, moved.pushes], [0, 0, 0]);
+    });
 });
