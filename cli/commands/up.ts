@@ -9,7 +9,7 @@ import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/histor
 import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
 import type { ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { loadHistory, prepare } from "../core/prepare";
+import { loadHistory, prepare, servicesOf } from "../core/prepare";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
@@ -102,7 +102,7 @@ async function up(context: Context, options: UpOptions): Promise<number> {
         }
         return undo(context, stack, { releases, before }, failure);
     }
-    const after = await stack.services();
+    const after = await servicesOf(stack);
     const runs = after.map((state) => `${known.length > 1 ? `${state.name} ` : ""}${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
     context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${runs || "no ReleasedService"}.\n`);
     return ExitCode.Ok;
@@ -115,7 +115,7 @@ async function undo(
     known: { releases: ReadonlyMap<string, Target>; before: readonly ServiceState[] },
     failure: string,
 ): Promise<number> {
-    const after = await stack.services();
+    const after = await servicesOf(stack);
     const [failed] = newestNumbers(await stack.history(), 1);
     const changed = changedServices(known.before, after).filter((name) => known.releases.has(name));
     if (changed.length === 0) {

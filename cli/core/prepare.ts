@@ -37,7 +37,7 @@ export async function prepare(context: Context, options: PrepareOptions): Promis
         refuseRendered(stack, options.cluster);
     }
     context.progress.update(`Reading the config and state of stack ${stack.name}…`);
-    const [config, services] = await Promise.all([stack.config(), stack.services()]);
+    const [config, services] = await Promise.all([stack.config(), servicesOf(stack)]);
     context.progress.done();
     const known = services.map((service) => service.name);
     const named = options.check === "lift" ? [...new Set([...known, ...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])] : known;
@@ -46,6 +46,36 @@ export async function prepare(context: Context, options: PrepareOptions): Promis
         checkEntries(stack.name, config, known);
     }
     return { stack, config, services, known };
+}
+
+/** How many updates back a service's last recorded outputs are looked for. */
+const OUTPUTS_LOOKBACK = 10;
+
+/**
+ * The services the stack's latest state records, each with the outputs it last registered. An
+ * update that fails after a service's args changed records the component's new input (what the
+ * args asked) but not its outputs: the engine keeps a component's outputs only from a same step or
+ * from the outputs the component registers, which wait for its workload. Those services' outputs
+ * are the newest earlier state's that has them; what they asked and what their workload was last
+ * told to run stay the latest.
+ */
+export async function servicesOf(stack: ReleaseStack): Promise<ServiceState[]> {
+    const services = await stack.services();
+    if (services.every((service) => service.imageDigest !== undefined)) {
+        return services;
+    }
+    const entries = await stack.history();
+    const numbers = updateNumbers(entries).slice(0, OUTPUTS_LOOKBACK);
+    const states = await stack.states.statesOf(entries, numbers);
+    return services.map((service) => {
+        if (service.imageDigest !== undefined) {
+            return service;
+        }
+        const recorded = numbers.map((update) => states.get(update)?.find((old) => old.name === service.name && old.imageDigest !== undefined)).find((old) => old !== undefined);
+        return recorded === undefined
+            ? service
+            : { ...recorded, ...(service.asked !== undefined ? { asked: service.asked } : {}), ...(service.deployedImage !== undefined ? { deployedImage: service.deployedImage } : {}) };
+    });
 }
 
 /** Opens the stack and reads `limit` rows of its history, refusing a --service no row names. */

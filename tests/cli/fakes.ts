@@ -105,6 +105,11 @@ export interface FakeStackOptions {
     upFails?: string | ((config: StackConfig) => string | undefined);
     /** Whether a failing `up` got as far as changing the workload (its rollout never became ready). */
     failsAfterDeployment?: boolean;
+    /**
+     * Whether a failing `up` whose args changed leaves each component without outputs, as the engine
+     * does (its update step records the new input; its outputs wait for a workload that failed).
+     */
+    failureLosesOutputs?: boolean;
     /** Makes `preview` fail with this message after streaming a line. */
     previewFails?: string;
     /** The digest each version's tag names, for updates that do not pin one. */
@@ -253,11 +258,14 @@ export class FakeStack implements ReleaseStack {
         const image = (service: ServiceState): string => service.imageRef?.slice(0, service.imageRef.lastIndexOf("@")) ?? IMAGE;
         if (failure) {
             // The component's input, what its args ask, is recorded even by an update that fails.
-            this.current = releases.map(({ service, digest, asked }) => ({
-                ...service,
-                asked,
-                ...(this.options.failsAfterDeployment && refusal === undefined ? { deployedImage: `${image(service)}@${digest}` } : {}),
-            }));
+            this.current = releases.map(({ service, digest, asked }) => {
+                const kept: ServiceState = this.options.failureLosesOutputs ? { name: service.name, deployedImage: service.deployedImage } : service;
+                return {
+                    ...kept,
+                    asked,
+                    ...(this.options.failsAfterDeployment && refusal === undefined ? { deployedImage: `${image(service)}@${digest}` } : {}),
+                };
+            });
             this.entries.unshift(entry("failed"));
             this.ran.set(this.entries.length, this.current);
             throw new Error(failure);

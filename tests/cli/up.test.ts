@@ -3,12 +3,12 @@
 
 import * as assert from "node:assert/strict";
 import { textOf } from "../../cli/core/config";
-import { DIGESTS, FakeStack, runCli } from "./fakes";
+import { DIGESTS, FakeStack, type FakeStackOptions, runCli } from "./fakes";
 
 const BROKEN = `sha256:${"de".repeat(32)}`;
 
 /** The dev stack asked to run v1.3.0, whose pods never become ready. */
-function brokenRelease(failsAfterDeployment = true): FakeStack {
+function brokenRelease(failsAfterDeployment = true, more: FakeStackOptions = {}): FakeStack {
     return new FakeStack({
         config: {
             "released-service:image": "localhost:5000/payment-api",
@@ -21,6 +21,7 @@ function brokenRelease(failsAfterDeployment = true): FakeStack {
         upFails: (config) =>
             textOf(config, "version") === "v1.3.0" && config["released-service:pins"] === undefined ? "Deployment payments/payment-api did not become ready within 60s" : undefined,
         failsAfterDeployment,
+        ...more,
     });
 }
 
@@ -40,6 +41,14 @@ describe("cli up", () => {
         assert.equal(outcome.code, 3);
         assert.equal(outcome.stderr, "error: pulumi up of stack dev failed: Deployment payments/payment-api did not become ready within 60s\n");
         assert.equal(stack.deployed, BROKEN);
+    });
+
+    it("--atomic undoes a failed rollout whose state kept no outputs of the component, reading the workload its last successful update recorded", async () => {
+        const stack = brokenRelease(true, { failureLosesOutputs: true });
+        const outcome = await runCli(["up", "--atomic", "--yes"], { stack });
+        assert.equal(outcome.code, 1, outcome.stderr);
+        assert.ok(outcome.stdout.includes(", and every instance runs its digest.\n"), outcome.stdout);
+        assert.deepEqual(outcome.calls.filter((call) => call.startsWith("pods")), ["pods -n payments -l app.kubernetes.io/name=payment-api"]);
     });
 
     it("--atomic undoes a failed rollout: a second update pinned to the last successful release, every pod back on its digest, exit 1", async () => {
