@@ -2,8 +2,10 @@
 // stack in PostgreSQL, then in an S3-compatible bucket (SeaweedFS), each started on loopback for
 // these scenarios. Every command reads each update's recorded state from there: history, a
 // rollback of one service, status, verify, drill, release-hold and up --atomic, with the
-// assertions the file-backend scenarios make (own-program.e2e.ts, command.e2e.ts, rollback.e2e.ts).
+// assertions the file-backend scenarios make (own-program.e2e.ts, command.e2e.ts, rollback.e2e.ts),
+// and two operators rolling back the shared stack at once.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
@@ -140,6 +142,40 @@ for (const backend of BACKENDS) {
                 ],
             );
             assert.deepEqual(await shopPods(env), { api: [digests.v2, digests.v2], worker: [digests.w2] });
+        });
+
+        it("two operators roll back at the same moment from two checkouts: one wins, the other changes nothing and says the stack is held", async () => {
+            // A second checkout of the same program and stack config, as a teammate's clone would be.
+            const other = path.join(env.scratch, `team-${backend.key}-other`);
+            fs.mkdirSync(other);
+            for (const file of ["Pulumi.yaml", "index.js", "package.json", `Pulumi.${SHOP_STACK}.yaml`]) {
+                fs.copyFileSync(path.join(shop, file), path.join(other, file));
+            }
+            fs.symlinkSync(path.join(shop, "node_modules"), path.join(other, "node_modules"));
+            const checkouts = [shop, other];
+            const configFile = (dir: string): string => path.join(dir, `Pulumi.${SHOP_STACK}.yaml`);
+            const before = checkouts.map((dir) => fs.readFileSync(configFile(dir)));
+            const results = await Promise.all(
+                checkouts.map((dir) => env.cli(["rollback", "--to", "1", "--service", "api", "--yes", "--stack", SHOP_STACK, "--cwd", dir], { replaceEnv: teamEnv })),
+            );
+            const winners = results.flatMap((result, index) => (result.code === 0 ? [index] : []));
+            assert.equal(winners.length, 1, results.map((result) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`).join("\n---\n"));
+            const [winner] = winners;
+            const loser = 1 - winner;
+            assert.equal(results[loser].code, 3, results[loser].stdout + results[loser].stderr);
+            assert.match(results[loser].stderr, new RegExp(`^error: another update holds stack ${SHOP_STACK}: the stack is currently locked by 1 lock\\(s\\)`));
+            assert.match(results[loser].stderr, /\nnothing was changed\n$/);
+            assert.ok(fs.readFileSync(configFile(checkouts[loser])).equals(before[loser]), "the loser's stack config is byte for byte as it was");
+            const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[winner], replaceEnv: teamEnv });
+            assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+            assert.deepEqual(await settledPodDigests(env, shopSelector("api"), digests.v1), [digests.v1, digests.v1]);
+            // The team pulls the winner's config, lifts the hold and runs v2 again.
+            fs.copyFileSync(configFile(checkouts[winner]), configFile(shop));
+            const lifted = await cli("release-hold", "--service", "api");
+            assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
+            succeeded(await pulumi("config", "rm", "--stack", SHOP_STACK, "released-service:pins"), "pulumi config rm released-service:pins");
+            succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", SHOP_STACK, "--message", "api v2 again"), "roll forward");
+            assert.deepEqual(await settledPodDigests(env, shopSelector("api"), digests.v2), [digests.v2, digests.v2]);
         });
 
         it("up --atomic: a worker release that never becomes ready fails at its deadline and is undone to its last good digest", async () => {
