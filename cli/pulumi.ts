@@ -46,7 +46,8 @@ export function describePulumiFailure(what: string, error: unknown): CliError {
  */
 export function updateFailure(what: string, error: unknown): Error {
     const message = (error as Error).message ?? String(error);
-    const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*error: /.test(line) ? [line.trim().replace(/^error: /, "")] : [])))];
+    // The CLI's own errors start a line of its stdout or stderr; the failure's message prefixes the first line of each with its stream's name.
+    const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*(?:stdout: |stderr: )?error: /.test(line) ? [line.trim().replace(/^(?:stdout: |stderr: )?error: /, "")] : [])))];
     return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
 }
 
