@@ -13,7 +13,7 @@ import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { readAllPages, type HistoryEntry } from "./core/history";
 import { type ServiceState, servicesOfState } from "./core/services";
 import { renderCopy } from "./core/rendered";
-import { ExportedStates, FileBackendCheckpoints, fileBackendRoot, type RecordedStates } from "./core/state";
+import { recordedStatesOf } from "./core/states/backends";
 
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
 export function findProjectDir(start: string): string | undefined {
@@ -46,7 +46,8 @@ export function describePulumiFailure(what: string, error: unknown): CliError {
  */
 export function updateFailure(what: string, error: unknown): Error {
     const message = (error as Error).message ?? String(error);
-    const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*error: /.test(line) ? [line.trim().replace(/^error: /, "")] : [])))];
+    // The CLI's own errors start a line of its stdout or stderr; the failure's message prefixes the first line of each with its stream's name.
+    const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*(?:stdout: |stderr: )?error: /.test(line) ? [line.trim().replace(/^(?:stdout: |stderr: )?error: /, "")] : [])))];
     return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
 }
 
@@ -93,9 +94,6 @@ function withoutSelecting(workspace: LocalWorkspace): Workspace {
     return view;
 }
 
-/** Backends other than a local directory or Pulumi Cloud (s3://, gs://, azblob://) are not read. */
-const noRecordedState: RecordedStates = { statesOf: async () => new Map() };
-
 export async function openPulumiStack(stackName: string | undefined, cwd: string, onProgress: (message: string) => void): Promise<ReleaseStack> {
     const workDir = findProjectDir(cwd);
     if (!workDir) {
@@ -118,23 +116,21 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     const settings = await workspace.projectSettings();
     const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
     const shortName = name.split("/").pop() ?? name;
-    const root = fileBackendRoot(backendUrl, workDir);
-    let states: RecordedStates = noRecordedState;
-    if (root) {
-        states = new FileBackendCheckpoints(root, settings.name, shortName);
-    } else if (/^https?:\/\//.test(backendUrl)) {
-        states = new ExportedStates(
-            async (update) => {
-                const { stdout } = await promisify(execFile)(
-                    workspace.pulumiCommand.command,
-                    ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
-                    { maxBuffer: 256 * 1024 * 1024 },
-                );
-                return JSON.parse(stdout) as unknown;
-            },
-            (done, total) => onProgress(`Exporting the state of each update… ${done}/${total}`),
-        );
-    }
+    const states = recordedStatesOf({
+        backendUrl,
+        workDir,
+        project: settings.name,
+        stack: name,
+        async exportVersion(update) {
+            const { stdout } = await promisify(execFile)(
+                workspace.pulumiCommand.command,
+                ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
+                { maxBuffer: 256 * 1024 * 1024 },
+            );
+            return JSON.parse(stdout) as unknown;
+        },
+        onProgress,
+    });
     /**
      * Runs the pulumi CLI itself where the Automation API would add `--show-secrets`: reading
      * outputs and plain config needs no secret, and so never the stack's passphrase.

@@ -2,35 +2,14 @@
 // services with its own config keys and outputs: every capability of the command works for it, by
 // service name, under the real engine and a real cluster.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
-import { BUILDER, REPO_ROOT, type Environment, type Result } from "./support/environment";
+import type { Environment, Result } from "./support/environment";
 import { buildContext, podDigests, settledPodDigests, succeeded } from "./support/project";
+import { installShop, releaseShop, SHOP_STACK, setShopConfig, shopApiDigest, shopPods, shopSelector } from "./support/shop";
 
-const STACK = "prod";
-const PROGRAM = `// A shop: an API this stack builds, and a worker its own pipeline pushes.
-const pulumi = require("@pulumi/pulumi");
-const { ReleasedService } = require("released-service");
-
-const config = new pulumi.Config("shop");
-const api = new ReleasedService("api", {
-    image: config.require("apiImage"),
-    version: config.require("apiVersion"),
-    context: config.require("apiContext"),
-    builder: config.require("builder"),
-    replicas: 2,
-});
-const worker = new ReleasedService("worker", {
-    image: config.require("workerImage"),
-    version: config.require("workerVersion"),
-    build: false,
-});
-
-exports.apiImage = api.imageRef;
-exports.workerImage = worker.imageRef;
-`;
+const STACK = SHOP_STACK;
 
 interface HistoryRow {
     readonly update: number;
@@ -45,18 +24,8 @@ describe("the command for a user's own program with two services", function () {
     const digests: Record<string, string> = {};
     const pulumi = (...args: string[]): Promise<Result> => env.pulumi(args, { cwd: shop });
     const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", STACK, "--cwd", shop]);
-    const config = (values: Record<string, string>): Promise<void> =>
-        Object.entries(values).reduce(async (done, [key, value]) => {
-            await done;
-            succeeded(await pulumi("config", "set", "--stack", STACK, `shop:${key}`, "--", value), `pulumi config set shop:${key}`);
-        }, Promise.resolve());
-    const selector = (service: string): string => `app.kubernetes.io/name=${service}`;
-    /** The digest the program's own output says the API runs. */
-    const apiDigest = async (): Promise<string> => {
-        const outputs = JSON.parse(succeeded(await pulumi("stack", "output", "--json", "--stack", STACK), "pulumi stack output").stdout) as Record<string, string>;
-        return outputs.apiImage.slice(outputs.apiImage.indexOf("@") + 1);
-    };
-    const running = async (): Promise<Record<string, string[]>> => ({ api: await podDigests(env, selector("api")), worker: await podDigests(env, selector("worker")) });
+    const selector = shopSelector;
+    const running = (): Promise<Record<string, string[]>> => shopPods(env);
 
     before(async function () {
         // Packing, installing and two updates with a build: longer than one scenario's step.
@@ -66,44 +35,10 @@ describe("the command for a user's own program with two services", function () {
         const step = (what: string): void => {
             process.stderr.write(`e2e: own program: ${what} after ${Math.round((Date.now() - started) / 1000)} s\n`);
         };
-        // The package as a user gets it: packed, then installed into a project of their own.
-        const packed = succeeded(await env.run("npm", ["pack", "--silent", "--pack-destination", env.scratch], { cwd: REPO_ROOT }), "npm pack");
-        const tarball = path.join(env.scratch, packed.stdout.trim().split("\n").pop()!);
         shop = path.join(env.scratch, "shop");
-        fs.mkdirSync(shop);
-        // The SDK is the package's peer dependency: the program installs the one this package develops against.
-        const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies["@pulumi/pulumi"];
-        fs.writeFileSync(
-            path.join(shop, "package.json"),
-            JSON.stringify({ name: "shop", private: true, dependencies: { "@pulumi/pulumi": sdk, "released-service": `file:${tarball}` } }, null, 2),
-        );
-        fs.writeFileSync(path.join(shop, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
-        fs.writeFileSync(path.join(shop, "index.js"), PROGRAM);
-        step("packed");
-        succeeded(await env.run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: shop }), "npm install of the packed package");
+        await installShop(env, shop);
         step("installed");
-
-        const apiImage = `${env.registry.host}/shop-api`;
-        const workerImage = `${env.registry.host}/shop-worker`;
-        digests.w1 = await env.registry.push("shop-worker", "w1.0.0");
-        digests.w2 = await env.registry.push("shop-worker", "w2.0.0");
-        succeeded(await pulumi("stack", "init", STACK, "--non-interactive"), "pulumi stack init");
-        await config({
-            apiImage,
-            workerImage,
-            builder: BUILDER,
-            apiVersion: "v1.0.0",
-            apiContext: buildContext(env, "shop-api-v1", "v1.0.0", "shop api 1.0.0"),
-            workerVersion: "w1.0.0",
-        });
-        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "api v1, worker w1"), "update 1");
-        digests.v1 = await apiDigest();
-        step("update 1 done");
-        await config({ apiVersion: "v2.0.0", apiContext: buildContext(env, "shop-api-v2", "v2.0.0", "shop api 2.0.0"), workerVersion: "w2.0.0" });
-        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "api v2, worker w2"), "update 2");
-        digests.v2 = await apiDigest();
-        step("update 2 done");
-        assert.notEqual(digests.v1, digests.v2);
+        Object.assign(digests, await releaseShop(env, pulumi, { repository: "shop", step }));
     });
 
     it("history lists both services in every update, with the digest each ran", async () => {
@@ -207,7 +142,7 @@ describe("the command for a user's own program with two services", function () {
         assert.ok(flat(again).includes(`service api runs its pin, ${pinned}, not what its args ask (version v2.0.0, as when the pin was set); lift it with ${lift}`), flat(again));
         assert.deepEqual(await settledPodDigests(env, selector("api"), digests.v1), [digests.v1, digests.v1]);
         // The key moves to ship a fix: the update fails in its preview, naming the pin, and nothing changes.
-        await config({ apiVersion: "v2.0.1", apiContext: buildContext(env, "shop-api-v2.0.1", "v2.0.1", "shop api 2.0.1") });
+        await setShopConfig(pulumi, { apiVersion: "v2.0.1", apiContext: buildContext(env, "shop-api-v2.0.1", "v2.0.1", "shop api 2.0.1") });
         const refused = await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "v2.0.1 under the pin");
         assert.notEqual(refused.code, 0, refused.stdout);
         assert.ok(
@@ -222,7 +157,7 @@ describe("the command for a user's own program with two services", function () {
         const lifted = await cli("release-hold", "--service", "api");
         assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
         succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "v2.0.1"), "pulumi up after release-hold");
-        const shipped = await apiDigest();
+        const shipped = await shopApiDigest(pulumi);
         assert.ok(![digests.v1, digests.v2].includes(shipped), `v2.0.1 is a new image (${shipped})`);
         assert.deepEqual(await settledPodDigests(env, selector("api"), shipped), [shipped, shipped]);
     });

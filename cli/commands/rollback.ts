@@ -205,8 +205,14 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     try {
         await stack.up(message, (text) => context.stdout.write(text));
     } catch (error) {
+        const reason = (error as Error).message.trim();
+        if (LOCKED.test(reason)) {
+            // The backend refused before the engine started: the config goes back as it was.
+            await stack.editConfig(undo);
+            throw new CliError(`another update holds stack ${stack.name}: ${reason}\nnothing was changed`, ExitCode.Failure);
+        }
         throw new CliError(
-            `pulumi up of stack ${stack.name} failed: ${(error as Error).message.trim()}\n` +
+            `pulumi up of stack ${stack.name} failed: ${reason}\n` +
                 `${stack.configFile} now pins ${summary}: fix the cause and run pulumi up, or restore the file with git`,
             ExitCode.Failure,
         );
@@ -235,6 +241,12 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     );
     return ExitCode.Ok;
 }
+
+/**
+ * What the backend says when another update holds the stack: a DIY backend's lock (pulumi
+ * pkg/backend/diy/lock.go) or Pulumi Cloud's conflict. Either comes before the engine changes anything.
+ */
+const LOCKED = /the stack is currently locked by \d+ lock\(s\)|Another update is currently in progress/;
 
 export const rollbackCommand: Command = {
     name: "rollback",

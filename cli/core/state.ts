@@ -1,10 +1,9 @@
-// Where an update's recorded services come from: the file backend's per-update checkpoint copy,
-// or `pulumi stack export --version N` on Pulumi Cloud. Parsing and matching are pure.
+// Where an update's recorded services come from: the per-update checkpoint copy every DIY backend
+// keeps (read through a StateBucket: cli/core/states/ has one per kind of storage), or `pulumi
+// stack export --version N` on Pulumi Cloud. Parsing and matching are pure.
 
-import { readdir, readFile } from "node:fs/promises";
-import * as os from "node:os";
-import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
+import { CliError, ExitCode } from "./exitCodes";
 import { type HistoryEntry, updateNumbers } from "./history";
 import { type ServiceState, servicesOfState } from "./services";
 
@@ -61,58 +60,78 @@ export function matchCheckpoints(entries: readonly HistoryEntry[], files: readon
 }
 
 /**
- * The state root of a file backend URL (`file://~`, `file:///abs`, `file://./rel`), or undefined
- * for any other backend. Query options such as `?no_tmp_dir=true` are not part of the path.
+ * A DIY backend's storage as the reader needs it: a directory on disk, an S3 bucket, a PostgreSQL
+ * table. Keys are `/`-separated paths relative to the backend's root (`.pulumi/history/…`).
  */
-/**
- * Where a `file://` backend keeps its state. Pulumi expands `~` to the account's home directory
- * from the user database, not $HOME, and so does this.
- */
-export function fileBackendRoot(backendUrl: string, workDir: string, home: string = accountHome()): string | undefined {
-    if (!backendUrl.startsWith("file://")) {
-        return undefined;
-    }
-    const location = backendUrl.slice("file://".length).replace(/\?.*$/, "");
-    if (location === "~" || location.startsWith("~/")) {
-        return path.join(home, location.slice(1));
-    }
-    return path.resolve(workDir, location);
+export interface StateBucket {
+    /** Where the state lives, for messages: never credentials. */
+    readonly where: string;
+    /** Values that must never appear in a message (a password in the URL, a secret key). */
+    readonly secrets: readonly string[];
+    /** The names of the objects directly under `dir` (a key without its trailing `/`); none when there is nothing. */
+    names(dir: string): Promise<string[]>;
+    read(key: string): Promise<Uint8Array>;
+    /** Lets go of connections; the bucket is not used afterwards. */
+    close(): Promise<void>;
 }
 
-function accountHome(): string {
+/** The text of a stored file. The backend gzips when PULUMI_DIY_BACKEND_GZIP is set; the magic bytes say so either way. */
+export function storedText(bytes: Uint8Array): string {
+    return Buffer.from(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString("utf8");
+}
+
+/** `message` with every secret replaced, so no credential reaches the terminal. */
+export function withoutSecrets(message: string, secrets: readonly string[]): string {
+    return secrets.filter((secret) => secret.length > 0).reduce((text, secret) => text.split(secret).join("[credential]"), message);
+}
+
+/** Query parameters whose values are credentials (Pulumi's own list, and libpq's passwords). */
+const SECRET_PARAMETERS = new Set([
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "awsaccesskeyid",
+    "token",
+    "access_token",
+    "password",
+    "sslpassword",
+]);
+
+/** The credentials a backend URL carries: its password, and the values of credential parameters. */
+export function urlSecrets(backendUrl: string): string[] {
+    let url: URL;
     try {
-        return os.userInfo().homedir;
+        url = new URL(backendUrl);
     } catch {
-        return os.homedir();
+        return [];
     }
+    const password = url.password ? [url.password, decodeURIComponent(url.password)] : [];
+    const values = [...url.searchParams].filter(([key]) => SECRET_PARAMETERS.has(key.toLowerCase())).map(([, value]) => value);
+    return [...password, ...values].filter((secret) => secret.length > 0);
 }
 
-async function readMaybeGzipped(file: string): Promise<string> {
-    const bytes = await readFile(file);
-    // The backend gzips when PULUMI_DIY_BACKEND_GZIP is set; the magic bytes say so either way.
-    return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString("utf8");
-}
-
-/** Reads per-update checkpoints under `<root>/.pulumi/history/<project>/<stack>/` (or the pre-project layout). */
-export class FileBackendCheckpoints implements RecordedStates {
+/**
+ * Reads per-update checkpoints the way every DIY backend (file, s3, postgres…) keeps them: under
+ * `.pulumi/history/<project>/<stack>/` (or the pre-project layout `.pulumi/history/<stack>/`), a
+ * `<stack>-<unixnano>.history.json` and its `.checkpoint.json` beside it, each maybe `.gz`.
+ */
+export class DiyCheckpoints implements RecordedStates {
     constructor(
-        private readonly root: string,
+        private readonly bucket: StateBucket,
         private readonly project: string,
         private readonly stack: string,
     ) {}
 
-    /** The history directory, or undefined when the stack has none yet. */
+    /** The history directory's key, or undefined when the stack has none yet. */
     async historyDir(): Promise<string | undefined> {
         const stackName = this.stack.split("/").pop() ?? this.stack;
-        for (const dir of [
-            path.join(this.root, ".pulumi", "history", this.project, stackName),
-            path.join(this.root, ".pulumi", "history", stackName),
-        ]) {
-            try {
-                await readdir(dir);
+        for (const dir of [`.pulumi/history/${this.project}/${stackName}`, `.pulumi/history/${stackName}`]) {
+            if ((await this.bucket.names(dir)).length > 0) {
                 return dir;
-            } catch {
-                // Try the next layout.
             }
         }
         return undefined;
@@ -123,7 +142,7 @@ export class FileBackendCheckpoints implements RecordedStates {
         if (!dir) {
             return [];
         }
-        const names = await readdir(dir);
+        const names = await this.bucket.names(dir);
         const files: UpdateFiles[] = [];
         for (const name of names) {
             const match = /^(.*)\.history\.json(\.gz)?$/.exec(name);
@@ -134,22 +153,41 @@ export class FileBackendCheckpoints implements RecordedStates {
             if (!names.includes(checkpoint)) {
                 continue;
             }
-            const info = JSON.parse(await readMaybeGzipped(path.join(dir, name))) as { kind: string; startTime: number; endTime: number };
-            files.push({ kind: info.kind, startTime: info.startTime, endTime: info.endTime, checkpointPath: path.join(dir, checkpoint) });
+            const info = JSON.parse(storedText(await this.bucket.read(`${dir}/${name}`))) as { kind: string; startTime: number; endTime: number };
+            files.push({ kind: info.kind, startTime: info.startTime, endTime: info.endTime, checkpointPath: `${dir}/${checkpoint}` });
         }
         return files;
     }
 
     async statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {
-        const checkpoints = matchCheckpoints(entries, await this.updateFiles());
-        const states = new Map<number, ServiceState[]>();
-        for (const update of updates) {
-            const checkpoint = checkpoints.get(update);
-            if (checkpoint) {
-                states.set(update, servicesOfState(JSON.parse(await readMaybeGzipped(checkpoint))));
+        try {
+            const checkpoints = matchCheckpoints(entries, await this.updateFiles());
+            const states = new Map<number, ServiceState[]>();
+            for (const update of updates) {
+                const checkpoint = checkpoints.get(update);
+                if (checkpoint) {
+                    states.set(update, servicesOfState(JSON.parse(storedText(await this.bucket.read(checkpoint)))));
+                }
             }
+            return states;
+        } catch (error) {
+            const reason = withoutSecrets((error as Error).message ?? String(error), this.bucket.secrets);
+            throw new CliError(`cannot read the recorded state of stack ${this.stack} from ${this.bucket.where}: ${reason}`, ExitCode.Failure);
+        } finally {
+            await this.bucket.close();
         }
-        return states;
+    }
+}
+
+/** A backend whose recorded states are not read yet: says so, naming it, rather than answering nothing. */
+export class UnsupportedBackend implements RecordedStates {
+    constructor(private readonly scheme: string) {}
+
+    async statesOf(): Promise<Map<number, ServiceState[]>> {
+        throw new CliError(
+            `the ${this.scheme}:// state backend is not supported yet: released-service reads each update's state from file://, s3://, postgres:// and Pulumi Cloud backends`,
+            ExitCode.Failure,
+        );
     }
 }
 

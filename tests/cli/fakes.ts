@@ -11,7 +11,8 @@ import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } fro
 import type { HistoryEntry } from "../../cli/core/history";
 import { holdOf, pinOf, type ServiceState } from "../../cli/core/services";
 import { type Asked, askedOf, pinOutcome } from "../../components/release/pin";
-import { FileBackendCheckpoints, type RecordedStates } from "../../cli/core/state";
+import { DiyCheckpoints, type RecordedStates } from "../../cli/core/state";
+import { FileBucket } from "../../cli/core/states/file";
 import { run } from "../../cli/run";
 
 export const FIXTURES = path.join(__dirname, "fixtures");
@@ -25,6 +26,11 @@ export const DIGESTS = {
     "v1.2.0": `sha256:${"b2".repeat(32)}`,
     "v1.2.1": `sha256:${"c3".repeat(32)}`,
 } as const;
+
+/** The per-update checkpoints a file backend at `root` keeps for one stack. */
+export function fileCheckpoints(root: string, project: string, stack: string): DiyCheckpoints {
+    return new DiyCheckpoints(new FileBucket(root), project, stack);
+}
 
 export function readFixture<T>(name: string): T {
     return JSON.parse(readFileSync(path.join(FIXTURES, name), "utf8")) as T;
@@ -71,7 +77,7 @@ export function shopStack(options: FakeStackOptions = {}): FakeStack {
     return new FakeStack({
         name: "prod",
         entries: shopHistory(),
-        states: new FileBackendCheckpoints(PULUMI_HOME, "shop", "prod"),
+        states: fileCheckpoints(PULUMI_HOME, "shop", "prod"),
         services: [shopService("api", "v1.1.0", SHOP.digests["v1.1.0"]), shopService("worker", "w2", SHOP.digests.w2)],
         config: {
             "shop:apiVersion": "v1.2.0",
@@ -156,7 +162,7 @@ export class FakeStack implements ReleaseStack {
         this.configFile = path.join("stacks", `Pulumi.${this.name}.yaml`);
         this.rendered = options.rendered;
         this.entries = [...(options.entries ?? devHistory())];
-        const recorded = options.states ?? new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
+        const recorded = options.states ?? fileCheckpoints(PULUMI_HOME, "released-service", "dev");
         this.states = {
             statesOf: async (entries, updates) => {
                 const found = await recorded.statesOf(entries, updates.filter((update) => !this.ran.has(update)));

@@ -4,8 +4,9 @@
 import * as assert from "node:assert/strict";
 import { buildRows, type HistoryEntry, readAllPages, updateNumbers, type UpdateRow } from "../../cli/core/history";
 import { servicesOfState } from "../../cli/core/services";
-import { fileBackendRoot, FileBackendCheckpoints, matchCheckpoints } from "../../cli/core/state";
-import { devHistory, DIGESTS, FakeStack, IMAGE, PULUMI_HOME, runCli } from "./fakes";
+import { matchCheckpoints } from "../../cli/core/state";
+import { fileBackendRoot } from "../../cli/core/states/file";
+import { devHistory, DIGESTS, FakeStack, fileCheckpoints, IMAGE, PULUMI_HOME, runCli } from "./fakes";
 
 const ROLLBACK_MESSAGE = `rollback to #2 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
 
@@ -115,7 +116,7 @@ describe("cli history", () => {
 
     it("reads each update's digest from its pin, else from the checkpoint the file backend kept for it", async () => {
         const entries = devHistory();
-        const checkpoints = new FileBackendCheckpoints(PULUMI_HOME, "released-service", "dev");
+        const checkpoints = fileCheckpoints(PULUMI_HOME, "released-service", "dev");
         const rows = buildRows(entries, await checkpoints.statesOf(entries, [1, 2, 3, 4, 5, 6]));
         assert.deepEqual(rows, DEV_ROWS);
     });
@@ -269,8 +270,8 @@ describe("cli state files", () => {
     });
 
     it("finds the history of a fully qualified stack name, and nothing for a stack without history", async () => {
-        assert.equal(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "organization/released-service/dev").historyDir(), `${PULUMI_HOME}/.pulumi/history/released-service/dev`);
-        assert.equal(await new FileBackendCheckpoints(PULUMI_HOME, "other-project", "dev").historyDir(), undefined);
-        assert.deepEqual(await new FileBackendCheckpoints(PULUMI_HOME, "released-service", "prod").statesOf(devHistory(), [1]), new Map());
+        assert.equal(await fileCheckpoints(PULUMI_HOME, "released-service", "organization/released-service/dev").historyDir(), ".pulumi/history/released-service/dev");
+        assert.equal(await fileCheckpoints(PULUMI_HOME, "other-project", "dev").historyDir(), undefined);
+        assert.deepEqual(await fileCheckpoints(PULUMI_HOME, "released-service", "prod").statesOf(devHistory(), [1]), new Map());
     });
 });

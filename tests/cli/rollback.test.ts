@@ -203,6 +203,16 @@ describe("cli rollback", () => {
         );
     });
 
+    it("puts the config back when another update holds the stack, and says so", async () => {
+        const lock = "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.";
+        const stack = new FakeStack({ upFails: lock });
+        const before = await stack.config();
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.equal(outcome.code, 3);
+        assert.equal(outcome.stderr, `error: another update holds stack dev: ${lock}\nnothing was changed\n`);
+        assert.deepEqual(await stack.config(), before);
+    });
+
     it("refuses an unknown update before touching the registry", async () => {
         const asked: string[] = [];
         const outcome = await runCli(["rollback", "--to", "#12", "--yes"], { registryClient: async () => tableRegistry([], asked) });
