@@ -103,7 +103,7 @@ async function up(context: Context, options: UpOptions): Promise<number> {
         return undo(context, stack, { releases, before }, failure);
     }
     const after = await servicesOf(stack);
-    const runs = after.map((state) => `${known.length > 1 ? `${state.name} ` : ""}${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
+    const runs = after.map((state) => `${state.name} ${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
     context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${runs || "no ReleasedService"}.\n`);
     return ExitCode.Ok;
 }

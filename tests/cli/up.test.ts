@@ -32,7 +32,7 @@ describe("cli up", () => {
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.deepEqual(stack.changes, ["preview", "up: released-service up"]);
         assert.ok(outcome.stdout.includes("The update of stack dev changes: 1 to update.\n"), outcome.stdout);
-        assert.ok(outcome.stdout.endsWith(`Updated stack dev: it runs v1.2.1 ${DIGESTS["v1.2.1"]}.\n`), outcome.stdout);
+        assert.ok(outcome.stdout.endsWith(`Updated stack dev: it runs payment-api v1.2.1 ${DIGESTS["v1.2.1"]}.\n`), outcome.stdout);
     });
 
     it("without --atomic, a failed update is reported and left as it is, exit 3", async () => {
