@@ -107,9 +107,10 @@ describe("a released service under the real engine", function () {
         succeeded(await dev.preview("--expect-no-changes"), "back to v2: no changes");
     });
 
-    it("4. rolls back by version: only the Deployment changes, nothing is pushed, the pods run v1's digest", async () => {
+    it("4. rolls back by version: only the Deployment and the release the component records its args asked for change, nothing is pushed, the pods run v1's digest", async () => {
         await dev.set({ version: "v1.0.0" });
-        assert.deepEqual(await dev.plannedChanges(), ["update kubernetes:apps/v1:Deployment"]);
+        // The component's one input is what its args ask (a pin set later is checked against it).
+        assert.deepEqual((await dev.plannedChanges()).sort(), ["update kubernetes:apps/v1:Deployment", "update released-service:index:ReleasedService"]);
         const writes = env.manifestWrites().length;
         succeeded(await dev.up(), "pulumi up");
         assert.deepEqual(env.manifestWrites().slice(writes), [], "no manifest written");
