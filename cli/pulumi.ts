@@ -4,6 +4,7 @@
 
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { copyFile, rename, rm } from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation";
@@ -116,6 +117,9 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     const settings = await workspace.projectSettings();
     const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
     const shortName = name.split("/").pop() ?? name;
+    // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
+    const configFile = path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`);
+    const configPath = path.resolve(workDir, configFile);
     const states = recordedStatesOf({
         backendUrl,
         workDir,
@@ -149,8 +153,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     const pulumiJson = async (what: string, args: string[]): Promise<unknown> => JSON.parse(await pulumi(`read the ${what}`, args)) as unknown;
     return {
         name,
-        // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
-        configFile: path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`),
+        configFile,
         rendered: existsSync(path.join(workDir, renderCopy(shortName))) ? renderCopy(shortName) : undefined,
         states,
         async history(): Promise<HistoryEntry[]> {
@@ -178,18 +181,34 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             );
         },
         async editConfig(edit: ConfigEdit): Promise<void> {
-            // One pulumi run for all removals and one for all values, structured ones included.
-            if (edit.remove.length > 0) {
-                await pulumi(`remove ${edit.remove.join(", ")} from the config`, ["config", "rm-all", ...edit.remove]);
-            }
-            const entries = Object.entries(edit.set);
-            if (entries.length > 0) {
-                const json = Object.fromEntries(
-                    entries.map(([key, value]) =>
-                        typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
-                    ),
-                );
-                await pulumi(`set ${entries.map(([key]) => key).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(json)]);
+            // Pulumi truncates and rewrites the file it edits (sdk/go/common/workspace/project.go
+            // save), and removals and values take a run each: the edit goes into a copy beside the
+            // file, renamed over it at the end, so a run killed at any moment leaves the file as it
+            // was or as edited. Pulumi picks the format by extension, so the copy keeps it.
+            const ext = path.extname(configPath);
+            const copy = path.join(path.dirname(configPath), `.${path.basename(configPath, ext)}.${process.pid}.edit${ext}`);
+            try {
+                await copyFile(configPath, copy).catch((error: NodeJS.ErrnoException) => {
+                    if (error.code !== "ENOENT") {
+                        throw error;
+                    }
+                });
+                // One pulumi run for all removals and one for all values, structured ones included.
+                if (edit.remove.length > 0) {
+                    await pulumi(`remove ${edit.remove.join(", ")} from the config`, ["config", "rm-all", ...edit.remove, "--config-file", copy]);
+                }
+                const entries = Object.entries(edit.set);
+                if (entries.length > 0) {
+                    const json = Object.fromEntries(
+                        entries.map(([key, value]) =>
+                            typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
+                        ),
+                    );
+                    await pulumi(`set ${entries.map(([key]) => key).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(json), "--config-file", copy]);
+                }
+                await rename(copy, configPath);
+            } finally {
+                await rm(copy, { force: true });
             }
         },
         async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {

@@ -9,7 +9,8 @@ import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
 import { askedIn, attribute, chooseReleaseSet, describeSet, manifestPresent, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
 import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
-import { loadHistory, prepare } from "../core/prepare";
+import { loadHistory, prepare, refuseLocked } from "../core/prepare";
+import { describePending, LOCKED } from "../core/state";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
                                  [--yes] [--with-config] [--no-hold] [--reason TEXT]
@@ -23,7 +24,10 @@ after checking that <image>@<digest> is still in the registry; then runs
 pulumi preview --diff, asks, and runs pulumi up with the message
 "rollback to #N (version, digest)". When a digest is gone from the registry it
 refuses and changes nothing; when the preview fails or the answer is no, the
-config is put back exactly as it was. Commit the stack config file afterwards.
+config is put back exactly as it was. When the stack's state backend holds a
+lock (another update runs, or a killed one left it) it refuses, naming the lock
+and pulumi cancel, and changes nothing. The config file is replaced whole, never
+left half-written. Commit the stack config file afterwards.
 
 Each pin also records what the service's args ask now (its component's
 recorded input): while they ask the same, an update keeps the pin and warns;
@@ -129,6 +133,7 @@ export function holdEdit(
 
 async function rollback(context: Context, options: RollbackOptions): Promise<number> {
     const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
+    const unfinished = await refuseLocked(context, stack);
     const { rows, entries, states } = await loadHistory(context, stack);
     const set = chooseReleaseSet(attribute(rows, known), options.to, options.service);
     for (const target of set.targets) {
@@ -160,6 +165,10 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         return ExitCode.Ok;
     }
     requireConsent(context, "rollback", options.yes);
+    const pending = describePending(stack.name, unfinished);
+    if (pending !== undefined) {
+        context.stdout.write(`${pending}\n`);
+    }
     const holding = options.hold ? { by: await context.deps.actor(), at: context.deps.now(), reason: options.reason ?? message } : undefined;
     const { edit: held, lifted } = holdEdit(config, set, holding);
     const edit: ConfigEdit = { set: { ...release.set, ...held.set }, remove: [...release.remove, ...held.remove] };
@@ -241,12 +250,6 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     );
     return ExitCode.Ok;
 }
-
-/**
- * What the backend says when another update holds the stack: a DIY backend's lock (pulumi
- * pkg/backend/diy/lock.go) or Pulumi Cloud's conflict. Either comes before the engine changes anything.
- */
-const LOCKED = /the stack is currently locked by \d+ lock\(s\)|Another update is currently in progress/;
 
 export const rollbackCommand: Command = {
     name: "rollback",

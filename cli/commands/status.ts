@@ -9,7 +9,8 @@ import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
 import type { StackConfig } from "../core/config";
 import { type HistoryEntry, updateNumbers } from "../core/history";
-import { prepare } from "../core/prepare";
+import { prepare, unfinishedOf } from "../core/prepare";
+import { describeLock, describePending } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
@@ -26,7 +27,10 @@ by kubectl rollout undo. When the stack's newest update failed, what runs is
 what the last successful update recorded (Swarm, for one, rolls a failed update
 back by itself), and that update may have asked for a release that does not
 run: status says so, naming the version it asked for (a pin, or what the
-service's args asked), and exits 1.
+service's args asked), and exits 1. A lock left on the stack's state backend
+(an update running now, or one killed mid-way) is named with the one command
+that lifts it, pulumi cancel, and status exits 1; operations its checkpoint
+lists as begun and not ended are named too.
 
 --json prints {stack, drift, services: [{service, recordedVersion,
 recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
@@ -34,7 +38,8 @@ drift, namespace, selector}]}; for a Docker workload the instances are
 containers: [{container, ...}] (tasks: [{task, ...}] for Swarm) and the
 location fields are its own (container; file and service; service). After a
 failed update it adds failedUpdate: {update, configVersions: [{service,
-version}]}.
+version}]}. A lock or pending operations add unfinished: {locks: [{key,
+takenBy}], pendingOperations: [{type, urn}]}.
 
 Options:
       --service <name> only this service
@@ -58,6 +63,7 @@ export interface ServiceStatus {
 async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
     const { stack, config, services: all } = await prepare(context, { ...options, check: "service", cluster: "status" });
     const history = await stack.history();
+    const unfinished = await unfinishedOf(context, stack);
     const services = all.filter((service) => options.service === undefined || service.name === options.service);
     if (!services.some((service) => service.imageDigest)) {
         context.progress.done();
@@ -121,8 +127,15 @@ async function status(context: Context, options: { stack?: string; service?: str
     }
     context.progress.done();
     const failed = failedUpdate(history, services, config);
+    const left = unfinished.locks.length > 0 || unfinished.pending.length > 0;
     if (options.json) {
-        writeJson(context, { stack: stack.name, drift: reports.some((report) => report.drift), services: reports, ...(failed ? { failedUpdate: failed } : {}) });
+        writeJson(context, {
+            stack: stack.name,
+            drift: reports.some((report) => report.drift),
+            services: reports,
+            ...(failed ? { failedUpdate: failed } : {}),
+            ...(left ? { unfinished: { locks: unfinished.locks, pendingOperations: unfinished.pending } } : {}),
+        });
     } else if (failed) {
         const asked = failed.configVersions.map((entry) => `${entry.service} ${entry.version}`).join(", ");
         context.stdout.write(
@@ -131,7 +144,12 @@ async function status(context: Context, options: { stack?: string; service?: str
                 ` Roll back by config (released-service rollback --to <update> --stack ${stack.name}) so the config names what runs, or fix the release and run pulumi up.\n`,
         );
     }
-    return healthy && failed === undefined ? ExitCode.Ok : ExitCode.NotOk;
+    const locked = describeLock(stack.name, unfinished);
+    const pending = describePending(stack.name, unfinished);
+    if (!options.json && (locked !== undefined || pending !== undefined)) {
+        context.stdout.write(`\n${locked !== undefined ? `${context.paint("LOCKED", "red")}: ${locked}.` : pending}\n`);
+    }
+    return healthy && failed === undefined && locked === undefined ? ExitCode.Ok : ExitCode.NotOk;
 }
 
 /** What the newest update asked a service to run: its pin, else the version its args asked (the component's recorded input). */

@@ -9,11 +9,14 @@ import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/histor
 import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
 import type { ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
-import { loadHistory, prepare, servicesOf } from "../core/prepare";
+import { loadHistory, prepare, refuseLocked, servicesOf } from "../core/prepare";
+import { LOCKED } from "../core/state";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
 Runs pulumi preview, shows what would change, asks, then runs pulumi up.
+When the stack's state backend holds a lock (another update runs, or a killed
+one left it) it refuses, naming the lock and pulumi cancel, and changes nothing.
 
 With --atomic, an update that fails after a service's workload changed (its
 instances never became ready within the rollout deadline,
@@ -76,6 +79,7 @@ interface UpOptions {
 async function up(context: Context, options: UpOptions): Promise<number> {
     const { stack, services: before, known } = await prepare(context, { ...options, check: "entries", cluster: "up" });
     requireConsent(context, "up", options.yes);
+    await refuseLocked(context, stack);
     const guarded = known.filter((name) => options.service === undefined || name === options.service);
     const releases = options.atomic ? lastReleases(attribute((await loadHistory(context, stack)).rows, known), guarded) : new Map<string, Target>();
     if (options.atomic && releases.size === 0) {
@@ -97,6 +101,10 @@ async function up(context: Context, options: UpOptions): Promise<number> {
         await stack.up(options.atomic ? `${UP_MESSAGE} --atomic` : UP_MESSAGE, (text) => context.stdout.write(text));
     } catch (error) {
         const failure = (error as Error).message.trim();
+        if (LOCKED.test(failure)) {
+            // The backend refused before the engine started: another update's changes are not this one's to undo.
+            throw new CliError(`another update holds stack ${stack.name}: ${failure}\nnothing was changed`, ExitCode.Failure);
+        }
         if (!options.atomic) {
             throw new CliError(`pulumi up of stack ${stack.name} failed: ${failure}`, ExitCode.Failure);
         }

@@ -10,14 +10,14 @@ export const EXIT_MEANINGS: readonly (readonly [ExitCode, string])[] = [
     [ExitCode.Ok, "done; everything checked is fine"],
     [
         ExitCode.NotOk,
-        "the answer is no: a reference is missing (verify), instances drifted or none run (status), a rollback was refused because its " +
+        "the answer is no: a reference is missing (verify), instances drifted or none run, or a lock is left on the stack (status), a rollback was refused because its " +
             "digest is gone, a drill failed, an up --atomic failed and was undone, or cancelled",
     ],
     [ExitCode.Usage, "usage error: unknown option, missing argument, no such update, version, service or stack; config entries the component would refuse"],
     [
         ExitCode.Failure,
         "could not check or act: a registry unreachable or refusing access, pulumi, kubectl or docker failed, pulumi up failed (with " +
-            "--atomic: before the workload changed, or the undo failed too); for verify it takes precedence over 1",
+            "--atomic: before the workload changed, or the undo failed too), another update holds the stack or left its lock; for verify it takes precedence over 1",
     ],
 ];
 

@@ -3,6 +3,8 @@
 // refuse, before anything is asked of a cluster, a registry or the user.
 
 import type { Context, ReleaseStack } from "./context";
+import { CliError, ExitCode } from "./exitCodes";
+import { describeLock, type Unfinished } from "./state";
 import type { StackConfig } from "./config";
 import { buildRows, type HistoryEntry, type UpdateRow, updateNumbers } from "./history";
 import { serviceNames } from "./release";
@@ -106,4 +108,26 @@ export async function loadHistory(
     context.progress.done();
     const rows = buildRows(entries, states).filter((row) => shown.includes(row.update));
     return { rows, entries: new Map(numbers.map((update, index) => [update, entries[index]])), states };
+}
+
+/** What an update that has not ended left on the stack's backend: nothing on a backend that keeps no lock where the command can read it. */
+export async function unfinishedOf(context: Context, stack: ReleaseStack): Promise<Unfinished> {
+    context.progress.update(`Looking for a lock on stack ${stack.name}…`);
+    const unfinished = (await stack.states.unfinished?.()) ?? { where: "", locks: [], pending: [] };
+    context.progress.done();
+    return unfinished;
+}
+
+/**
+ * Refuses to change a stack an update has locked, or a killed one left locked, naming the lock and
+ * `pulumi cancel`, before anything is changed: the command's own pulumi up would only fail later
+ * on the same lock.
+ */
+export async function refuseLocked(context: Context, stack: ReleaseStack): Promise<Unfinished> {
+    const unfinished = await unfinishedOf(context, stack);
+    const locked = describeLock(stack.name, unfinished);
+    if (locked !== undefined) {
+        throw new CliError(`${locked}\nnothing was changed`, ExitCode.Failure);
+    }
+    return unfinished;
 }

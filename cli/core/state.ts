@@ -10,6 +10,96 @@ import { type ServiceState, servicesOfState } from "./services";
 /** Answers the services each of the given updates recorded; an update it cannot read is left out. */
 export interface RecordedStates {
     statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>>;
+    /**
+     * What an update that has not ended left on the stack's backend: its lock and the operations its
+     * checkpoint lists as begun. Only a DIY backend keeps these where the command can read them;
+     * without this method there is nothing to read.
+     */
+    unfinished?(): Promise<Unfinished>;
+}
+
+/**
+ * What the backend says when another update holds the stack: a DIY backend's lock (pulumi
+ * pkg/backend/diy/lock.go) or Pulumi Cloud's conflict. Either comes before the engine changes anything.
+ */
+export const LOCKED = /the stack is currently locked by \d+ lock\(s\)|Another update is currently in progress/;
+
+/** A lock a DIY backend keeps on a stack while an update runs (pulumi pkg/backend/diy/lock.go). */
+export interface StackLock {
+    /** The object's key below the backend's root: `.pulumi/locks/organization/<project>/<stack>/<id>.json`. */
+    readonly key: string;
+    /** Who took it and when, as Pulumi's own locked-stack error says it: `user@host (pid N) at <time>`; undefined when unreadable. */
+    readonly takenBy?: string;
+}
+
+/** An operation an update began and did not see end: the checkpoint's `pending_operations`. */
+export interface PendingOperation {
+    /** `creating`, `updating`, `deleting`, `reading`, `importing`. */
+    readonly type: string;
+    readonly urn: string;
+}
+
+/** What an update that has not ended left on the stack's backend. */
+export interface Unfinished {
+    /** Where the state is, for messages: never credentials. */
+    readonly where: string;
+    readonly locks: readonly StackLock[];
+    readonly pending: readonly PendingOperation[];
+}
+
+/** A lock's record (`{"pid", "username", "hostname", "timestamp"}`) as Pulumi's error names its taker, or undefined when it is not one. */
+export function lockTaker(text: string): string | undefined {
+    try {
+        const lock = JSON.parse(text) as { pid?: unknown; username?: unknown; hostname?: unknown; timestamp?: unknown };
+        if (typeof lock.username !== "string" || typeof lock.hostname !== "string" || typeof lock.pid !== "number" || typeof lock.timestamp !== "string") {
+            return undefined;
+        }
+        // Go marshals the time with nanoseconds; Pulumi's error prints it to the second (RFC 3339).
+        return `${lock.username}@${lock.hostname} (pid ${lock.pid}) at ${lock.timestamp.replace(/\.\d+(?=Z|[+-]\d\d:\d\d$)/, "")}`;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The operations a checkpoint (`{version, checkpoint: {latest: {pending_operations}}}`) lists as begun and not ended. */
+export function pendingOperationsOf(checkpoint: unknown): PendingOperation[] {
+    const latest = (checkpoint as { checkpoint?: { latest?: { pending_operations?: unknown } } } | null)?.checkpoint?.latest;
+    const operations = Array.isArray(latest?.pending_operations) ? (latest.pending_operations as { type?: unknown; resource?: { urn?: unknown } }[]) : [];
+    return operations.map((operation) => ({ type: String(operation.type ?? "unknown"), urn: String(operation.resource?.urn ?? "(no urn)") }));
+}
+
+const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+
+function pendingList(pending: readonly PendingOperation[]): string {
+    return `${plural(pending.length, "pending operation")} (${pending.map((operation) => `${operation.type} ${operation.urn}`).join(", ")})`;
+}
+
+/**
+ * The one line that says what an unfinished update left on stack `stack` and the one command that
+ * recovers, or undefined when it left no lock. A lock cannot tell a running update from a killed
+ * one (its pid may be on another machine), so the line says both and when `pulumi cancel` is safe.
+ */
+export function describeLock(stack: string, unfinished: Unfinished): string | undefined {
+    if (unfinished.locks.length === 0) {
+        return undefined;
+    }
+    const locks = unfinished.locks.map((lock) => (lock.takenBy === undefined ? lock.key : `${lock.key}, taken by ${lock.takenBy}`)).join("; ");
+    const pending = unfinished.pending.length === 0 ? "" : ` and its checkpoint lists ${pendingList(unfinished.pending)}`;
+    return (
+        `stack ${stack} is locked by ${plural(unfinished.locks.length, "lock")} in ${unfinished.where}: ${locks}${pending}. ` +
+        `Another update of it is running, or one was killed and left this behind: once none is running, pulumi cancel --stack ${stack} deletes the lock`
+    );
+}
+
+/** The line for operations a checkpoint still lists once no lock is left (after `pulumi cancel`), or undefined when there are none. */
+export function describePending(stack: string, unfinished: Unfinished): string | undefined {
+    if (unfinished.pending.length === 0 || unfinished.locks.length > 0) {
+        return undefined;
+    }
+    return (
+        `The checkpoint of stack ${stack} lists ${pendingList(unfinished.pending)} from an update that did not end: ` +
+        `the next pulumi up warns of it, and pulumi refresh clears it.`
+    );
 }
 
 /** What the file backend wrote for one update: `<stack>-<unixnano>.history.json` and its checkpoint beside it. */
@@ -71,7 +161,7 @@ export interface StateBucket {
     /** The names of the objects directly under `dir` (a key without its trailing `/`); none when there is nothing. */
     names(dir: string): Promise<string[]>;
     read(key: string): Promise<Uint8Array>;
-    /** Lets go of connections; the bucket is not used afterwards. */
+    /** Lets go of connections; a later read opens them again. */
     close(): Promise<void>;
 }
 
@@ -157,6 +247,44 @@ export class DiyCheckpoints implements RecordedStates {
             files.push({ kind: info.kind, startTime: info.startTime, endTime: info.endTime, checkpointPath: `${dir}/${checkpoint}` });
         }
         return files;
+    }
+
+    /**
+     * The stack's lock objects and its current checkpoint's pending operations. Pulumi keeps the
+     * lock under `.pulumi/locks/organization/<project>/<stack>/` (a stack of the pre-project layout:
+     * `.pulumi/locks/<stack>/`) and the checkpoint at `.pulumi/stacks/<project>/<stack>.json` (or
+     * `.json.gz`; `.pulumi/stacks/<stack>.json`): pkg/backend/diy/lock.go and store.go.
+     */
+    async unfinished(): Promise<Unfinished> {
+        const stackName = this.stack.split("/").pop() ?? this.stack;
+        try {
+            const locks: StackLock[] = [];
+            for (const dir of [`.pulumi/locks/organization/${this.project}/${stackName}`, `.pulumi/locks/${stackName}`]) {
+                for (const name of (await this.bucket.names(dir)).sort()) {
+                    const key = `${dir}/${name}`;
+                    // A lock deleted between the listing and the read was released: it is not left over.
+                    const text = await this.bucket.read(key).then(storedText, () => undefined);
+                    if (text !== undefined) {
+                        locks.push({ key, takenBy: lockTaker(text) });
+                    }
+                }
+            }
+            let pending: PendingOperation[] = [];
+            for (const dir of [`.pulumi/stacks/${this.project}`, ".pulumi/stacks"]) {
+                const names = await this.bucket.names(dir);
+                const checkpoint = [`${stackName}.json`, `${stackName}.json.gz`].find((name) => names.includes(name));
+                if (checkpoint !== undefined) {
+                    pending = pendingOperationsOf(JSON.parse(storedText(await this.bucket.read(`${dir}/${checkpoint}`))));
+                    break;
+                }
+            }
+            return { where: this.bucket.where, locks, pending };
+        } catch (error) {
+            const reason = withoutSecrets((error as Error).message ?? String(error), this.bucket.secrets);
+            throw new CliError(`cannot read the locks of stack ${this.stack} from ${this.bucket.where}: ${reason}`, ExitCode.Failure);
+        } finally {
+            await this.bucket.close();
+        }
     }
 
     async statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {

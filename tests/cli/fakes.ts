@@ -171,6 +171,7 @@ export class FakeStack implements ReleaseStack {
                 }
                 return found;
             },
+            ...(recorded.unfinished !== undefined ? { unfinished: () => recorded.unfinished!() } : {}),
         };
         this.current = (options.services ?? [DEV_SERVICE]).map((service) => ({ ...service, deployedImage: service.deployedImage ?? service.imageRef }));
         this.currentConfig = {
