@@ -47,8 +47,19 @@ export function describePulumiFailure(what: string, error: unknown): CliError {
  */
 export function updateFailure(what: string, error: unknown): Error {
     const message = (error as Error).message ?? String(error);
-    // The CLI's own errors start a line of its stdout or stderr; the failure's message prefixes the first line of each with its stream's name.
-    const errors = [...new Set(message.split("\n").flatMap((line) => (/^\s*(?:stdout: |stderr: )?error: /.test(line) ? [line.trim().replace(/^(?:stdout: |stderr: )?error: /, "")] : [])))];
+    // The CLI's own errors start a line of its stdout or stderr; the failure's message prefixes the
+    // first line of each with its stream's name. A DIY backend's locked-stack error names each lock
+    // on a line of its own (pkg/backend/diy/lock.go: "\n  <url>: created by user@host (pid N) at T").
+    const errors = [
+        ...new Set(
+            message.split("\n").flatMap((line) => {
+                if (/^\s*(?:stdout: |stderr: )?error: /.test(line)) {
+                    return [line.trim().replace(/^(?:stdout: |stderr: )?error: /, "")];
+                }
+                return /^ {2}\S+: created by \S+@\S* \(pid \d+\) at \S+$/.test(line) ? [line] : [];
+            }),
+        ),
+    ];
     return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
 }
 

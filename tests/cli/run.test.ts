@@ -132,14 +132,15 @@ describe("cli pulumi adapter errors", () => {
                 " stderr: error: update failed\n err?: Error: exit status 255\n",
         );
         assert.equal(updateFailure("pulumi up of stack dev failed", failed).message, "Deployment default/app-1 did not become ready within 20s\nupdate failed");
-        // A DIY backend's lock stops the update before the engine starts: its error is stderr's first line.
+        // A DIY backend's lock stops the update before the engine starts: its error is stderr's first line, and each lock's.
         const locked = new Error(
             "code: 255\n stdout: \n stderr: error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n" +
                 "  s3://team-state/.pulumi/locks/organization/shop/prod/85a5.json: created by ada@laptop (pid 3) at 2026-12-06T04:43:23Z\n err?: Error: exit status 255\n",
         );
         assert.equal(
             updateFailure("pulumi up of stack prod failed", locked).message,
-            "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+            "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n" +
+                "  s3://team-state/.pulumi/locks/organization/shop/prod/85a5.json: created by ada@laptop (pid 3) at 2026-12-06T04:43:23Z",
         );
         const quiet = new Error("code: 1\n stdout: \n stderr: killed\n err?: Error: exit status 1\n");
         assert.equal(updateFailure("pulumi up of stack dev failed", quiet).message, "pulumi up of stack dev failed: killed");
