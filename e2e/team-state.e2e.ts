@@ -5,14 +5,18 @@
 // assertions the file-backend scenarios make (own-program.e2e.ts, command.e2e.ts, rollback.e2e.ts),
 // and two operators rolling back the shared stack at once.
 import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
-import type { Environment, Result } from "./support/environment";
+import { type Environment, REPO_ROOT, type Result } from "./support/environment";
 import { settledPodDigests, succeeded } from "./support/project";
 import { installShop, releaseShop, setShopConfig, SHOP_STACK, shopPods, shopSelector } from "./support/shop";
 import { startPostgres, startSeaweedfs, type StateServer } from "./support/stateServers";
+import { DiyCheckpoints, type StateBucket } from "../cli/core/state";
+import { PostgresBucket, postgresLocation } from "../cli/core/states/postgres";
+import { S3Bucket, s3Location } from "../cli/core/states/s3";
 
 /** The worker's rollout deadline: a release whose pods never become ready fails its update after this. */
 const DEADLINE_SECONDS = 20;
@@ -27,13 +31,152 @@ interface Row {
     readonly message: string;
 }
 
+/**
+ * What the operator who lost the race reads: another update holds the stack, the lock named with
+ * `pulumi cancel`, nothing changed. The command finds the lock itself when the winner's update
+ * already holds it, else its own pulumi up meets it.
+ */
+function assertHeld(result: Result): void {
+    assert.equal(result.code, 3, result.stdout + result.stderr);
+    assert.match(
+        result.stderr,
+        new RegExp(`^error: (another update holds stack ${SHOP_STACK}: the stack is currently locked by 1 lock\\(s\\)|stack ${SHOP_STACK} is locked by 1 lock in )`),
+    );
+    assert.match(result.stderr, /\.pulumi\/locks\/organization\/shop\/prod\/[^\s:]+\.json/);
+    assert.match(result.stderr, /pulumi cancel/);
+    assert.match(result.stderr, /\nnothing was changed\n$/);
+}
+
+/** Where a rollback is killed: when a line of its output matches, or when a file whose name matches appears in a directory. */
+type Seam =
+    | { readonly kind: "output"; readonly line: RegExp }
+    | { readonly kind: "file"; readonly dir: () => string; readonly name: RegExp }
+    /** When the stack's checkpoint on its backend lists a pending operation, read as the command reads it. */
+    | { readonly kind: "pending"; readonly checkpoints: () => DiyCheckpoints };
+
+/** Every process below `root`, from /proc. */
+function descendants(root: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+        let stat: string;
+        try {
+            stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        } catch {
+            continue;
+        }
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last one.
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    }
+    const found: number[] = [];
+    for (const queue = [root]; queue.length > 0; ) {
+        for (const child of children.get(queue.shift()!) ?? []) {
+            found.push(child);
+            queue.push(child);
+        }
+    }
+    return found;
+}
+
+/**
+ * Runs released-service in a process group of its own and, at `seam`, SIGKILLs its whole process
+ * tree at once, as a CI runner cancelling the job does: the group (the command and the pulumi it
+ * runs) and every process below it in a group of its own (pulumi starts its plugins with setpgid).
+ * `kill -9` of the command alone would leave its pulumi up running to the end. Fails when the
+ * command ends before the seam.
+ */
+function killedAt(args: readonly string[], runEnv: NodeJS.ProcessEnv, seam: Seam): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(REPO_ROOT, "entry", "cli.js"), ...args], { env: runEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        let killed = false;
+        const kill = (): void => {
+            if (killed || child.pid === undefined) {
+                return;
+            }
+            killed = true;
+            const tree = descendants(child.pid);
+            process.kill(-child.pid, "SIGKILL");
+            for (const pid of tree) {
+                try {
+                    process.kill(pid, "SIGKILL");
+                } catch {
+                    // Gone with its group.
+                }
+            }
+        };
+        const watcher = seam.kind === "file" ? fs.watch(seam.dir(), (_event, name) => name !== null && seam.name.test(name.toString()) && kill()) : undefined;
+        let ended = false;
+        if (seam.kind === "pending") {
+            void (async () => {
+                while (!killed && !ended) {
+                    if ((await seam.checkpoints().unfinished()).pending.length > 0) {
+                        kill();
+                    } else {
+                        await new Promise((resolve) => setTimeout(resolve, 100));
+                    }
+                }
+            })().catch(reject);
+        }
+        child.stdout.setEncoding("utf8").on("data", (text: string) => {
+            stdout += text;
+            if (seam.kind === "output" && seam.line.test(stdout)) {
+                kill();
+            }
+        });
+        child.stderr.setEncoding("utf8").on("data", (text: string) => {
+            stderr += text;
+        });
+        child.on("error", reject);
+        child.on("close", (code) => {
+            ended = true;
+            watcher?.close();
+            if (!killed) {
+                reject(new Error(`released-service ${args.join(" ")} ended (exit ${code}) before it could be killed (${seam.kind}):\n${stdout}\n${stderr}`));
+            } else {
+                resolve({ stdout, stderr });
+            }
+        });
+    });
+}
+
+/** Every pod of `selector`, one being replaced included: the digest its spec names and the one it runs, if it runs yet. */
+async function allPods(env: Environment, selector: string): Promise<{ name: string; spec: string; runs?: string }[]> {
+    const pods = JSON.parse(await env.kubectl(["get", "pods", "-l", selector, "-o", "json"])) as {
+        items: { metadata: { name: string }; spec: { containers: { image: string }[] }; status?: { containerStatuses?: { imageID?: string }[] } }[];
+    };
+    const digest = (reference: string): string => reference.slice(reference.lastIndexOf("@") + 1);
+    return pods.items.map((pod) => {
+        const runs = pod.status?.containerStatuses?.[0]?.imageID;
+        return { name: pod.metadata.name, spec: digest(pod.spec.containers[0].image), ...(runs ? { runs: digest(runs) } : {}) };
+    });
+}
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const log = (line: string): void => {
     process.stderr.write(`e2e: ${line}\n`);
 };
 
-const BACKENDS: { name: string; key: string; start(env: Environment): Promise<StateServer> }[] = [
-    { name: "PostgreSQL", key: "pg", start: () => startPostgres(log) },
-    { name: "S3-compatible storage", key: "s3", start: (env) => startSeaweedfs(path.join(env.toolchain, "seaweedfs", "bin", "weed"), "team-state", log) },
+const BACKENDS: { name: string; key: string; start(env: Environment): Promise<StateServer>; bucket(server: StateServer, env: NodeJS.ProcessEnv): StateBucket }[] = [
+    {
+        name: "PostgreSQL",
+        key: "pg",
+        start: () => startPostgres(log),
+        bucket: (server) => new PostgresBucket(postgresLocation(server.backendUrl), server.backendUrl),
+    },
+    {
+        name: "S3-compatible storage",
+        key: "s3",
+        start: (env) => startSeaweedfs(path.join(env.toolchain, "seaweedfs", "bin", "weed"), "team-state", log),
+        // The suite's own process has no AWS environment: the server's key pair goes to the reader.
+        bucket: (server, env) => {
+            const location = s3Location(server.backendUrl, env);
+            const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "" };
+            return new S3Bucket({ ...location, client: { ...location.client, credentials } }, server.backendUrl, env);
+        },
+    },
 ];
 
 for (const backend of BACKENDS) {
@@ -49,6 +192,28 @@ for (const backend of BACKENDS) {
             const result = await cli("history", "--json");
             assert.equal(result.code, 0, result.stdout + result.stderr);
             return JSON.parse(result.stdout) as Row[];
+        };
+        const configFile = (dir: string): string => path.join(dir, `Pulumi.${SHOP_STACK}.yaml`);
+        /** A second checkout of the same program and stack config, as a teammate's clone would be. */
+        const secondCheckout = (name: string): string => {
+            const other = path.join(env.scratch, `team-${backend.key}-${name}`);
+            fs.mkdirSync(other);
+            for (const file of ["Pulumi.yaml", "index.js", "package.json", `Pulumi.${SHOP_STACK}.yaml`]) {
+                fs.copyFileSync(path.join(shop, file), path.join(other, file));
+            }
+            fs.symlinkSync(path.join(shop, "node_modules"), path.join(other, "node_modules"));
+            return other;
+        };
+        const digestOf = (version: string): string => (version === "v1.0.0" ? digests.v1 : digests.v2);
+        /** The bytes pulumi writes when it sets the pins and holds of `values` in a stack config file that held `before`. */
+        const pulumiWrites = async (before: Buffer, values: Record<string, { objectValue?: unknown }>): Promise<Buffer> => {
+            const file = path.join(env.scratch, `team-${backend.key}-expected-${SHOP_STACK}.yaml`);
+            fs.writeFileSync(file, before);
+            const set = Object.fromEntries(
+                ["released-service:pins", "released-service:holds"].map((key) => [key, { value: JSON.stringify(values[key].objectValue), objectValue: values[key].objectValue, secret: false }]),
+            );
+            succeeded(await pulumi("config", "set-all", "--json", JSON.stringify(set), "--config-file", file, "--stack", SHOP_STACK), "pulumi config set-all --config-file");
+            return fs.readFileSync(file);
         };
         const config = async (): Promise<Record<string, { value?: string; objectValue?: unknown }>> =>
             JSON.parse(succeeded(await pulumi("config", "--json", "--stack", SHOP_STACK), "pulumi config --json").stdout) as Record<string, { value?: string; objectValue?: unknown }>;
@@ -145,15 +310,7 @@ for (const backend of BACKENDS) {
         });
 
         it("two operators roll back at the same moment from two checkouts: one wins, the other changes nothing and says the stack is held", async () => {
-            // A second checkout of the same program and stack config, as a teammate's clone would be.
-            const other = path.join(env.scratch, `team-${backend.key}-other`);
-            fs.mkdirSync(other);
-            for (const file of ["Pulumi.yaml", "index.js", "package.json", `Pulumi.${SHOP_STACK}.yaml`]) {
-                fs.copyFileSync(path.join(shop, file), path.join(other, file));
-            }
-            fs.symlinkSync(path.join(shop, "node_modules"), path.join(other, "node_modules"));
-            const checkouts = [shop, other];
-            const configFile = (dir: string): string => path.join(dir, `Pulumi.${SHOP_STACK}.yaml`);
+            const checkouts = [shop, secondCheckout("other")];
             const before = checkouts.map((dir) => fs.readFileSync(configFile(dir)));
             const results = await Promise.all(
                 checkouts.map((dir) => env.cli(["rollback", "--to", "1", "--service", "api", "--yes", "--stack", SHOP_STACK, "--cwd", dir], { replaceEnv: teamEnv })),
@@ -163,8 +320,7 @@ for (const backend of BACKENDS) {
             const [winner] = winners;
             const loser = 1 - winner;
             assert.equal(results[loser].code, 3, results[loser].stdout + results[loser].stderr);
-            assert.match(results[loser].stderr, new RegExp(`^error: another update holds stack ${SHOP_STACK}: the stack is currently locked by 1 lock\\(s\\)`));
-            assert.match(results[loser].stderr, /\nnothing was changed\n$/);
+            assertHeld(results[loser]);
             assert.ok(fs.readFileSync(configFile(checkouts[loser])).equals(before[loser]), "the loser's stack config is byte for byte as it was");
             const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[winner], replaceEnv: teamEnv });
             assert.equal(preview.code, 0, preview.stdout + preview.stderr);
@@ -178,6 +334,31 @@ for (const backend of BACKENDS) {
             succeeded(await pulumi("config", "rm", "--stack", SHOP_STACK, "released-service:pins"), "pulumi config rm released-service:pins");
             succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", SHOP_STACK, "--message", "api v2 again"), "roll forward");
             assert.deepEqual(await settledPodDigests(env, shopSelector("api"), digests.v2), [digests.v2, digests.v2]);
+        });
+
+        it("two operators run up --atomic at the same moment from two checkouts: one wins, the other changes nothing and says the stack is held", async () => {
+            // Both checkouts ask for worker w1.0.0 by the program's own key, as a teammate's pull would.
+            await setShopConfig(pulumi, { workerVersion: "w1.0.0" });
+            const checkouts = [shop, secondCheckout("atomic")];
+            const before = checkouts.map((dir) => fs.readFileSync(configFile(dir)));
+            const results = await Promise.all(
+                checkouts.map((dir) => env.cli(["up", "--atomic", "--yes", "--stack", SHOP_STACK, "--cwd", dir], { replaceEnv: teamEnv })),
+            );
+            const winners = results.flatMap((result, index) => (result.code === 0 ? [index] : []));
+            assert.equal(winners.length, 1, results.map((result) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`).join("\n---\n"));
+            const [winner] = winners;
+            const loser = 1 - winner;
+            assertHeld(results[loser]);
+            assert.ok(!results[loser].stdout.includes("--atomic: returning stack"), `the loser undid nothing:\n${results[loser].stdout}`);
+            checkouts.forEach((dir, index) => assert.ok(fs.readFileSync(configFile(dir)).equals(before[index]), `the stack config in ${dir} is byte for byte as it was`));
+            const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[winner], replaceEnv: teamEnv });
+            assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+            assert.deepEqual(await settledPodDigests(env, shopSelector("worker"), digests.w1), [digests.w1]);
+            assert.deepEqual((await shopPods(env)).api, [digests.v2, digests.v2]);
+            // The worker's own release again, for the scenarios after this one.
+            await setShopConfig(pulumi, { workerVersion: "w2.0.0" });
+            succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", SHOP_STACK, "--message", "worker w2 again"), "worker w2 again");
+            assert.deepEqual(await settledPodDigests(env, shopSelector("worker"), digests.w2), [digests.w2]);
         });
 
         it("up --atomic: a worker release that never becomes ready fails at its deadline and is undone to its last good digest", async () => {
@@ -194,6 +375,109 @@ for (const backend of BACKENDS) {
             assert.deepEqual(await settledPodDigests(env, shopSelector("worker"), digests.w2), [digests.w2]);
             assert.deepEqual((await shopPods(env)).api, [digests.v2, digests.v2]);
         });
+
+        // A rollback of the API killed at three points, twice each, alternating its target between
+        // v1 and v2 so that each round starts from what the last one ran.
+        let runs = "v2.0.0";
+        const KILL_POINTS: { title: string; rounds: { seam: Seam; what: string }[] }[] = [
+            {
+                title: "while and right after it edits the stack config",
+                rounds: [
+                    { seam: { kind: "file", dir: () => shop, name: new RegExp(`^\\.Pulumi\\.${SHOP_STACK}\\.\\d+\\.edit\\.yaml$`) }, what: "its copy of the config appears" },
+                    { seam: { kind: "output", line: new RegExp(`^Previewing the rollback of stack ${SHOP_STACK} to `, "m") }, what: "it says it previews, the edit done" },
+                ],
+            },
+            {
+                title: "during its pulumi up",
+                rounds: [
+                    {
+                        seam: { kind: "output", line: /running pulumi up on stack [^\n]*\n[\s\S]*kubernetes:apps\/v1:Deployment \S*api\S* updating/ },
+                        what: "pulumi up says it updates the API's Deployment",
+                    },
+                    {
+                        seam: { kind: "pending", checkpoints: () => new DiyCheckpoints(backend.bucket(server, teamEnv), "shop", SHOP_STACK) },
+                        what: "the checkpoint lists the Deployment's update as pending",
+                    },
+                ],
+            },
+            {
+                title: "after the update, before the command ends",
+                rounds: [1, 2].map(() => ({ seam: { kind: "output", line: new RegExp(`^Rolled back stack ${SHOP_STACK} to `, "m") } as Seam, what: "it says it rolled back" })),
+            },
+        ];
+        for (const point of KILL_POINTS) {
+            it(`a rollback killed ${point.title} (its whole process tree, SIGKILL) leaves each pod on the old or the target digest and the config whole; the next commands name any lock left and pulumi cancel, and a rollback then completes`, async function () {
+                this.timeout(10 * 60_000);
+                for (const round of point.rounds) {
+                    const from = runs;
+                    const to = from === "v2.0.0" ? "v1.0.0" : "v2.0.0";
+                    const [old, target] = [digestOf(from), digestOf(to)];
+                    const before = fs.readFileSync(configFile(shop));
+                    const started = Date.now();
+                    const killed = await killedAt(["rollback", "--to", to, "--service", "api", "--yes", "--stack", SHOP_STACK, "--cwd", shop], teamEnv, round.seam);
+                    log(`team state on ${backend.name}: rollback to ${to} killed when ${round.what}, after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                    // Only these two digests, whatever the moment: a pod being replaced included.
+                    for (const pod of await allPods(env, shopSelector("api"))) {
+                        assert.ok([old, target].includes(pod.spec), `pod ${pod.name} is told to run ${pod.spec}\n${killed.stdout}`);
+                        assert.ok(pod.runs === undefined || [old, target].includes(pod.runs), `pod ${pod.name} runs ${pod.runs}`);
+                    }
+                    const after = fs.readFileSync(configFile(shop));
+                    const edited = !after.equals(before);
+                    if (edited) {
+                        // Whole, and exactly what pulumi writes for the rollback's pin and hold of the API on the target.
+                        const values = (await config()) as Record<string, { objectValue?: Record<string, { digest?: string }> }>;
+                        assert.equal(values["released-service:pins"]?.objectValue?.api?.digest, target, after.toString());
+                        assert.equal(values["released-service:holds"]?.objectValue?.api?.digest, target, after.toString());
+                        assert.ok(after.equals(await pulumiWrites(before, values)), `the config is what the rollback writes:\n${after.toString()}`);
+                    }
+                    assert.ok(edited || round.seam.kind === "file", `the rollback had edited the config when ${round.what}`);
+                    const status = await cli("status");
+                    const lockLine = status.stdout.split("\n").filter((line) => line.startsWith("LOCKED: "));
+                    if (point.title === "during its pulumi up") {
+                        // The lock is left, named with what the checkpoint lists and the one command that lifts it.
+                        assert.equal(status.code, 1, status.stdout + status.stderr);
+                        assert.equal(lockLine.length, 1, status.stdout);
+                        assert.match(
+                            lockLine[0],
+                            new RegExp(
+                                `^LOCKED: stack ${SHOP_STACK} is locked by 1 lock in ${escape(server.where)}: (\\.pulumi/locks/organization/shop/${SHOP_STACK}/[0-9a-f-]+\\.json), taken by \\S+@\\S+ \\(pid \\d+\\) at \\S+` +
+                                    // Killed once the checkpoint lists the update, the line names it.
+                                    `( and its checkpoint lists \\d+ pending operations? \\([^)]*updating urn:pulumi:${SHOP_STACK}::shop::[^)]*kubernetes:apps/v1:Deployment::api[^)]*\\))${round.seam.kind === "pending" ? "" : "?"}\\. ` +
+                                    `Another update of it is running, or one was killed and left this behind: once none is running, pulumi cancel --stack ${SHOP_STACK} deletes the lock\\.$`,
+                            ),
+                        );
+                        log(`team state on ${backend.name}: status: ${lockLine[0]}`);
+                        const lockKey = /(\.pulumi\/locks\/\S+\.json)/.exec(lockLine[0])![1];
+                        const refused = await cli("rollback", "--to", to, "--service", "api", "--yes");
+                        assert.equal(refused.code, 3, refused.stdout + refused.stderr);
+                        assert.equal(refused.stderr, `error: ${lockLine[0].slice("LOCKED: ".length, -1)}\nnothing was changed\n`);
+                        assert.ok(fs.readFileSync(configFile(shop)).equals(after), "the refused rollback changed nothing");
+                        const plain = await pulumi("up", "--yes", "--non-interactive", "--stack", SHOP_STACK);
+                        assert.notEqual(plain.code, 0, plain.stdout + plain.stderr);
+                        assert.ok(
+                            (plain.stdout + plain.stderr).includes(
+                                "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+                            ),
+                            plain.stdout + plain.stderr,
+                        );
+                        assert.match(plain.stdout + plain.stderr, new RegExp(`/${escape(lockKey)}(\\?\\S*)?: created by `));
+                        succeeded(await pulumi("cancel", "--yes", "--non-interactive", "--stack", SHOP_STACK), "pulumi cancel");
+                    } else {
+                        assert.deepEqual(lockLine, [], status.stdout);
+                    }
+                    const again = await cli("rollback", "--to", to, "--service", "api", "--yes");
+                    assert.equal(again.code, 0, again.stdout + again.stderr);
+                    if (round.seam.kind === "pending") {
+                        // pulumi cancel deletes the lock only: the rollback names what the checkpoint still lists, and its update clears it.
+                        assert.match(again.stdout, new RegExp(`^The checkpoint of stack ${SHOP_STACK} lists \\d+ pending operations? \\(.*updating urn:pulumi:.*kubernetes:apps/v1:Deployment::api`, "m"));
+                    }
+                    assert.deepEqual(await settledPodDigests(env, shopSelector("api"), target), [target, target]);
+                    const preview = await pulumi("preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK);
+                    assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+                    runs = to;
+                }
+            });
+        }
 
         after(async function () {
             this.timeout(10 * 60_000);

@@ -17,6 +17,8 @@ export interface StateServer {
     readonly name: string;
     /** `PULUMI_BACKEND_URL` for a stack kept there. */
     readonly backendUrl: string;
+    /** The backend as released-service names it in a message: no credentials, no query. */
+    readonly where: string;
     /** Variables every pulumi and released-service run against it needs besides the URL. */
     readonly env: Readonly<Record<string, string>>;
     stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startPostgres(log: (line: string) => void): Promise<StateS
     return {
         name: version,
         backendUrl: `postgres://team@127.0.0.1:${port}/postgres?sslmode=disable&table=team_state`,
+        where: `postgres://127.0.0.1:${port}/postgres (table team_state)`,
         env: {},
         async stop() {
             await asPostgres("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]).catch((error: Error) => log(`stopping PostgreSQL: ${error.message}`));
@@ -145,6 +148,7 @@ export async function startSeaweedfs(weed: string, bucket: string, log: (line: s
     return {
         name: `SeaweedFS ${version}`,
         backendUrl: `s3://${bucket}?endpoint=127.0.0.1:${s3}&s3ForcePathStyle=true&disableSSL=true&region=us-east-1`,
+        where: `s3://${bucket}/`,
         // No identities are configured: any key pair signs, and both are needed to sign at all.
         env: { AWS_ACCESS_KEY_ID: "team-state", AWS_SECRET_ACCESS_KEY: "team-state-secret-key" },
         stop,
