@@ -8,7 +8,7 @@ import { SOURCE_DIGEST_LABEL } from "../labels";
 import type { RegistryClient } from "../registry/client";
 import { normalizeDigest, registryHost, type RepositoryLocation, taggedRef } from "../registry/reference";
 import { buildArgs, buildTags, ociLabels, stackTag } from "./image";
-import { type BuildPlan, planBuild, type ReleaseSource, type TagHolding } from "./plan";
+import { type BuildPlan, planBuild, planFromLastBuild, type ReleaseSource, type TagHolding } from "./plan";
 import type { Provenance } from "./provenance";
 import { sourceDigest } from "./sourceDigest";
 
@@ -28,8 +28,6 @@ export interface BuildInputs {
 export interface BuildContext {
     readonly registry: RegistryClient;
     readonly location: RepositoryLocation;
-    /** The digest a tag holds, asked once per update. */
-    readonly lookup: (tag: string) => Promise<string | undefined>;
     /** The look-ups by tag; the build records what its tags held before it, for every other question. */
     readonly lookups: Map<string, Promise<string | undefined>>;
     readonly lookupError: (error: unknown, ref: string, nothingDone: string) => unknown;
@@ -55,7 +53,7 @@ export function declareBuild(
     context: BuildContext,
 ): DeclaredBuild {
     const { image, sourceVersion, provenance } = inputs;
-    const { registry, location, lookup, lookups, lookupError, fail, refuseUnlessHeld } = context;
+    const { registry, location, lookups, lookupError, fail, refuseUnlessHeld } = context;
     // A context with uncommitted changes is not the commit: its short SHA names other source.
     const releaseTags = buildTags(image, sourceVersion, provenance?.dirty === true ? undefined : provenance?.revision);
     const ownTag = stackTag(pulumi.getStack(), service);
@@ -66,32 +64,38 @@ export function declareBuild(
         service,
     });
     // Resources are declared only once the registry has said what the tags hold: a build that
-    // would move a released tag is refused before anything is registered or pushed.
-    const holdings = releaseTags.map((ref) => {
-        const tag = ref.slice(image.length + 1);
-        const found = registry.imageAt(location, tag).then(
+    // would move a released tag is refused before anything is registered or pushed. The stack's own
+    // tag is asked first: when it names this very source, nothing else about the build is.
+    const asked = (tag: string, ref: string): Promise<TagHolding | undefined> =>
+        registry.imageAt(location, tag).then(
             (held): TagHolding | undefined => held && { tag, ...held },
             (error: unknown) => {
                 throw lookupError(error, ref, "Nothing was built or pushed.");
             },
         );
-        // What these tags held before the build is what every other question about them gets.
-        lookups.set(tag, found.then((holding) => holding?.digest));
-        return found;
-    });
-    const plan = decideBuild(image, holdings, labels, lookup(ownTag), fail).then((p) => {
-        // A new image to run has no digest before it is pushed: a hold refuses it from the plan,
-        // so the preview fails too and nothing is built.
-        if (source.kind === "built" && p.kind === "build") {
-            refuseUnlessHeld({ version: sourceVersion });
-        }
-        return p;
-    });
+    const releaseHoldings = (): Promise<TagHolding | undefined>[] =>
+        releaseTags.map((ref) => {
+            const tag = ref.slice(image.length + 1);
+            const found = asked(tag, ref);
+            // What these tags held before the build is what every other question about them gets.
+            lookups.set(tag, found.then((holding) => holding?.digest));
+            return found;
+        });
+    const plan = asked(ownTag, taggedRef(image, ownTag))
+        .then((lastBuild) => planFromLastBuild(lastBuild, labels) ?? decideBuild(image, releaseHoldings(), labels, fail))
+        .then((p) => {
+            // A new image to run has no digest before it is pushed: a hold refuses it from the plan,
+            // so the preview fails too and nothing is built.
+            if (source.kind === "built" && p.kind === "build") {
+                refuseUnlessHeld({ version: sourceVersion });
+            }
+            return p;
+        });
     const password = inputs.registryPassword === undefined ? undefined : pulumi.secret(inputs.registryPassword);
     const credentials =
         inputs.registryUsername === undefined || password === undefined ? undefined : { address: registryHost(image), username: inputs.registryUsername, password };
     const declared = plan.then((p) =>
-        p.kind === "build" || (p.kind === "reuse" && p.declare)
+        p.kind === "build" || p.kind === "unchanged"
             ? new dockerBuild.Image(
                   `${service}-image`,
                   {
@@ -118,7 +122,7 @@ export function declareBuild(
         // source (a version nobody released yet) while an earlier image runs.
         built: pulumi.output(plan.then((p) => source.kind === "built" && p.kind === "build")),
         digest: pulumi.output(
-            Promise.all([plan, declared]).then(([p, pushed]) => (p.kind === "reuse" ? pulumi.output(p.digest) : pushed!.digest.apply(pushedDigest))),
+            Promise.all([plan, declared]).then(([p, pushed]) => (p.kind === "unchanged" || p.kind === "reuse" ? pulumi.output(p.digest) : pushed!.digest.apply(pushedDigest))),
         ),
     };
 }
@@ -128,11 +132,10 @@ async function decideBuild(
     image: string,
     tags: readonly Promise<TagHolding | undefined>[],
     labels: Readonly<Record<string, string>>,
-    lastBuilt: Promise<string | undefined>,
     fail: (message: string) => never,
 ): Promise<BuildPlan> {
     const holdings = await Promise.all(tags);
-    const plan = planBuild(holdings, labels, await lastBuilt);
+    const plan = planBuild(holdings, labels);
     if (plan.kind === "refuse") {
         const { tag, digest } = plan.holding;
         const released = holdings[0]?.tag === tag ? `version ${tag} is already released as` : `tag ${tag} already names`;

@@ -52,39 +52,48 @@ export interface TagHolding {
     readonly labels: Readonly<Record<string, string>>;
 }
 
-/** The build of the source, decided from what its tags already hold. */
+/** The build of the source, decided from the stack's last build, then from what its tags already hold. */
 export type BuildPlan =
     /** The source's version has no tag yet: build and push. */
     | { readonly kind: "build" }
     /**
-     * The version's tag already holds this very source: run that digest and push nothing. The build
-     * stays declared only when it is this stack's last build (same labels, and the stack's tag on
-     * it): the engine then finds it unchanged. Declared otherwise, a return to an earlier source
-     * would be a change, a rebuild and a push that moves the version's tag.
+     * The stack's last build of this service is this very source: run its digest and keep its Image
+     * declared, which the engine finds unchanged. Its build pushed the version's and the short SHA's
+     * tags too, and a released tag never moves, so they are not asked about.
      */
-    | { readonly kind: "reuse"; readonly digest: string; readonly declare: boolean }
+    | { readonly kind: "unchanged"; readonly digest: string }
+    /**
+     * The version's tag already holds this very source, but it is not this stack's last build: run
+     * that digest and declare no Image. Declared, a return to an earlier source would be a change, a
+     * rebuild and a push that moves the version's tag.
+     */
+    | { readonly kind: "reuse"; readonly digest: string }
     /** A tag holds other source: pushing would move it. */
     | { readonly kind: "refuse"; readonly holding: TagHolding };
 
 /**
- * Decides the build from what the tags it would push hold now (the version's tag first). A released
- * tag never moves: a tag holding other source refuses the build, before anything is pushed.
+ * The plan when the stack's last build (what its stack tag names) carries every label of ours, the
+ * source's digest, the stack, the service, the version and the revision among them; else undefined,
+ * and the release tags are asked (planBuild). One question answers an update that builds nothing new:
+ * a no-change update, and a roll forward to the source the stack built last.
  */
-export function planBuild(
-    holdings: readonly (TagHolding | undefined)[],
-    labels: Readonly<Record<string, string>>,
-    lastBuilt: string | undefined,
-): BuildPlan {
+export function planFromLastBuild(lastBuild: TagHolding | undefined, labels: Readonly<Record<string, string>>): BuildPlan | undefined {
+    return lastBuild !== undefined && sameLabels(lastBuild.labels, labels) ? { kind: "unchanged", digest: lastBuild.digest } : undefined;
+}
+
+/**
+ * Decides the build of a source that is not the stack's last build, from what the tags it would push
+ * hold now (the version's tag first). A released tag never moves: a tag holding other source refuses
+ * the build, before anything is pushed.
+ */
+export function planBuild(holdings: readonly (TagHolding | undefined)[], labels: Readonly<Record<string, string>>): BuildPlan {
     const sourceDigest = labels[SOURCE_DIGEST_LABEL];
     const moved = holdings.find((h) => h !== undefined && h.labels[SOURCE_DIGEST_LABEL] !== sourceDigest);
     if (moved !== undefined) {
         return { kind: "refuse", holding: moved };
     }
     const version = holdings[0];
-    if (version === undefined) {
-        return { kind: "build" };
-    }
-    return { kind: "reuse", digest: version.digest, declare: lastBuilt === version.digest && sameLabels(version.labels, labels) };
+    return version === undefined ? { kind: "build" } : { kind: "reuse", digest: version.digest };
 }
 
 /** Whether the image carries every label of ours as given; a base image may add labels of its own. */

@@ -136,7 +136,6 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
             ? declareBuild(owner, service, { ...inputs, sourceVersion: inputs.sourceVersion }, source, {
                   registry,
                   location,
-                  lookup,
                   lookups,
                   lookupError,
                   fail,

@@ -60,9 +60,8 @@ describe("selecting the running version by stack config", () => {
         assert.deepEqual(update.errors, []);
         assert.equal(update.builds, 0);
         assert.equal(update.pushes, 0);
-        // The source's tags (do they still hold this source? is it this stack's last build?) and the
-        // version that runs.
-        assert.equal(update.lookups, 4, "registry look-ups: v2's tag, the short SHA's tag, the stack's tag and v1's tag");
+        // The stack's tag (is its last build this source? then the build is unchanged) and the version that runs.
+        assert.equal(update.lookups, 2, "registry look-ups: the stack's tag and v1's tag");
         assert.equal(running(update), `${IMAGE}@${firstV1}`);
         assert.deepEqual(changes(update), [`update ${DEPLOYMENT}`]);
         assert.deepEqual(update.deleted, []);
@@ -80,6 +79,18 @@ describe("selecting the running version by stack config", () => {
         assert.equal(running(update), `${IMAGE}@${firstV2}`);
         assert.deepEqual(changes(update), [`update ${DEPLOYMENT}`]);
         assert.equal(update.outputs.built, false);
+        assert.equal(update.lookups, 1, "the stack's tag alone: its last build is this source");
+    });
+
+    it("updates again with nothing changed: one look-up, nothing built or changed", async () => {
+        const update = await runProgram(cloud, config("v2.0.0"));
+        assert.deepEqual(update.errors, []);
+        assert.equal(update.builds, 0);
+        assert.equal(update.pushes, 0);
+        assert.equal(update.lookups, 1, "the stack's tag alone");
+        assert.equal(running(update), `${IMAGE}@${firstV2}`);
+        assert.deepEqual(changes(update), []);
+        assert.deepEqual(update.deleted, []);
     });
 
     it("fails on a version the registry does not have, and leaves the Deployment alone", async () => {
