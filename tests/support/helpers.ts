@@ -90,6 +90,8 @@ export interface Update {
     readonly pushes: number;
     /** Manifest requests the registry answered (HEAD or GET, by tag or digest). */
     readonly lookups: number;
+    /** Blob requests it answered: the image configs whose labels were read. A real registry counts them too. */
+    readonly blobReads: number;
     /** Errors the program failed with. */
     readonly errors: string[];
     /** Warnings the program logged (`pulumi.log.warn`), as the engine shows them. */
@@ -196,6 +198,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
         }
         const [, repository, kind, reference] = match;
         if (kind === "blobs") {
+            this.current.blobReads++;
             const config = [...this.images.values()].find((image) => sha256(image.config) === reference)?.config;
             response.writeHead(config ? 200 : 404, { "Content-Type": "application/octet-stream" }).end(request.method === "GET" ? config : undefined);
             return;
@@ -313,7 +316,7 @@ function serveRegistry(): Promise<void> {
 }
 
 function newUpdate(): Recording {
-    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, errors: [], warnings: [], outputs: {} };
+    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, blobReads: 0, errors: [], warnings: [], outputs: {} };
 }
 
 /** Kubernetes auto-naming: the logical name, a dash and 8 random characters. */
