@@ -1,6 +1,6 @@
 // `npm run bench`: what ReleasedService costs a program evaluation against a hand-written
-// baseline, and what a rollback of a 100-service stack costs. Prints a table, writes
-// bench/results.json, and ends with the overhead ratio at 100 services.
+// baseline, and what the updates a 100-service stack makes most cost (rollbacks, roll forwards, a
+// no-change update). Prints tables, writes bench/results.json, and ends with the overhead ratios.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,8 +8,8 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 
 import { canonical, MockCloud, runUpdate, Update } from "../tests/support/helpers";
-import { baselineProgram, componentProgram, Program } from "./programs";
-import { rollback, RollbackFigures } from "./rollback";
+import { baselineProgram, componentProgram, Program, V1, V2 } from "./programs";
+import { measureUpdates, UpdatesFigures } from "./updates";
 import { round, summarize, Summary } from "./stats";
 
 /**
@@ -25,7 +25,7 @@ const PLAN: readonly { services: number; repetitions: number; warmUp: boolean }[
     { services: 1000, repetitions: 1, warmUp: false },
 ];
 const RATIO_AT = 100;
-const ROLLBACK_SERVICES = 100;
+const UPDATE_SERVICES = 100;
 /** Resources each service registers: the component or baseline, Image, Deployment, Service. */
 const RESOURCES_PER_SERVICE = 4;
 
@@ -69,11 +69,11 @@ async function main(): Promise<void> {
 
     await assertSameDeclarations();
 
-    process.stderr.write(`bench: rollback of ${ROLLBACK_SERVICES} services\n`);
-    const rolledBack = await rollback(ROLLBACK_SERVICES);
-    printRollback(rolledBack);
-    if (rolledBack.problems.length > 0) {
-        console.error(`bench: the rollback is not free:\n${rolledBack.problems.map((p) => `  - ${p}`).join("\n")}`);
+    process.stderr.write(`bench: rollbacks, roll forwards and a no-change update of ${UPDATE_SERVICES} services\n`);
+    const updates = await measureUpdates(UPDATE_SERVICES);
+    printUpdates(updates);
+    if (updates.problems.length > 0) {
+        console.error(`bench: an update built, pushed or ran what it must not:\n${updates.problems.map((p) => `  - ${p}`).join("\n")}`);
         process.exit(1);
     }
 
@@ -90,9 +90,10 @@ async function main(): Promise<void> {
         throw new Error(`no measurement at ${RATIO_AT} services`);
     }
     if (!quick) {
-        writeResults({ date: new Date().toISOString(), machine, evaluation: sizes, rollback: rolledBack, overheadRatio: round(at.ratio) });
+        writeResults({ date: new Date().toISOString(), machine, evaluation: sizes, updates, overheadRatio: round(at.ratio) });
     }
-    console.log(`overhead ratio: ${at.ratio.toFixed(2)} (${RATIO_AT} services)`);
+    const thousand = sizes.find((s) => s.services === 1000);
+    console.log(`overhead ratio: ${at.ratio.toFixed(2)} (${RATIO_AT} services)${thousand === undefined ? "" : `, ${thousand.ratio.toFixed(2)} (1000 services)`}`);
 }
 
 /**
@@ -161,20 +162,24 @@ async function evaluate(program: Program, services: number): Promise<Update> {
     return update;
 }
 
-function printRollback(r: RollbackFigures): void {
-    const changed = Object.entries(r.changedByType)
-        .map(([type, count]) => `${count} ${type}`)
-        .join(", ");
-    console.log(`\nrollback of ${r.services} services, v2.0.0 -> v1.0.0 (both pushed before)`);
-    const rows: [string, string][] = [
-        ["images built", String(r.builds)],
-        ["image pushes", String(r.pushes)],
-        ["registry look-ups", `${r.lookups} (${r.lookupsPerService.toFixed(2)} per service)`],
-        ["resources whose inputs change", `${r.changed}${changed === "" ? "" : ` (${changed})`}`],
-        ["services running v1's original digest", `${r.runningV1Digest}/${r.services}`],
-        ["update time", `${r.updateMs.toFixed(0)} ms`],
-    ];
-    rows.forEach(([label, value]) => console.log(`  ${label.padEnd(40)}${value}`));
+function printUpdates(figures: UpdatesFigures): void {
+    const header = ["update", "built", "pushed", "look-ups", "per service", "blob reads", "changed", "own digest", "ms"];
+    const rows = figures.updates.map((u) => [
+        u.title,
+        String(u.builds),
+        String(u.pushes),
+        String(u.lookups),
+        u.lookupsPerService.toFixed(2),
+        String(u.blobReads),
+        `${u.changed}${Object.keys(u.changedByType).length === 0 ? "" : ` (${Object.entries(u.changedByType).map(([type, n]) => `${n} ${type.split(":").pop()}`).join(", ")})`}`,
+        `${u.runningOwnDigest}/${figures.services}`,
+        u.updateMs.toFixed(0),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    console.log(`\nupdates of ${figures.services} services after ${V1} and then ${V2} were built and deployed (look-ups: manifest requests; blob reads: image configs read for labels)`);
+    console.log(line(header));
+    rows.forEach((r) => console.log(line(r)));
 }
 
 function printEvaluation(sizes: readonly SizeFigures[]): void {
