@@ -7,12 +7,30 @@ import * as path from "node:path";
 /** Directories that never reach an image build of ours and change without the source changing. */
 const SKIPPED = new Set([".git"]);
 
+/** The digests of this turn of the event loop, by directory: see sourceDigest. */
+const thisTurn = new Map<string, string>();
+
 /**
  * `sha256:<hex>` over the context's files in path order. Files a `.dockerignore` leaves out
  * still count: a change there is refused as a change of source, which errs on the safe side.
+ * Services declared together share a context's digest: it is read once per turn of the event loop
+ * (a program declares its services in one), never kept longer, so a process that runs the program
+ * again (the Automation API's inline programs, tests) reads the source again.
  */
 export function sourceDigest(context: string): string {
     const dir = path.resolve(context);
+    let digest = thisTurn.get(dir);
+    if (digest === undefined) {
+        digest = hashFiles(dir);
+        if (thisTurn.size === 0) {
+            queueMicrotask(() => thisTurn.clear());
+        }
+        thisTurn.set(dir, digest);
+    }
+    return digest;
+}
+
+function hashFiles(dir: string): string {
     const hash = createHash("sha256");
     for (const file of listFiles(dir)) {
         const full = path.join(dir, file);
