@@ -2,7 +2,10 @@
 // digest a tag holds, whether a digest is still there, and what an image's labels say. It speaks
 // the bearer-token (or basic) challenge registries use, and plain HTTP where Docker would.
 
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 import type { CredentialLookup, RegistryCredentials } from "./credentials";
 import type { DigestReference, RepositoryLocation } from "./reference";
@@ -64,6 +67,16 @@ export class RegistryError extends Error {
 
 export type ManifestState = "present" | "missing";
 
+/**
+ * Where image labels are kept across processes: `$XDG_CACHE_HOME/released-service/labels`, else
+ * `~/.cache/released-service/labels`. An image's labels never change (its manifest's digest names its
+ * config's), so an entry never goes stale: a no-change update on this machine reads no config blob.
+ */
+export function defaultLabelsCache(env: NodeJS.ProcessEnv = process.env): string {
+    const base = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
+    return path.join(base, "released-service", "labels");
+}
+
 export interface RegistryClientOptions {
     /** Credentials per registry host; anonymous when it answers undefined. */
     readonly credentials?: CredentialLookup;
@@ -71,6 +84,8 @@ export interface RegistryClientOptions {
     readonly timeoutMs?: number;
     /** Registry hosts (`host:port`) spoken to in plain HTTP although they are not on loopback. */
     readonly insecureRegistries?: readonly string[];
+    /** The directory image labels are kept in across processes, or false for none. Defaults to defaultLabelsCache(). */
+    readonly labelsCache?: string | false;
 }
 
 interface ManifestDocument {
@@ -109,6 +124,10 @@ function parseJson<T>(location: RepositoryLocation, body: Buffer, what: string):
     } catch {
         throw new RegistryError(`registry ${location.registry} answered ${what} with something that is not JSON`);
     }
+}
+
+function sha256(bytes: Buffer): string {
+    return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
 function basic(credentials: RegistryCredentials): string {
@@ -150,11 +169,13 @@ export class RegistryClient {
     private readonly tokens = new Map<string, Promise<string>>();
     /** An image's labels never change: its digest names its config. */
     private readonly labels = new Map<string, Promise<Record<string, string>>>();
+    private readonly labelsCache: string | false;
 
     constructor(options: RegistryClientOptions = {}) {
         this.credentials = options.credentials ?? (async () => undefined);
         this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         this.insecure = new Set(options.insecureRegistries ?? []);
+        this.labelsCache = options.labelsCache ?? defaultLabelsCache();
     }
 
     /** Whether the registry still holds the manifest; throws RegistryError when it cannot say. */
@@ -187,7 +208,8 @@ export class RegistryClient {
     /**
      * The digest `<repository>:<tag>` holds and the labels of that image, or undefined when the tag
      * does not exist. For an index (a multi-platform image), the labels of its first platform image:
-     * a build writes the same labels into every platform.
+     * a build writes the same labels into every platform. Labels read once are kept (see
+     * defaultLabelsCache): then the tag's manifest is the one request.
      */
     async imageAt(location: RepositoryLocation, tag: string): Promise<{ digest: string; labels: Record<string, string> } | undefined> {
         const response = await this.send(location, "GET", `manifests/${tag}`, MANIFEST_ACCEPT);
@@ -196,37 +218,92 @@ export class RegistryClient {
         }
         this.expectOk(location, response, `${location.repository}:${tag}`);
         const body = Buffer.from(await response.arrayBuffer());
-        const digest = response.headers.get("docker-content-digest") ?? `sha256:${createHash("sha256").update(body).digest("hex")}`;
+        const computed = sha256(body);
+        const digest = response.headers.get("docker-content-digest") ?? computed;
         let labels = this.labels.get(digest);
         if (labels === undefined) {
-            labels = this.labelsOf(location, digest, parseJson<ManifestDocument>(location, body, `${location.repository}:${tag}`));
+            // Kept across processes only when every document read is the one its digest names.
+            const addressed = digest === computed;
+            labels = (addressed ? this.cachedLabels(digest) : Promise.resolve(undefined)).then(
+                (cached) =>
+                    cached ??
+                    this.labelsOf(location, digest, parseJson<ManifestDocument>(location, body, `${location.repository}:${tag}`)).then(async ({ labels: read, verified }) => {
+                        if (addressed && verified) {
+                            await this.keepLabels(digest, read);
+                        }
+                        return read;
+                    }),
+            );
             this.labels.set(digest, labels);
             labels.catch(() => this.labels.delete(digest));
         }
         return { digest, labels: await labels };
     }
 
-    private async labelsOf(location: RepositoryLocation, digest: string, document: ManifestDocument): Promise<Record<string, string>> {
+    /** The labels of a manifest, and whether every document read on the way matched its digest. */
+    private async labelsOf(location: RepositoryLocation, digest: string, document: ManifestDocument): Promise<{ labels: Record<string, string>; verified: boolean }> {
         let manifest = document;
+        let verified = true;
         if (manifest.manifests !== undefined) {
             // Attestation manifests (BuildKit provenance) carry the platform unknown/unknown.
             const image = manifest.manifests.find((m) => m.platform?.os !== "unknown") ?? manifest.manifests[0];
             if (image === undefined) {
-                return {};
+                return { labels: {}, verified };
             }
-            manifest = await this.json<ManifestDocument>(location, `manifests/${image.digest}`, MANIFEST_ACCEPT);
+            const read = await this.document<ManifestDocument>(location, `manifests/${image.digest}`, MANIFEST_ACCEPT, image.digest);
+            manifest = read.value;
+            verified = read.verified;
         }
         if (manifest.config === undefined) {
             throw new RegistryError(`registry ${location.registry} holds no image config for ${location.repository}@${digest}`);
         }
-        const config = await this.json<{ config?: { Labels?: Record<string, string> | null } }>(location, `blobs/${manifest.config.digest}`, "*/*");
-        return config.config?.Labels ?? {};
+        const config = await this.document<{ config?: { Labels?: Record<string, string> | null } }>(location, `blobs/${manifest.config.digest}`, "*/*", manifest.config.digest);
+        return { labels: config.value.config?.Labels ?? {}, verified: verified && config.verified };
     }
 
-    private async json<T>(location: RepositoryLocation, path: string, accept: string): Promise<T> {
-        const response = await this.send(location, "GET", path, accept);
-        this.expectOk(location, response, `${location.repository} ${path}`);
-        return parseJson<T>(location, Buffer.from(await response.arrayBuffer()), `${location.repository} ${path}`);
+    /** A JSON document by digest, and whether its bytes are the ones that digest names. */
+    private async document<T>(location: RepositoryLocation, resource: string, accept: string, digest: string): Promise<{ value: T; verified: boolean }> {
+        const response = await this.send(location, "GET", resource, accept);
+        this.expectOk(location, response, `${location.repository} ${resource}`);
+        const body = Buffer.from(await response.arrayBuffer());
+        return { value: parseJson<T>(location, body, `${location.repository} ${resource}`), verified: sha256(body) === digest };
+    }
+
+    private labelsFile(digest: string): string | undefined {
+        const hex = /^sha256:([a-f0-9]{64})$/.exec(digest)?.[1];
+        return this.labelsCache === false || hex === undefined ? undefined : path.join(this.labelsCache, "sha256", `${hex}.json`);
+    }
+
+    /** Labels kept for `digest`, or undefined: a missing, unreadable or malformed entry is read from the registry again. */
+    private async cachedLabels(digest: string): Promise<Record<string, string> | undefined> {
+        const file = this.labelsFile(digest);
+        if (file === undefined) {
+            return undefined;
+        }
+        try {
+            const entry = JSON.parse(await fs.readFile(file, "utf8")) as { labels?: unknown };
+            const labels = entry.labels;
+            const valid = labels !== null && typeof labels === "object" && !Array.isArray(labels) && Object.values(labels).every((v) => typeof v === "string");
+            return valid ? (labels as Record<string, string>) : undefined;
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** Keeps labels for the next process; written aside and renamed, and a cache that cannot be written is no error. */
+    private async keepLabels(digest: string, labels: Record<string, string>): Promise<void> {
+        const file = this.labelsFile(digest);
+        if (file === undefined) {
+            return;
+        }
+        const aside = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+        try {
+            await fs.mkdir(path.dirname(file), { recursive: true });
+            await fs.writeFile(aside, `${JSON.stringify({ labels })}\n`);
+            await fs.rename(aside, file);
+        } catch {
+            await fs.rm(aside, { force: true }).catch(() => undefined);
+        }
     }
 
     private expectOk(location: RepositoryLocation, response: Response, what: string): void {

@@ -9,6 +9,12 @@ import { createHash } from "node:crypto";
 import * as http from "node:http";
 import * as path from "node:path";
 
+import { scratchDir } from "./scratch";
+
+// The registry client keeps image labels in the user's cache directory: this run keeps its own, so it
+// reads none a previous run left and leaves none behind.
+process.env.XDG_CACHE_HOME = scratchDir("cache-");
+
 // Internal to the SDK (absent from its typings), but the only way to know that a program has
 // finished registering its resources, which is what the CLI waits for too.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
