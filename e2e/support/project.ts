@@ -91,7 +91,8 @@ export function buildContext(environment: Environment, name: string, version: st
 
 /** The registry as anyone may read it: what a tag holds, and an image's labels. */
 export class RegistryView {
-    private readonly client = new RegistryClient();
+    // Asked afresh every time, and nothing kept in this machine's cache directory.
+    private readonly client = new RegistryClient({ labelsCache: false });
 
     constructor(readonly image: string) {}
 
