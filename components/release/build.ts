@@ -1,6 +1,7 @@
-// The build of a release: what the source's tags already hold, then build and push, reuse, or
-// refuse; the docker-build Image when one is declared, and the digest that runs when it is the
-// build's. Declared only once the registry has answered, so a refused build registers nothing.
+// The build of a release: what the stack built last and, when that is other source, what the
+// source's tags already hold; then build and push, keep, reuse, or refuse; the docker-build Image
+// when one is declared, and the digest that runs when it is the build's. Declared only once the
+// registry has answered, so a refused build registers nothing.
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -77,8 +78,10 @@ export function declareBuild(
         releaseTags.map((ref) => {
             const tag = ref.slice(image.length + 1);
             const found = asked(tag, ref);
-            // What these tags held before the build is what every other question about them gets.
-            lookups.set(tag, found.then((holding) => holding?.digest));
+            // What these tags held before the build answers every later question about them.
+            if (!lookups.has(tag)) {
+                lookups.set(tag, found.then((holding) => holding?.digest));
+            }
             return found;
         });
     const plan = asked(ownTag, taggedRef(image, ownTag))
