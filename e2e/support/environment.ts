@@ -56,6 +56,8 @@ export interface Environment {
     readonly privateRegistry: TestRegistry;
     /** Registry API requests that wrote a manifest (`PUT …/manifests/…`), in order. */
     manifestWrites(): string[];
+    /** Every request line the counting proxy has seen (`GET /v2/…`), in order. */
+    registryRequests(): readonly string[];
     readonly cluster: Cluster;
     /** The suite's dockerd (DOCKER_HOST of `env`); `docker.swarm()` makes it a one-node Swarm. */
     readonly docker: DockerDaemon;
@@ -128,20 +130,31 @@ function makeCertificates(dir: string): { nodeExtra: string; certificate: string
     return { nodeExtra: file("node-extra-ca.pem"), certificate: file("registry.pem"), key: file("registry.key") };
 }
 
-/** A transparent proxy in front of the registry that records every request line. */
-async function countingProxy(target: string, requests: string[]): Promise<{ host: string; close(): Promise<void> }> {
+/**
+ * A transparent proxy in front of the registry that records every request line; `latencyMs`
+ * holds each request back that long first, as a registry that far away would.
+ */
+async function countingProxy(target: string, requests: string[], latencyMs = 0): Promise<{ host: string; close(): Promise<void> }> {
     const [targetHost, targetPort] = target.split(":");
     const server = http.createServer((request, response) => {
         requests.push(`${request.method} ${request.url}`);
-        const upstream = http.request(
-            { host: targetHost, port: Number(targetPort), method: request.method, path: request.url, headers: request.headers },
-            (answer) => {
-                response.writeHead(answer.statusCode ?? 502, answer.headers);
-                answer.pipe(response);
-            },
-        );
-        upstream.on("error", (error) => response.writeHead(502).end(error.message));
-        request.pipe(upstream);
+        const forward = (): void => {
+            const upstream = http.request(
+                { host: targetHost, port: Number(targetPort), method: request.method, path: request.url, headers: request.headers },
+                (answer) => {
+                    response.writeHead(answer.statusCode ?? 502, answer.headers);
+                    answer.pipe(response);
+                },
+            );
+            upstream.on("error", (error) => response.writeHead(502).end(error.message));
+            request.pipe(upstream);
+        };
+        if (latencyMs > 0) {
+            // The body waits unread (a paused stream) while the request is held back.
+            setTimeout(forward, latencyMs);
+        } else {
+            forward();
+        }
     });
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -186,7 +199,12 @@ function copyProject(into: string): void {
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(into, "node_modules"));
 }
 
-export async function startEnvironment(log: (line: string) => void): Promise<Environment> {
+export interface EnvironmentOptions {
+    /** Added to every request through the counting proxy (a remote registry); none by default. */
+    readonly registryLatencyMs?: number;
+}
+
+export async function startEnvironment(log: (line: string) => void, options: EnvironmentOptions = {}): Promise<Environment> {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-e2e-"));
     const stops: (() => Promise<void>)[] = [];
     const stop = async (): Promise<void> => {
@@ -209,7 +227,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
         const requests: string[] = [];
         const plain = await startRegistry();
         stops.push(() => plain.stop());
-        const proxy = await countingProxy(plain.host, requests);
+        const proxy = await countingProxy(plain.host, requests, options.registryLatencyMs);
         stops.push(() => proxy.close());
         const certificates = makeCertificates(scratch);
         ensurePrivateName();
@@ -300,6 +318,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Env
             registry,
             privateRegistry,
             manifestWrites: () => requests.filter((line) => /^PUT \/v2\/.+\/manifests\//.test(line)),
+            registryRequests: () => requests,
             cluster,
             docker,
             env,
