@@ -16,6 +16,9 @@ import { type ServiceState, servicesOfState } from "./core/services";
 import { renderCopy } from "./core/rendered";
 import { recordedStatesOf } from "./core/states/backends";
 
+/** The longest single argument Linux passes to a program (MAX_ARG_STRLEN, 32 pages), less a margin. */
+const MAX_ARGUMENT = 120 * 1024;
+
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
 export function findProjectDir(start: string): string | undefined {
     for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
@@ -215,7 +218,12 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                             typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
                         ),
                     );
-                    await pulumi(`set ${entries.map(([key]) => key).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(json), "--config-file", copy]);
+                    // One argument holds at most 128 KiB (Linux's MAX_ARG_STRLEN): the pins and holds of a
+                    // few hundred services are more, so a large edit is one run per key.
+                    const batches = JSON.stringify(json).length <= MAX_ARGUMENT ? [json] : Object.entries(json).map(([key, entry]) => ({ [key]: entry }));
+                    for (const batch of batches) {
+                        await pulumi(`set ${Object.keys(batch).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(batch), "--config-file", copy]);
+                    }
                 }
                 await rename(copy, configPath);
             } finally {

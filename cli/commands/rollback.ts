@@ -53,7 +53,7 @@ Options:
                       (replicas, namespace, ...), showing the difference first;
                       secret values cannot be restored and are named
       --no-hold       set no hold (and lift one on another digest)
-      --reason <text> why, for the hold (default: the rollback message)
+      --reason <text> why, for the hold (default: the rollback to that service's target)
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON_HELP}
 
@@ -107,7 +107,7 @@ export interface RollbackOptions {
 export function holdEdit(
     config: StackConfig,
     set: ReleaseSet,
-    hold: { readonly by: string; readonly at: Date; readonly reason: string } | undefined,
+    hold: { readonly by: string; readonly at: Date; readonly reason?: string } | undefined,
 ): { edit: ConfigEdit; lifted: { service: string; hold: Hold }[] } {
     let holds: Record<string, unknown> = { ...holdsOf(config) };
     const lifted: { service: string; hold: Hold }[] = [];
@@ -115,7 +115,10 @@ export function holdEdit(
         const service = target.service;
         const held = holdOf(config, service);
         if (hold !== undefined) {
-            holds = withEntry(holds, service, newHold(target.digest, hold.by, hold.at, hold.reason));
+            // By default each hold names its own service's target: the whole set's message in every
+            // hold grows with the square of the services, past what one pulumi argument may hold.
+            const reason = hold.reason ?? rollbackMessage({ ...set, targets: [target] });
+            holds = withEntry(holds, service, newHold(target.digest, hold.by, hold.at, reason));
         } else if (held !== undefined && held.digest !== target.digest) {
             holds = withEntry(holds, service, undefined);
             lifted.push({ service, hold: held });
@@ -169,7 +172,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     if (pending !== undefined) {
         context.stdout.write(`${pending}\n`);
     }
-    const holding = options.hold ? { by: await context.deps.actor(), at: context.deps.now(), reason: options.reason ?? message } : undefined;
+    const holding = options.hold ? { by: await context.deps.actor(), at: context.deps.now(), reason: options.reason } : undefined;
     const { edit: held, lifted } = holdEdit(config, set, holding);
     const edit: ConfigEdit = { set: { ...release.set, ...held.set }, remove: [...release.remove, ...held.remove] };
     if (restored) {

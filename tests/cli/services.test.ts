@@ -141,8 +141,9 @@ describe("cli with several services", () => {
             api: { version: "v1.0.0", digest: D["v1.0.0"], update: 1, asked: { version: "v1.2.0" } },
             worker: { version: "w1", digest: D.w1, update: 1, asked: { version: "w2" } },
         });
-        const hold = (digest: string) => ({ digest, by: "Grace Hopper <grace@example.com>", at: "2025-03-22T10:00:00Z", reason: `rollback to ${set}` });
-        assert.deepEqual(stack.configNow[HOLDS], { api: hold(D["v1.0.0"]), worker: hold(D.w1) });
+        // Each hold names its own service's target, so the holds grow with the services, not their square.
+        const hold = (digest: string, target: string) => ({ digest, by: "Grace Hopper <grace@example.com>", at: "2025-03-22T10:00:00Z", reason: `rollback to #1 (${target} ${digest})` });
+        assert.deepEqual(stack.configNow[HOLDS], { api: hold(D["v1.0.0"], "api v1.0.0"), worker: hold(D.w1, "worker w1") });
         assert.deepEqual(stack.changes.slice(2), ["preview", `up: rollback to ${set}`]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.0.0"], D.w1]);
         assert.ok(
