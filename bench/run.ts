@@ -56,6 +56,10 @@ v8.setFlagsFromString("--expose-gc");
 const collectGarbage = vm.runInNewContext("gc") as () => void;
 
 async function main(): Promise<void> {
+    if (process.argv.includes("--real")) {
+        // The real engine at scale: a program of its own (bench/real/run.ts), minutes not seconds.
+        return (await import("./real/run")).runReal(process.argv.slice(2));
+    }
     const quick = process.argv.includes("--quick");
     const plan = quick ? PLAN.filter((p) => p.services <= RATIO_AT).map((p) => ({ ...p, repetitions: 3 })) : PLAN;
     const machine = {
