@@ -73,6 +73,23 @@ async function status(context: Context, options: { stack?: string; service?: str
     const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
     const reports: ServiceStatus[] = [];
     let healthy = true;
+    // Every service's workload is asked at once (calls made together share one listing where a
+    // kind allows it); the reports are then written in the services' order.
+    const listings = new Map(
+        services.flatMap((service) => {
+            if (!service.imageDigest || service.workload === undefined) {
+                return [];
+            }
+            const live = context.deps.live(service.workload);
+            const instances = live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
+            instances.catch(() => undefined);
+            return [[service.name, { live, instances }] as const];
+        }),
+    );
+    if (listings.size > 0) {
+        const [first] = listings.values();
+        context.progress.update(listings.size === 1 ? `Listing ${first.live.noun.many} ${first.live.where}…` : `Listing what ${listings.size} services run…`);
+    }
     for (const service of services) {
         const record = service.workload;
         const lead = `Service ${service.name} of stack ${stack.name}`;
@@ -85,9 +102,8 @@ async function status(context: Context, options: { stack?: string; service?: str
             }
             continue;
         }
-        const live = context.deps.live(record);
-        context.progress.update(`Listing ${live.noun.many} ${live.where}…`);
-        const instances = await live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
+        const { live, instances: listed } = listings.get(service.name)!;
+        const instances = await listed;
         context.progress.done();
         const drift = instances.some((instance) => instance.state === "drift");
         healthy &&= !drift && instances.length > 0;

@@ -3,7 +3,7 @@
 
 import { composeLive, inspectComposeService } from "../../components/workloads/compose/live";
 import { CONTAINER_TYPE, containerImage, type ContainerInspect, docker, dockerLive, inspectContainer } from "../../components/workloads/docker/live";
-import { DEPLOYMENT_TYPE, deploymentImage, kubernetesLive, listPodsWithKubectl, type PodLister } from "../../components/workloads/kubernetes/live";
+import { DEPLOYMENT_TYPE, deploymentImage, kubernetesLive, listPodsWithKubectl, type PodLister, sharedPodLister } from "../../components/workloads/kubernetes/live";
 import type { LiveWorkload } from "../../components/workloads/live";
 import { inspectTasks, SERVICE_TYPE, serviceImage, swarmLive, type SwarmInspect } from "../../components/workloads/swarm/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
@@ -19,7 +19,7 @@ export interface LiveClients {
 }
 
 /** The real clients: kubectl and docker with the user's current context. */
-export const REAL_CLIENTS: LiveClients = { listPods: listPodsWithKubectl, inspectContainer, inspectComposeService, inspectTasks, docker };
+export const REAL_CLIENTS: LiveClients = { listPods: sharedPodLister(listPodsWithKubectl), inspectContainer, inspectComposeService, inspectTasks, docker };
 
 /** `projectDir`: the Pulumi project's directory, which a Compose file's path is relative to. */
 export function liveOf(record: WorkloadRecord, clients: LiveClients, projectDir: string): LiveWorkload {

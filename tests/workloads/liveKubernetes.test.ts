@@ -2,7 +2,7 @@
 // imageID, sidecars left out of the judgement, and kubectl's failures in one line.
 
 import * as assert from "node:assert/strict";
-import { comparePods, describeKubectlFailure, digestOfImageId, type PodList } from "../../components/workloads/kubernetes/live";
+import { comparePods, describeKubectlFailure, digestOfImageId, matchesSelector, type PodList, sharedPodLister } from "../../components/workloads/kubernetes/live";
 import { DIGESTS, IMAGE } from "../cli/fakes";
 
 const RECORDED = { digest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}` };
@@ -52,6 +52,44 @@ describe("kubernetes live workload", () => {
         assert.equal(
             describeKubectlFailure(what, 'W1201 11:40:02.1 1 warn.go:1] noise\nError from server (Forbidden): pods is forbidden: User "dev" cannot list resource "pods"\n', { name: "prod" }),
             `${what}: Error from server (Forbidden): pods is forbidden: User "dev" cannot list resource "pods"`,
+        );
+    });
+    it("matches an equality selector as the API server does: every term, exact values", () => {
+        const labels = { "app.kubernetes.io/name": "api", tier: "web" };
+        assert.equal(matchesSelector(labels, "app.kubernetes.io/name=api"), true);
+        assert.equal(matchesSelector(labels, "app.kubernetes.io/name=api,tier=web"), true);
+        assert.equal(matchesSelector(labels, "app.kubernetes.io/name=api,tier=db"), false);
+        assert.equal(matchesSelector(labels, "app.kubernetes.io/name=ap"), false);
+        assert.equal(matchesSelector(undefined, "tier=web"), false);
+    });
+
+    it("lists a namespace once for services asked together, each given only its own pods; a call alone keeps its selector", async () => {
+        const pod = (name: string, app: string): PodList["items"][number] => ({ metadata: { name, labels: { "app.kubernetes.io/name": app } } });
+        const namespace: PodList = { items: [pod("api-1", "api"), pod("worker-1", "worker"), pod("api-2", "api"), pod("other-1", "other")] };
+        const calls: [string, string | undefined][] = [];
+        const list = sharedPodLister(async (ns, selector) => {
+            calls.push([ns, selector]);
+            return selector === undefined ? namespace : { items: namespace.items.filter((p) => matchesSelector(p.metadata.labels, selector)) };
+        });
+
+        const [api, worker] = await Promise.all([list("shop", "app.kubernetes.io/name=api"), list("shop", "app.kubernetes.io/name=worker")]);
+        assert.deepEqual(calls, [["shop", undefined]]);
+        assert.deepEqual(api.items.map((p) => p.metadata.name), ["api-1", "api-2"]);
+        assert.deepEqual(worker.items.map((p) => p.metadata.name), ["worker-1"]);
+
+        const alone = await list("shop", "app.kubernetes.io/name=api");
+        assert.deepEqual(calls, [["shop", undefined], ["shop", "app.kubernetes.io/name=api"]]);
+        assert.deepEqual(alone.items.map((p) => p.metadata.name), ["api-1", "api-2"]);
+    });
+
+    it("gives every call made together the listing's error", async () => {
+        const list = sharedPodLister(async () => {
+            throw new Error("cannot list pods in namespace shop: kube context prod does not answer; no cluster was reached");
+        });
+        const answers = await Promise.allSettled([list("shop", "a=1"), list("shop", "a=2")]);
+        assert.deepEqual(
+            answers.map((a) => (a.status === "rejected" ? (a.reason as Error).message : "listed")),
+            Array(2).fill("cannot list pods in namespace shop: kube context prod does not answer; no cluster was reached"),
         );
     });
 });

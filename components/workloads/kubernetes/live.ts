@@ -130,10 +130,10 @@ function kubectl(args: readonly string[]): Promise<{ stdout: string; stderr: str
     });
 }
 
-/** `kubectl get pods -o json` with the user's current context. */
-export async function listPodsWithKubectl(namespace: string, selector: string): Promise<PodList> {
-    const what = `cannot list pods ${selector} in namespace ${namespace}`;
-    const listed = await kubectl(["get", "pods", "--namespace", namespace, "--selector", selector, "--output", "json"]);
+/** `kubectl get pods -o json` with the user's current context: the pods `selector` matches, or every pod of the namespace. */
+export async function listPodsWithKubectl(namespace: string, selector?: string): Promise<PodList> {
+    const what = selector === undefined ? `cannot list pods in namespace ${namespace}` : `cannot list pods ${selector} in namespace ${namespace}`;
+    const listed = await kubectl(["get", "pods", "--namespace", namespace, ...(selector === undefined ? [] : ["--selector", selector]), "--output", "json"]);
     if (listed.error) {
         if (listed.error.code === "ENOENT") {
             throw new Error(`${what}: kubectl is not installed or not on PATH`);
@@ -150,6 +150,51 @@ export async function listPodsWithKubectl(namespace: string, selector: string): 
     } catch {
         throw new Error("kubectl get pods answered something that is not JSON");
     }
+}
+
+/** Whether a pod's labels satisfy `k=v,k2=v2`, as the API server judges an equality selector. */
+export function matchesSelector(labels: Readonly<Record<string, string>> | undefined, selector: string): boolean {
+    return selector
+        .split(",")
+        .filter((term) => term !== "")
+        .every((term) => {
+            const at = term.indexOf("=");
+            return at > 0 && labels?.[term.slice(0, at)] === term.slice(at + 1);
+        });
+}
+
+/**
+ * A PodLister whose calls made together share one listing per namespace: a stack of many services
+ * asks once (every pod of the namespace, matched here) instead of once per service. A call made
+ * alone asks with its own selector; nothing is kept after the calls are answered, so a poll always
+ * reads what runs now.
+ */
+export function sharedPodLister(list: (namespace: string, selector?: string) => Promise<PodList>): PodLister {
+    const waiting = new Map<string, { selector: string; resolve: (pods: PodList) => void; reject: (error: unknown) => void }[]>();
+    const flush = (namespace: string): void => {
+        const calls = waiting.get(namespace) ?? [];
+        waiting.delete(namespace);
+        const selectors = new Set(calls.map((call) => call.selector));
+        const shared = selectors.size === 1 ? list(namespace, calls[0].selector) : list(namespace);
+        shared.then(
+            (pods) => {
+                for (const call of calls) {
+                    call.resolve(selectors.size === 1 ? pods : { items: pods.items.filter((pod) => matchesSelector(pod.metadata.labels, call.selector)) });
+                }
+            },
+            (error: unknown) => calls.forEach((call) => call.reject(error)),
+        );
+    };
+    return (namespace, selector) =>
+        new Promise<PodList>((resolve, reject) => {
+            const calls = waiting.get(namespace);
+            if (calls === undefined) {
+                waiting.set(namespace, [{ selector, resolve, reject }]);
+                setImmediate(() => flush(namespace));
+            } else {
+                calls.push({ selector, resolve, reject });
+            }
+        });
 }
 
 /** The type of the resource whose recorded outputs say what the cluster was last told to run. */
