@@ -139,11 +139,15 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const unfinished = await refuseLocked(context, stack);
     const { rows, entries, states } = await loadHistory(context, stack);
     const set = chooseReleaseSet(attribute(rows, known), options.to, options.service);
-    for (const target of set.targets) {
-        const reference = targetReference(stack.name, current, target);
-        if (!(await manifestPresent(context, reference))) {
+    // Every target is asked at once (the registry client keeps 16 in flight); the first missing in
+    // the set's order is named.
+    const references = set.targets.map((target) => targetReference(stack.name, current, target));
+    const checks = references.map((reference) => manifestPresent(context, reference));
+    checks.forEach((check) => check.catch(() => undefined));
+    for (const [index, check] of checks.entries()) {
+        if (!(await check)) {
             throw new CliError(
-                `refusing to roll back stack ${stack.name} to #${set.update}: ${reference.text} is no longer in the registry (manifest ${target.digest} not found); nothing was changed`,
+                `refusing to roll back stack ${stack.name} to #${set.update}: ${references[index].text} is no longer in the registry (manifest ${set.targets[index].digest} not found); nothing was changed`,
                 ExitCode.NotOk,
             );
         }
@@ -238,8 +242,9 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
                 `released-service release-hold --stack ${stack.name}${only}.\n`,
         );
     }
+    const after = await stack.config();
     for (const target of set.targets) {
-        const pin = pinOf(await stack.config(), target.service);
+        const pin = pinOf(after, target.service);
         if (pin !== undefined) {
             context.stdout.write(
                 `While service ${target.service}'s args ask for ${describeAsked(pin.asked)}, as now, an update of stack ${stack.name} keeps its pin and warns; ` +

@@ -148,6 +148,8 @@ export class FakeStack implements ReleaseStack {
     readonly configFile: string;
     readonly rendered?: string;
     readonly changes: string[] = [];
+    /** How many times the command read the stack config (each a `pulumi config` run for real). */
+    configReads = 0;
     readonly states: RecordedStates;
     private readonly entries: HistoryEntry[];
     private current: ServiceState[];
@@ -194,6 +196,7 @@ export class FakeStack implements ReleaseStack {
         return this.current.map((service) => ({ ...service }));
     }
     async config(): Promise<StackConfig> {
+        this.configReads++;
         return { ...this.currentConfig };
     }
     async editConfig(edit: ConfigEdit): Promise<void> {

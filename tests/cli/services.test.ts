@@ -145,6 +145,8 @@ describe("cli with several services", () => {
         const hold = (digest: string, target: string) => ({ digest, by: "Grace Hopper <grace@example.com>", at: "2025-03-22T10:00:00Z", reason: `rollback to #1 (${target} ${digest})` });
         assert.deepEqual(stack.configNow[HOLDS], { api: hold(D["v1.0.0"], "api v1.0.0"), worker: hold(D.w1, "worker w1") });
         assert.deepEqual(stack.changes.slice(2), ["preview", `up: rollback to ${set}`]);
+        // Each read is a pulumi run: the config is read before the edit and once after the update, however many services.
+        assert.equal(stack.configReads, 2);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.0.0"], D.w1]);
         assert.ok(
             outcome.stdout.includes(
