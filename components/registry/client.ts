@@ -4,6 +4,8 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -134,19 +136,98 @@ function basic(credentials: RegistryCredentials): string {
     return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
 }
 
-/** Whether a request failed on a connection the other side had closed: undici's "other side closed", or a reset. */
-function closedWhileIdle(error: unknown): boolean {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    return code === "ECONNRESET" || code === "UND_ERR_SOCKET";
+/**
+ * Connections kept open between requests, so a stack's hundreds of questions to one registry share
+ * a few connections instead of opening one each. An idle connection does not keep the process alive.
+ */
+const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
+
+/** Redirects followed per request at most, as `fetch` does. */
+const MAX_REDIRECTS = 20;
+
+/** A registry's answer, its body read whole (none for HEAD). */
+interface Answer {
+    readonly status: number;
+    readonly ok: boolean;
+    /** A header's value, by lower-case name. */
+    header(name: string): string | undefined;
+    readonly body: Buffer;
 }
 
-/** Turns undici's "fetch failed" into what happened, naming the host. */
+/** No answer within the client's timeout. */
+class TimeoutError extends Error {
+    constructor() {
+        super("no answer in time");
+        this.name = "TimeoutError";
+    }
+}
+
+/**
+ * One HTTP request with Node's own client, the answer read whole within `timeoutMs`. Redirects (blobs
+ * on a CDN) are followed; the credentials are sent along only to the same origin.
+ */
+function request(url: URL, method: string, headers: Readonly<Record<string, string>>, timeoutMs: number, redirects = 0): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+        const agent = agents[url.protocol as keyof typeof agents];
+        if (agent === undefined) {
+            reject(new Error(`unsupported protocol ${url.protocol}`));
+            return;
+        }
+        const send = url.protocol === "https:" ? https.request : http.request;
+        const outgoing = send(url, { method, headers, agent }, (incoming) => {
+            const status = incoming.statusCode ?? 0;
+            const location = incoming.headers.location;
+            if (status >= 300 && status < 400 && status !== 304 && location !== undefined) {
+                incoming.resume();
+                clearTimeout(timer);
+                if (redirects >= MAX_REDIRECTS) {
+                    reject(new Error("redirect count exceeded"));
+                    return;
+                }
+                const next = new URL(location, url);
+                const sent = next.origin === url.origin ? headers : Object.fromEntries(Object.entries(headers).filter(([name]) => name !== "Authorization"));
+                const nextMethod = status === 303 && method !== "HEAD" ? "GET" : method;
+                request(next, nextMethod, sent, timeoutMs, redirects + 1).then(resolve, reject);
+                return;
+            }
+            const chunks: Buffer[] = [];
+            incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+            incoming.on("error", reject);
+            incoming.on("end", () => {
+                clearTimeout(timer);
+                const body = Buffer.concat(chunks);
+                resolve({
+                    status,
+                    ok: status >= 200 && status < 300,
+                    header: (name) => {
+                        const value = incoming.headers[name];
+                        return Array.isArray(value) ? value.join(", ") : value;
+                    },
+                    body,
+                });
+            });
+        });
+        const timer = setTimeout(() => outgoing.destroy(new TimeoutError()), timeoutMs);
+        outgoing.on("error", (error) => {
+            clearTimeout(timer);
+            reject(error);
+        });
+        outgoing.end();
+    });
+}
+
+/** Whether a request failed on a kept-alive connection the other side had closed while it was idle. */
+function closedWhileIdle(error: unknown): boolean {
+    const code = (error as { code?: string }).code;
+    return code === "ECONNRESET" || code === "EPIPE";
+}
+
+/** Turns a failed request into what happened, naming the host. */
 function describeNetworkError(registry: string, error: unknown, timeoutMs: number): RegistryError {
-    const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+    const err = error as { name?: string; message?: string; code?: string };
     if (err.name === "TimeoutError") {
         return new RegistryError(`cannot reach registry ${registry}: no answer within ${timeoutMs / 1000} s`, true);
     }
-    const code = err.cause?.code;
     const reasons: Record<string, string> = {
         ECONNREFUSED: "connection refused",
         ENOTFOUND: "host not found",
@@ -155,9 +236,7 @@ function describeNetworkError(registry: string, error: unknown, timeoutMs: numbe
         EHOSTUNREACH: "host unreachable",
         ETIMEDOUT: "connection timed out",
     };
-    // fetch refuses the Fetch standard's "bad ports" (6000, 6665-6669, …) with this terse text.
-    const badPort = err.cause?.message === "bad port" ? "fetch refuses to connect to this port (it is on the Fetch standard's blocked list)" : undefined;
-    const reason = (code && reasons[code]) ?? badPort ?? err.cause?.message ?? err.message ?? String(error);
+    const reason = (err.code && reasons[err.code]) ?? err.message ?? String(error);
     return new RegistryError(`cannot reach registry ${registry}: ${reason}`, true);
 }
 
@@ -198,8 +277,8 @@ export class RegistryClient {
             return undefined;
         }
         this.expectOk(location, response, `${location.repository}:${tag}`);
-        const digest = response.headers.get("docker-content-digest");
-        if (digest === null || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+        const digest = response.header("docker-content-digest");
+        if (digest === undefined || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
             throw new RegistryError(`registry ${location.registry} answered ${location.repository}:${tag} without a sha256 Docker-Content-Digest`);
         }
         return digest;
@@ -217,9 +296,9 @@ export class RegistryClient {
             return undefined;
         }
         this.expectOk(location, response, `${location.repository}:${tag}`);
-        const body = Buffer.from(await response.arrayBuffer());
+        const body = response.body;
         const computed = sha256(body);
-        const digest = response.headers.get("docker-content-digest") ?? computed;
+        const digest = response.header("docker-content-digest") ?? computed;
         let labels = this.labels.get(digest);
         if (labels === undefined) {
             // Kept across processes only when every document read is the one its digest names.
@@ -265,7 +344,7 @@ export class RegistryClient {
     private async document<T>(location: RepositoryLocation, resource: string, accept: string, digest: string): Promise<{ value: T; verified: boolean }> {
         const response = await this.send(location, "GET", resource, accept);
         this.expectOk(location, response, `${location.repository} ${resource}`);
-        const body = Buffer.from(await response.arrayBuffer());
+        const body = response.body;
         return { value: parseJson<T>(location, body, `${location.repository} ${resource}`), verified: sha256(body) === digest };
     }
 
@@ -306,7 +385,7 @@ export class RegistryClient {
         }
     }
 
-    private expectOk(location: RepositoryLocation, response: Response, what: string): void {
+    private expectOk(location: RepositoryLocation, response: Answer, what: string): void {
         if (response.status === 401 || response.status === 403) {
             throw new RegistryError(
                 `registry ${location.registry} denied access to ${location.repository} (HTTP ${response.status}); ` +
@@ -319,28 +398,23 @@ export class RegistryClient {
     }
 
     /** One API request, answering an authentication challenge once if the registry sends one. */
-    private async send(location: RepositoryLocation, method: string, path: string, accept: string): Promise<Response> {
+    private async send(location: RepositoryLocation, method: string, path: string, accept: string): Promise<Answer> {
         const url = `${registryBaseUrl(location.registry, this.insecure)}/v2/${location.repository}/${path}`;
         let response = await this.fetch(location.registry, url, method, accept);
         if (response.status === 401) {
-            const authorization = await this.answerChallenge(location, response.headers.get("www-authenticate"));
+            const authorization = await this.answerChallenge(location, response.header("www-authenticate"));
             response = await this.fetch(location.registry, url, method, accept, authorization);
         }
         return response;
     }
 
-    private async fetch(registry: string, url: string, method: string, accept: string, authorization?: string): Promise<Response> {
+    private async fetch(registry: string, url: string, method: string, accept: string, authorization?: string): Promise<Answer> {
         const headers: Record<string, string> = { Accept: accept };
         if (authorization) {
             headers.Authorization = authorization;
         }
-        const attempt = async (): Promise<Response> => {
-            // Redirects (blobs on a CDN) are followed; the credentials are not sent along.
-            const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
-            // Read here, inside the slot: a body left unread keeps its connection.
-            const body = method === "HEAD" ? null : await response.arrayBuffer();
-            return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-        };
+        // Inside the slot until the body is read: the connection is busy until then.
+        const attempt = (): Promise<Answer> => request(new URL(url), method, headers, this.timeoutMs);
         return inSlot(registry, async () => {
             try {
                 return await attempt().catch((error: unknown) => {
@@ -357,7 +431,7 @@ export class RegistryClient {
         });
     }
 
-    private async answerChallenge(location: RepositoryLocation, header: string | null): Promise<string> {
+    private async answerChallenge(location: RepositoryLocation, header: string | undefined): Promise<string> {
         const challenge = header ? parseChallenge(header) : undefined;
         let credentials: RegistryCredentials | undefined;
         try {
@@ -401,9 +475,9 @@ export class RegistryClient {
         }
         url.searchParams.set("scope", scope);
         const headers: Record<string, string> = credentials ? { Authorization: basic(credentials) } : {};
-        let response: Response;
+        let response: Answer;
         try {
-            response = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+            response = await request(url, "GET", headers, this.timeoutMs);
         } catch (error) {
             throw describeNetworkError(url.host, error, this.timeoutMs);
         }
@@ -411,7 +485,12 @@ export class RegistryClient {
             const who = credentials ? `as ${credentials.username}` : "anonymously (no credentials in your docker config)";
             throw new RegistryError(`token service ${url.host} refused a token for ${scope} ${who}: HTTP ${response.status}`);
         }
-        const body = (await response.json()) as { token?: string; access_token?: string };
+        let body: { token?: string; access_token?: string };
+        try {
+            body = JSON.parse(response.body.toString("utf8")) as { token?: string; access_token?: string };
+        } catch {
+            throw new RegistryError(`token service ${url.host} answered with something that is not JSON`);
+        }
         const token = body.token ?? body.access_token;
         if (!token) {
             throw new RegistryError(`token service ${url.host} answered without a token for ${registry}`);

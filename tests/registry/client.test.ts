@@ -58,10 +58,20 @@ describe("registry client against docker-registry", () => {
         );
     });
 
-    it("explains the ports fetch refuses outright instead of echoing \"bad port\"", async () => {
-        await assert.rejects(client.manifestState(parseDigestReference(`127.0.0.1:6000/${REPO}@${v1}`)), {
-            message: "cannot reach registry 127.0.0.1:6000: fetch refuses to connect to this port (it is on the Fetch standard's blocked list)",
+    it("reaches a registry on a port the Fetch standard blocks (6000)", async () => {
+        const asked: string[] = [];
+        const server = http.createServer((request, response) => {
+            asked.push(`${request.method} ${request.url}`);
+            response.writeHead(404).end();
         });
+        await new Promise<void>((resolve, reject) => server.once("error", reject).listen(6000, "127.0.0.1", resolve));
+        try {
+            assert.equal(await client.manifestState(parseDigestReference(`127.0.0.1:6000/${REPO}@${v1}`)), "missing");
+            assert.deepEqual(asked, [`HEAD /v2/${REPO}/manifests/${v1}`]);
+        } finally {
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+        }
     });
 
     it("checks many references concurrently and keeps their order", async () => {
