@@ -142,6 +142,9 @@ function basic(credentials: RegistryCredentials): string {
  */
 const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
 
+/** How late a timer may fire before the wait is taken to have been this process's, not the registry's. */
+const LATE_TIMER_MS = 1_000;
+
 /** Redirects followed per request at most, as `fetch` does. */
 const MAX_REDIRECTS = 20;
 
@@ -207,7 +210,21 @@ function request(url: URL, method: string, headers: Readonly<Record<string, stri
                 });
             });
         });
-        const timer = setTimeout(() => outgoing.destroy(new TimeoutError()), timeoutMs);
+        // The registry has `timeoutMs` to answer. A timer that fires late found this process busy elsewhere
+        // (a program declaring a thousand services keeps it so for seconds): the answer may be waiting
+        // unread, so the time the process was busy is given to the registry again.
+        const arm = (ms: number): NodeJS.Timeout => {
+            const due = Date.now() + ms;
+            return setTimeout(() => {
+                const late = Date.now() - due;
+                if (late > LATE_TIMER_MS) {
+                    timer = arm(Math.min(late, timeoutMs));
+                } else {
+                    outgoing.destroy(new TimeoutError());
+                }
+            }, ms);
+        };
+        let timer = arm(timeoutMs);
         outgoing.on("error", (error) => {
             clearTimeout(timer);
             reject(error);

@@ -2,6 +2,7 @@
 // unknown repository, a registry that is down, and the bearer-token flow with docker config credentials.
 
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -301,6 +302,83 @@ describe("registry client under load", () => {
             assert.equal(most, MAX_REQUESTS_PER_REGISTRY);
         } finally {
             server.close();
+        }
+    });
+});
+
+describe("registry client transport", () => {
+    async function serve(handler: http.RequestListener): Promise<{ server: http.Server; host: string; connections: () => number; close: () => Promise<void> }> {
+        const server = http.createServer(handler);
+        let connections = 0;
+        server.on("connection", () => connections++);
+        const port = await freePort();
+        await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+        return {
+            server,
+            host: `127.0.0.1:${port}`,
+            connections: () => connections,
+            close: async () => {
+                server.closeAllConnections();
+                await new Promise((resolve) => server.close(resolve));
+            },
+        };
+    }
+
+    it("says how long it waited for a registry that does not answer", async () => {
+        const silent = await serve(() => undefined);
+        try {
+            const client = new RegistryClient({ timeoutMs: 300 });
+            await assert.rejects(client.digestOfTag({ registry: silent.host, repository: "team/app" }, "v1"), (error: unknown) => {
+                assert.ok(error instanceof RegistryError && error.unreachable);
+                assert.equal(error.message, `cannot reach registry ${silent.host}: no answer within 0.3 s`);
+                return true;
+            });
+        } finally {
+            await silent.close();
+        }
+    });
+
+    it("follows a blob's redirect to another host without the registry's credentials", async () => {
+        const config = Buffer.from(JSON.stringify({ config: { Labels: { "org.opencontainers.image.version": "v1" } } }));
+        const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
+        const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { digest: configDigest } }));
+        const cdnSaw: (string | undefined)[] = [];
+        const cdn = await serve((request, response) => {
+            cdnSaw.push(request.headers.authorization);
+            response.writeHead(200).end(config);
+        });
+        const expected = `Basic ${Buffer.from("ci-bot:secret").toString("base64")}`;
+        const registry = await serve((request, response) => {
+            if (request.headers.authorization !== expected) {
+                response.writeHead(401, { "WWW-Authenticate": 'Basic realm="registry"' }).end();
+            } else if (request.url?.includes("/blobs/")) {
+                response.writeHead(307, { Location: `http://${cdn.host}/blob?signed=1` }).end();
+            } else {
+                response.writeHead(200, { "Content-Type": "application/vnd.oci.image.manifest.v1+json" }).end(manifest);
+            }
+        });
+        try {
+            const client = new RegistryClient({ credentials: async () => ({ username: "ci-bot", password: "secret" }), labelsCache: false });
+            const image = await client.imageAt({ registry: registry.host, repository: "team/app" }, "v1");
+            assert.deepEqual(image?.labels, { "org.opencontainers.image.version": "v1" });
+            assert.deepEqual(cdnSaw, [undefined]);
+        } finally {
+            await Promise.all([cdn.close(), registry.close()]);
+        }
+    });
+
+    it("asks a hundred questions of one registry over kept-alive connections", async () => {
+        // As registries do: a length with every answer, so a connection outlives it.
+        const registry = await serve((_request, response) => response.writeHead(404, { "Content-Length": 0 }).end());
+        try {
+            const client = new RegistryClient();
+            const location = { registry: registry.host, repository: "svc" };
+            for (let round = 0; round < 2; round++) {
+                await Promise.all(Array.from({ length: 50 }, (_, i) => client.digestOfTag(location, `v${round}-${i}`)));
+            }
+            assert.ok(registry.connections() <= MAX_REQUESTS_PER_REGISTRY, `${registry.connections()} connections`);
+        } finally {
+            await registry.close();
         }
     });
 });
