@@ -338,6 +338,23 @@ describe("registry client transport", () => {
         }
     });
 
+    it("does not count against the registry the time this process was busy elsewhere", async () => {
+        const digest = `sha256:${"d".repeat(64)}`;
+        const registry = await serve((_request, response) => response.writeHead(200, { "Docker-Content-Digest": digest, "Content-Length": 0 }).end());
+        try {
+            const client = new RegistryClient({ timeoutMs: 300 });
+            const asked = client.digestOfTag({ registry: registry.host, repository: "team/app" }, "v1");
+            // A program declaring many services holds the event loop: the request waits, unsent.
+            const until = Date.now() + 1_500;
+            while (Date.now() < until) {
+                // busy
+            }
+            assert.equal(await asked, digest);
+        } finally {
+            await registry.close();
+        }
+    });
+
     it("follows a blob's redirect to another host without the registry's credentials", async () => {
         const config = Buffer.from(JSON.stringify({ config: { Labels: { "org.opencontainers.image.version": "v1" } } }));
         const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
