@@ -338,6 +338,24 @@ describe("registry client transport", () => {
         }
     });
 
+    it("says how long it waited for a body the registry stopped sending, and does not ask again", async () => {
+        let asked = 0;
+        const stalled = await serve((_request, response) => {
+            asked++;
+            response.writeHead(200, { "Content-Type": "application/vnd.oci.image.manifest.v1+json", "Content-Length": 1000 });
+            response.write("{");
+        });
+        try {
+            const client = new RegistryClient({ timeoutMs: 300, labelsCache: false });
+            await assert.rejects(client.imageAt({ registry: stalled.host, repository: "team/app" }, "v1"), {
+                message: `cannot reach registry ${stalled.host}: no answer within 0.3 s`,
+            });
+            assert.equal(asked, 1);
+        } finally {
+            await stalled.close();
+        }
+    });
+
     it("does not count against the registry the time this process was busy elsewhere", async () => {
         const digest = `sha256:${"d".repeat(64)}`;
         const registry = await serve((_request, response) => response.writeHead(200, { "Docker-Content-Digest": digest, "Content-Length": 0 }).end());
