@@ -2,7 +2,6 @@
 // baseline, and what the updates a 100-service stack makes most cost (rollbacks, roll forwards, a
 // no-change update). Prints tables, writes bench/results.json, and ends with the overhead ratios.
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
@@ -10,7 +9,7 @@ import * as vm from "node:vm";
 import { canonical, MockCloud, runUpdate, Update } from "../tests/support/helpers";
 import { baselineProgram, componentProgram, Program, V1, V2 } from "./programs";
 import { measureUpdates, UpdatesFigures } from "./updates";
-import { round, summarize, Summary } from "./stats";
+import { machineFacts, round, summarize, Summary } from "./stats";
 
 /**
  * Repetitions per stack size, for a whole run of about three minutes on two cores: small stacks
@@ -62,13 +61,7 @@ async function main(): Promise<void> {
     }
     const quick = process.argv.includes("--quick");
     const plan = quick ? PLAN.filter((p) => p.services <= RATIO_AT).map((p) => ({ ...p, repetitions: 3 })) : PLAN;
-    const machine = {
-        node: process.version,
-        cpu: os.cpus()[0]?.model ?? "unknown",
-        cores: os.cpus().length,
-        platform: `${os.platform()} ${os.arch()}`,
-        memoryGiB: round(os.totalmem() / 2 ** 30, 1),
-    };
+    const machine = machineFacts();
     console.log(`released-service benchmark: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores`);
 
     await assertSameDeclarations();

@@ -1,6 +1,8 @@
 // Summaries of repeated timings: the median as the figure, min–max and the interquartile
 // range as its spread. Plain functions, so the table and results.json agree by construction.
 
+import * as os from "node:os";
+
 export interface Summary {
     readonly runs: number;
     readonly medianMs: number;
@@ -38,4 +40,15 @@ export function summarize(timesMs: readonly number[]): Summary {
 export function round(value: number, digits = 2): number {
     const scale = 10 ** digits;
     return Math.round(value * scale) / scale;
+}
+
+/** The machine a benchmark ran on, as its results record it. */
+export function machineFacts(): { node: string; cpu: string; cores: number; platform: string; memoryGiB: number } {
+    return {
+        node: process.version,
+        cpu: os.cpus()[0]?.model ?? "unknown",
+        cores: os.cpus().length,
+        platform: `${os.platform()} ${os.arch()}`,
+        memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    };
 }

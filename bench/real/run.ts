@@ -9,7 +9,7 @@ import * as path from "node:path";
 
 import { REPO_ROOT, startEnvironment, versions, type Environment, type Result } from "../../e2e/support/environment";
 import { canonical } from "../../tests/support/helpers";
-import { round, summarize, type Summary } from "../stats";
+import { machineFacts, round, summarize, type Summary } from "../stats";
 import { pushReleases, type Releases } from "./images";
 import { NAMESPACES, releaseConfig, serviceName, VARIANTS, writeProject, type Variant } from "./programs";
 import { pairTable, seconds, summarizeProfile, type CpuProfile, type PairRow, type ProfileSummary } from "./report";
@@ -62,11 +62,7 @@ export async function runReal(argv: readonly string[]): Promise<void> {
     const services = option("--services", SERVICES);
     const runs = option("--runs", RUNS);
     const machine = {
-        node: process.version,
-        cpu: os.cpus()[0]?.model ?? "unknown",
-        cores: os.cpus().length,
-        platform: `${os.platform()} ${os.arch()}`,
-        memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+        ...machineFacts(),
         loadAverageAtStart: os.loadavg().map((l) => round(l)),
     };
     console.log(`released-service benchmark on the real engine: ${services} services, ${runs} runs of each update, registry +${REGISTRY_LATENCY_MS} ms a request`);
