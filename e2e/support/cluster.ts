@@ -428,17 +428,40 @@ function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Ports below Linux's ephemeral range (32768-60999 by default): a port picked there is free of
+ * the outgoing connections every process on the machine opens, which take ephemeral ports. A port
+ * picked by `listen(0)` is ephemeral, and one of the cluster's components is started tens of
+ * seconds after its port is picked (after the apiserver is up): with several environments at
+ * once, an outgoing connection took kwok's port in that time.
+ */
+const PORT_RANGE = { from: 20000, to: 32000 };
+
 function freePorts(n: number): Promise<number[]> {
     // Hold every listener until all are open, so the ports are distinct.
     const servers: net.Server[] = [];
-    const one = (): Promise<number> =>
-        new Promise((resolve, reject) => {
+    const listen = (port: number): Promise<number | undefined> =>
+        new Promise((resolve) => {
             const s = net.createServer();
-            servers.push(s);
-            s.once("error", reject);
-            s.listen(0, "127.0.0.1", () => resolve((s.address() as net.AddressInfo).port));
+            s.once("error", () => resolve(undefined));
+            s.listen(port, "127.0.0.1", () => {
+                servers.push(s);
+                resolve(port);
+            });
         });
-    return Promise.all(Array.from({ length: n }, one)).finally(() => {
+    const one = async (): Promise<number> => {
+        for (let attempt = 0; attempt < 100; attempt++) {
+            const port = await listen(PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from)));
+            if (port !== undefined) return port;
+        }
+        throw new Error(`no free port between ${PORT_RANGE.from} and ${PORT_RANGE.to} after 100 tries`);
+    };
+    const all = async (): Promise<number[]> => {
+        const ports: number[] = [];
+        for (let i = 0; i < n; i++) ports.push(await one());
+        return ports;
+    };
+    return all().finally(() => {
         for (const s of servers) s.close();
     });
 }
