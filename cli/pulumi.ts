@@ -19,6 +19,15 @@ import { recordedStatesOf } from "./core/states/backends";
 /** The longest single argument Linux passes to a program (MAX_ARG_STRLEN, 32 pages), less a margin. */
 const MAX_ARGUMENT = 120 * 1024;
 
+/**
+ * The `pulumi config set-all --json` arguments for `json`: one, unless it is longer than one
+ * argument may be (Linux's MAX_ARG_STRLEN, 128 KiB; the pins and holds of a few hundred services
+ * are more), then one per key.
+ */
+export function setAllBatches<T>(json: Readonly<Record<string, T>>, limit = MAX_ARGUMENT): Record<string, T>[] {
+    return JSON.stringify(json).length <= limit ? [{ ...json }] : Object.entries(json).map(([key, entry]) => ({ [key]: entry }));
+}
+
 /** The nearest directory upwards holding a Pulumi.yaml, as the pulumi CLI finds its project. */
 export function findProjectDir(start: string): string | undefined {
     for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
@@ -218,10 +227,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                             typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
                         ),
                     );
-                    // One argument holds at most 128 KiB (Linux's MAX_ARG_STRLEN): the pins and holds of a
-                    // few hundred services are more, so a large edit is one run per key.
-                    const batches = JSON.stringify(json).length <= MAX_ARGUMENT ? [json] : Object.entries(json).map(([key, entry]) => ({ [key]: entry }));
-                    for (const batch of batches) {
+                    for (const batch of setAllBatches(json)) {
                         await pulumi(`set ${Object.keys(batch).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(batch), "--config-file", copy]);
                     }
                 }

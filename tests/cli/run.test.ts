@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { describePulumiFailure, updateFailure } from "../../cli/pulumi";
+import { describePulumiFailure, setAllBatches, updateFailure } from "../../cli/pulumi";
 import { EXIT_CODES } from "../../cli/core/command";
 import { EXIT_MEANINGS } from "../../cli/core/exitCodes";
 import { HELP } from "../../cli/run";
@@ -144,5 +144,17 @@ describe("cli pulumi adapter errors", () => {
         );
         const quiet = new Error("code: 1\n stdout: \n stderr: killed\n err?: Error: exit status 1\n");
         assert.equal(updateFailure("pulumi up of stack dev failed", quiet).message, "pulumi up of stack dev failed: killed");
+    });
+});
+
+describe("cli pulumi config edits", () => {
+    it("sets every key in one pulumi run, and key by key only when one argument could not hold them", () => {
+        const json = { "released-service:pins": { value: "{}" }, "released-service:holds": { value: "{}" } };
+        assert.deepEqual(setAllBatches(json), [json]);
+        assert.deepEqual(setAllBatches(json, JSON.stringify(json).length), [json]);
+        assert.deepEqual(setAllBatches(json, JSON.stringify(json).length - 1), [
+            { "released-service:pins": { value: "{}" } },
+            { "released-service:holds": { value: "{}" } },
+        ]);
     });
 });
