@@ -18,14 +18,19 @@ export const serviceName = (i: number): string => `svc-${i}`;
 /** Repositories in the registry the mocks serve over HTTP, as a real update asks a registry. */
 export const repository = (i: number): string => `${REGISTRY_HOST}/${serviceName(i)}`;
 
-export type Program = () => void;
+export type Program = () => Record<string, unknown> | void;
 
-/** N ReleasedServices running `version`, built from `context`. */
-export function componentProgram(services: number, version = V1, context = CONTEXT_V1): Program {
+/**
+ * N ReleasedServices running `version`, built from `context`; with `exportDigests`, the program
+ * exports each service's digest, as a stack others read does (the evaluation's baseline exports nothing).
+ */
+export function componentProgram(services: number, version = V1, context = CONTEXT_V1, exportDigests = false): Program {
     return () => {
+        const digests: Record<string, unknown> = {};
         for (let i = 0; i < services; i++) {
-            new ReleasedService(serviceName(i), { image: repository(i), version, context });
+            digests[serviceName(i)] = new ReleasedService(serviceName(i), { image: repository(i), version, context }).imageDigest;
         }
+        return exportDigests ? { imageDigests: digests } : undefined;
     };
 }
 

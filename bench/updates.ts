@@ -1,9 +1,10 @@
 // The updates a building stack makes most: a stack of services deployed at v1, then at v2 after the
 // source moved on, then rolled back to v1 by version and rolled forward to v2, rolled back again by
 // a pin such as `released-service rollback` writes and forward again once it is lifted, and updated
-// with nothing changed. What each costs is counted: builds, pushes, registry requests, changes.
+// with nothing changed. What each costs is counted: builds, pushes, registry requests, changes. The
+// program exports every service's digest, so each update can read the stack's last state.
 import { DEPLOYMENT_TYPE, MockCloud, ofType, runUpdate, Update } from "../tests/support/helpers";
-import { componentProgram, CONTEXT_V2, repository, serviceName, V1, V2 } from "./programs";
+import { componentProgram, CONTEXT_V2, Program, repository, serviceName, V1, V2 } from "./programs";
 
 /** The measured updates, in the order they run, and the version each leaves running. */
 export const UPDATES = [
@@ -46,10 +47,10 @@ export async function measureUpdates(services: number): Promise<UpdatesFigures> 
         problems.push(...update.errors.map((e) => `${step}: ${e}`));
     };
 
-    check(`deploy ${V1}`, await runUpdate(cloud, componentProgram(services, V1)));
+    check(`deploy ${V1}`, await runUpdate(cloud, componentProgram(services, V1, undefined, true)));
     // What each version's build pushed, read before anything else could move a tag.
     const v1Digests = Array.from({ length: services }, (_, i) => cloud.registry.get(`${repository(i)}:${V1}`));
-    check(`deploy ${V2}`, await runUpdate(cloud, componentProgram(services, V2, CONTEXT_V2)));
+    check(`deploy ${V2}`, await runUpdate(cloud, componentProgram(services, V2, CONTEXT_V2, true)));
     const v2Digests = Array.from({ length: services }, (_, i) => cloud.registry.get(`${repository(i)}:${V2}`));
     const own = { [V1]: v1Digests, [V2]: v2Digests };
 
@@ -57,12 +58,12 @@ export async function measureUpdates(services: number): Promise<UpdatesFigures> 
     const pins = JSON.stringify(
         Object.fromEntries(v1Digests.map((digest, i) => [serviceName(i), { version: V1, digest, update: 3, asked: { version: V2 } }])),
     );
-    const programs: Record<(typeof UPDATES)[number]["name"], { program: () => void; config?: Record<string, string> }> = {
-        rollback: { program: componentProgram(services, V1, CONTEXT_V2) },
-        "pinned rollback": { program: componentProgram(services, V2, CONTEXT_V2), config: { "released-service:pins": pins } },
-        "roll forward": { program: componentProgram(services, V2, CONTEXT_V2) },
-        "pin lifted": { program: componentProgram(services, V2, CONTEXT_V2) },
-        "no change": { program: componentProgram(services, V2, CONTEXT_V2) },
+    const programs: Record<(typeof UPDATES)[number]["name"], { program: Program; config?: Record<string, string> }> = {
+        rollback: { program: componentProgram(services, V1, CONTEXT_V2, true) },
+        "pinned rollback": { program: componentProgram(services, V2, CONTEXT_V2, true), config: { "released-service:pins": pins } },
+        "roll forward": { program: componentProgram(services, V2, CONTEXT_V2, true) },
+        "pin lifted": { program: componentProgram(services, V2, CONTEXT_V2, true) },
+        "no change": { program: componentProgram(services, V2, CONTEXT_V2, true) },
     };
 
     const updates: UpdateFigures[] = [];

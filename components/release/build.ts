@@ -1,5 +1,5 @@
-// The build of a release: what the stack built last and, when that is other source, what the
-// source's tags already hold; then build and push, keep, reuse, or refuse; the docker-build Image
+// The build of a release: what the stack built last (its state says, else its own tag) and, when that
+// is other source, what the source's tags already hold; then build and push, keep, reuse, or refuse; the docker-build Image
 // when one is declared, and the digest that runs when it is the build's. Declared only once the
 // registry has answered, so a refused build registers nothing.
 import * as dockerBuild from "@pulumi/docker-build";
@@ -9,9 +9,10 @@ import { SOURCE_DIGEST_LABEL } from "../labels";
 import type { RegistryClient } from "../registry/client";
 import { normalizeDigest, registryHost, type RepositoryLocation, taggedRef } from "../registry/reference";
 import { buildArgs, buildTags, ociLabels, stackTag } from "./image";
-import { type BuildPlan, planBuild, planFromLastBuild, type ReleaseSource, type TagHolding } from "./plan";
+import { type BuildPlan, planBuild, planFromLastBuild, recordedBuild, type ReleaseSource, type TagHolding } from "./plan";
 import type { Provenance } from "./provenance";
 import { sourceDigest } from "./sourceDigest";
+import { recordedChild } from "./stackState";
 
 /** What the build reads of the checked args: the source, where it goes, and how to build it. */
 export interface BuildInputs {
@@ -40,6 +41,8 @@ export interface BuildContext {
 export interface DeclaredBuild {
     readonly built: pulumi.Output<boolean>;
     readonly digest: pulumi.Output<string>;
+    /** Whether the registry has shown it holds `digest`: false when only the stack's state says so. */
+    readonly proven: pulumi.Output<boolean>;
 }
 
 /**
@@ -65,8 +68,9 @@ export function declareBuild(
         service,
     });
     // Resources are declared only once the registry has said what the tags hold: a build that
-    // would move a released tag is refused before anything is registered or pushed. The stack's own
-    // tag is asked first: when it names this very source, nothing else about the build is.
+    // would move a released tag is refused before anything is registered or pushed. The stack's last
+    // build comes first, from its state, else from its own tag: when it is this very source, nothing
+    // else about the build is asked.
     const asked = (tag: string, ref: string): Promise<TagHolding | undefined> =>
         registry.imageAt(location, tag).then(
             (held): TagHolding | undefined => held && { tag, ...held },
@@ -84,8 +88,12 @@ export function declareBuild(
             }
             return found;
         });
-    const plan = asked(ownTag, taggedRef(image, ownTag))
-        .then((lastBuild) => planFromLastBuild(lastBuild, labels) ?? decideBuild(image, releaseHoldings(), labels, fail))
+    const imageName = `${service}-image`;
+    const lastBuild = recordedChild(owner, "docker-build:index:Image", imageName).then((recorded) =>
+        recorded.read ? recordedBuild(recorded.outputs, ownTag) : asked(ownTag, taggedRef(image, ownTag)),
+    );
+    const plan = lastBuild
+        .then((last) => planFromLastBuild(last, labels) ?? decideBuild(image, releaseHoldings(), labels, fail))
         .then((p) => {
             // A new image to run has no digest before it is pushed: a hold refuses it from the plan,
             // so the preview fails too and nothing is built.
@@ -100,7 +108,7 @@ export function declareBuild(
     const declared = plan.then((p) =>
         p.kind === "build" || p.kind === "unchanged"
             ? new dockerBuild.Image(
-                  `${service}-image`,
+                  imageName,
                   {
                       push: true,
                       tags,
@@ -127,6 +135,7 @@ export function declareBuild(
         digest: pulumi.output(
             Promise.all([plan, declared]).then(([p, pushed]) => (p.kind === "unchanged" || p.kind === "reuse" ? pulumi.output(p.digest) : pushed!.digest.apply(pushedDigest))),
         ),
+        proven: pulumi.output(plan.then((p) => p.kind !== "unchanged" || p.proven)),
     };
 }
 

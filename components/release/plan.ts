@@ -1,6 +1,7 @@
 // Which image a stack runs: the decision between pinning, promoting, building and
 // looking up, kept apart from the resources that carry it out.
 import { SOURCE_DIGEST_LABEL } from "../labels";
+import { DIGEST_PATTERN, normalizeDigest } from "../registry/reference";
 
 /** Where the digest that runs comes from. */
 export type ReleaseSource =
@@ -50,6 +51,26 @@ export interface TagHolding {
     readonly digest: string;
     /** The labels of the image it names. */
     readonly labels: Readonly<Record<string, string>>;
+    /**
+     * True when the stack's state says so, not the registry: the digest is then not proven to be
+     * there still.
+     */
+    readonly recorded?: boolean;
+}
+
+/**
+ * The stack's last build of a service as its state records it: the outputs of the Image that build
+ * declared (its digest, and the labels it carried), named as what the stack's own tag holds. Undefined
+ * when the state holds no such Image, or one that never pushed.
+ */
+export function recordedBuild(image: Readonly<Record<string, unknown>> | undefined, tag: string): TagHolding | undefined {
+    const digest = typeof image?.digest === "string" ? normalizeDigest(image.digest) : "";
+    const labels = image?.labels;
+    if (!DIGEST_PATTERN.test(digest) || labels === null || typeof labels !== "object" || Array.isArray(labels)) {
+        return undefined;
+    }
+    const strings = Object.entries(labels as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === "string");
+    return { tag, digest, labels: Object.fromEntries(strings), recorded: true };
 }
 
 /** The build of the source, decided from the stack's last build, then from what its tags already hold. */
@@ -59,9 +80,10 @@ export type BuildPlan =
     /**
      * The stack's last build of this service is this very source: run its digest and keep its Image
      * declared, which the engine finds unchanged. Its build pushed the version's and the short SHA's
-     * tags too, and a released tag never moves, so they are not asked about.
+     * tags too, and a released tag never moves, so they are not asked about. `proven` when the
+     * registry said so; when the state did, the digest is asked about before anything runs it.
      */
-    | { readonly kind: "unchanged"; readonly digest: string }
+    | { readonly kind: "unchanged"; readonly digest: string; readonly proven: boolean }
     /**
      * The version's tag already holds this very source, but it is not this stack's last build: run
      * that digest and declare no Image. Declared, a return to an earlier source would be a change, a
@@ -72,13 +94,16 @@ export type BuildPlan =
     | { readonly kind: "refuse"; readonly holding: TagHolding };
 
 /**
- * The plan when the stack's last build (what its stack tag names) carries every label of ours, the
- * source's digest, the stack, the service, the version and the revision among them; else undefined,
- * and the release tags are asked (planBuild). One question answers an update that builds nothing new:
- * a no-change update, and a roll forward to the source the stack built last.
+ * The plan when the stack's last build (what its state records, else what its stack tag names) carries
+ * every label of ours, the source's digest, the stack, the service, the version and the revision among
+ * them; else undefined, and the release tags are asked (planBuild). The state, or one question, answers
+ * an update that builds nothing new: a no-change update, a roll forward to the source the stack built
+ * last, and a rollback.
  */
 export function planFromLastBuild(lastBuild: TagHolding | undefined, labels: Readonly<Record<string, string>>): BuildPlan | undefined {
-    return lastBuild !== undefined && sameLabels(lastBuild.labels, labels) ? { kind: "unchanged", digest: lastBuild.digest } : undefined;
+    return lastBuild !== undefined && sameLabels(lastBuild.labels, labels)
+        ? { kind: "unchanged", digest: lastBuild.digest, proven: lastBuild.recorded !== true }
+        : undefined;
 }
 
 /**

@@ -143,12 +143,11 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
               })
             : undefined;
     const built = build?.built ?? pulumi.output(false);
-    const buildDigest = build?.digest;
 
     const promoted = source.kind === "promoted" ? new pulumi.StackReference(`${service}-promoted`, { name: source.stack }, { parent: owner }) : undefined;
     const version: pulumi.Output<string> =
         inputs.version !== undefined ? pulumi.output(inputs.version) : promoted!.requireOutput("version").apply((v) => String(v));
-    const resolved = resolveDigest(source, image, inputs.version, { lookup: (tag) => pulumi.output(lookup(tag)), buildDigest, promoted }, fail);
+    const resolved = resolveDigest(source, image, inputs.version, { lookup: (tag) => pulumi.output(lookup(tag)), build, promoted }, fail);
     // A hold allows its digest alone. No workload could pull a digest the registry no longer holds: what
     // no look-up has shown present is asked about once, by digest, before the workload may run it.
     const digest = pulumi.all([resolved, version]).apply(async ([r, v]) => {
@@ -165,7 +164,7 @@ function resolveDigest(
     version: string | undefined,
     from: {
         lookup: (tag: string) => pulumi.Output<string | undefined>;
-        buildDigest?: pulumi.Output<string>;
+        build?: { readonly digest: pulumi.Output<string>; readonly proven: pulumi.Output<boolean> };
         promoted?: pulumi.StackReference;
     },
     fail: (message: string) => never,
@@ -190,8 +189,9 @@ function resolveDigest(
                     : fail(`\`promoteFrom\` stack ${source.stack} has no valid \`imageDigest\` output (got ${String(d)})`),
             );
         case "built":
-            // Pushed by this update, or reused from the version's tag the plan looked up.
-            return from.buildDigest!.apply((d) => ({ digest: d, present: true }));
+            // Pushed by this update, reused from the version's tag the plan looked up, or the stack's
+            // last build: proven by the registry's answer, or, when its state told, asked once by digest.
+            return pulumi.all([from.build!.digest, from.build!.proven]).apply(([d, proven]) => ({ digest: d, present: proven }));
         case "looked-up":
             return from.lookup(tag).apply((found) =>
                 found !== undefined

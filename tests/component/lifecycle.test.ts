@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 
 import { sourceFixture } from "../support/fixtures";
-import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, running, SERVICE_TYPE, Update } from "../support/helpers";
+import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, runUpdate, running, SERVICE_TYPE, Update } from "../support/helpers";
 
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEPLOYMENT = `${DEPLOYMENT_TYPE}::app`;
@@ -60,8 +60,9 @@ describe("selecting the running version by stack config", () => {
         assert.deepEqual(update.errors, []);
         assert.equal(update.builds, 0);
         assert.equal(update.pushes, 0);
-        // The stack's tag (is its last build this source? then the build is unchanged) and the version that runs.
-        assert.equal(update.lookups, 2, "registry look-ups: the stack's tag and v1's tag");
+        // The stack's state says its last build is this source, so the build is unchanged: v1's tag alone is asked.
+        assert.equal(update.lookups, 1, "registry look-ups: v1's tag alone");
+        assert.equal(update.blobReads, 0);
         assert.equal(running(update), `${IMAGE}@${firstV1}`);
         assert.deepEqual(changes(update), [`update ${DEPLOYMENT}`]);
         assert.deepEqual(update.deleted, []);
@@ -79,7 +80,8 @@ describe("selecting the running version by stack config", () => {
         assert.equal(running(update), `${IMAGE}@${firstV2}`);
         assert.deepEqual(changes(update), [`update ${DEPLOYMENT}`]);
         assert.equal(update.outputs.built, false);
-        assert.equal(update.lookups, 1, "the stack's tag alone: its last build is this source");
+        assert.equal(update.lookups, 1, "the digest of the stack's last build, which its state recorded, asked for by digest");
+        assert.equal(update.blobReads, 0);
     });
 
     it("updates again with nothing changed: one look-up, nothing built or changed", async () => {
@@ -87,7 +89,8 @@ describe("selecting the running version by stack config", () => {
         assert.deepEqual(update.errors, []);
         assert.equal(update.builds, 0);
         assert.equal(update.pushes, 0);
-        assert.equal(update.lookups, 1, "the stack's tag alone");
+        assert.equal(update.lookups, 1, "the digest that runs, asked for by digest");
+        assert.equal(update.blobReads, 0);
         assert.equal(running(update), `${IMAGE}@${firstV2}`);
         assert.deepEqual(changes(update), []);
         assert.deepEqual(update.deleted, []);
@@ -206,5 +209,68 @@ describe("selecting the running version by stack config", () => {
                 "`released-service release-hold --stack dev --service app` to run what the args ask, or set them back to version v2.0.0 to keep it.",
         ]);
         assert.deepEqual([moved.resources.length, moved.builds, moved.pushes], [0, 0, 0]);
+    });
+});
+
+describe("the stack's last build, read from its state, else from its own tag", () => {
+    const READ_OUTPUTS = "pulumi:pulumi:readStackOutputs";
+    const READ_RESOURCES = "pulumi:pulumi:readStackResourceOutputs";
+    const v1 = sourceFixture("v1.0.0");
+    const v2 = sourceFixture("v2.0.0");
+    let component: typeof import("../../components");
+    before(async () => {
+        component = await import("../../components");
+    });
+
+    /** One update of a program with one service, that exports its digest or nothing. */
+    const deploy = (cloud: MockCloud, version: string, context: string, exports: boolean, preview = false) =>
+        runUpdate(
+            cloud,
+            () => {
+                const service = new component.ReleasedService("app", { image: IMAGE, version, context });
+                return exports ? { imageDigest: service.imageDigest } : undefined;
+            },
+            { preview },
+        );
+
+    for (const exports of [true, false]) {
+        const what = exports ? "a stack with outputs" : "a stack whose program exports nothing";
+        it(`${what}: a rollback runs v1's first digest, asking the registry ${exports ? "once" : "twice"}`, async () => {
+            const cloud = new MockCloud();
+            const first = await deploy(cloud, "v1.0.0", v1.context, exports, true);
+            assert.deepEqual(first.invokes, [READ_OUTPUTS], "a first preview never reads the resources of a stack that has none");
+            await deploy(cloud, "v1.0.0", v1.context, exports);
+            const firstV1 = cloud.registry.get(`${IMAGE}:v1.0.0`)!;
+            await deploy(cloud, "v2.0.0", v2.context, exports);
+            const rollback = await deploy(cloud, "v1.0.0", v2.context, exports);
+            assert.deepEqual(rollback.errors, []);
+            assert.equal(rollback.builds + rollback.pushes, 0);
+            assert.equal(running(rollback), `${IMAGE}@${firstV1}`);
+            assert.deepEqual(changes(rollback), [`update ${DEPLOYMENT}`]);
+            assert.deepEqual(rollback.deleted, []);
+            if (exports) {
+                assert.deepEqual(rollback.invokes, [READ_OUTPUTS, READ_RESOURCES]);
+                assert.equal(rollback.lookups, 1, "v1's tag: the state says the stack's last build is this source");
+                assert.equal(rollback.blobReads, 0);
+            } else {
+                assert.deepEqual(rollback.invokes, [READ_OUTPUTS]);
+                assert.equal(rollback.lookups, 2, "the stack's own tag, with its labels, then v1's tag");
+                assert.equal(rollback.blobReads, 1);
+            }
+        });
+    }
+
+    it("a last build the state records but the registry lost is refused before the Deployment changes", async () => {
+        const cloud = new MockCloud();
+        await deploy(cloud, "v2.0.0", v2.context, true);
+        const digest = cloud.registry.get(`${IMAGE}:v2.0.0`)!;
+        cloud.images.delete(digest);
+        const update = await deploy(cloud, "v2.0.0", v2.context, true);
+        assert.equal(update.builds, 0);
+        assert.equal(update.errors.length, 1);
+        assert.ok(update.errors[0].endsWith(`${IMAGE}@${digest} (version v2.0.0) is no longer in its registry: it was deleted, by a retention policy or by hand. ` +
+            "Nothing could pull it to run, so what runs was not changed. Push that image again, " +
+            "or choose a release that is still there (`released-service verify` lists which are)."), update.errors[0]);
+        assert.equal(update.operations.has(DEPLOYMENT), false, "the Deployment was never sent to the engine");
     });
 });

@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 
 import { SERVICE_LABEL, SOURCE_DIGEST_LABEL, STACK_LABEL } from "../../components/labels";
-import { type BuildPlan, planBuild, planFromLastBuild, type TagHolding } from "../../components/release/plan";
+import { type BuildPlan, planBuild, planFromLastBuild, recordedBuild, type TagHolding } from "../../components/release/plan";
 
 const OURS: Record<string, string> = {
     "org.opencontainers.image.version": "v2.0.0",
@@ -22,11 +22,16 @@ describe("the build plan", () => {
     describe("from the stack's last build", () => {
         const cases: [string, TagHolding | undefined, BuildPlan | undefined][] = [
             ["no stack tag yet: ask the release tags", undefined, undefined],
-            ["every label of ours: unchanged, its digest runs", holding("stack.dev.app", LAST, OURS), { kind: "unchanged", digest: LAST }],
+            ["every label of ours: unchanged, its digest runs", holding("stack.dev.app", LAST, OURS), { kind: "unchanged", digest: LAST, proven: true }],
+            [
+                "every label of ours, as the state records: unchanged, its digest not yet proven",
+                { ...holding("stack.dev.app", LAST, OURS), recorded: true },
+                { kind: "unchanged", digest: LAST, proven: false },
+            ],
             [
                 "labels of ours and a base image's own: unchanged",
                 holding("stack.dev.app", LAST, { ...OURS, maintainer: "base" }),
-                { kind: "unchanged", digest: LAST },
+                { kind: "unchanged", digest: LAST, proven: true },
             ],
             ["other source: ask", holding("stack.dev.app", LAST, { ...OURS, [SOURCE_DIGEST_LABEL]: `sha256:${"6".repeat(64)}` }), undefined],
             ["the same source under another version: ask", holding("stack.dev.app", LAST, { ...OURS, "org.opencontainers.image.version": "v1.0.0" }), undefined],
@@ -36,6 +41,20 @@ describe("the build plan", () => {
         ];
         for (const [what, lastBuild, plan] of cases) {
             it(what, () => assert.deepEqual(planFromLastBuild(lastBuild, OURS), plan));
+        }
+    });
+
+    describe("the stack's last build as its state records it", () => {
+        const cases: [string, Record<string, unknown> | undefined, TagHolding | undefined][] = [
+            ["no Image in the state", undefined, undefined],
+            ["an Image that pushed: its digest and labels", { digest: LAST, labels: OURS, contextHash: "x" }, { ...holding("stack.dev.app", LAST, OURS), recorded: true }],
+            ["a digest without its algorithm: normalized", { digest: "1".repeat(64), labels: OURS }, { ...holding("stack.dev.app", LAST, OURS), recorded: true }],
+            ["an Image a preview left without a digest: none", { digest: "", labels: OURS }, undefined],
+            ["no labels: none", { digest: LAST }, undefined],
+            ["labels that are not strings are left out", { digest: LAST, labels: { ...OURS, odd: 1 } }, { ...holding("stack.dev.app", LAST, OURS), recorded: true }],
+        ];
+        for (const [what, outputs, recorded] of cases) {
+            it(what, () => assert.deepEqual(recordedBuild(outputs, "stack.dev.app"), recorded));
         }
     });
 

@@ -104,6 +104,8 @@ export interface Update {
     readonly warnings: string[];
     /** Stack outputs; a key is absent when its value is unknown (a preview). */
     readonly outputs: Record<string, unknown>;
+    /** The engine's functions the program invoked, in order. */
+    readonly invokes: string[];
 }
 
 /**
@@ -123,14 +125,18 @@ export class MockCloud implements pulumi.runtime.Mocks {
     /** Outputs of other stacks, for `promoteFrom`, by stack name. */
     readonly stacks = new Map<string, Record<string, unknown>>();
     private readonly state = new Map<string, Stored>();
+    /** The stack's outputs as its last up left them; none before the first. */
+    private stackOutputs: Record<string, unknown> = {};
+    private stack = "dev";
     private current: Recording = newUpdate();
     private preview = false;
     private buildSerial = 0;
 
-    /** Starts recording one update; the state carries over from the last successful one. */
-    begin(preview: boolean): void {
+    /** Starts recording one update of `stack`; the state carries over from the last successful one. */
+    begin(preview: boolean, stack: string): void {
         this.current = newUpdate();
         this.preview = preview;
+        this.stack = stack;
     }
 
     get update(): Update {
@@ -146,6 +152,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
         this.current.deleted.push(...[...this.state.keys()].filter((key) => !declared.has(key)));
         if (!this.preview) {
             this.current.deleted.forEach((key) => this.state.delete(key));
+            this.stackOutputs = { ...this.current.outputs };
         }
     }
 
@@ -249,8 +256,29 @@ export class MockCloud implements pulumi.runtime.Mocks {
         return { id: String(state?.id ?? args.name), state: state ?? args.inputs };
     }
 
+    /**
+     * The engine's reads of the stack's own state: its outputs as its last up left them, and every
+     * resource's outputs by URN, as the engine names the children of a top-level ReleasedService.
+     */
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-        throw new Error(`unexpected invoke ${args.token}`);
+        this.current.invokes.push(args.token);
+        const own = `${ORGANIZATION}/${PROJECT}/${this.stack}`;
+        const name = args.inputs.name ?? args.inputs.stackName;
+        if (args.token !== "pulumi:pulumi:readStackOutputs" && args.token !== "pulumi:pulumi:readStackResourceOutputs") {
+            throw new Error(`unexpected invoke ${args.token}`);
+        }
+        if (name !== own) {
+            throw new Error(`unknown stack ${String(name)}`);
+        }
+        if (args.token === "pulumi:pulumi:readStackOutputs") {
+            return { name, outputs: this.stackOutputs, secretOutputNames: [] };
+        }
+        const prefix = `urn:pulumi:${this.stack}::${PROJECT}::released-service:index:ReleasedService$`;
+        const resources = [...this.state.entries()].map(([key, stored]) => {
+            const [type, resourceName] = key.split("::");
+            return [`${prefix}${type}::${resourceName}`, { type, outputs: stored.state }];
+        });
+        return { name, outputs: Object.fromEntries(resources) };
     }
 
     /** The provider's create or update: what it computes beyond the inputs. */
@@ -322,7 +350,7 @@ function serveRegistry(): Promise<void> {
 }
 
 function newUpdate(): Recording {
-    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, blobReads: 0, errors: [], warnings: [], outputs: {} };
+    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, blobReads: 0, errors: [], warnings: [], outputs: {}, invokes: [] };
 }
 
 /** Kubernetes auto-naming: the logical name, a dash and 8 random characters. */
@@ -396,7 +424,7 @@ export async function runUpdate(
     pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys);
     await serveRegistry();
     active = cloud;
-    cloud.begin(preview);
+    cloud.begin(preview, options.stack ?? "dev");
     const errors = cloud.update.errors;
     // As the SDK's run script does: each error is reported once, by identity, with its message as it
     // reads then (the SDK prefixes "error serializing property …" onto an error that fails an input).
