@@ -27,6 +27,9 @@ describe("a released service under the real engine", function () {
         assert.deepEqual(live.pods, live.pods.map(() => digest), `every pod runs ${digest}`);
     }
 
+    /** The registry requests about the service's repository since the `from`th. */
+    const imageRequests = (from: number): string[] => env.registryRequests().slice(from).filter((line) => line.includes("/payment-api/"));
+
     before(async () => {
         env = environment();
         image = `${env.registry.host}/payment-api`;
@@ -112,8 +115,12 @@ describe("a released service under the real engine", function () {
         // The component's one input is what its args ask (a pin set later is checked against it).
         assert.deepEqual((await dev.plannedChanges()).sort(), ["update kubernetes:apps/v1:Deployment", "update released-service:index:ReleasedService"]);
         const writes = env.manifestWrites().length;
+        const requests = env.registryRequests().length;
         succeeded(await dev.up(), "pulumi up");
         assert.deepEqual(env.manifestWrites().slice(writes), [], "no manifest written");
+        // The stack's state says its last build is this very source: the preview and the update each
+        // ask the registry one question, v1's tag.
+        assert.deepEqual(imageRequests(requests), ["HEAD /v2/payment-api/manifests/v1.0.0", "HEAD /v2/payment-api/manifests/v1.0.0"]);
         await assertRunning(digests.v1);
         assert.deepEqual(await dev.outputs(), { imageDigest: digests.v1, imageRef: `${image}@${digests.v1}`, version: "v1.0.0", built: false });
     });
@@ -121,8 +128,12 @@ describe("a released service under the real engine", function () {
     it("5. rolls forward without a rebuild: v2's original digest again", async () => {
         await dev.set({ version: "v2.0.0" });
         const writes = env.manifestWrites().length;
+        const requests = env.registryRequests().length;
         succeeded(await dev.up(), "pulumi up");
         assert.deepEqual(env.manifestWrites().slice(writes), []);
+        // The stack's last build, from its state, runs: each evaluation asks for its digest, once.
+        const v2 = `HEAD /v2/payment-api/manifests/${digests.v2}`;
+        assert.deepEqual(imageRequests(requests), [v2, v2]);
         await assertRunning(digests.v2);
     });
 

@@ -4,30 +4,22 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import { sharedThisTurn } from "./thisTurn";
+
 /** Directories that never reach an image build of ours and change without the source changing. */
 const SKIPPED = new Set([".git"]);
 
-/** The digests of this turn of the event loop, by directory: see sourceDigest. */
-const thisTurn = new Map<string, string>();
+/** The digest of each context, shared by the services declared in this turn of the event loop. */
+const digestThisTurn = sharedThisTurn(hashFiles);
 
 /**
  * `sha256:<hex>` over the context's files in path order. Files a `.dockerignore` leaves out
  * still count: a change there is refused as a change of source, which errs on the safe side.
- * Services declared together share a context's digest: it is read once per turn of the event loop
- * (a program declares its services in one), never kept longer, so a process that runs the program
- * again (the Automation API's inline programs, tests) reads the source again.
+ * Services declared together share a context's digest (see sharedThisTurn): a process that runs
+ * the program again reads the source again.
  */
 export function sourceDigest(context: string): string {
-    const dir = path.resolve(context);
-    let digest = thisTurn.get(dir);
-    if (digest === undefined) {
-        digest = hashFiles(dir);
-        if (thisTurn.size === 0) {
-            queueMicrotask(() => thisTurn.clear());
-        }
-        thisTurn.set(dir, digest);
-    }
-    return digest;
+    return digestThisTurn(path.resolve(context));
 }
 
 function hashFiles(dir: string): string {

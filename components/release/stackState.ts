@@ -2,17 +2,18 @@
 // its own previous deployment, so a question the state already answers is not asked of the registry.
 import * as pulumi from "@pulumi/pulumi";
 
+import { sharedThisTurn } from "./thisTurn";
+
 /** The outputs of every resource in the stack's state, by URN. */
 export type StackState = ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 
-/** The state of this turn of the event loop, by stack: see stackState. */
-const thisTurn = new Map<string, Promise<StackState | undefined>>();
+/** The state of each stack, shared by the services declared in this turn of the event loop. */
+const stateThisTurn = sharedThisTurn(readState);
 
 /**
  * The stack's state as its last update left it, or undefined when it cannot be read: a stack with no
  * outputs yet, an engine without a backend (mocks), or any error. Services declared together share
- * one read (a program declares its services in one turn of the event loop), never kept longer, so a
- * process that runs the program again reads the state again.
+ * one read (see sharedThisTurn): a process that runs the program again reads the state again.
  *
  * Two invokes of the engine's own provider. The resources' outputs
  * (`pulumi:pulumi:readStackResourceOutputs`) are read only once the stack's outputs
@@ -22,16 +23,7 @@ const thisTurn = new Map<string, Promise<StackState | undefined>>();
  * is therefore never read, and each question goes to the registry instead.
  */
 export function stackState(): Promise<StackState | undefined> {
-    const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-    let state = thisTurn.get(stack);
-    if (state === undefined) {
-        state = readState(stack);
-        if (thisTurn.size === 0) {
-            queueMicrotask(() => thisTurn.clear());
-        }
-        thisTurn.set(stack, state);
-    }
-    return state;
+    return stateThisTurn(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
 }
 
 /** What the stack's state holds of `owner`'s child `name` of `type`: its outputs, none, or unread. */

@@ -115,3 +115,27 @@ export const shopSelector = (service: string): string => `app.kubernetes.io/name
 export async function shopPods(env: Environment): Promise<Record<"api" | "worker", string[]>> {
     return { api: await podDigests(env, shopSelector("api")), worker: await podDigests(env, shopSelector("worker")) };
 }
+
+/**
+ * `released-service drill --service api` on the shop's stack (`cli` runs the command there): it
+ * rehearses the API's rollback to v1's digest and its roll forward to v2's, both passing, and leaves
+ * every pod as it was, the worker untouched.
+ */
+export async function drillShopApi(
+    env: Environment,
+    cli: (...args: string[]) => Promise<Result>,
+    digests: Readonly<Record<string, string>>,
+): Promise<void> {
+    const result = await cli("drill", "--service", "api", "--yes", "--json");
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const report = JSON.parse(result.stdout) as { passed: boolean; phases: { phase: string; digest: string; result: string }[] };
+    assert.equal(report.passed, true);
+    assert.deepEqual(
+        report.phases.map((phase) => [phase.phase, phase.result, phase.digest]),
+        [
+            ["rollback", "passed", digests.v1],
+            ["roll forward", "passed", digests.v2],
+        ],
+    );
+    assert.deepEqual(await shopPods(env), { api: [digests.v2, digests.v2], worker: [digests.w2] });
+}
