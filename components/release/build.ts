@@ -69,8 +69,8 @@ export function declareBuild(
     });
     // Resources are declared only once the registry has said what the tags hold: a build that
     // would move a released tag is refused before anything is registered or pushed. The stack's last
-    // build comes first, from its state, else from its own tag: when it is this very source, nothing
-    // else about the build is asked.
+    // build comes first, from its state, else (no state, or no Image in it) from its own tag: when it
+    // is this very source, nothing else about the build is asked.
     const asked = (tag: string, ref: string): Promise<TagHolding | undefined> =>
         registry.imageAt(location, tag).then(
             (held): TagHolding | undefined => held && { tag, ...held },
@@ -89,8 +89,8 @@ export function declareBuild(
             return found;
         });
     const imageName = `${service}-image`;
-    const lastBuild = recordedChild(owner, "docker-build:index:Image", imageName).then((recorded) =>
-        recorded.read ? recordedBuild(recorded.outputs, ownTag) : asked(ownTag, taggedRef(image, ownTag)),
+    const lastBuild = recordedChild(owner, "docker-build:index:Image", imageName).then(
+        (recorded) => (recorded.read ? recordedBuild(recorded.outputs, ownTag) : undefined) ?? asked(ownTag, taggedRef(image, ownTag)),
     );
     const plan = lastBuild
         .then((last) => planFromLastBuild(last, labels) ?? decideBuild(image, releaseHoldings(), labels, fail))
