@@ -37,12 +37,16 @@ export interface BuildContext {
     readonly refuseUnlessHeld: (next: { version: string; digest?: string }) => void;
 }
 
+/** The digest a build pushed, reuses or keeps, and whether the registry has shown it holds it (not when only the stack's state says so). */
+export interface BuildDigest {
+    readonly digest: string;
+    readonly proven: boolean;
+}
+
 /** The build's answer: whether the image that runs is this update's push, and the digest it pushed or reuses. */
 export interface DeclaredBuild {
     readonly built: pulumi.Output<boolean>;
-    readonly digest: pulumi.Output<string>;
-    /** Whether the registry has shown it holds `digest`: false when only the stack's state says so. */
-    readonly proven: pulumi.Output<boolean>;
+    readonly digest: pulumi.Output<BuildDigest>;
 }
 
 /**
@@ -133,9 +137,12 @@ export function declareBuild(
         // source (a version nobody released yet) while an earlier image runs.
         built: pulumi.output(plan.then((p) => source.kind === "built" && p.kind === "build")),
         digest: pulumi.output(
-            Promise.all([plan, declared]).then(([p, pushed]) => (p.kind === "unchanged" || p.kind === "reuse" ? pulumi.output(p.digest) : pushed!.digest.apply(pushedDigest))),
+            Promise.all([plan, declared]).then(([p, pushed]) =>
+                p.kind === "unchanged" || p.kind === "reuse"
+                    ? pulumi.output({ digest: p.digest, proven: p.kind === "reuse" || p.proven })
+                    : pushed!.digest.apply(pushedDigest),
+            ),
         ),
-        proven: pulumi.output(plan.then((p) => p.kind !== "unchanged" || p.proven)),
     };
 }
 
@@ -166,8 +173,8 @@ async function decideBuild(
  * digest (its Update returns early; only changed inputs are marked unknown), so in a preview an
  * empty digest means "computed by the update", never a value.
  */
-function pushedDigest(digest: string): pulumi.Output<string> {
-    return digest === "" ? unknownUntilUpdate<string>() : pulumi.output(normalizeDigest(digest));
+function pushedDigest(digest: string): pulumi.Output<BuildDigest> {
+    return digest === "" ? unknownUntilUpdate<BuildDigest>() : pulumi.output({ digest: normalizeDigest(digest), proven: true });
 }
 
 /** A value the engine shows as computed in a preview: the SDK's unknown, typed as what it stands for. */

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type CredentialLookup, loadCredentialLookup } from "../registry/credentials";
 import { type ManifestState, RegistryClient, RegistryError } from "../registry/client";
 import { DIGEST_PATTERN, locateRepository, pinnedRef, taggedRef } from "../registry/reference";
-import { declareBuild } from "./build";
+import { declareBuild, type DeclaredBuild } from "./build";
 import { chooseSource, declaresBuild, holdRefusal, type ReleaseHold, type ReleaseSource } from "./plan";
 import type { Provenance } from "./provenance";
 
@@ -164,7 +164,7 @@ function resolveDigest(
     version: string | undefined,
     from: {
         lookup: (tag: string) => pulumi.Output<string | undefined>;
-        build?: { readonly digest: pulumi.Output<string>; readonly proven: pulumi.Output<boolean> };
+        build?: DeclaredBuild;
         promoted?: pulumi.StackReference;
     },
     fail: (message: string) => never,
@@ -191,7 +191,7 @@ function resolveDigest(
         case "built":
             // Pushed by this update, reused from the version's tag the plan looked up, or the stack's
             // last build: proven by the registry's answer, or, when its state told, asked once by digest.
-            return pulumi.all([from.build!.digest, from.build!.proven]).apply(([d, proven]) => ({ digest: d, present: proven }));
+            return from.build!.digest.apply(({ digest, proven }) => ({ digest, present: proven }));
         case "looked-up":
             return from.lookup(tag).apply((found) =>
                 found !== undefined
