@@ -1,10 +1,10 @@
-// The README's quickstart as a user runs it: a fresh clone, `npm run up` then `npm test`, a second
-// release, a rollback by config with `npm run up` again, and the no-cluster path. The user's machine
-// is what the README asks for: pulumi and kubectl on PATH, the Docker CLI with buildx, a registry on
-// localhost:5000, a cluster as the current kube context, and the `released-service` builder
-// (here a remote builder on the suite's BuildKit: Docker Hub cannot be reached, so a
-// docker-container builder could not start). Nothing else of the suite's environment leaks in:
-// no passphrase, no KUBECONFIG, no DOCKER_CONFIG.
+// The README's quickstart as a user runs it, in the README's order, with a cluster and without one:
+// a fresh clone, `npm run up` then `npm test`, a second release, a rollback by config with `npm run
+// up` again. The user's machine is what the README asks for: pulumi and kubectl on PATH, the Docker
+// CLI with buildx, a registry on localhost:5000, a cluster as the current kube context (or none),
+// and the `released-service` builder (here a remote builder on the suite's BuildKit: Docker Hub
+// cannot be reached, so a docker-container builder could not start). Nothing else of the suite's
+// environment leaks in: no passphrase, no KUBECONFIG, no DOCKER_CONFIG.
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -165,7 +165,7 @@ describe("quickstart: the README's commands on a fresh clone, as written", funct
         const noCluster = user(home("home-without-cluster", false), path.join(quickstart, "state-without-cluster"));
         await builder(noCluster);
         const shell = new ShellSession(env, noCluster, quickstart, path.join(quickstart, "home-without-cluster"));
-        const [clone, passphrase, first, , bump, second, deploySecond, back, rollback] = quickstartCommands().map((line) =>
+        const [clone, passphrase, first, test, bump, second, deploySecond, back, rollback] = quickstartCommands().map((line) =>
             line.replace(/ released-service\b/g, " released-service-without-cluster"),
         );
         const step = async (line: string): Promise<Result> => ok(await shell.run(line), line);
@@ -182,6 +182,11 @@ describe("quickstart: the README's commands on a fresh clone, as written", funct
         const imageIn = (): string => fs.readFileSync(path.join(manifestsDir, deploymentFile), "utf8");
         assert.match(imageIn(), new RegExp(`image: "?${IMAGE}@${v1}"?\\n`));
         const files = renderedFiles();
+
+        // The README's next command: the tests pass beside what npm run up left (the render copy, rendered/, the stack).
+        const tests = await step(test);
+        assert.match(tests.stdout, /\d+ passing/);
+        assert.doesNotMatch(tests.stdout, /\d+ (failing|pending)/);
 
         // The README's release and rollback, rendered: the same files, the earlier digest.
         for (const line of [bump, second, deploySecond]) {

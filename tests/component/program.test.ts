@@ -3,10 +3,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram } from "../support/helpers";
+import { containsInPlainText, DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, SAMPLE_VERSION } from "../support/helpers";
 
-/** The dev stack's config, as stacks/Pulumi.dev.yaml sets it. */
-const DEV_STACK = { image: "localhost:5000/payment-api", version: "v0.1.0", revisionHistoryLimit: "10" };
+/** The dev stack's config, as stacks/Pulumi.dev.yaml ships it. */
+const DEV_STACK = { image: "localhost:5000/payment-api", version: SAMPLE_VERSION, revisionHistoryLimit: "10" };
 /** The same, with the image in the registry the mocks serve. */
 const IMAGE = `${REGISTRY_HOST}/payment-api`;
 const DEV = { ...DEV_STACK, image: IMAGE };
@@ -14,11 +14,11 @@ const DEV = { ...DEV_STACK, image: IMAGE };
 describe("main program", () => {
     it("reads the dev stack's config keys, which match this test's", () => {
         const file = fs.readFileSync(path.join(__dirname, "..", "..", "stacks", "Pulumi.dev.yaml"), "utf8");
-        for (const [key, value] of Object.entries(DEV_STACK)) {
+        // The version is the user's to change (the quickstart does); the keys and the rest are as shipped.
+        for (const [key, value] of Object.entries({ ...DEV_STACK, version: "v[0-9.]+" })) {
             // pulumi writes numbers as quoted strings; both read as the same config text.
             assert.match(file, new RegExp(`^  released-service:${key}: "?${value}"?$`, "m"));
         }
-        assert.equal(fs.readFileSync(path.join(__dirname, "..", "..", "app", "VERSION"), "utf8").trim(), DEV.version);
     });
 
     it("builds the dev stack's source once and pins exactly one Deployment to the pushed digest", async () => {

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 
@@ -474,24 +475,55 @@ export async function runUpdate(
     return cloud.update;
 }
 
-const PROGRAM = path.resolve(__dirname, "..", "..", "index.ts");
+const CHECKOUT = path.resolve(__dirname, "..", "..");
+const PROGRAM = path.join(CHECKOUT, "index.ts");
 
-/** Runs the project's main program with the given stack config (keys without the namespace). */
-export function runProgram(
+/** The sample service's version as the checkout ships it, in the project directory the program runs in. */
+export const SAMPLE_VERSION = "v0.1.0";
+
+let projectDir: string | undefined;
+
+/**
+ * The directory the main program runs in, as `pulumi` runs it in its project's: the sample
+ * service's source as `app/` at SAMPLE_VERSION, and nothing else. Not the checkout itself, whose
+ * `.pulumi/`, `rendered/`, stack config and `app/VERSION` are the user's (`npm run up` and the
+ * quickstart's own edits leave them there), and must change nothing a test sees.
+ */
+export function programDir(): string {
+    if (projectDir === undefined) {
+        const dir = scratchDir("project-");
+        fs.mkdirSync(path.join(dir, "app"));
+        for (const file of ["Dockerfile", "server.js"]) {
+            fs.copyFileSync(path.join(CHECKOUT, "app", file), path.join(dir, "app", file));
+        }
+        fs.writeFileSync(path.join(dir, "app", "VERSION"), `${SAMPLE_VERSION}\n`);
+        projectDir = dir;
+    }
+    return projectDir;
+}
+
+/** Runs the project's main program with the given stack config (keys without the namespace), in programDir(). */
+export async function runProgram(
     cloud: MockCloud,
     config: Record<string, string>,
     options: { preview?: boolean; stack?: string; secretKeys?: string[] } = {},
 ): Promise<Update> {
     const namespaced = Object.fromEntries(Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, v]));
     const secretKeys = options.secretKeys?.map((k) => `${PROJECT}:${k}`);
-    return runUpdate(
-        cloud,
-        () => {
-            // A fresh evaluation of the program for every update, as the CLI runs it.
-            delete require.cache[PROGRAM];
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(PROGRAM) as Record<string, unknown>;
-        },
-        { ...options, config: namespaced, secretKeys },
-    );
+    const cwd = process.cwd();
+    process.chdir(programDir());
+    try {
+        return await runUpdate(
+            cloud,
+            () => {
+                // A fresh evaluation of the program for every update, as the CLI runs it.
+                delete require.cache[PROGRAM];
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                return require(PROGRAM) as Record<string, unknown>;
+            },
+            { ...options, config: namespaced, secretKeys },
+        );
+    } finally {
+        process.chdir(cwd);
+    }
 }
