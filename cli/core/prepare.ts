@@ -1,6 +1,7 @@
 // What every command does before it acts, as kubectl's Complete and Validate: open the stack, read
-// what it records, and refuse a --service it does not declare and entries the component would
-// refuse, before anything is asked of a cluster, a registry or the user.
+// what it records, refuse a --service it does not declare and entries the component would refuse,
+// and, for a command that changes workloads, check that they can be reached, before anything is
+// changed or asked of a registry or the user.
 
 import type { Context, ReleaseStack } from "./context";
 import { CliError, ExitCode } from "./exitCodes";
@@ -8,6 +9,7 @@ import { describeLock, type Unfinished } from "./state";
 import type { StackConfig } from "./config";
 import { buildRows, type HistoryEntry, type UpdateRow, updateNumbers } from "./history";
 import { serviceNames } from "./release";
+import { refuseUnreachable, workloadsToReach } from "./reach";
 import { type ClusterCommand, refuseRendered } from "./rendered";
 import { checkEntries, checkService, holdsOf, pinsOf, type ServiceState } from "./services";
 
@@ -46,6 +48,9 @@ export async function prepare(context: Context, options: PrepareOptions): Promis
     checkService(stack.name, options.service, named);
     if (options.check === "entries") {
         checkEntries(stack.name, config, known);
+    }
+    if (options.cluster !== undefined && options.cluster !== "status") {
+        await refuseUnreachable(context, stack.name, options.cluster, workloadsToReach(stack.name, options.cluster, config, services, options.service));
     }
     return { stack, config, services, known };
 }

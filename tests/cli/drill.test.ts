@@ -40,7 +40,9 @@ describe("cli drill", () => {
         ]);
         assert.deepEqual(stack.configNow, before);
         assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
+        // Once before anything changes (the cluster answers), then once per phase.
         assert.deepEqual(outcome.calls.filter((call) => call.startsWith("pods")), [
+            "pods -n payments -l app.kubernetes.io/name=payment-api",
             "pods -n payments -l app.kubernetes.io/name=payment-api",
             "pods -n payments -l app.kubernetes.io/name=payment-api",
         ]);

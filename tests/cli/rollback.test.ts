@@ -142,6 +142,8 @@ describe("cli rollback", () => {
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: false }, { stdinTTY: true });
         assert.deepEqual(outcome.calls, [
             "open (selected)",
+            // The cluster answers: asked before anything changes.
+            "pods -n payments -l app.kubernetes.io/name=payment-api",
             `ask: Roll back stack dev to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})? This pins them in stacks/Pulumi.dev.yaml and runs pulumi up. [y/N] `,
         ]);
         assert.equal(outcome.code, 1);

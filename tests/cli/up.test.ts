@@ -48,7 +48,11 @@ describe("cli up", () => {
         const outcome = await runCli(["up", "--atomic", "--yes"], { stack });
         assert.equal(outcome.code, 1, outcome.stderr);
         assert.ok(outcome.stdout.includes(", and every instance runs its digest.\n"), outcome.stdout);
-        assert.deepEqual(outcome.calls.filter((call) => call.startsWith("pods")), ["pods -n payments -l app.kubernetes.io/name=payment-api"]);
+        // Before the update (the cluster answers), and after the undo.
+        assert.deepEqual(outcome.calls.filter((call) => call.startsWith("pods")), [
+            "pods -n payments -l app.kubernetes.io/name=payment-api",
+            "pods -n payments -l app.kubernetes.io/name=payment-api",
+        ]);
     });
 
     it("--atomic undoes a failed rollout: a second update pinned to the last successful release, every pod back on its digest, exit 1", async () => {
@@ -80,7 +84,11 @@ describe("cli up", () => {
             ),
             outcome.stdout,
         );
-        assert.deepEqual(outcome.calls.filter((call) => call.startsWith("pods")), ["pods -n payments -l app.kubernetes.io/name=payment-api"]);
+        // Before the update (the cluster answers), and after the undo.
+        assert.deepEqual(outcome.calls.filter((call) => call.startsWith("pods")), [
+            "pods -n payments -l app.kubernetes.io/name=payment-api",
+            "pods -n payments -l app.kubernetes.io/name=payment-api",
+        ]);
     });
 
     it("--atomic leaves a stack alone when the update failed before the Deployment changed, exit 3", async () => {

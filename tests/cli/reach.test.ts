@@ -1,0 +1,80 @@
+// A command that changes workloads first checks that their cluster or Docker daemon answers, and
+// refuses in one line before any config edit or update when one does not.
+import * as assert from "node:assert/strict";
+
+import { RENDER_KEY, workloadsToReach } from "../../cli/core/reach";
+import type { ServiceState } from "../../cli/core/services";
+import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
+
+const API: ServiceState = { name: "api", workload: { kind: "kubernetes", namespace: "shop", deployment: "api", service: "api", selector: { "app.kubernetes.io/name": "api" } } };
+const WEB: ServiceState = { name: "web", workload: { kind: "docker", container: "web" } };
+const OLD: ServiceState = { name: "old" };
+
+describe("which workloads a command must reach first", () => {
+    const cases: [string, Parameters<typeof workloadsToReach>, string[]][] = [
+        ["every service's workload", ["dev", "rollback", {}, [API, WEB, OLD], undefined], ["api", "web"]],
+        ["only --service's", ["dev", "up", {}, [API, WEB], "web"], ["web"]],
+        ["none of a Kubernetes stack that renders its manifests: an update only writes files", ["dev", "rollback", { [RENDER_KEY]: "rendered" }, [API, WEB], undefined], ["web"]],
+        ["all when the render setting is empty", ["dev", "up", { [RENDER_KEY]: "" }, [API], undefined], ["api"]],
+    ];
+    for (const [what, args, services] of cases) {
+        it(what, () => {
+            assert.deepEqual(
+                workloadsToReach(...args).map((reach) => reach.service),
+                services,
+            );
+        });
+    }
+
+    it("refuses the drill of a stack that renders its Kubernetes manifests: no pods run what it writes", () => {
+        assert.throws(() => workloadsToReach("dev", "drill", { [RENDER_KEY]: "rendered" }, [API], undefined), {
+            message:
+                "stack dev renders its Kubernetes manifests into rendered (kubernetes:renderYamlToDirectory) instead of applying them, and the drill waits for pods to run " +
+                "what each update wrote: drill a stack that deploys to a cluster; nothing was changed",
+        });
+        assert.deepEqual(workloadsToReach("dev", "drill", { [RENDER_KEY]: "rendered" }, [WEB], undefined).map((reach) => reach.service), ["web"]);
+    });
+});
+
+describe("a command whose cluster does not answer", () => {
+    const NO_CONTEXT =
+        "cannot list pods app.kubernetes.io/name=payment-api in namespace payments: kubectl has no current context (kubectl config current-context names none); " +
+        "set one with kubectl config use-context";
+    const unreachable = async (): Promise<never> => {
+        throw new Error(NO_CONTEXT);
+    };
+    const present = tableRegistry([`${IMAGE}@${DIGESTS["v1.0.0"]}`, `${IMAGE}@${DIGESTS["v1.2.1"]}`]);
+
+    for (const [command, argv] of [
+        ["rollback", ["rollback", "--to", "1", "--yes"]],
+        ["drill", ["drill", "--yes"]],
+        ["up", ["up", "--atomic", "--yes"]],
+    ] as const) {
+        it(`refuses ${command} in one line before any edit or update, naming the cause`, async () => {
+            const stack = new FakeStack();
+            const before = stack.configNow;
+            const outcome = await runCli([...argv], { stack, listPods: unreachable, registryClient: async () => present });
+            assert.equal(outcome.code, 3);
+            assert.equal(outcome.stderr, `error: ${command} of stack dev refused before changing anything: service payment-api cannot be reached: ${NO_CONTEXT}\n`);
+            assert.equal(outcome.stdout, "");
+            assert.deepEqual(stack.changes, []);
+            assert.deepEqual(stack.configNow, before);
+        });
+    }
+
+    it("names the first service that cannot be reached, and how many more", async () => {
+        const stack = new FakeStack({
+            services: ["api", "worker", "cron"].map((name) => ({
+                name,
+                imageDigest: DIGESTS["v1.1.0"],
+                imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`,
+                version: "v1.1.0",
+                workload: { kind: "kubernetes", namespace: "payments", deployment: name, service: name, selector: { "app.kubernetes.io/name": name } },
+            })),
+        });
+        const outcome = await runCli(["up", "--yes"], { stack, listPods: unreachable });
+        assert.equal(outcome.code, 3);
+        assert.equal(outcome.stderr, `error: up of stack dev refused before changing anything: service api (and 2 more services) cannot be reached: ${NO_CONTEXT}\n`);
+        assert.deepEqual(stack.changes, []);
+    });
+});
