@@ -10,8 +10,8 @@ import { environment } from "./support/hooks";
 import { BUILDER, REPO_ROOT, type Environment, type Result } from "./support/environment";
 import { buildContext, checkout, pluginCommand, podDigests, settledPodDigests, succeeded } from "./support/project";
 
-// Not "prod": the own-program scenario's project is also named shop, on the same backend.
-const STACK = "staging";
+// dev, as the docs say: the project is shop-yaml, so the README's program (shop) keeps its own dev.
+const STACK = "dev";
 interface HistoryRow {
     readonly update: number;
     readonly service: string;
@@ -43,11 +43,14 @@ function asPrinted(value: unknown): unknown {
 
 describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's plugin directory", function () {
     let env: Environment;
+    let repository: string;
     let shop: string;
-        let schema: Result;
+    let schema: Result;
     const digests: Record<string, string> = {};
     const pulumi = (...args: string[]): Promise<Result> => env.pulumi(args, { cwd: shop });
-    const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", STACK, "--cwd", shop]);
+    /** The command as docs/languages.md runs it: from the program's directory, npx naming the checkout. */
+    const cli = (...args: string[]): Promise<Result> =>
+        env.run("npx", ["--package", repository, "released-service", ...args, "--stack", STACK], { cwd: shop });
     const config = async (values: Record<string, string>): Promise<void> => {
         for (const [key, value] of Object.entries(values)) {
             succeeded(await pulumi("config", "set", "--stack", STACK, key, "--", value), `pulumi config set ${key}`);
@@ -81,7 +84,7 @@ describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's 
         const step = (what: string): void => {
             process.stderr.write(`e2e: yaml program: ${what} after ${Math.round((Date.now() - started) / 1000)} s\n`);
         };
-        const repository = checkout(env);
+        repository = checkout(env);
         // What `pulumi package add` does first: install the plugin's dependencies (its install
         // script installs the package's dependencies), then start it and ask for its schema.
         schema = await pluginCommand(env, ["package", "get-schema", path.join(repository, "plugin")]);
