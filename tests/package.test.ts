@@ -92,17 +92,26 @@ describe("the package without a build", function () {
     });
 });
 
-describe("the README's own-program blocks", () => {
-    it("are marked in order, and make one script that writes the files and runs the commands", () => {
-        const blocks = readmeBlocks(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), "own program");
+describe("the README", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    it("stays a front door: at most 250 lines, the rest in docs/", () => {
+        const lines = readme.trimEnd().split("\n").length;
+        assert.ok(lines <= 250, `README.md has ${lines} lines`);
+    });
+
+    it("marks the own-program blocks in order: the drill alone needs a cluster, and the rest make one script", () => {
+        const blocks = readmeBlocks(readme, "own program");
         assert.deepEqual(
             blocks.map((block) => block.what),
-            ["run", "Pulumi.yaml", "index.ts", "run"],
+            ["run", "Pulumi.yaml", "index.ts", "run", "with a cluster", "run"],
         );
-        const script = readmeScript(blocks);
+        const script = readmeScript(blocks.slice(0, 4));
         assert.match(script, /^set -euxo pipefail\nmkdir shop && cd shop\n/);
         assert.match(script, /\ncat > 'index.ts' <<'README_FILE'\nimport \* as pulumi from "@pulumi\/pulumi";\n/);
         assert.match(script, /--install-links \.\.\/released-service\n/);
-        assert.match(script, /\npulumi up --yes\n$/);
+        assert.match(script, /\nkubectl version --request-timeout=5s > \/dev\/null 2>&1 \|\| pulumi config set kubernetes:renderYamlToDirectory rendered\n/);
+        assert.equal(blocks[4].text, "npx released-service drill --service api --stack dev --yes");
+        assert.match(blocks[5].text, /^npx released-service rollback --to 1 --service api --stack dev --yes\n/);
     });
 });
