@@ -99,7 +99,7 @@ for (const withCluster of [true, false]) {
             const sdks = execFileSync("find", [path.join(shop, "node_modules"), "-path", "*/@pulumi/pulumi/package.json"], { encoding: "utf8" }).trim().split("\n");
             assert.deepEqual(sdks, [path.join(shop, "node_modules", "@pulumi", "pulumi", "package.json")], "one copy of @pulumi/pulumi");
 
-            for (const [name, repository, tag] of [["v1", "shop-api", "v0.1.0"], ["v2", "shop-api", "v0.2.0"], ["worker", "shop-worker", "v0.1.0"]]) {
+            for (const [name, repository, tag] of [["v1", "shop-api", "v1.0.0"], ["v2", "shop-api", "v1.1.0"], ["worker", "shop-worker", "v1.0.0"]]) {
                 const digest = await digestOf(repository, tag);
                 assert.ok(digest, `the updates pushed ${repository}:${tag}`);
                 digests[name] = digest;
@@ -122,7 +122,7 @@ for (const withCluster of [true, false]) {
             const drilled = await sh(drill, shop);
             if (withCluster) {
                 ok(drilled, drill);
-                assert.match(drilled.stdout, /Drill of stack dev passed: the rollback to v0\.1\.0 took [\d.]+ s, and both directions landed on their exact digests\.\n/);
+                assert.match(drilled.stdout, /Drill of stack dev passed: the rollback to v1\.0\.0 took [\d.]+ s, and both directions landed on their exact digests\.\n/);
                 assert.deepEqual(await running(), { api: digests.v2, worker: digests.worker });
             } else {
                 assert.equal(drilled.code, 3, drilled.stdout + drilled.stderr);
