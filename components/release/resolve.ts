@@ -86,8 +86,14 @@ interface Resolved {
  * and the Image and stack reference it may declare are its children.
  */
 export function resolveRelease(owner: pulumi.ComponentResource, service: string, inputs: ReleaseInputs): Release {
+    // A release fails once. Its look-ups, build plan and checks run apart, and each failure rejects
+    // every Output that depends on it: the first error raised on the owner is the one every later
+    // failure rejects with, so the engine, which reports an error once by identity, reports it once,
+    // under this service. A registry that does not answer, or refuses us, thus fails it once too.
+    let failure: pulumi.ResourceError | undefined;
+    const failOnce = (message: string): pulumi.ResourceError => (failure ??= releaseError(message, owner));
     const fail = (message: string): never => {
-        throw releaseError(message, owner);
+        throw failOnce(message);
     };
     const { image } = inputs;
     const source = chooseSource(inputs);
@@ -103,18 +109,15 @@ export function resolveRelease(owner: pulumi.ComponentResource, service: string,
             fail(refusal);
         }
     };
-    // A registry that does not answer fails every look-up with one error, so it is reported once
-    // (the SDK reports an error once by identity), naming the registry and how to start it.
-    let unreachable: pulumi.ResourceError | undefined;
+    // A registry that does not answer is named, with how to start it; one that answers an error, with
+    // the reference it was asked about.
     const lookupError = (error: unknown, ref: string, nothingDone: string): unknown => {
         if (!(error instanceof RegistryError)) {
             return error;
         }
-        if (error.unreachable) {
-            unreachable ??= releaseError(`${error.message}${startHint(location.registry)}. Nothing was built, pushed or changed.`, owner);
-            return unreachable;
-        }
-        return releaseError(`cannot look up ${ref}: ${error.message}. ${nothingDone}`, owner);
+        return error.unreachable
+            ? failOnce(`${error.message}${startHint(location.registry)}. Nothing was built, pushed or changed.`)
+            : failOnce(`cannot look up ${ref}: ${error.message}. ${nothingDone}`);
     };
     // One registry look-up per tag and update, however many questions ask for it.
     const lookups = new Map<string, Promise<string | undefined>>();

@@ -34,6 +34,13 @@ function images(update: Update): Record<string, string> {
     return Object.fromEntries(ofType(update, DEPLOYMENT_TYPE).map((d) => [d.name, d.inputs.spec.template.spec.containers[0].image]));
 }
 
+/** The service each error of an update was raised on: the resource the engine reports it under. */
+function raisedOn(update: Update): Promise<(string | undefined)[]> {
+    return Promise.all(
+        update.raisedOn.map((resource) => resource && new Promise<string>((resolve) => resource.urn.apply((urn) => resolve(urn.slice(urn.lastIndexOf("::") + 2))))),
+    );
+}
+
 describe("several ReleasedServices in one program", () => {
     let source: { context: string };
     before(async () => {
@@ -129,6 +136,36 @@ describe("several ReleasedServices in one program", () => {
             "worker",
         );
         assert.ok(update.operations.has(`${DEPLOYMENT_TYPE}::api`), "the API is not held");
+    });
+
+    it("fails a preview once, under its own service, when one service's version is unknown; the other service is free", async () => {
+        const cloud = new MockCloud();
+        const w1 = cloud.pushElsewhere(`${IMAGE}:w1`);
+        const update = await shop(cloud, source.context, {}, true, { api: "v9.9.9", worker: "w1" });
+        assert.deepEqual(update.errors, [
+            `version v9.9.9 cannot be resolved: tag v9.9.9 was not found in ${IMAGE}. Check the tag, push it, or pin its \`digest\`; what runs was not changed.`,
+        ]);
+        assert.deepEqual(await raisedOn(update), ["api"]);
+        assert.deepEqual(images(update), { worker: `${IMAGE}@${w1}` });
+    });
+
+    it("fails once, under its own service, when the registry refuses every look-up a building service asks", async () => {
+        const cloud = new MockCloud();
+        const w1 = cloud.pushElsewhere(`${IMAGE}:w1`);
+        cloud.credentials = { username: "ci", password: "secret" };
+        const update = await runUpdate(
+            cloud,
+            () => {
+                // The API asks the version's tag and its stack's own tag, without credentials; the worker has them.
+                new component.ReleasedService("api", { image: IMAGE, version: "v9.9.9", context: source.context });
+                new component.ReleasedService("worker", { image: IMAGE, version: "w1", build: false, registryUsername: "ci", registryPassword: "secret" });
+            },
+            { preview: true },
+        );
+        assert.equal(update.errors.length, 1, update.errors.join("\n"));
+        assert.match(update.errors[0], new RegExp(`^cannot look up ${IMAGE.replace(/\./g, "\\.")}:(v9\\.9\\.9|stack\\.dev\\.api): registry .* needs credentials and none are configured for it`));
+        assert.deepEqual(await raisedOn(update), ["api"]);
+        assert.deepEqual(images(update), { worker: `${IMAGE}@${w1}` });
     });
 
     it("refuses a malformed pin before registering the service, naming the entry's field", async () => {

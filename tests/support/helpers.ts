@@ -101,6 +101,8 @@ export interface Update {
     readonly blobReads: number;
     /** Errors the program failed with. */
     readonly errors: string[];
+    /** The resource each of `errors` was raised on (a ResourceError's), which the engine shows it under; undefined for none. */
+    readonly raisedOn: (pulumi.Resource | undefined)[];
     /** Warnings the program logged (`pulumi.log.warn`), as the engine shows them. */
     readonly warnings: string[];
     /** Stack outputs; a key is absent when its value is unknown (a preview). */
@@ -351,7 +353,7 @@ function serveRegistry(): Promise<void> {
 }
 
 function newUpdate(): Recording {
-    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, blobReads: 0, errors: [], warnings: [], outputs: {}, invokes: [] };
+    return { resources: [], operations: new Map(), deleted: [], builds: 0, pushes: 0, lookups: 0, blobReads: 0, errors: [], raisedOn: [], warnings: [], outputs: {}, invokes: [] };
 }
 
 /** Kubernetes auto-naming: the logical name, a dash and 8 random characters. */
@@ -434,6 +436,7 @@ export async function runUpdate(
         if (!reported.has(reason)) {
             reported.add(reason);
             errors.push(reason instanceof Error ? reason.message : String(reason));
+            cloud.update.raisedOn.push(pulumi.ResourceError.isInstance(reason) ? reason.resource : undefined);
         }
     };
     // Failed registrations surface as unhandled rejections, as they do under the Pulumi CLI.
