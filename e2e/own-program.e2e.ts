@@ -126,7 +126,7 @@ describe("the command for a user's own program with two services", function () {
         const lift = "`released-service release-hold --stack prod --service api`";
         // A re-run with the program's own key unchanged (it still says v2.0.0): the pin holds, and says so.
         const again = succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "a re-run"), "pulumi up with the key unchanged");
-        assert.ok(flat(again).includes(`service api runs its pin, ${pinned}, not what its args ask (version v2.0.0, as when the pin was set); lift it with ${lift}`), flat(again));
+        assert.ok(flat(again).includes(`service api is held on its pinned release, ${pinned}, while its args still ask for version v2.0.0; lift the pin with ${lift} to run what they ask.`), flat(again));
         assert.deepEqual(await settledPodDigests(env, selector("api"), digests.v1), [digests.v1, digests.v1]);
         // The key moves to ship a fix: the update fails in its preview, naming the pin, and nothing changes.
         await setShopConfig(pulumi, { apiVersion: "v2.0.1", apiContext: buildContext(env, "shop-api-v2.0.1", "v2.0.1", "shop api 2.0.1") });

@@ -51,8 +51,6 @@ export function pinOutcome(stack: string, service: string, pin: Pin, asked: Aske
         };
     }
     return {
-        warning:
-            `service ${service} runs its pin, ${pinned}, not what its args ask (${describeAsked(asked)}, as when the pin was set); ` +
-            `lift it with ${lift}.`,
+        warning: `service ${service} is held on its pinned release, ${pinned}, while its args still ask for ${describeAsked(asked)}; lift the pin with ${lift} to run what they ask.`,
     };
 }

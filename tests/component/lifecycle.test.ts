@@ -199,8 +199,8 @@ describe("selecting the running version by stack config", () => {
         assert.deepEqual(kept.errors, []);
         assert.equal(running(kept), `${IMAGE}@${firstV1}`);
         assert.deepEqual(kept.warnings, [
-            `service app runs its pin, version v1.0.0 (${firstV1}) from update #1, not what its args ask (version v2.0.0, as when the pin was set); ` +
-                "lift it with `released-service release-hold --stack dev --service app`.",
+            `service app is held on its pinned release, version v1.0.0 (${firstV1}) from update #1, while its args still ask for version v2.0.0; ` +
+                "lift the pin with `released-service release-hold --stack dev --service app` to run what they ask.",
         ]);
         const moved = await runProgram(cloud, config("v2.0.1", v2, { pins }), { preview: true });
         assert.deepEqual(moved.errors, [

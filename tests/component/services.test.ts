@@ -76,8 +76,8 @@ describe("several ReleasedServices in one program", () => {
         assert.deepEqual(images(update), { api: `${IMAGE}@${v1}`, worker: `${IMAGE}@${w1}` });
         assert.deepEqual(update.outputs, { apiDigest: v1, workerDigest: w1 });
         assert.deepEqual(update.warnings, [
-            `service api runs its pin, version v1.0.0 (${v1}) from update #3, not what its args ask (version v2.0.0, as when the pin was set); ` +
-                "lift it with `released-service release-hold --stack dev --service api`.",
+            `service api is held on its pinned release, version v1.0.0 (${v1}) from update #3, while its args still ask for version v2.0.0; ` +
+                "lift the pin with `released-service release-hold --stack dev --service api` to run what they ask.",
         ]);
     });
 
