@@ -100,7 +100,7 @@ describe("no cluster: manifests rendered into a directory, pinned by digest", fu
             assert.equal(rollback.code, 3, rollback.stdout + rollback.stderr);
             assert.equal(
                 rollback.stderr,
-                `error: stack ${STACK} renders its manifests instead of applying them (npm run up found no cluster; .pulumi/Pulumi.${STACK}.rendered.yaml), and rollback would apply the manifests to a cluster, replacing the rendered Deployment and Service: roll back with \`pulumi config set version <earlier version> --stack ${STACK}\` then \`npm run up\`, which renders the manifests again\n`,
+                `error: stack ${STACK} renders its manifests instead of applying them because npm run up found no cluster (.pulumi/Pulumi.${STACK}.rendered.yaml says so), and rollback would apply them to a cluster, replacing the rendered Deployment and Service: roll back with \`pulumi config set version <earlier version> --stack ${STACK}\` then \`npm run up\`, which renders the manifests again\n`,
             );
             const status = await env.cli(["status", "--stack", STACK], { without: ["KUBECONFIG"] });
             assert.equal(status.code, 3, status.stdout + status.stderr);

@@ -16,26 +16,32 @@ export function renderCopy(stack: string): string {
 /** The commands that need a cluster: they apply to it, or read from it. */
 export type ClusterCommand = "rollback" | "up" | "drill" | "status";
 
-/** What to run instead of each while the stack renders. */
-const INSTEAD: Readonly<Record<ClusterCommand, string>> = {
+/**
+ * Why each cannot run while the stack renders, and what to run instead; one clause each, after
+ * which stack renders and why.
+ */
+const REFUSALS: Readonly<Record<ClusterCommand, string>> = {
     rollback:
+        "rollback would apply them to a cluster, replacing the rendered Deployment and Service: " +
         "roll back with `pulumi config set version <earlier version> --stack <stack>` then `npm run up`, which renders the manifests again",
-    up: "run `npm run up`, which renders the manifests again",
-    drill: "run it once a cluster answers `npm run up`",
-    status: "read what the manifests in rendered/ pin, or run it once a cluster answers `npm run up`",
+    up: "up would apply them to a cluster, replacing the rendered Deployment and Service: run `npm run up` instead, which renders the manifests again",
+    drill: "drill rehearses a rollback on what runs in a cluster, where this stack runs nothing: start a cluster and run `npm run up` to apply the manifests to it, then run the drill",
+    status:
+        "status reads what runs in a cluster, where this stack runs nothing: read the digest the manifests in rendered/ pin, " +
+        "or start a cluster and run `npm run up` to apply them to it, then run status again",
 };
 
-/** Refuses `command` on a stack whose manifests `npm run up` renders, in one line saying why and what to run instead. */
+/**
+ * Refuses `command` on a stack whose manifests `npm run up` renders, in one sentence: what the stack
+ * does, why the command cannot run, and what to run instead.
+ */
 export function refuseRendered(stack: ReleaseStack, command: ClusterCommand): void {
     if (!stack.rendered) {
         return;
     }
-    const why =
-        command === "status" || command === "drill"
-            ? `${command} reads what runs in a cluster`
-            : `${command} would apply the manifests to a cluster, replacing the rendered Deployment and Service`;
     throw new CliError(
-        `stack ${stack.name} renders its manifests instead of applying them (npm run up found no cluster; ${stack.rendered}), and ${why}: ${INSTEAD[command].replace("<stack>", stack.name)}`,
+        `stack ${stack.name} renders its manifests instead of applying them because npm run up found no cluster (${stack.rendered} says so), ` +
+            `and ${REFUSALS[command].replace("<stack>", stack.name)}`,
         ExitCode.Failure,
     );
 }
