@@ -113,7 +113,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
         return await command.run(context, values, positionals);
     } catch (error) {
         const cliError = error instanceof CliError ? error : new CliError((error as Error).message ?? String(error), ExitCode.Failure);
-        const hint = cliError.exitCode === ExitCode.Usage ? ` (see released-service ${command ? `${command.name} ` : ""}--help)` : "";
+        const hint = cliError.seeHelp ? ` (see released-service ${command ? `${command.name} ` : ""}--help)` : "";
         io.stderr.write(`${errorPaint("error", "red")}: ${cliError.message}${hint}\n`);
         return cliError.exitCode;
     }

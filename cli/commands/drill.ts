@@ -169,10 +169,16 @@ export interface DrillOptions {
  * What the drill rolls each service back to: the release set `--to` names (services already on it
  * left out), or each service's own previous release with another digest.
  */
-export function drillTargets(rows: readonly UpdateRow[], current: readonly ServiceState[], to: string | undefined, service: string | undefined): Target[] {
+export function drillTargets(
+    stack: string,
+    rows: readonly UpdateRow[],
+    current: readonly ServiceState[],
+    to: string | undefined,
+    service: string | undefined,
+): Target[] {
     const drilled = current.filter((state) => service === undefined || state.name === service);
     if (to !== undefined) {
-        const set = chooseReleaseSet(rows, to, service);
+        const set = chooseReleaseSet(stack, rows, to, service);
         const moving = set.targets.filter((target) => drilled.find((state) => state.name === target.service)?.imageDigest !== target.digest);
         if (moving.length === 0) {
             throw usageError(`update #${set.update} ran ${set.targets.map((target) => target.digest).join(", ")}, which the stack runs now: choose a release with another digest`);
@@ -206,7 +212,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
             ExitCode.NotOk,
         );
     }
-    const targets = drillTargets(attribute(rows, known), current, options.to, options.service);
+    const targets = drillTargets(stack.name, attribute(rows, known), current, options.to, options.service);
     if (targets.length === 0) {
         const digests = drilled.map((state) => state.imageDigest).join(", ");
         throw new CliError(`stack ${stack.name} has no earlier successful release with another digest than ${digests}: there is nothing to roll back to`, ExitCode.NotOk);

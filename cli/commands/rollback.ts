@@ -7,7 +7,19 @@ import { type Context, describeChanges, type PreviewSummary } from "../core/cont
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
-import { askedIn, attribute, chooseReleaseSet, describeSet, manifestPresent, pinEdit, type ReleaseSet, rollbackMessage, targetReference } from "../core/release";
+import {
+    askedIn,
+    attribute,
+    chooseReleaseSet,
+    describeLeft,
+    describeSet,
+    leftAsTheyAre,
+    manifestPresent,
+    pinEdit,
+    type ReleaseSet,
+    rollbackMessage,
+    targetReference,
+} from "../core/release";
 import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { loadHistory, prepare, refuseLocked } from "../core/prepare";
 import { describePending, LOCKED } from "../core/state";
@@ -16,7 +28,8 @@ const HELP = `Usage: released-service rollback --to <update | version> [--stack 
                                  [--yes] [--with-config] [--no-hold] [--reason TEXT]
 
 Returns every service of the stack to what an earlier update ran (a release
-set: what ran together comes back together), or with --service only that one.
+set: what ran together comes back together; a service that update did not run
+is left as it is, and named), or with --service only that one.
 For each it pins the version and exact digest in the stack config
 (stacks/Pulumi.<stack>.yaml) as an entry of released-service:pins keyed by the
 service's resource name, which the component applies whatever the program,
@@ -138,7 +151,8 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
     const unfinished = await refuseLocked(context, stack);
     const { rows, entries, states } = await loadHistory(context, stack);
-    const set = chooseReleaseSet(attribute(rows, known), options.to, options.service);
+    const attributed = attribute(rows, known);
+    const set = chooseReleaseSet(stack.name, attributed, options.to, options.service);
     // Every target is asked at once (the registry client keeps 16 in flight); the first missing in
     // the set's order is named.
     const references = set.targets.map((target) => targetReference(stack.name, current, target));
@@ -153,6 +167,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         }
     }
     const summary = describeSet(set);
+    const left = leftAsTheyAre(attributed, set, known, options.service);
     const message = rollbackMessage(set);
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
     // The args ask now what they asked in the last update; with --with-config, what they asked in the target's.
@@ -199,6 +214,10 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     // update runs, so a failed preview or a "no" leaves the stack as it was.
     const undo = undoEdit(edit, config);
     await stack.editConfig(edit);
+    if (left.length > 0) {
+        const leaves = describeLeft(set.update, left);
+        context.stdout.write(`${leaves[0].toUpperCase()}${leaves.slice(1)}.\n`);
+    }
     context.stdout.write(`Previewing the rollback of stack ${stack.name} to ${summary}…\n`);
     let changes: PreviewSummary;
     try {
@@ -233,7 +252,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
             ExitCode.Failure,
         );
     }
-    context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}.\n`);
+    context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}${left.length > 0 ? `; ${describeLeft(set.update, left)}` : ""}.\n`);
     if (options.hold) {
         const digests = set.targets.map((target) => `${target.service} on ${target.digest}`).join(", ");
         const only = options.service !== undefined ? ` --service ${options.service}` : "";

@@ -21,11 +21,15 @@ export const EXIT_MEANINGS: readonly (readonly [ExitCode, string])[] = [
     ],
 ];
 
-/** An error whose message is meant for the user as it stands, with the exit code it ends in. */
+/**
+ * An error whose message is meant for the user as it stands, with the exit code it ends in. A usage
+ * error points at the command's --help, unless its message already names what to run.
+ */
 export class CliError extends Error {
     constructor(
         message: string,
         readonly exitCode: ExitCode,
+        readonly seeHelp = exitCode === ExitCode.Usage,
     ) {
         super(message);
         this.name = "CliError";

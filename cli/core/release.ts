@@ -13,9 +13,10 @@ import { type Pin, PINS_KEY, pinsOf, type ServiceState, withEntry } from "./serv
 /**
  * `--to 12` or `--to #12` names update 12; anything else names a version, and the newest
  * successful update that ran it is the target. A version that is all digits (a git SHA can be)
- * is reached with `--to version=1234567`.
+ * is reached with `--to version=1234567`. A refusal of an update that did not succeed names the
+ * history of `stack`, where the updates that did are.
  */
-export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): UpdateRow {
+export function chooseRollbackTarget(stack: string, rows: readonly UpdateRow[], to: string): UpdateRow {
     const explicitVersion = /^version=(.+)$/.exec(to);
     const number = explicitVersion ? undefined : /^#?(\d+)$/.exec(to);
     let target: UpdateRow | undefined;
@@ -40,7 +41,12 @@ export function chooseRollbackTarget(rows: readonly UpdateRow[], to: string): Up
         throw usageError(`update #${target.update} was a ${target.kind}, not an update; choose an update that deployed a version`);
     }
     if (target.result !== "succeeded") {
-        throw usageError(`update #${target.update} ${target.result || "did not succeed"}; choose an update that succeeded`);
+        const outcome = target.result === "failed" ? "failed" : `did not succeed (${target.result || "no result recorded"})`;
+        throw new CliError(
+            `update #${target.update} ${outcome}: roll back to an update that succeeded; \`released-service history --stack ${stack}\` lists them`,
+            ExitCode.Usage,
+            false,
+        );
     }
     if (target.digest === null || target.version === null) {
         throw new CliError(
@@ -92,7 +98,7 @@ export function serviceNames(rows: readonly UpdateRow[]): string[] {
  * The release set `--to` names: update N's release of every service it ran (or of `service`
  * alone), or the newest successful update of a version, which belongs to one service.
  */
-export function chooseReleaseSet(rows: readonly UpdateRow[], to: string, service?: string): ReleaseSet {
+export function chooseReleaseSet(stack: string, rows: readonly UpdateRow[], to: string, service?: string): ReleaseSet {
     const mine = service === undefined ? rows : rows.filter((row) => row.service === service);
     const number = /^version=/.test(to) ? undefined : /^#?(\d+)$/.exec(to);
     if (number && service !== undefined && mine.every((row) => row.update !== Number(number[1])) && rows.some((row) => row.update === Number(number[1]))) {
@@ -105,7 +111,7 @@ export function chooseReleaseSet(rows: readonly UpdateRow[], to: string, service
     if (number) {
         // Every service the update ran comes back; each must be a release it can return to.
         const ran = [...byService.values()].filter((own) => own.some((row) => row.update === Number(number[1])));
-        const targets = (ran.length > 0 ? ran : [mine]).map((own) => target(chooseRollbackTarget(own, to)));
+        const targets = (ran.length > 0 ? ran : [mine]).map((own) => target(chooseRollbackTarget(stack, own, to)));
         return { update: targets[0].update, targets };
     }
     const version = /^version=(.+)$/.exec(to)?.[1] ?? to;
@@ -113,8 +119,25 @@ export function chooseReleaseSet(rows: readonly UpdateRow[], to: string, service
     if (ranIt.length > 1) {
         throw usageError(`version ${version} ran in several services (${ranIt.map(([name]) => name).join(", ")}): name one with --service`);
     }
-    const chosen = target(chooseRollbackTarget(ranIt[0]?.[1] ?? mine, to));
+    const chosen = target(chooseRollbackTarget(stack, ranIt[0]?.[1] ?? mine, to));
     return { update: chosen.update, targets: [chosen] };
+}
+
+/**
+ * The services the stack declares that its update `set.update` did not run (declared since, for
+ * one): a rollback of that update's whole release set leaves them as they are. None when --service
+ * names the one to roll back.
+ */
+export function leftAsTheyAre(rows: readonly UpdateRow[], set: ReleaseSet, known: readonly string[], service: string | undefined): string[] {
+    return service !== undefined ? [] : known.filter((name) => !rows.some((row) => row.update === set.update && row.service === name)).sort();
+}
+
+/** `service web, which update #4 did not run, is left as it is`, or the same of several. */
+export function describeLeft(update: number, services: readonly string[]): string {
+    const names = services.length === 1 ? services[0] : `${services.slice(0, -1).join(", ")} and ${services[services.length - 1]}`;
+    return services.length === 1
+        ? `service ${names}, which update #${update} did not run, is left as it is`
+        : `services ${names}, which update #${update} did not run, are left as they are`;
 }
 
 /** `#4 (api v1.2.1 sha256:…, worker …)`. */

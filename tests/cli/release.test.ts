@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { holdEdit } from "../../cli/commands/rollback";
 import { changedServices } from "../../cli/commands/up";
 import type { UpdateRow } from "../../cli/core/history";
-import { askedIn, chooseReleaseSet, pinEdit, type Target } from "../../cli/core/release";
+import { askedIn, chooseReleaseSet, describeLeft, leftAsTheyAre, pinEdit, type Target } from "../../cli/core/release";
 import { checkEntries } from "../../cli/core/services";
 import { SHOP } from "./fakes";
 
@@ -40,7 +40,7 @@ const ROWS = [
 describe("cli release sets", () => {
     it("takes every service an update ran, or the one named, or the service that ran a version", () => {
         const pick = (to: string, service?: string) => {
-            const set = chooseReleaseSet(ROWS, to, service);
+            const set = chooseReleaseSet("prod", ROWS, to, service);
             return [set.update, set.targets.map((target) => `${target.service} ${target.version}`)];
         };
         assert.deepEqual(pick("1"), [1, ["api v1.0.0", "worker w1"]]);
@@ -56,12 +56,26 @@ describe("cli release sets", () => {
             ["w3", undefined, "no update in this stack's history ran version w3"],
         ];
         for (const [to, service, message] of table) {
-            assert.throws(() => chooseReleaseSet(ROWS, to, service), { message }, to);
+            assert.throws(() => chooseReleaseSet("prod", ROWS, to, service), { message }, to);
         }
         const both = [row(2, "api", "v1", D["v1.0.0"]), row(2, "worker", "v1", D.w1)];
-        assert.throws(() => chooseReleaseSet(both, "v1"), { message: "version v1 ran in several services (api, worker): name one with --service" });
+        assert.throws(() => chooseReleaseSet("prod", both, "v1"), { message: "version v1 ran in several services (api, worker): name one with --service" });
         const alone = [row(2, "api", "v1", D["v1.0.0"]), row(1, "worker", "w1", D.w1)];
-        assert.throws(() => chooseReleaseSet(alone, "2", "worker"), { message: "update #2 ran no service worker (it ran api)" });
+        assert.throws(() => chooseReleaseSet("prod", alone, "2", "worker"), { message: "update #2 ran no service worker (it ran api)" });
+    });
+
+    it("names the services an update did not run, which a rollback of its whole set leaves as they are", () => {
+        const set = chooseReleaseSet("prod", ROWS, "1");
+        const table: [string[], string | undefined, string[], string | undefined][] = [
+            [["api", "worker"], undefined, [], undefined],
+            [["api", "worker", "web"], undefined, ["web"], "service web, which update #1 did not run, is left as it is"],
+            [["web", "api", "cache", "worker"], undefined, ["cache", "web"], "services cache and web, which update #1 did not run, are left as they are"],
+            [["api", "worker", "web"], "api", [], undefined],
+        ];
+        for (const [known, service, left, words] of table) {
+            assert.deepEqual(leftAsTheyAre(ROWS, set, known, service), left, known.join(" "));
+            assert.equal(left.length === 0 ? undefined : describeLeft(set.update, left), words);
+        }
     });
 
     it("pins each target with the update it came from and what its args ask, and keeps the other services' pins; holds each, or lifts a hold on another digest", () => {

@@ -36,10 +36,10 @@ const ROWS = [
 
 describe("cli rollback target", () => {
     it("takes an update number with or without #, or the newest successful update of a version", () => {
-        assert.equal(chooseRollbackTarget(ROWS, "1").update, 1);
-        assert.equal(chooseRollbackTarget(ROWS, "#3").update, 3);
-        assert.equal(chooseRollbackTarget(ROWS, "v1").update, 3);
-        assert.equal(chooseRollbackTarget(ROWS, "version=1234567").update, 6);
+        assert.equal(chooseRollbackTarget("dev", ROWS, "1").update, 1);
+        assert.equal(chooseRollbackTarget("dev", ROWS, "#3").update, 3);
+        assert.equal(chooseRollbackTarget("dev", ROWS, "v1").update, 3);
+        assert.equal(chooseRollbackTarget("dev", ROWS, "version=1234567").update, 6);
     });
 
     it("refuses targets it cannot return to, saying why", () => {
@@ -47,12 +47,12 @@ describe("cli rollback target", () => {
             ["9", "no update #9 in this stack's history (it has 6 updates)"],
             ["v3", "no update in this stack's history ran version v3"],
             ["#5", "update #5 was a refresh, not an update; choose an update that deployed a version"],
-            ["4", "update #4 failed; choose an update that succeeded"],
+            ["4", "update #4 failed: roll back to an update that succeeded; `released-service history --stack dev` lists them"],
             ["v2", "version v2 never ran successfully with a known digest (updates #4, #2)"],
             ["2", "update #2 has no recorded digest (not pinned in config, and its state could not be read); nothing was changed"],
         ];
         for (const [to, message] of table) {
-            assert.throws(() => chooseRollbackTarget(ROWS, to), { message }, to);
+            assert.throws(() => chooseRollbackTarget("dev", ROWS, to), { message }, to);
         }
     });
 });
@@ -213,6 +213,16 @@ describe("cli rollback", () => {
         assert.equal(outcome.code, 3);
         assert.equal(outcome.stderr, `error: another update holds stack dev: ${lock}\nnothing was changed\n`);
         assert.deepEqual(await stack.config(), before);
+    });
+
+    it("refuses an update that failed, pointing at the history to pick one that succeeded, before touching the registry", async () => {
+        const stack = new FakeStack();
+        const asked: string[] = [];
+        const outcome = await runCli(["rollback", "--to", "3", "--yes"], { stack, registryClient: async () => tableRegistry([], asked) });
+        assert.deepEqual(
+            [outcome.code, outcome.stderr, asked, stack.changes],
+            [2, "error: update #3 failed: roll back to an update that succeeded; `released-service history --stack dev` lists them\n", [], []],
+        );
     });
 
     it("refuses an unknown update before touching the registry", async () => {

@@ -4,6 +4,7 @@
 import * as assert from "node:assert/strict";
 import type { DrillReport } from "../../cli/commands/drill";
 import type { ConfigValue } from "../../cli/core/config";
+import type { ServiceState } from "../../cli/core/services";
 import type { PodList } from "../../components/workloads/kubernetes/live";
 import { runCli, SHOP, shopStack, tableRegistry } from "./fakes";
 
@@ -14,6 +15,7 @@ const registryClient = async () => tableRegistry(EVERY_IMAGE);
 const PINS = "released-service:pins";
 const HOLDS = "released-service:holds";
 const API_HOLD = { digest: D["v1.1.0"], by: "Ada Lovelace <ada@example.com>", at: "2025-04-05T09:00:00Z", reason: "rollback to #2" };
+const WEB = `sha256:${"1c".repeat(32)}`;
 const API_PIN = { version: "v1.1.0", digest: D["v1.1.0"], update: 2, asked: { version: "v1.2.0" } };
 
 describe("cli with several services", () => {
@@ -155,6 +157,26 @@ describe("cli with several services", () => {
             ),
             outcome.stdout,
         );
+    });
+
+    it("rollback --to N leaves a service update N did not run as it is, and says so before the preview and in its last line", async () => {
+        const web: ServiceState = {
+            name: "web",
+            imageDigest: WEB,
+            imageRef: `localhost:5000/shop-web@${WEB}`,
+            version: "x1",
+            built: false,
+            workload: { kind: "kubernetes", namespace: "shop", deployment: "web-5d4c3b", service: "web-svc", selector: { "app.kubernetes.io/name": "web" } },
+        };
+        const base = shopStack();
+        const stack = shopStack({ services: [...(await base.services()), web], args: { api: "v1.2.0", worker: "w2", web: "x1" }, versions: { ...D, x1: WEB } });
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        const set = `#1 (api v1.0.0 ${D["v1.0.0"]}, worker w1 ${D.w1})`;
+        assert.ok(outcome.stdout.startsWith(`Service web, which update #1 did not run, is left as it is.\nPreviewing the rollback of stack prod to ${set}…\n`), outcome.stdout);
+        assert.ok(outcome.stdout.includes(`\nRolled back stack prod to ${set}; service web, which update #1 did not run, is left as it is.\n`), outcome.stdout);
+        assert.deepEqual(Object.keys(stack.configNow[PINS] as object), ["api", "worker"]);
+        assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker"), stack.deployedOf("web")], [D["v1.0.0"], D.w1, WEB]);
     });
 
     it("rollback --service rolls back one service only; the other keeps running its own release", async () => {
