@@ -3,7 +3,7 @@
 // started, waits again, and reports each phase's time. The stack config ends as it began.
 
 import type { LiveWorkload } from "../../components/workloads/live";
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, requireConsent, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, positiveInteger, requireConsent, text } from "../core/command";
 import { effectiveEdit, undoEdit } from "../core/config";
 import type { Context, ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
@@ -48,7 +48,7 @@ Options:
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 export interface Release {

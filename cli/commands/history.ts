@@ -1,6 +1,6 @@
 // `released-service history`: one row per update, newest first, as a release log.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, positiveInteger, text } from "../core/command";
 import { type Context, writeJson } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
 import type { UpdateRow } from "../core/history";
@@ -31,7 +31,7 @@ Options:
       --json          print the rows as JSON (full digests, null for unknown)
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 function commitText(row: UpdateRow): string {

@@ -1,7 +1,7 @@
 // `released-service release-hold`: lifts the holds and pins a rollback left (one service's, or every
 // one), and says what the program's own args run next. Runs no update.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, text } from "../core/command";
 import type { ConfigEdit, StackConfig } from "../core/config";
 import type { Context } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
@@ -27,7 +27,7 @@ Options:
       --service <name> lift only this service's hold and pin
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 export interface Lift {

@@ -1,7 +1,7 @@
 // `released-service rollback`: pins an earlier update's release (and, with --with-config, the
 // config it ran with), leaves a hold on it, previews, asks, and runs pulumi up.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, requireConsent, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
 import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig, undoEdit } from "../core/config";
 import { type Context, describeChanges, type PreviewSummary } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
@@ -70,7 +70,7 @@ Options:
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 /** The keys a rollback sets itself: --with-config leaves them to it. */

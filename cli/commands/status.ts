@@ -2,7 +2,7 @@
 // The workload module lists and judges the instances; drift is named, not hidden.
 
 import type { LiveInstance } from "../../components/workloads/live";
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, text } from "../core/command";
 import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
 import { renderTable } from "../core/output";
@@ -46,7 +46,7 @@ Options:
       --json          print the comparison as JSON
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 /** One service's comparison, as `--json` prints it. */

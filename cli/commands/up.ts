@@ -1,7 +1,7 @@
 // `released-service up`: a preview, then the update; with --atomic, an update that fails after the
 // workload changed is undone by another update pinned to the last successful release.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, requireConsent, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
 import { effectiveEdit } from "../core/config";
 import { type Context, describeChanges, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
@@ -32,7 +32,7 @@ Options:
   -y, --yes           do not ask for confirmation (required without a terminal)
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 export const UP_MESSAGE = "released-service up";

@@ -2,7 +2,7 @@
 // registries? One manifest HEAD per reference, several at a time.
 
 import { checkReferences } from "../../components/registry/client";
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES, flag, positiveInteger, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, positiveInteger, text } from "../core/command";
 import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
 import type { UpdateRow } from "../core/history";
@@ -31,7 +31,7 @@ Options:
                       digest, state, updates, services, error}]}
 ${COMMON_HELP}
 
-${EXIT_CODES}
+${EXIT_CODES_POINTER}
 `;
 
 /** The references the last `last` updates ran, each once, with the updates that ran it. */

@@ -34,8 +34,11 @@ export const COMMON_HELP = `  -s, --stack <name>  stack to read (default: the se
                       upwards with a Pulumi.yaml)
   -h, --help          show this help`;
 
-/** The exit codes as the help shows them, wrapped to 78 columns. */
+/** The exit codes as the main help shows them, wrapped to 78 columns. */
 export const EXIT_CODES = ["Exit codes:", ...EXIT_MEANINGS.map(([code, meaning]) => `  ${code}  ${wrap(meaning, 73).join("\n     ")}`)].join("\n");
+
+/** The last line of each command's help: the exit codes are shown once, in the main help. */
+export const EXIT_CODES_POINTER = "Exit codes: released-service --help";
 
 function wrap(text: string, width: number): string[] {
     const lines: string[] = [];

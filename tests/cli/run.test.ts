@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describePulumiFailure, setAllBatches, updateFailure } from "../../cli/pulumi";
+import { COMMANDS } from "../../cli/commands/index";
 import { EXIT_CODES } from "../../cli/core/command";
 import { EXIT_MEANINGS } from "../../cli/core/exitCodes";
 import { HELP } from "../../cli/run";
@@ -37,7 +38,14 @@ describe("cli command line", () => {
             assert.deepEqual(await runCli([command, "--help"]), { code: 0, stdout: HELP[command], stderr: "", calls: [] }, command);
             assert.equal((await runCli(["help", command])).stdout, HELP[command]);
             assert.ok(HELP[command].startsWith(`Usage: released-service ${command} `), command);
-            assert.ok(HELP[command].includes("Exit codes:"), command);
+        }
+    });
+
+    it("shows the exit codes once, in the main help: each subcommand's help ends pointing at it", () => {
+        assert.ok(HELP.main.endsWith(`\n${EXIT_CODES}\n`), HELP.main);
+        for (const command of COMMANDS.map((each) => each.name)) {
+            assert.ok(HELP[command].endsWith("\n\nExit codes: released-service --help\n"), command);
+            assert.equal(HELP[command].includes(EXIT_MEANINGS[0][1]), false, command);
         }
     });
 
