@@ -11,21 +11,24 @@ import { promisify } from "node:util";
 import { loadCredentialLookup } from "../components/registry/credentials";
 import { liveOf, REAL_CLIENTS } from "./core/workloads";
 import type { Deps } from "./core/context";
+import { Interrupts, listenForSignals } from "./core/interrupt";
 import { progress } from "./core/output";
 import { findProjectDir, openPulumiStack } from "./pulumi";
 import { RegistryClient } from "../components/registry/client";
 import { run } from "./run";
 
-function realDeps({ cwd }: { cwd: string }): Deps {
+function realDeps({ cwd }: { cwd: string }, interrupts: Interrupts): Deps {
     const status = progress(process.stderr);
     return {
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
         live: (record) => liveOf(record, REAL_CLIENTS, findProjectDir(cwd) ?? cwd),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
-        async confirm(question) {
+        async confirm(question, signal) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });
+            // On a terminal readline reads Ctrl-C as a key, and no SIGINT reaches the process.
+            terminal.on("SIGINT", () => interrupts.receive("SIGINT"));
             try {
-                return /^y(es)?$/i.test((await terminal.question(question)).trim());
+                return /^y(es)?$/i.test((await terminal.question(question, { signal })).trim());
             } finally {
                 terminal.close();
             }
@@ -50,8 +53,16 @@ async function actor(cwd: string): Promise<string> {
     return os.userInfo().username;
 }
 
-run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: process.stdin.isTTY === true, env: process.env, cwd: process.cwd() }, realDeps).then(
-    (code) => {
-        process.exitCode = code;
-    },
-);
+// From here to the end of the command, SIGINT and SIGTERM are the command's to answer: Node's
+// default would end the process at once, in the middle of a config edit or a pulumi up.
+const interrupts = new Interrupts();
+const stopListening = listenForSignals(interrupts);
+const io = { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: process.stdin.isTTY === true, env: process.env, cwd: process.cwd(), interrupts };
+run(process.argv.slice(2), io, (options) => realDeps(options, interrupts)).then((code) => {
+    stopListening();
+    process.exitCode = code;
+    if (interrupts.received !== undefined) {
+        // A command stopped at once may still wait on a child or a timer it abandoned.
+        process.exit(code);
+    }
+});

@@ -3,13 +3,14 @@
 // Loaded lazily, so --help and `verify REF...` work without pulumi installed.
 
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { copyFile, rename, rm } from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation";
 import type { ConfigEdit, ConfigValue, StackConfig } from "./core/config";
-import type { PreviewSummary, ReleaseStack } from "./core/context";
+import type { PreviewSummary, ReleaseStack, SavedConfig } from "./core/context";
+import type { Interrupts } from "./core/interrupt";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { readAllPages, type HistoryEntry } from "./core/history";
 import { type ServiceState, servicesOfState } from "./core/services";
@@ -75,10 +76,16 @@ export function updateFailure(what: string, error: unknown): Error {
     return errors.length > 0 ? new Error(errors.join("\n")) : new Error(describePulumiFailure(what, error).message);
 }
 
-/** Runs the pulumi CLI, streaming its stdout; a failure rejects with what it printed, as the Automation API's does. */
-function streamed(command: string, args: readonly string[], onOutput: (text: string) => void): Promise<void> {
+/**
+ * Runs the pulumi CLI, streaming its stdout; a failure rejects with what it printed, as the Automation API's does.
+ * Pulumi runs in a process group of its own and is passed every interrupt once: a terminal's Ctrl-C
+ * reaches only this process, so pulumi never counts it twice (its second ^C ends it at once, lock and all).
+ */
+function streamed(command: string, args: readonly string[], onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(command, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        const stopForwarding = interrupts?.listen((signal) => child.kill(signal));
+        child.on("exit", () => stopForwarding?.());
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (text: string) => {
@@ -236,18 +243,39 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                 await rm(copy, { force: true });
             }
         },
-        async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
+        async saveConfig(): Promise<SavedConfig> {
+            const saved = existsSync(configPath) ? readFileSync(configPath) : undefined;
+            return {
+                restore(): void {
+                    if (saved === undefined) {
+                        rmSync(configPath, { force: true });
+                        return;
+                    }
+                    // As editConfig: a copy beside the file, renamed over it.
+                    const ext = path.extname(configPath);
+                    const copy = path.join(path.dirname(configPath), `.${path.basename(configPath, ext)}.${process.pid}.restore${ext}`);
+                    writeFileSync(copy, saved);
+                    renameSync(copy, configPath);
+                },
+            };
+        },
+        async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<PreviewSummary> {
             try {
-                return (await stack.preview({ diff: true, onOutput })).changeSummary;
+                return (await stack.preview({ diff: true, onOutput, signal })).changeSummary;
             } catch (error) {
                 throw updateFailure(`pulumi preview of stack ${name} failed`, error);
             }
         },
-        async up(message: string, onOutput: (text: string) => void): Promise<void> {
+        async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
             // The CLI itself: the Automation API's up() then runs `pulumi stack output` and `pulumi
             // stack history` for a summary nobody reads here, about a second of every rollback.
             try {
-                await streamed(workspace.pulumiCommand.command, ["up", "--yes", "--skip-preview", "--message", message, "--stack", name, "--cwd", workDir], onOutput);
+                await streamed(
+                    workspace.pulumiCommand.command,
+                    ["up", "--yes", "--skip-preview", "--message", message, "--stack", name, "--cwd", workDir],
+                    onOutput,
+                    interrupts,
+                );
             } catch (error) {
                 throw updateFailure(`pulumi up of stack ${name} failed`, error);
             }

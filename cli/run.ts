@@ -6,6 +6,7 @@ import { COMMANDS } from "./commands/index";
 import { checkCount, type Command, EXIT_CODES } from "./core/command";
 import type { Context, Deps } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
+import { Interrupted, Interrupts } from "./core/interrupt";
 import { nearest } from "../components/config/stackConfig";
 import { colourEnabled, type OutputStream, painter, progress } from "./core/output";
 
@@ -15,6 +16,8 @@ export interface Io {
     readonly stdinIsTTY: boolean;
     readonly env: NodeJS.ProcessEnv;
     readonly cwd: string;
+    /** SIGINT and SIGTERM as they come; none come when unset. */
+    readonly interrupts?: Interrupts;
 }
 
 const MAIN_HELP = `released-service: release history, status, rollback, drills and checks for a released-service stack.
@@ -78,6 +81,8 @@ export interface DepsFactory {
 /** Runs one command line and returns its exit code; never throws. */
 export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory): Promise<number> {
     const errorPaint = painter(colourEnabled(io.stderr, io.env));
+    const interrupts = io.interrupts ?? new Interrupts();
+    const status = progress(io.stderr);
     const [first, ...rest] = argv;
     let command: Command | undefined;
     try {
@@ -107,11 +112,26 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
             stderr: io.stderr,
             stdinIsTTY: io.stdinIsTTY,
             paint: painter(colourEnabled(io.stdout, io.env)),
-            progress: progress(io.stderr),
+            progress: status,
             deps: makeDeps({ cwd: typeof values.cwd === "string" ? values.cwd : io.cwd }),
+            interrupts,
         };
-        return await command.run(context, values, positionals);
+        const name = command.name;
+        interrupts.setOutside({ waits: false, stop: () => `released-service ${name} stopped; nothing was changed` });
+        // A command stopped at once is abandoned where it is; main exits the process.
+        const running = command.run(context, values, positionals);
+        const stopped = interrupts.stopped.then((stop): never => {
+            throw new Interrupted(stop.signal, stop.line);
+        });
+        running.catch(() => undefined);
+        stopped.catch(() => undefined);
+        return await Promise.race([running, stopped]);
     } catch (error) {
+        if (error instanceof Interrupted) {
+            status.done();
+            io.stderr.write(`${errorPaint("interrupted", "yellow")} (${error.signal}): ${error.message}\n`);
+            return error.exitCode;
+        }
         const cliError = error instanceof CliError ? error : new CliError((error as Error).message ?? String(error), ExitCode.Failure);
         const hint = cliError.seeHelp ? ` (see released-service ${command ? `${command.name} ` : ""}--help)` : "";
         io.stderr.write(`${errorPaint("error", "red")}: ${cliError.message}${hint}\n`);

@@ -3,7 +3,7 @@
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
 import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig, undoEdit } from "../core/config";
-import { type Context, describeChanges, type PreviewSummary } from "../core/context";
+import { type Context, describeChanges, type PreviewSummary, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
@@ -22,6 +22,7 @@ import {
 } from "../core/release";
 import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
 import { loadHistory, prepare, refuseLocked } from "../core/prepare";
+import { passOnInterrupt, pinningWords, UpdateGuard, type UpdateWords } from "../core/interrupted";
 import { describePending, LOCKED } from "../core/state";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
@@ -213,7 +214,9 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     // The preview reads the stack config, so the edit goes in first; it comes out again unless the
     // update runs, so a failed preview or a "no" leaves the stack as it was.
     const undo = undoEdit(edit, config);
-    await stack.editConfig(edit);
+    const guard = await UpdateGuard.open(context, stack);
+    const stopped = `the rollback of stack ${stack.name} stopped before pulumi up; ${stack.configFile} is as it was, and nothing was changed`;
+    await guard.before(stopped, () => stack.editConfig(edit));
     if (left.length > 0) {
         const leaves = describeLeft(set.update, left);
         context.stdout.write(`${leaves[0].toUpperCase()}${leaves.slice(1)}.\n`);
@@ -221,15 +224,16 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     context.stdout.write(`Previewing the rollback of stack ${stack.name} to ${summary}…\n`);
     let changes: PreviewSummary;
     try {
-        changes = await stack.preview((text) => context.stdout.write(text));
+        changes = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
     } catch (error) {
+        passOnInterrupt(error);
         await stack.editConfig(undo);
         throw new CliError(`the preview of the rollback of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
     context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
     if (!options.yes) {
         const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
-        if (!(await context.deps.confirm(question))) {
+        if (!(await guard.before(stopped, (signal) => context.deps.confirm(question, signal)))) {
             await stack.editConfig(undo);
             context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
             return ExitCode.NotOk;
@@ -238,8 +242,9 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const pinned = set.targets.map((target) => `${target.service} version ${target.version} and digest ${target.digest}`).join("; ");
     context.stdout.write(`Pinned ${pinned} in ${stack.configFile}; running pulumi up on stack ${stack.name}…\n`);
     try {
-        await stack.up(message, (text) => context.stdout.write(text));
+        await guard.update(rollbackWords(stack, set, options, message), () => stack.up(message, (text) => context.stdout.write(text), context.interrupts));
     } catch (error) {
+        passOnInterrupt(error);
         const reason = (error as Error).message.trim();
         if (LOCKED.test(reason)) {
             // The backend refused before the engine started: the config goes back as it was.
@@ -252,6 +257,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
             ExitCode.Failure,
         );
     }
+    guard.after(() => `the rollback of stack ${stack.name} had completed: it runs ${summary}, and ${stack.configFile} pins it; commit it: git add ${stack.configFile} && git commit -m "${message}"`);
     context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}${left.length > 0 ? `; ${describeLeft(set.update, left)}` : ""}.\n`);
     if (options.hold) {
         const digests = set.targets.map((target) => `${target.service} on ${target.digest}`).join(", ");
@@ -276,6 +282,25 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
             `  git add ${stack.configFile} && git commit -m "${message}"\n`,
     );
     return ExitCode.Ok;
+}
+
+/** What an interrupt during the rollback's pulumi up leaves, and the command that finishes it. */
+function rollbackWords(stack: ReleaseStack, set: ReleaseSet, options: RollbackOptions, message: string): UpdateWords {
+    const flags = [
+        `--to ${set.update}`,
+        `--stack ${stack.name}`,
+        ...(options.service !== undefined ? [`--service ${options.service}`] : []),
+        ...(options.withConfig ? ["--with-config"] : []),
+        ...(options.hold ? [] : ["--no-hold"]),
+    ];
+    return pinningWords({
+        stack: stack.name,
+        configFile: stack.configFile,
+        subject: `the rollback of stack ${stack.name}`,
+        targets: set.targets,
+        again: `released-service rollback ${flags.join(" ")}`,
+        completedNext: `commit it: git add ${stack.configFile} && git commit -m "${message}"`,
+    });
 }
 
 export const rollbackCommand: Command = {

@@ -7,6 +7,7 @@ import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
 import type { ConfigEdit, StackConfig } from "./config";
 import type { HistoryEntry } from "./history";
+import type { Interrupts } from "./interrupt";
 import type { OutputStream, Paint, Progress } from "./output";
 import type { ServiceState } from "./services";
 import type { RecordedStates } from "./state";
@@ -28,10 +29,21 @@ export interface ReleaseStack {
     config(): Promise<StackConfig>;
     /** Sets and removes config keys, as plain values. */
     editConfig(edit: ConfigEdit): Promise<void>;
-    /** Runs `pulumi preview --diff`, streaming its output; rejects when the preview fails. */
-    preview(onOutput: (text: string) => void): Promise<PreviewSummary>;
-    /** Runs `pulumi up`, streaming its output; rejects when the update fails. */
-    up(message: string, onOutput: (text: string) => void): Promise<void>;
+    /** The stack config file as it is now, to put back byte for byte when an interrupted command stops. */
+    saveConfig(): Promise<SavedConfig>;
+    /** Runs `pulumi preview --diff`, streaming its output; rejects when the preview fails or `signal` aborts it. */
+    preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<PreviewSummary>;
+    /**
+     * Runs `pulumi up`, streaming its output; rejects when the update fails. Every interrupt is passed
+     * to pulumi once: the first cancels the update gracefully, a second ends it at once.
+     */
+    up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void>;
+}
+
+/** A stack config file as it was when saved. */
+export interface SavedConfig {
+    /** Writes it back whole, replacing the file in one step; synchronous, so a command stopping at once can. */
+    restore(): void;
 }
 
 /** How many resources a preview would create, update, delete… (`same` included), by operation. */
@@ -44,8 +56,8 @@ export interface Deps {
     /** What runs live where a workload record points. */
     live(record: WorkloadRecord): LiveWorkload;
     registryClient(): Promise<ManifestChecker>;
-    /** Asks on the terminal; only called when stdin is one. */
-    confirm(question: string): Promise<boolean>;
+    /** Asks on the terminal; only called when stdin is one. Rejects when `signal` aborts the question. */
+    confirm(question: string, signal?: AbortSignal): Promise<boolean>;
     /** Who is acting, for the record a hold keeps: git's user, else the account's name. */
     actor(): Promise<string>;
     now(): Date;
@@ -61,6 +73,8 @@ export interface Context {
     readonly paint: Paint;
     readonly progress: Progress;
     readonly deps: Deps;
+    /** SIGINT and SIGTERM, as the commands that change a stack answer them (cli/core/interrupt.ts). */
+    readonly interrupts: Interrupts;
 }
 
 /** Writes a `--json` answer: indented, one trailing newline. */

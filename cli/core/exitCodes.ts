@@ -1,7 +1,8 @@
 // The exit codes every subcommand shares, and the error type that carries one to main.
 // Scripts branch on these numbers, so they are part of the user contract (see --help).
 
-export const ExitCode = { Ok: 0, NotOk: 1, Usage: 2, Failure: 3 } as const;
+// 130 and 143 are the shells' 128 + signal number, for SIGINT (Ctrl-C) and SIGTERM.
+export const ExitCode = { Ok: 0, NotOk: 1, Usage: 2, Failure: 3, Interrupted: 130, Terminated: 143 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -19,6 +20,8 @@ export const EXIT_MEANINGS: readonly (readonly [ExitCode, string])[] = [
         "could not check or act: a registry unreachable or refusing access, pulumi, kubectl or docker failed, pulumi up failed (with " +
             "--atomic: before the workload changed, or the undo failed too), another update holds the stack or left its lock; for verify it takes precedence over 1",
     ],
+    [ExitCode.Interrupted, "interrupted by SIGINT (Ctrl-C); its last line says what it left"],
+    [ExitCode.Terminated, "interrupted by SIGTERM; its last line says what it left"],
 ];
 
 /**

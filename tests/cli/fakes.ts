@@ -3,7 +3,8 @@
 
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack } from "../../cli/core/context";
+import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack, SavedConfig } from "../../cli/core/context";
+import type { InterruptSignal, Interrupts } from "../../cli/core/interrupt";
 import { type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
 import { liveOf } from "../../cli/core/workloads";
 import type { ContainerInspect } from "../../components/workloads/docker/live";
@@ -126,6 +127,13 @@ export interface FakeStackOptions {
     replicas?: number;
     /** The render copy of the config, when `npm run up` renders this stack's manifests. */
     rendered?: string;
+    /** Called in the middle of each config read, config edit, preview and update, where a test sends its interrupts. */
+    at?: (moment: "read" | "edit" | "preview" | "up") => void | Promise<void>;
+    /**
+     * How pulumi answers an interrupt passed to it during `up`: it cancels the update before the
+     * workload changed, or after it changed; unset, the update completes before the cancel takes hold.
+     */
+    cancels?: "before the workload" | "after the workload";
 }
 
 const DEV_SERVICE: ServiceState = {
@@ -197,9 +205,11 @@ export class FakeStack implements ReleaseStack {
     }
     async config(): Promise<StackConfig> {
         this.configReads++;
+        await this.options.at?.("read");
         return { ...this.currentConfig };
     }
     async editConfig(edit: ConfigEdit): Promise<void> {
+        await this.options.at?.("edit");
         for (const key of edit.remove) {
             this.changes.push(`config rm ${key}`);
             delete this.currentConfig[key];
@@ -208,6 +218,18 @@ export class FakeStack implements ReleaseStack {
             this.changes.push(`config ${key}=${show(value)}`);
             this.currentConfig[key] = value;
         }
+    }
+    async saveConfig(): Promise<SavedConfig> {
+        const saved = { ...this.currentConfig };
+        return {
+            restore: () => {
+                this.changes.push("config restored");
+                for (const key of Object.keys(this.currentConfig)) {
+                    delete this.currentConfig[key];
+                }
+                Object.assign(this.currentConfig, saved);
+            },
+        };
     }
     /** The config as the stack holds it now. */
     get configNow(): StackConfig {
@@ -221,9 +243,13 @@ export class FakeStack implements ReleaseStack {
     get deployed(): string | undefined {
         return this.deployedOf();
     }
-    async preview(onOutput: (text: string) => void): Promise<PreviewSummary> {
+    async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<PreviewSummary> {
         this.changes.push("preview");
         onOutput(`Previewing update (${this.name}):\n`);
+        await this.options.at?.("preview");
+        if (signal?.aborted) {
+            throw new Error("preview canceled");
+        }
         if (this.options.previewFails) {
             throw new Error(this.options.previewFails);
         }
@@ -247,13 +273,26 @@ export class FakeStack implements ReleaseStack {
             outcome !== undefined && "refusal" in outcome ? outcome.refusal : hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;
         return { version, digest, asked, refusal };
     }
-    async up(message: string, onOutput: (text: string) => void): Promise<void> {
+    async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
         this.changes.push(`up: ${message}`);
+        // As pulumi: the first interrupt passed on cancels gracefully, a second ends it at once.
+        const passed: InterruptSignal[] = [];
+        const stopListening = interrupts?.listen((signal) => {
+            passed.push(signal);
+            this.changes.push(`pulumi got ${signal}`);
+        });
         onOutput(`Updating (${this.name}):\n`);
+        await this.options.at?.("up");
+        stopListening?.();
+        if (passed.length > 1) {
+            // Ended at once; the command stopped without waiting for it.
+            return new Promise(() => undefined);
+        }
+        const cancelled = passed.length === 1 && this.options.cancels !== undefined;
         const config = this.configNow;
         const releases = this.current.map((service) => ({ service, ...this.release(service, config) }));
         const refusal = releases.find((release) => release.refusal !== undefined)?.refusal;
-        const failure = refusal ?? (typeof this.options.upFails === "function" ? this.options.upFails(config) : this.options.upFails);
+        const failure = refusal ?? (cancelled ? "update canceled" : typeof this.options.upFails === "function" ? this.options.upFails(config) : this.options.upFails);
         const entry = (result: string): HistoryEntry => ({
             version: 0,
             kind: "update",
@@ -273,7 +312,9 @@ export class FakeStack implements ReleaseStack {
                 return {
                     ...kept,
                     asked,
-                    ...(this.options.failsAfterDeployment && refusal === undefined ? { deployedImage: `${image(service)}@${digest}` } : {}),
+                    ...((cancelled ? this.options.cancels === "after the workload" : this.options.failsAfterDeployment) && refusal === undefined
+                        ? { deployedImage: `${image(service)}@${digest}` }
+                        : {}),
                 };
             });
             this.entries.unshift(entry("failed"));
@@ -330,6 +371,8 @@ export interface FakeDeps extends Partial<Deps> {
     docker?: (args: readonly string[]) => void;
     pods?: PodList;
     answer?: boolean;
+    /** The interrupts the command is given; a test sends them with `receive`. */
+    interrupts?: Interrupts;
 }
 
 export interface Outcome {
@@ -381,8 +424,11 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:
             fakes.confirm ??
-            (async (question) => {
+            (async (question, signal) => {
                 calls.push(`ask: ${question}`);
+                if (signal?.aborted) {
+                    throw new Error("question aborted");
+                }
                 return fakes.answer ?? false;
             }),
         actor: fakes.actor ?? (async () => "Grace Hopper <grace@example.com>"),
@@ -391,6 +437,7 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
         elapsed: fakes.elapsed ?? (() => (clock += 100)),
         sleep: fakes.sleep ?? (async () => undefined),
     };
-    const code = await run(argv, { stdout, stderr, stdinIsTTY: terminal.stdinTTY ?? false, env: terminal.env ?? {}, cwd: "/work" }, () => deps);
+    const io = { stdout, stderr, stdinIsTTY: terminal.stdinTTY ?? false, env: terminal.env ?? {}, cwd: "/work", interrupts: fakes.interrupts };
+    const code = await run(argv, io, () => deps);
     return { code, stdout: stdout.text, stderr: stderr.text, calls };
 }

@@ -1,0 +1,227 @@
+// What an interrupt leaves a command that changes a stack (contract rule 17). Before its pulumi up
+// the config goes back byte for byte and nothing was changed; during it pulumi is asked once to
+// cancel, the command waits for it to end and says where the stack is; a second interrupt stops at
+// once. The guard does the putting back; each command's words say what it left and what to run.
+
+import type { Context, ReleaseStack, SavedConfig } from "./context";
+import { Interrupted, type InterruptSignal } from "./interrupt";
+import { shortDigest } from "./reference";
+import type { Target } from "./release";
+
+/** How an interrupted pulumi up ended. */
+export interface UpdateEnd {
+    /** It succeeded: the update was done before the cancel took hold. */
+    readonly completed: boolean;
+    /** The digest each service's workload was told to run, as the state records it after the update; undefined when unreadable. */
+    readonly deployed: ReadonlyMap<string, string | undefined> | undefined;
+}
+
+/** What the command says, and whether the saved config goes back, when an interrupt ends its update. */
+export interface UpdateWords {
+    /** When the first interrupt's cancel has ended pulumi up. */
+    ended(end: UpdateEnd): { readonly line: string; readonly restore: boolean };
+    /** When a second interrupt stops the command during pulumi up. */
+    readonly killed: { readonly line: string; readonly restore: boolean };
+}
+
+/** The digest each service's workload was last told to run (its recorded image), by service. */
+export async function deployedDigests(stack: ReleaseStack): Promise<Map<string, string | undefined>> {
+    const services = await stack.services();
+    return new Map(services.map((service) => [service.name, service.deployedImage?.includes("@") ? service.deployedImage.slice(service.deployedImage.lastIndexOf("@") + 1) : undefined]));
+}
+
+/**
+ * The phases of one command that changes a stack: steps before its update, the update, and what
+ * comes after it, each answering an interrupt as contract rule 17 says.
+ */
+export class UpdateGuard {
+    private constructor(
+        private readonly context: Context,
+        private readonly stack: ReleaseStack,
+        private readonly saved: SavedConfig | undefined,
+    ) {}
+
+    /** Saves the stack config as it is now, to put it back; `false` for a command that edits none. */
+    static async open(context: Context, stack: ReleaseStack, save = true): Promise<UpdateGuard> {
+        return new UpdateGuard(context, stack, save ? await stack.saveConfig() : undefined);
+    }
+
+    /** Puts the config back as it was saved. */
+    restore(): void {
+        this.saved?.restore();
+    }
+
+    /**
+     * A step before the update (a config edit, the preview, the question). An interrupt lets it end
+     * (a config edit is one step), puts the config back and stops the command with `line`.
+     */
+    async before<T>(line: string, step: (signal: AbortSignal) => Promise<T>): Promise<T> {
+        const interrupts = this.context.interrupts;
+        const stop = (): string => {
+            this.restore();
+            return line;
+        };
+        let result: T;
+        try {
+            result = await interrupts.within({ waits: true, stop }, () => step(interrupts.signal));
+        } catch (error) {
+            if (error instanceof Interrupted || interrupts.received === undefined) {
+                throw error;
+            }
+            // A terminal's Ctrl-C reaches the pulumi the step ran too, which fails it.
+            return this.stopped(interrupts.received, stop());
+        }
+        return interrupts.received === undefined ? result : this.stopped(interrupts.received, stop());
+    }
+
+    /**
+     * pulumi up. The first interrupt is passed to pulumi, which cancels gracefully (operations in
+     * flight finish, the checkpoint is written, the lock is released); when it has ended the command
+     * stops, saying where the stack is. A second interrupt ends pulumi and the command at once.
+     */
+    async update(words: UpdateWords, up: () => Promise<void>): Promise<void> {
+        const { interrupts, stderr, progress } = this.context;
+        const stack = this.stack.name;
+        const first = (signal: InterruptSignal): void => {
+            progress.done();
+            stderr.write(
+                `${signal} received: pulumi is cancelling the update of stack ${stack}: operations in flight finish, its checkpoint is written and its lock released. ` +
+                    "Interrupt again to stop at once, which may leave the lock.\n",
+            );
+        };
+        const killed = (): string => {
+            if (words.killed.restore) {
+                this.restore();
+            }
+            return words.killed.line;
+        };
+        let completed = false;
+        try {
+            await interrupts.within({ waits: true, first, stop: killed }, up);
+            completed = true;
+        } catch (error) {
+            if (error instanceof Interrupted || interrupts.received === undefined) {
+                throw error;
+            }
+        }
+        const signal = interrupts.received;
+        if (signal === undefined) {
+            return;
+        }
+        // pulumi has ended: reading where it left the stack takes a moment, which a second interrupt cuts short.
+        const unread = (): string => {
+            if (words.killed.restore) {
+                this.restore();
+            }
+            return `pulumi up of stack ${stack} ended; stopped before reading where it left the stack: released-service status --stack ${stack} shows it`;
+        };
+        const deployed = await interrupts.within({ waits: true, stop: unread }, () => deployedDigests(this.stack)).catch(() => undefined);
+        const { line, restore } = words.ended({ completed, deployed });
+        if (restore) {
+            this.restore();
+        }
+        return this.stopped(signal, line);
+    }
+
+    /** What comes after the update (waiting for instances, reading, printing): an interrupt stops at once with `line`. */
+    after(line: () => string, restore = false): void {
+        this.context.interrupts.enter({
+            waits: false,
+            stop: () => {
+                if (restore) {
+                    this.restore();
+                }
+                return line();
+            },
+        });
+    }
+
+    /** Like `after`, for one step only. */
+    async during<T>(line: () => string, restore: boolean, step: () => Promise<T>): Promise<T> {
+        return this.context.interrupts.within(
+            {
+                waits: false,
+                stop: () => {
+                    if (restore) {
+                        this.restore();
+                    }
+                    return line();
+                },
+            },
+            step,
+        );
+    }
+
+    private stopped(signal: InterruptSignal, line: string): never {
+        throw new Interrupted(signal, line);
+    }
+}
+
+/** Rethrows an interrupt, so a command's own handling of a failed step does not take it for one. */
+export function passOnInterrupt(error: unknown): void {
+    if (error instanceof Interrupted) {
+        throw error;
+    }
+}
+
+/** `api v1.0.0 (sha256:…), worker w1 (sha256:…)` */
+function releases(targets: readonly Pick<Target, "service" | "version" | "digest">[]): string {
+    return targets.map((target) => `${target.service} ${target.version} (${shortDigest(target.digest)})`).join(", ");
+}
+
+/** Which targets' workloads run their target digest after an update, and which do not (unknown when unreadable). */
+function arrived(targets: readonly Target[], deployed: UpdateEnd["deployed"]): { on: Target[]; off: Target[] } | undefined {
+    if (deployed === undefined) {
+        return undefined;
+    }
+    return { on: targets.filter((target) => deployed.get(target.service) === target.digest), off: targets.filter((target) => deployed.get(target.service) !== target.digest) };
+}
+
+/**
+ * An update that pins `targets` (a rollback, --atomic's undo): cancelled before any workload moved,
+ * the config goes back and nothing was changed; once one moved, the pins stay (as the command
+ * writes them) and running the command again finishes it.
+ */
+export function pinningWords(options: {
+    readonly stack: string;
+    readonly configFile: string;
+    /** `the rollback of stack dev` */
+    readonly subject: string;
+    readonly targets: readonly Target[];
+    /** The command that does it again: `released-service rollback --to 1 --stack dev`. */
+    readonly again: string;
+    /** What to do once it completed: commit the file, lift the pin. */
+    readonly completedNext: string;
+}): UpdateWords {
+    const { stack, configFile, subject, targets, again } = options;
+    return {
+        ended({ completed, deployed }) {
+            if (completed) {
+                return { restore: false, line: `${subject} completed before pulumi could cancel it: stack ${stack} runs ${releases(targets)}, and ${configFile} pins it; ${options.completedNext}` };
+            }
+            const where = arrived(targets, deployed);
+            if (where === undefined) {
+                return {
+                    restore: false,
+                    line:
+                        `pulumi up of stack ${stack} was cancelled, and where it left the workloads could not be read; ${configFile} pins ${releases(targets)}. ` +
+                        `released-service status --stack ${stack} shows what runs; ${again} --yes finishes ${subject}`,
+                };
+            }
+            if (where.on.length === 0) {
+                return {
+                    restore: true,
+                    line: `pulumi up of stack ${stack} was cancelled before any workload changed: it runs what it ran before, ${configFile} is as it was, and nothing was changed; to do it after all: ${again}`,
+                };
+            }
+            const moved = where.off.length === 0 ? `every workload moved to ${releases(where.on)}` : `${releases(where.on)} moved, while ${where.off.map((target) => target.service).join(", ")} did not`;
+            return { restore: false, line: `pulumi up of stack ${stack} was cancelled after ${moved}; ${configFile} pins ${releases(targets)}: finish ${subject} with ${again} --yes` };
+        },
+        killed: {
+            restore: false,
+            line:
+                `stopped at once during pulumi up of stack ${stack}, and pulumi with it: the stack's lock may be left, and each workload may run its old release or ${releases(targets)}, which ${configFile} pins. ` +
+                `released-service status --stack ${stack} shows what every instance runs and names any lock left; once no update runs: pulumi cancel --stack ${stack} --yes, then ${again} --yes`,
+        },
+    };
+}
