@@ -1,6 +1,7 @@
 // The one Docker Registry HTTP API v2 client, for the component and the command alike: which
 // digest a tag holds, whether a digest is still there, and what an image's labels say. It speaks
-// the bearer-token (or basic) challenge registries use, and plain HTTP where Docker would.
+// the bearer-token (or basic) challenge registries use, plain HTTP where Docker would, and proxies
+// as Go's net/http does; it waits out a registry's throttling and brief faults within a bounded time.
 
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -10,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import type { CredentialLookup, RegistryCredentials } from "./credentials";
+import { type ProxyEnv, ProxyRefusal, proxyAuthorization, proxyFor, redacted, TunnelAgent } from "./proxy";
 import type { DigestReference, RepositoryLocation } from "./reference";
 
 /** Every manifest kind a digest may name, so the registry never answers 404 for a format it would not offer. */
@@ -28,27 +30,158 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export const MAX_REQUESTS_PER_REGISTRY = 16;
 
-const slots = new Map<string, { active: number; waiting: (() => void)[] }>();
+// --- What is retried, how often, for how long. Only an answer is an answer: a 404 says "not there",
+// and a throttled or failing registry is asked again, then named with what it answered.
 
-/** Runs `request` when one of the registry's slots is free; a finished request hands its slot on. */
-async function inSlot<T>(registry: string, request: () => Promise<T>): Promise<T> {
-    let slot = slots.get(registry);
-    if (slot === undefined) {
-        slot = { active: 0, waiting: [] };
-        slots.set(registry, slot);
+/** Tries of one request at most, the first included (regclient's limit). */
+export const MAX_TRIES = 5;
+
+/**
+ * How long one request may take from its first try, its waits included: no wait or try runs past
+ * it. A registry that is down thus fails a preview within 60 s, the engine's own start included.
+ */
+export const RETRY_WINDOW_MS = 45_000;
+
+/** The wait after a first failed try; it doubles with each further one, up to BACKOFF_MAX_MS, with ±25 % jitter. */
+export const BACKOFF_FIRST_MS = 1_000;
+export const BACKOFF_MAX_MS = 10_000;
+
+/**
+ * Answers a registry, or the load balancer in front of it, gives for a moment: throttled (429, with
+ * its Retry-After), a request or backend timeout (408, 504), a backend away or restarting (500,
+ * 502, 503). Other 5xx (501, 505) say what will not change, so they are not asked again.
+ */
+export const RETRIED_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
+/** A bearer token's lifetime when the token service does not say: the token spec's default, and its minimum. */
+export const TOKEN_LIFETIME_S = 60;
+
+/** A token is asked for again this long before it runs out, so that no request carries one that expires on the way. */
+const TOKEN_EARLY_MS = 5_000;
+
+/** Time and chance as the retries see them; a test passes its own, whose waits take no time. */
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+    /** A number in [0, 1), for the jitter. */
+    random(): number;
+}
+
+export const SYSTEM_CLOCK: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: () => Math.random(),
+};
+
+/** The wait before try `tries + 1` when the registry said nothing of when: exponential, capped, jittered. */
+export function backoffMs(tries: number, random: number): number {
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (tries - 1));
+    return Math.round(base * (0.75 + random / 2));
+}
+
+/**
+ * A `Retry-After` value as milliseconds from `now`: delta-seconds, or an HTTP date (RFC 9110
+ * 10.2.3; all three date forms start with the day's name). Undefined when absent or unreadable.
+ */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+    const text = value?.trim() ?? "";
+    if (/^\d+$/.test(text)) {
+        return Number(text) * 1000;
     }
-    if (slot.active < MAX_REQUESTS_PER_REGISTRY) {
-        slot.active++;
+    const date = /^[A-Za-z]{3}/.test(text) ? Date.parse(text) : Number.NaN;
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function seconds(ms: number): string {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function tries(count: number): string {
+    return count === 1 ? "1 try" : `${count} tries`;
+}
+
+interface Challenge {
+    readonly scheme: string;
+    readonly params: Readonly<Record<string, string>>;
+}
+
+/** A host's requests in flight and waiting, and what its last answers said of it. */
+interface Host {
+    active: number;
+    readonly waiting: (() => void)[];
+    /** No request goes to the host before this time (the clock's): a Retry-After or backoff that one request met holds for all. */
+    resumeAt: number;
+    /** Set when a request to the host gave up on faults, until `until` or a good answer. */
+    failing?: Failing;
+}
+
+/** A request gave up on a host: later ones try once (or, with no answer at all, not at all) rather than wait it out again. */
+interface Failing {
+    readonly until: number;
+    readonly tries: number;
+    readonly ms: number;
+    /** The registry gave no answer (reset, no answer in time): this is what every request is told until then. */
+    readonly unreachable?: RegistryError;
+}
+
+interface CachedToken {
+    readonly token: Promise<string>;
+    /** The clock's time at which it is asked for again; infinite while the token is being asked for. */
+    expiresAt: number;
+}
+
+/**
+ * What every client of this process shares: per registry host, its request slots, its pauses and
+ * whether it is failing; per registry, the challenge it answers; and bearer tokens, per registry,
+ * repository scope and credentials, until they run out. The component makes a client per service
+ * and the command one per reference: a stack of many references asks for a token once per scope.
+ */
+export class RegistrySession {
+    private readonly hosts = new Map<string, Host>();
+    /** By registry, scope and credentials; a token being asked for is shared, a failed request for one forgotten. */
+    readonly tokens = new Map<string, CachedToken>();
+    /** The challenge (its scheme, realm and service) each registry answered an unauthenticated request with. */
+    readonly challenges = new Map<string, Challenge>();
+
+    constructor(readonly clock: Clock = SYSTEM_CLOCK) {}
+
+    host(name: string): Host {
+        let host = this.hosts.get(name);
+        if (host === undefined) {
+            host = { active: 0, waiting: [], resumeAt: 0 };
+            this.hosts.set(name, host);
+        }
+        return host;
+    }
+}
+
+let shared = new RegistrySession();
+
+/** The session clients given none share: the process's. */
+export function sharedSession(): RegistrySession {
+    return shared;
+}
+
+/** Puts `session` in the shared one's place (a test's, with its own clock) and returns the one it replaced. */
+export function shareSession(session: RegistrySession): RegistrySession {
+    const previous = shared;
+    shared = session;
+    return previous;
+}
+
+/** Runs `request` when one of the host's slots is free; a finished request hands its slot on. */
+async function inSlot<T>(host: Host, request: () => Promise<T>): Promise<T> {
+    if (host.active < MAX_REQUESTS_PER_REGISTRY) {
+        host.active++;
     } else {
-        const queue = slot.waiting;
-        await new Promise<void>((resolve) => queue.push(resolve));
+        await new Promise<void>((resolve) => host.waiting.push(resolve));
     }
     try {
         return await request();
     } finally {
-        const next = slot.waiting.shift();
+        const next = host.waiting.shift();
         if (next === undefined) {
-            slot.active--;
+            host.active--;
         } else {
             next();
         }
@@ -82,22 +215,21 @@ export function defaultLabelsCache(env: NodeJS.ProcessEnv = process.env): string
 export interface RegistryClientOptions {
     /** Credentials per registry host; anonymous when it answers undefined. */
     readonly credentials?: CredentialLookup;
-    /** Per request. Defaults to 30 s. */
+    /** Per try of a request. Defaults to 30 s. */
     readonly timeoutMs?: number;
     /** Registry hosts (`host:port`) spoken to in plain HTTP although they are not on loopback. */
     readonly insecureRegistries?: readonly string[];
     /** The directory image labels are kept in across processes, or false for none. Defaults to defaultLabelsCache(). */
     readonly labelsCache?: string | false;
+    /** Slots, pauses and tokens shared with other clients. Defaults to the process's (sharedSession()). */
+    readonly session?: RegistrySession;
+    /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read. Defaults to process.env. */
+    readonly proxyEnv?: ProxyEnv;
 }
 
 interface ManifestDocument {
     readonly config?: { readonly digest: string };
     readonly manifests?: readonly { readonly digest: string; readonly platform?: { readonly os?: string } }[];
-}
-
-interface Challenge {
-    readonly scheme: string;
-    readonly params: Readonly<Record<string, string>>;
 }
 
 /** Parses `Bearer realm="…",service="…",scope="repository:a:pull,push"` (quoted values may hold commas). */
@@ -136,11 +268,33 @@ function basic(credentials: RegistryCredentials): string {
     return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
 }
 
+/** Credentials as a token cache key: which ones, never what they are. */
+function fingerprint(credentials: RegistryCredentials | undefined): string {
+    if (credentials === undefined) {
+        return "anonymous";
+    }
+    const text = JSON.stringify([credentials.username, credentials.password, credentials.identityToken ?? ""]);
+    return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
+
 /**
  * Connections kept open between requests, so a stack's hundreds of questions to one registry share
  * a few connections instead of opening one each. An idle connection does not keep the process alive.
  */
 const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
+
+/** The same through each proxy: absolute URLs to it for http, CONNECT tunnels through it for https. */
+const proxyAgents = new Map<string, http.Agent>();
+
+function proxyAgent(proxy: URL, protocol: string): http.Agent {
+    const key = `${protocol} ${proxy.href}`;
+    let agent = proxyAgents.get(key);
+    if (agent === undefined) {
+        agent = protocol === "https:" ? new TunnelAgent(proxy) : proxy.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+        proxyAgents.set(key, agent);
+    }
+    return agent;
+}
 
 /** How late a timer may fire before the wait is taken to have been this process's, not the registry's. */
 const LATE_TIMER_MS = 1_000;
@@ -155,6 +309,14 @@ interface Answer {
     /** A header's value, by lower-case name. */
     header(name: string): string | undefined;
     readonly body: Buffer;
+    /** When the registry was asked again and again and this is its last fault: how many tries over how long, said after the request's name. */
+    readonly gaveUp?: string;
+}
+
+/** What the registry answered, with its Retry-After when it gave one: `HTTP 429 (Retry-After: 1)`. */
+function answered(answer: Answer): string {
+    const retryAfter = answer.header("retry-after");
+    return `HTTP ${answer.status}${retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter})`}`;
 }
 
 /** No answer within the client's timeout. */
@@ -165,19 +327,37 @@ class TimeoutError extends Error {
     }
 }
 
+/** Failures of a request sent on a kept-alive connection that had already been used: it may have been closed while idle. */
+const onReusedConnection = new WeakSet<object>();
+
+/** Where a request goes: the registry itself, or a proxy. */
+type Route = (url: URL) => URL | undefined;
+
+interface Outgoing {
+    readonly method: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body?: Buffer;
+}
+
 /**
  * One HTTP request with Node's own client, the answer read whole within `timeoutMs`. Redirects (blobs
  * on a CDN) are followed; the credentials are sent along only to the same origin.
  */
-function request(url: URL, method: string, headers: Readonly<Record<string, string>>, timeoutMs: number, redirects = 0): Promise<Answer> {
+function request(url: URL, sent: Outgoing, timeoutMs: number, route: Route, redirects = 0): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-        const agent = agents[url.protocol as keyof typeof agents];
-        if (agent === undefined) {
+        if (url.protocol !== "http:" && url.protocol !== "https:") {
             reject(new Error(`unsupported protocol ${url.protocol}`));
             return;
         }
-        const send = url.protocol === "https:" ? https.request : http.request;
-        const outgoing = send(url, { method, headers, agent }, (incoming) => {
+        let proxy: URL | undefined;
+        try {
+            proxy = route(url);
+        } catch (error) {
+            reject(error);
+            return;
+        }
+        const headers = { ...sent.headers, ...(sent.body === undefined ? {} : { "Content-Length": String(sent.body.length) }) };
+        const onAnswer = (incoming: http.IncomingMessage): void => {
             const status = incoming.statusCode ?? 0;
             const location = incoming.headers.location;
             if (status >= 300 && status < 400 && status !== 304 && location !== undefined) {
@@ -188,9 +368,9 @@ function request(url: URL, method: string, headers: Readonly<Record<string, stri
                     return;
                 }
                 const next = new URL(location, url);
-                const sent = next.origin === url.origin ? headers : Object.fromEntries(Object.entries(headers).filter(([name]) => name !== "Authorization"));
-                const nextMethod = status === 303 && method !== "HEAD" ? "GET" : method;
-                request(next, nextMethod, sent, timeoutMs, redirects + 1).then(resolve, reject);
+                const kept = next.origin === url.origin ? sent.headers : Object.fromEntries(Object.entries(sent.headers).filter(([name]) => name !== "Authorization"));
+                const redirected = status === 303 && sent.method !== "HEAD" ? { method: "GET", headers: kept } : { ...sent, headers: kept };
+                request(next, redirected, timeoutMs, route, redirects + 1).then(resolve, reject);
                 return;
             }
             const chunks: Buffer[] = [];
@@ -209,7 +389,28 @@ function request(url: URL, method: string, headers: Readonly<Record<string, stri
                     body,
                 });
             });
-        });
+        };
+        let outgoing: http.ClientRequest;
+        if (proxy === undefined) {
+            const send = url.protocol === "https:" ? https.request : http.request;
+            outgoing = send(url, { method: sent.method, headers, agent: agents[url.protocol as keyof typeof agents] }, onAnswer);
+        } else if (url.protocol === "https:") {
+            outgoing = https.request(url, { method: sent.method, headers, agent: proxyAgent(proxy, url.protocol) }, onAnswer);
+        } else {
+            // A plain-HTTP request through a proxy names the whole URL.
+            const send = proxy.protocol === "https:" ? https.request : http.request;
+            outgoing = send(
+                {
+                    host: proxy.hostname,
+                    port: proxy.port || (proxy.protocol === "https:" ? 443 : 80),
+                    path: url.href,
+                    method: sent.method,
+                    headers: { ...headers, Host: url.host, ...proxyAuthorization(proxy) },
+                    agent: proxyAgent(proxy, url.protocol),
+                },
+                onAnswer,
+            );
+        }
         // The registry has `timeoutMs` to answer. A timer that fires late found this process busy elsewhere
         // (a program declaring a thousand services keeps it so for seconds): the answer may be waiting
         // unread, so the time the process was busy is given to the registry again.
@@ -227,42 +428,63 @@ function request(url: URL, method: string, headers: Readonly<Record<string, stri
         let timer = arm(timeoutMs);
         outgoing.on("error", (error) => {
             clearTimeout(timer);
+            if (outgoing.reusedSocket) {
+                onReusedConnection.add(error);
+            }
             reject(error);
         });
-        outgoing.end();
+        outgoing.end(sent.body);
     });
 }
 
-/** Whether a request failed on a kept-alive connection the other side had closed while it was idle. */
-function closedWhileIdle(error: unknown): boolean {
-    const code = (error as { code?: string }).code;
-    return code === "ECONNRESET" || code === "EPIPE";
+/**
+ * Whether a request that got no answer is asked again. A reset, a dropped connection, no answer in
+ * time or a proxy's fault may be a moment's (a registry restarting behind its load balancer, an
+ * idle timeout).
+ * A refused connection, an unknown host or an unreachable network is not retried: nothing listens
+ * there, and asking again would only hold back the one sentence that says so (and, for the
+ * quickstart's registry, how to start it) while a preview waits; a registry restarting behind a
+ * load balancer is answered for with a 502 or 503, which are retried.
+ */
+function retriedFailure(error: unknown): boolean {
+    if (error instanceof ProxyRefusal) {
+        return RETRIED_STATUSES.has(error.status);
+    }
+    const err = error as { name?: string; code?: string };
+    return err.name === "TimeoutError" || ["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"].includes(err.code ?? "");
 }
 
-/** Turns a failed request into what happened, naming the host. */
-function describeNetworkError(registry: string, error: unknown, timeoutMs: number): RegistryError {
+/** Turns a failed request into what happened, naming the host (and the proxy it went through). */
+function describeNetworkError(noun: string, error: unknown, timeoutMs: number): string {
     const err = error as { name?: string; message?: string; code?: string };
     if (err.name === "TimeoutError") {
-        return new RegistryError(`cannot reach registry ${registry}: no answer within ${timeoutMs / 1000} s`, true);
+        return `cannot reach ${noun}: no answer within ${timeoutMs / 1000} s`;
     }
     const reasons: Record<string, string> = {
         ECONNREFUSED: "connection refused",
         ENOTFOUND: "host not found",
         EAI_AGAIN: "host not found (DNS lookup failed)",
         ECONNRESET: "connection reset",
+        EPIPE: "connection reset",
         EHOSTUNREACH: "host unreachable",
+        ENETUNREACH: "network unreachable",
         ETIMEDOUT: "connection timed out",
     };
-    const reason = (err.code && reasons[err.code]) ?? err.message ?? String(error);
-    return new RegistryError(`cannot reach registry ${registry}: ${reason}`, true);
+    const reason = error instanceof ProxyRefusal ? error.message : ((err.code && reasons[err.code]) ?? err.message ?? String(error));
+    return `cannot reach ${noun}: ${reason}`;
+}
+
+/** One request's time: from its first try, shared by the token request it needed. */
+interface Budget {
+    startedAt?: number;
 }
 
 export class RegistryClient {
     private readonly credentials: CredentialLookup;
     private readonly timeoutMs: number;
     private readonly insecure: ReadonlySet<string>;
-    /** One token request per realm/service/scope, shared by concurrent requests for the same repository. */
-    private readonly tokens = new Map<string, Promise<string>>();
+    private readonly session: RegistrySession;
+    private readonly route: Route;
     /** An image's labels never change: its digest names its config. */
     private readonly labels = new Map<string, Promise<Record<string, string>>>();
     private readonly labelsCache: string | false;
@@ -272,6 +494,9 @@ export class RegistryClient {
         this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         this.insecure = new Set(options.insecureRegistries ?? []);
         this.labelsCache = options.labelsCache ?? defaultLabelsCache();
+        this.session = options.session ?? sharedSession();
+        const env = options.proxyEnv ?? process.env;
+        this.route = (url) => proxyFor(url, env);
     }
 
     /** Whether the registry still holds the manifest; throws RegistryError when it cannot say. */
@@ -410,101 +635,244 @@ export class RegistryClient {
             );
         }
         if (!response.ok) {
-            throw new RegistryError(`registry ${location.registry} answered HTTP ${response.status} for ${what}`);
+            throw new RegistryError(`registry ${location.registry} answered ${answered(response)} for ${what}${response.gaveUp ?? ""}`);
         }
     }
 
-    /** One API request, answering an authentication challenge once if the registry sends one. */
+    /**
+     * One API request. A registry known to challenge is sent its token (or basic credentials) at
+     * once; otherwise, or when it refuses the token it was sent, its challenge is answered once.
+     */
     private async send(location: RepositoryLocation, method: string, path: string, accept: string): Promise<Answer> {
-        const url = `${registryBaseUrl(location.registry, this.insecure)}/v2/${location.repository}/${path}`;
-        let response = await this.fetch(location.registry, url, method, accept);
+        const url = new URL(`${registryBaseUrl(location.registry, this.insecure)}/v2/${location.repository}/${path}`);
+        const budget: Budget = {};
+        const known = this.session.challenges.get(location.registry);
+        let authorization = known === undefined ? undefined : await this.authorize(location, known, `repository:${location.repository}:pull`, budget, true);
+        let response = await this.fetch(location.registry, url, method, accept, budget, authorization?.header);
         if (response.status === 401) {
-            const authorization = await this.answerChallenge(location, response.header("www-authenticate"));
-            response = await this.fetch(location.registry, url, method, accept, authorization);
+            authorization?.forget();
+            const header = response.header("www-authenticate");
+            const challenge = header === undefined ? undefined : parseChallenge(header);
+            if (challenge === undefined || (challenge.scheme !== "basic" && (challenge.scheme !== "bearer" || !challenge.params.realm))) {
+                throw new RegistryError(`registry ${location.registry} asked for authentication this client does not speak: ${header ?? "(no challenge)"}`);
+            }
+            const { scope, ...params } = challenge.params;
+            this.session.challenges.set(location.registry, { scheme: challenge.scheme, params });
+            authorization = await this.authorize(location, challenge, scope ?? `repository:${location.repository}:pull`, budget, false);
+            response = await this.fetch(location.registry, url, method, accept, budget, authorization?.header);
         }
         return response;
     }
 
-    private async fetch(registry: string, url: string, method: string, accept: string, authorization?: string): Promise<Answer> {
+    private fetch(registry: string, url: URL, method: string, accept: string, budget: Budget, authorization?: string): Promise<Answer> {
         const headers: Record<string, string> = { Accept: accept };
-        if (authorization) {
+        if (authorization !== undefined) {
             headers.Authorization = authorization;
         }
-        // Inside the slot until the body is read: the connection is busy until then.
-        const attempt = (): Promise<Answer> => request(new URL(url), method, headers, this.timeoutMs);
-        return inSlot(registry, async () => {
-            try {
-                return await attempt().catch((error: unknown) => {
-                    // A kept-alive connection the registry closed while it was idle fails on reuse: these
-                    // requests only read, so the one answer is to ask again on a new connection.
-                    if (!closedWhileIdle(error)) {
-                        throw error;
-                    }
-                    return attempt();
-                });
-            } catch (error) {
-                throw describeNetworkError(registry, error, this.timeoutMs);
-            }
-        });
+        // Inside the slot until the body is read, retries and their waits included: the connection is
+        // busy until then, and a registry that throttles is not sent more while it does.
+        const host = this.session.host(registry);
+        return inSlot(host, () => this.ask(host, this.noun(`registry ${registry}`, url), url, { method, headers }, budget));
     }
 
-    private async answerChallenge(location: RepositoryLocation, header: string | undefined): Promise<string> {
-        const challenge = header ? parseChallenge(header) : undefined;
+    /** `registry R`, or `registry R through proxy P` when the request goes through one. */
+    private noun(name: string, url: URL): string {
+        try {
+            const proxy = this.route(url);
+            return proxy === undefined ? name : `${name} through proxy ${redacted(proxy)}`;
+        } catch {
+            return name;
+        }
+    }
+
+    /**
+     * Asks until an answer that is not a fault, then returns it; 404 and every other answer are the
+     * caller's to read. Faults (RETRIED_STATUSES, a reset or dropped connection, no answer in time) are
+     * asked again after the registry's Retry-After or a backoff, which every request to the host
+     * waits out, within MAX_TRIES and the request's RETRY_WINDOW_MS. Then the last fault is returned
+     * (an answer, `gaveUp` saying how many tries over how long) or thrown (no answer, unreachable).
+     */
+    private async ask(host: Host, noun: string, url: URL, sent: Outgoing, budget: Budget): Promise<Answer> {
+        const clock = this.session.clock;
+        // A registry that has just failed another request's every try is asked once, or, when it gave
+        // no answer at all, not asked: a stack of many references fails in the time of one.
+        const failing = host.failing !== undefined && host.failing.until > clock.now() ? host.failing : undefined;
+        if (failing?.unreachable !== undefined) {
+            throw failing.unreachable;
+        }
+        const allowed = failing === undefined ? MAX_TRIES : 1;
+        await this.paused(host, Number.POSITIVE_INFINITY);
+        budget.startedAt ??= clock.now();
+        const deadline = budget.startedAt + RETRY_WINDOW_MS;
+        const started = clock.now();
+        for (let tried = 1; ; tried++) {
+            let answer: Answer | undefined;
+            let failure: unknown;
+            try {
+                answer = await request(url, sent, Math.max(1, Math.min(this.timeoutMs, deadline - clock.now())), this.route);
+            } catch (error) {
+                failure = error;
+            }
+            if (answer !== undefined && !RETRIED_STATUSES.has(answer.status)) {
+                host.failing = undefined;
+                return answer;
+            }
+            if (answer === undefined && !retriedFailure(failure)) {
+                throw new RegistryError(describeNetworkError(noun, failure, this.timeoutMs), true);
+            }
+            const now = clock.now();
+            const over = ` (${tries(tried)} over ${seconds(now - started)})`;
+            const history = failing === undefined ? over : ` (1 try: it had just failed another request ${failing.tries} times over ${seconds(failing.ms)})`;
+            const retryAfter = answer === undefined ? undefined : retryAfterMs(answer.header("retry-after"), now);
+            if (answer !== undefined && retryAfter !== undefined && now + retryAfter > deadline && tried < allowed) {
+                return { ...answer, gaveUp: `: waiting ${Math.ceil(retryAfter / 1000)} s would pass the ${RETRY_WINDOW_MS / 1000} s a request may take${over}` };
+            }
+            // A kept-alive connection the registry closed while it was idle fails on reuse: asked again at once, on a new one.
+            const wait = failure !== undefined && onReusedConnection.has(failure as object) ? 0 : (retryAfter ?? backoffMs(tried, clock.random()));
+            if (tried >= allowed || now + wait > deadline || !(await this.paused(host, deadline, now + wait))) {
+                const remember = (unreachable?: RegistryError): void => {
+                    if (failing === undefined) {
+                        host.failing = { until: clock.now() + RETRY_WINDOW_MS, tries: tried, ms: now - started, unreachable };
+                    }
+                };
+                if (answer !== undefined) {
+                    remember();
+                    return { ...answer, gaveUp: history };
+                }
+                const error = new RegistryError(`${describeNetworkError(noun, failure, this.timeoutMs)}${history}`, true);
+                remember(error);
+                throw error;
+            }
+        }
+    }
+
+    /**
+     * Waits until the host takes requests again, after extending its pause to `until` when given;
+     * false, without waiting, when the pause runs past `deadline`.
+     */
+    private async paused(host: Host, deadline: number, until?: number): Promise<boolean> {
+        const clock = this.session.clock;
+        if (until !== undefined) {
+            host.resumeAt = Math.max(host.resumeAt, until);
+        }
+        for (let now = clock.now(); host.resumeAt > now; now = clock.now()) {
+            if (host.resumeAt > deadline) {
+                return false;
+            }
+            await clock.sleep(host.resumeAt - now);
+        }
+        return true;
+    }
+
+    /**
+     * The Authorization header for `scope` under `challenge`: basic credentials, or a bearer token kept
+     * for the registry, scope and credentials, else asked for. `ahead`: sent before the registry asked
+     * (it answered this challenge before), so nothing is said when there are no credentials to send.
+     */
+    private async authorize(
+        location: RepositoryLocation,
+        challenge: Challenge,
+        scope: string,
+        budget: Budget,
+        ahead: boolean,
+    ): Promise<{ header: string; forget(): void } | undefined> {
         let credentials: RegistryCredentials | undefined;
         try {
             credentials = await this.credentials(location.registry);
         } catch (error) {
             throw new RegistryError((error as Error).message);
         }
-        if (challenge?.scheme === "basic") {
-            if (!credentials) {
+        if (challenge.scheme === "basic") {
+            if (credentials === undefined || credentials.password === "") {
+                if (ahead) {
+                    return undefined;
+                }
                 throw new RegistryError(
                     `registry ${location.registry} needs credentials and none are configured for it (set registryUsername/registryPassword, or run docker login ${location.registry})`,
                 );
             }
-            return basic(credentials);
+            return { header: basic(credentials), forget: () => undefined };
         }
-        if (challenge?.scheme !== "bearer" || !challenge.params.realm) {
-            throw new RegistryError(`registry ${location.registry} asked for authentication this client does not speak: ${header ?? "(no challenge)"}`);
+        const tokens = this.session.tokens;
+        const key = `${location.registry}|${scope}|${fingerprint(credentials)}`;
+        let cached = tokens.get(key);
+        if (cached === undefined || cached.expiresAt <= this.session.clock.now()) {
+            const asked = this.fetchToken(location.registry, challenge, scope, credentials, budget);
+            const entry: CachedToken = { token: asked.then(({ token }) => token), expiresAt: Number.POSITIVE_INFINITY };
+            asked.then(
+                ({ lifetimeS }) => {
+                    entry.expiresAt = this.session.clock.now() + lifetimeS * 1000 - TOKEN_EARLY_MS;
+                },
+                () => {
+                    // A failed request for a token is not kept: the next request asks again.
+                    if (tokens.get(key) === entry) {
+                        tokens.delete(key);
+                    }
+                },
+            );
+            tokens.set(key, entry);
+            cached = entry;
         }
-        const scope = challenge.params.scope ?? `repository:${location.repository}:pull`;
-        const key = `${challenge.params.realm}|${challenge.params.service ?? ""}|${scope}`;
-        let token = this.tokens.get(key);
-        if (!token) {
-            token = this.fetchToken(location.registry, challenge.params.realm, challenge.params.service, scope, credentials);
-            this.tokens.set(key, token);
-            // A failed token request is not cached: the next request may ask again.
-            token.catch(() => this.tokens.delete(key));
-        }
-        return `Bearer ${await token}`;
+        const entry = cached;
+        return {
+            header: `Bearer ${await entry.token}`,
+            // A token the registry refused: the next request asks for another.
+            forget: () => {
+                if (tokens.get(key) === entry) {
+                    tokens.delete(key);
+                }
+            },
+        };
     }
 
+    /**
+     * A bearer token from the challenge's realm: with an identity token, distribution's OAuth2 flow
+     * (a form POST, grant_type=refresh_token, client_id docker as the docker daemon sends it); else a
+     * GET with the credentials as basic auth, as docker sends them.
+     */
     private async fetchToken(
         registry: string,
-        realm: string,
-        service: string | undefined,
+        challenge: Challenge,
         scope: string,
         credentials: RegistryCredentials | undefined,
-    ): Promise<string> {
-        const url = new URL(realm);
-        if (service) {
-            url.searchParams.set("service", service);
+        budget: Budget,
+    ): Promise<{ token: string; lifetimeS: number }> {
+        const url = new URL(challenge.params.realm);
+        const service = challenge.params.service;
+        let sent: Outgoing;
+        if (credentials?.identityToken !== undefined) {
+            const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: credentials.identityToken, client_id: "docker", scope });
+            if (service) {
+                form.set("service", service);
+            }
+            sent = { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: Buffer.from(form.toString()) };
+        } else {
+            if (service) {
+                url.searchParams.set("service", service);
+            }
+            url.searchParams.set("scope", scope);
+            const withPassword = credentials !== undefined && credentials.password !== "";
+            if (withPassword) {
+                url.searchParams.set("account", credentials.username);
+            }
+            sent = { method: "GET", headers: withPassword ? { Authorization: basic(credentials) } : {} };
         }
-        url.searchParams.set("scope", scope);
-        const headers: Record<string, string> = credentials ? { Authorization: basic(credentials) } : {};
-        let response: Answer;
-        try {
-            response = await request(url, "GET", headers, this.timeoutMs);
-        } catch (error) {
-            throw describeNetworkError(url.host, error, this.timeoutMs);
-        }
-        if (!response.ok) {
-            const who = credentials ? `as ${credentials.username}` : "anonymously (no credentials in your docker config)";
+        const response = await this.ask(this.session.host(url.host), this.noun(`token service ${url.host}`, url), url, sent, budget);
+        const who =
+            credentials?.identityToken !== undefined
+                ? "with the identity token in your docker config"
+                : credentials !== undefined && credentials.password !== ""
+                  ? `as ${credentials.username}`
+                  : "anonymously (no credentials in your docker config)";
+        if (response.status === 401 || response.status === 403) {
             throw new RegistryError(`token service ${url.host} refused a token for ${scope} ${who}: HTTP ${response.status}`);
         }
-        let body: { token?: string; access_token?: string };
+        if (!response.ok) {
+            throw new RegistryError(`token service ${url.host} answered ${answered(response)} when asked ${who} for a token for ${scope}${response.gaveUp ?? ""}`);
+        }
+        let body: { token?: string; access_token?: string; expires_in?: number };
         try {
-            body = JSON.parse(response.body.toString("utf8")) as { token?: string; access_token?: string };
+            body = JSON.parse(response.body.toString("utf8")) as typeof body;
         } catch {
             throw new RegistryError(`token service ${url.host} answered with something that is not JSON`);
         }
@@ -512,7 +880,9 @@ export class RegistryClient {
         if (!token) {
             throw new RegistryError(`token service ${url.host} answered without a token for ${registry}`);
         }
-        return token;
+        // Distribution's rule: a token lives at least the default, whatever the service says.
+        const lifetimeS = typeof body.expires_in === "number" && body.expires_in > TOKEN_LIFETIME_S ? body.expires_in : TOKEN_LIFETIME_S;
+        return { token, lifetimeS };
     }
 }
 

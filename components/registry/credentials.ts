@@ -1,5 +1,6 @@
 // Registry credentials the way `docker login` leaves them: `auths` in config.json (base64
-// `user:password`), or a credential helper (`credHelpers`, `credsStore`) run as a program.
+// `user:password`, or an `identitytoken`), or a credential helper (`credHelpers`, `credsStore`) run
+// as a program, whose answer is kept for the rest of the process.
 
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -8,15 +9,25 @@ import * as path from "node:path";
 
 export interface RegistryCredentials {
     readonly username: string;
+    /** Empty when the registry is reached with an identity token alone. */
     readonly password: string;
+    /**
+     * An OAuth2 refresh token (`identitytoken` in docker's config, or a helper's answer for the user
+     * `<token>`), which `docker login` leaves for ECR, ACR and GCR: the token service is asked for a
+     * bearer token with it (grant_type=refresh_token) in place of the password.
+     */
+    readonly identityToken?: string;
 }
+
+/** The user name a credential helper answers when its secret is an identity token (docker/cli's `tokenUsername`). */
+export const IDENTITY_TOKEN_USERNAME = "<token>";
 
 /** Finds the credentials for a registry host, or undefined when none are configured. */
 export type CredentialLookup = (registry: string) => Promise<RegistryCredentials | undefined>;
 
 /** The parts of ~/.docker/config.json this tool reads. */
 export interface DockerConfigFile {
-    auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+    auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
     credHelpers?: Record<string, string>;
     credsStore?: string;
 }
@@ -52,15 +63,22 @@ export function credentialsFromAuths(config: DockerConfigFile, registry: string)
         if (!names.includes(hostOfKey(key))) {
             continue;
         }
+        let found: RegistryCredentials | undefined;
         if (entry.username !== undefined && entry.password !== undefined) {
-            return { username: entry.username, password: entry.password };
-        }
-        if (entry.auth) {
+            found = { username: entry.username, password: entry.password };
+        } else if (entry.auth) {
             const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
             const colon = decoded.indexOf(":");
             if (colon > 0) {
-                return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+                found = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
             }
+        }
+        // As docker reads it: an identity token stands in for the password (`auth` then holds the user alone).
+        if (entry.identitytoken) {
+            return { username: found?.username ?? entry.username ?? "", password: "", identityToken: entry.identitytoken };
+        }
+        if (found !== undefined) {
+            return found;
         }
     }
     return undefined;
@@ -95,7 +113,13 @@ export const runCredentialHelper: CredentialHelper = (helper, server) =>
             }
             try {
                 const answer = JSON.parse(stdout) as { Username?: string; Secret?: string };
-                resolve(answer.Secret ? { username: answer.Username ?? "", password: answer.Secret } : undefined);
+                if (!answer.Secret) {
+                    resolve(undefined);
+                } else if (answer.Username === IDENTITY_TOKEN_USERNAME) {
+                    resolve({ username: "", password: "", identityToken: answer.Secret });
+                } else {
+                    resolve({ username: answer.Username ?? "", password: answer.Secret });
+                }
             } catch {
                 reject(new Error(`docker-credential-${helper} answered something that is not JSON for ${server}`));
             }
@@ -104,8 +128,34 @@ export const runCredentialHelper: CredentialHelper = (helper, server) =>
     });
 
 /**
- * Reads the docker config once and answers lookups from it. A missing file means anonymous
- * access, which is what public registries and the local test registry expect.
+ * Each helper's answers, by helper and server, for the rest of the process: the component makes a
+ * lookup per service and the command one per reference, and a helper (ecr-login, gcloud, a desktop
+ * keychain) may take a second a run. A helper that failed is asked again next time.
+ */
+const helperAnswers = new WeakMap<CredentialHelper, Map<string, Promise<RegistryCredentials | undefined>>>();
+
+function askOnce(helper: CredentialHelper, name: string, server: string): Promise<RegistryCredentials | undefined> {
+    const answers = helperAnswers.get(helper) ?? new Map<string, Promise<RegistryCredentials | undefined>>();
+    helperAnswers.set(helper, answers);
+    const key = `${name}\n${server}`;
+    const kept = answers.get(key);
+    if (kept !== undefined) {
+        return kept;
+    }
+    const asked = helper(name, server);
+    answers.set(key, asked);
+    asked.catch(() => {
+        if (answers.get(key) === asked) {
+            answers.delete(key);
+        }
+    });
+    return asked;
+}
+
+/**
+ * Reads the docker config once and answers lookups from it, a helper's answers kept per process.
+ * A missing file means anonymous access, which is what public registries and the local test
+ * registry expect.
  */
 export async function loadCredentialLookup(
     configPath: string = dockerConfigPath(),
@@ -122,7 +172,7 @@ export async function loadCredentialLookup(
     return async (registry) => {
         const fromHelper = helperFor(config, registry);
         if (fromHelper) {
-            const found = await helper(fromHelper.helper, fromHelper.server);
+            const found = await askOnce(helper, fromHelper.helper, fromHelper.server);
             if (found) {
                 return found;
             }

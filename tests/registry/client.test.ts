@@ -9,7 +9,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { credentialsFromAuths, helperFor, loadCredentialLookup, type RegistryCredentials } from "../../components/registry/credentials";
 import { parseDigestReference } from "../../cli/core/reference";
-import { checkReferences, MAX_REQUESTS_PER_REGISTRY, parseChallenge, RegistryClient, RegistryError, registryBaseUrl } from "../../components/registry/client";
+import {
+    checkReferences,
+    MAX_REQUESTS_PER_REGISTRY,
+    MAX_TRIES,
+    parseChallenge,
+    RegistryClient,
+    RegistryError,
+    RegistrySession,
+    registryBaseUrl,
+} from "../../components/registry/client";
+import { TestClock } from "../support/faultyRegistry";
 import { freePort, startRegistry, type TestRegistry } from "../support/registryServer";
 
 const REPO = "team/payment-api";
@@ -119,7 +129,8 @@ describe("registry client with bearer-token auth", () => {
     async function clientWithAuths(auths: Record<string, { auth: string }>): Promise<RegistryClient> {
         const configPath = path.join(dockerConfigDir, "config.json");
         await writeFile(configPath, JSON.stringify({ auths }));
-        return new RegistryClient({ credentials: await loadCredentialLookup(configPath) });
+        // A session of its own: tokens are kept per process, and each test here counts the ones it asks for.
+        return new RegistryClient({ credentials: await loadCredentialLookup(configPath), session: new RegistrySession() });
     }
 
     const basicAuth = (username: string, password: string): string => Buffer.from(`${username}:${password}`).toString("base64");
@@ -211,24 +222,28 @@ describe("docker config credentials", () => {
 });
 
 describe("registry client on a connection the registry closed", () => {
-    it("asks again once on a new connection when a reused one was reset, and only then", async () => {
+    it("asks again at once, on a new connection, when a kept-alive one is closed under it", async () => {
         const digest = `sha256:${"c".repeat(64)}`;
         const seen: string[] = [];
         const server = http.createServer((request, response) => {
             seen.push(`${request.method} ${request.url}`);
-            if (seen.length === 1) {
+            if (seen.length === 2) {
                 // What a registry's idle timeout does to a kept-alive connection: it is simply gone.
                 request.socket.destroy();
                 return;
             }
-            response.writeHead(200, { "Docker-Content-Digest": digest, "Content-Type": "application/vnd.oci.image.manifest.v1+json" }).end();
+            response.writeHead(200, { "Docker-Content-Digest": digest, "Content-Type": "application/vnd.oci.image.manifest.v1+json", "Content-Length": 0 }).end();
         });
         const port = await freePort();
         await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
         try {
-            const client = new RegistryClient();
-            assert.equal(await client.digestOfTag({ registry: `127.0.0.1:${port}`, repository: "team/app" }, "v1"), digest);
-            assert.deepEqual(seen, ["HEAD /v2/team/app/manifests/v1", "HEAD /v2/team/app/manifests/v1"]);
+            const clock = new TestClock();
+            const client = new RegistryClient({ session: new RegistrySession(clock) });
+            const location = { registry: `127.0.0.1:${port}`, repository: "team/app" };
+            assert.equal(await client.digestOfTag(location, "v1"), digest);
+            assert.equal(await client.digestOfTag(location, "v2"), digest);
+            assert.deepEqual(seen, ["HEAD /v2/team/app/manifests/v1", "HEAD /v2/team/app/manifests/v2", "HEAD /v2/team/app/manifests/v2"]);
+            assert.deepEqual(clock.waits, [], "a connection closed while idle says nothing of the registry: no backoff");
         } finally {
             server.closeAllConnections();
             await new Promise((resolve) => server.close(resolve));
@@ -324,13 +339,13 @@ describe("registry client transport", () => {
         };
     }
 
-    it("says how long it waited for a registry that does not answer", async () => {
+    it("says how long it waited for a registry that does not answer, and how often", async () => {
         const silent = await serve(() => undefined);
         try {
-            const client = new RegistryClient({ timeoutMs: 300 });
+            const client = new RegistryClient({ timeoutMs: 300, session: new RegistrySession(new TestClock()) });
             await assert.rejects(client.digestOfTag({ registry: silent.host, repository: "team/app" }, "v1"), (error: unknown) => {
                 assert.ok(error instanceof RegistryError && error.unreachable);
-                assert.equal(error.message, `cannot reach registry ${silent.host}: no answer within 0.3 s`);
+                assert.equal(error.message, `cannot reach registry ${silent.host}: no answer within 0.3 s (5 tries over 15.0 s)`);
                 return true;
             });
         } finally {
@@ -338,7 +353,7 @@ describe("registry client transport", () => {
         }
     });
 
-    it("says how long it waited for a body the registry stopped sending, and does not ask again", async () => {
+    it("asks again for a body the registry stopped sending, then says how long it waited", async () => {
         let asked = 0;
         const stalled = await serve((_request, response) => {
             asked++;
@@ -346,11 +361,11 @@ describe("registry client transport", () => {
             response.write("{");
         });
         try {
-            const client = new RegistryClient({ timeoutMs: 300, labelsCache: false });
+            const client = new RegistryClient({ timeoutMs: 300, labelsCache: false, session: new RegistrySession(new TestClock()) });
             await assert.rejects(client.imageAt({ registry: stalled.host, repository: "team/app" }, "v1"), {
-                message: `cannot reach registry ${stalled.host}: no answer within 0.3 s`,
+                message: `cannot reach registry ${stalled.host}: no answer within 0.3 s (5 tries over 15.0 s)`,
             });
-            assert.equal(asked, 1);
+            assert.equal(asked, MAX_TRIES);
         } finally {
             await stalled.close();
         }

@@ -6,6 +6,8 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { RegistrySession, shareSession } from "../../components/registry/client";
+import { TestClock } from "../support/faultyRegistry";
 import { sourceFixture } from "../support/fixtures";
 import { DEPLOYMENT_TYPE, IMAGE_TYPE, MockCloud, ofType, REGISTRY_HOST, runProgram, Update } from "../support/helpers";
 import { freePort } from "../support/registryServer";
@@ -144,13 +146,22 @@ describe("release tags", () => {
     });
 
     describe("a registry that cannot answer", () => {
+        // Its faults are asked again after waits that take no time here: a session of its own, on a test clock.
+        let before: RegistrySession;
+        beforeEach(() => {
+            before = shareSession(new RegistrySession(new TestClock()));
+        });
+        afterEach(() => {
+            shareSession(before);
+        });
+
         it("fails a look-up by version with what happened, not 'not found'", async () => {
             const cloud = new MockCloud();
             cloud.failWith = 500;
             const update = await runProgram(cloud, { image: IMAGE, version: "v1.0.0", build: "false" }, { preview: true });
             assert.equal(update.errors.length, 1);
             assert.ok(
-                update.errors[0].endsWith(`cannot look up ${IMAGE}:v1.0.0: registry ${REGISTRY_HOST} answered HTTP 500 for payment-api:v1.0.0. Nothing was changed.`),
+                update.errors[0].endsWith(`cannot look up ${IMAGE}:v1.0.0: registry ${REGISTRY_HOST} answered HTTP 500 for payment-api:v1.0.0 (5 tries over 15.0 s). Nothing was changed.`),
                 update.errors[0],
             );
             assert.equal(update.operations.has(DEPLOYMENT), false);
@@ -174,7 +185,7 @@ describe("release tags", () => {
             // The stack's own tag is asked first; the release tags only when it is not this source. The
             // first refusal fails the release, once.
             assert.equal(update.errors.length, 1, update.errors.join("\n"));
-            assert.match(update.errors[0], /cannot look up 127\.0\.0\.1:\d+\/payment-api:(stack\.dev\.app|v1\.0\.0|[0-9a-f]{7}): registry 127\.0\.0\.1:\d+ answered HTTP 500 for payment-api:\1\. Nothing was built or pushed\.$/);
+            assert.match(update.errors[0], /cannot look up 127\.0\.0\.1:\d+\/payment-api:(stack\.dev\.app|v1\.0\.0|[0-9a-f]{7}): registry 127\.0\.0\.1:\d+ answered HTTP 500 for payment-api:\1 \(5 tries over 15\.0 s\)\. Nothing was built or pushed\.$/);
         });
 
         it("names a registry that does not answer once, with how to start it, however many tags were to be looked up", async () => {
