@@ -102,9 +102,12 @@ function utcTime(date: Date): Buffer {
     return der(0x17, Buffer.from(text, "ascii"));
 }
 
-/** A minimal self-signed X.509 v1 certificate: all Go's verifier needs to trust the token's key. */
-function selfSignedCertificate(publicKey: KeyObject, privateKey: KeyObject): Buffer {
-    const name = der(SEQUENCE, der(0x31, der(SEQUENCE, Buffer.from("0603550403", "hex"), der(0x0c, Buffer.from("released-service test token issuer")))));
+/**
+ * A minimal self-signed X.509 v1 certificate: all Go's verifier needs to trust the token's key, and
+ * all Node's needs to trust a server named `commonName` (with no alternative names, the name it checks).
+ */
+export function selfSignedCertificate(publicKey: KeyObject, privateKey: KeyObject, commonName = "released-service test token issuer"): Buffer {
+    const name = der(SEQUENCE, der(0x31, der(SEQUENCE, Buffer.from("0603550403", "hex"), der(0x0c, Buffer.from(commonName)))));
     const now = Date.now();
     const tbs = der(
         SEQUENCE,
