@@ -1,7 +1,7 @@
 // `released-service status`: the digest the stack recorded against what its workload runs live.
 // The workload module lists and judges the instances; drift is named, not hidden.
 
-import type { LiveInstance } from "../../components/workloads/live";
+import type { LiveInstance, WorkloadLocation } from "../../components/workloads/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, text } from "../core/command";
 import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
@@ -36,7 +36,8 @@ lists as begun and not ended are named too.
 recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
 drift, namespace, selector}]}; for a Docker workload the instances are
 containers: [{container, ...}] (tasks: [{task, ...}] for Swarm) and the
-location fields are its own (container; file and service; service). After a
+location fields are its own (container; composeFile and composeService;
+swarmService): service is always the ReleasedService's name. After a
 failed update it adds failedUpdate: {update, configVersions: [{service,
 version}]}. A lock or pending operations add unfinished: {locks: [{key,
 takenBy}], pendingOperations: [{type, urn}]}.
@@ -49,14 +50,19 @@ ${COMMON_HELP}
 ${EXIT_CODES_POINTER}
 `;
 
-/** One service's comparison, as `--json` prints it. */
-export interface ServiceStatus {
+/** One instance as `--json` prints it: named under its kind's noun (`pod`, `container`, `task`). */
+export type InstanceStatus = Omit<LiveInstance, "name"> & { readonly pod?: string; readonly container?: string; readonly task?: string };
+
+/** One service's comparison, as `--json` prints it: its instances under its kind's noun, and where they run. */
+export interface ServiceStatus extends WorkloadLocation {
+    /** The ReleasedService's resource name. */
     readonly service: string;
     readonly recordedVersion: string | null;
     readonly recordedDigest: string | null;
     readonly imageRef: string | null;
-    /** The instances (`pods` for Kubernetes), each keyed by the kind's noun. */
-    readonly [instances: string]: unknown;
+    readonly pods?: readonly InstanceStatus[];
+    readonly containers?: readonly InstanceStatus[];
+    readonly tasks?: readonly InstanceStatus[];
     readonly drift: boolean;
 }
 
@@ -112,7 +118,7 @@ async function status(context: Context, options: { stack?: string; service?: str
             recordedVersion: service.version ?? null,
             recordedDigest: service.imageDigest,
             imageRef: service.imageRef ?? null,
-            [live.noun.many]: instances.map(({ name, ...rest }) => ({ [live.noun.one]: name, ...rest })),
+            [live.noun.many]: instances.map(({ name, ...rest }): InstanceStatus => ({ [live.noun.one]: name, ...rest })),
             drift,
             ...live.location,
         });

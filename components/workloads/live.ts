@@ -22,6 +22,24 @@ export interface ExpectedRelease {
     readonly imageRef?: string;
 }
 
+/**
+ * Where a workload's instances run, as `status --json` prints them beside the service: each kind
+ * sets its own fields, named apart from the service's own (a Swarm or Compose service is not the
+ * ReleasedService's resource name).
+ */
+export interface WorkloadLocation {
+    /** kubernetes: the namespace, and the selector of the Deployment's pods. */
+    readonly namespace?: string;
+    readonly selector?: string;
+    /** docker: the container's name. */
+    readonly container?: string;
+    /** swarm: the Swarm service. */
+    readonly swarmService?: string;
+    /** compose: the Compose file, and the service in it. */
+    readonly composeFile?: string;
+    readonly composeService?: string;
+}
+
 /** What a kind calls one of its instances, and several: each kind's module exports its own. */
 export interface Noun {
     readonly one: string;
@@ -33,7 +51,7 @@ export interface LiveWorkload {
     /** What an instance is called, for tables and counts. */
     readonly noun: Noun;
     /** Where the instances are, as machine-readable fields (`--json`). */
-    readonly location: Readonly<Record<string, string>>;
+    readonly location: WorkloadLocation;
     /** The same, for people: `app.kubernetes.io/name=api, namespace shop`. */
     readonly where: string;
     /** What to say when nothing runs there. */

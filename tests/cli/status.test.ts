@@ -122,4 +122,25 @@ describe("cli status", () => {
             text.stdout,
         );
     });
+
+    it("keeps the service's own name in --json beside a Compose or Swarm service of another name", async () => {
+        const ref = `${IMAGE}@${DIGESTS["v1.1.0"]}`;
+        const recorded = { imageDigest: DIGESTS["v1.1.0"], imageRef: ref, version: "v1.1.0" };
+        const stack = new FakeStack({
+            services: [
+                { name: "shop-web", ...recorded, workload: { kind: "compose", file: "compose.released.yaml", service: "web" } },
+                { name: "shop-worker", ...recorded, workload: { kind: "swarm", service: "worker" } },
+            ],
+        });
+        const container = { Name: "/shop-web-1", Config: { Image: ref, Labels: { "com.docker.compose.project.working_dir": "/work/shop" } }, State: { Status: "running", Running: true } };
+        const outcome = await runCli(["status", "--json"], { stack, containers: () => [container] });
+        const report = JSON.parse(outcome.stdout) as { services: Record<string, unknown>[] };
+        assert.deepEqual(
+            report.services.map(({ service, composeFile, composeService, swarmService }) => ({ service, composeFile, composeService, swarmService })),
+            [
+                { service: "shop-web", composeFile: "compose.released.yaml", composeService: "web", swarmService: undefined },
+                { service: "shop-worker", composeFile: undefined, composeService: undefined, swarmService: "worker" },
+            ],
+        );
+    });
 });

@@ -60,7 +60,7 @@ export function composeLive(
     const rerun = async (): Promise<ReturnType<typeof composeRerun>> => composeRerun(await inspect(record.service), record.service, pinnedFile);
     return {
         noun: NOUN,
-        location: { file: record.file, service: record.service },
+        location: { composeFile: record.file, composeService: record.service },
         where: `Compose service ${record.service} (${record.file})`,
         none: `No container of Compose service ${record.service} runs: run docker compose -f compose.yaml -f ${record.file} up -d.`,
         driftCause:

@@ -62,7 +62,7 @@ export async function inspectTasks(service: string): Promise<SwarmInspect> {
 export function swarmLive(record: SwarmWorkloadRecord, inspect: (service: string) => Promise<SwarmInspect> = inspectTasks): LiveWorkload {
     return {
         noun: NOUN,
-        location: { service: record.service },
+        location: { swarmService: record.service },
         where: `Swarm service ${record.service}`,
         none: `No task of Swarm service ${record.service} runs.`,
         driftCause:
