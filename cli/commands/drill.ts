@@ -14,6 +14,7 @@ import { askedIn, asTarget, attribute, chooseReleaseSet, manifestPresent, pinEdi
 import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare } from "../core/prepare";
+import { type DrillPhaseWords, drillWords, passOnInterrupt, UpdateGuard } from "../core/interrupted";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
 
@@ -32,6 +33,12 @@ docker compose project, directory and files, which must include the pinned
 file), with --no-deps. The roll forward runs even when the rollback failed.
 The stack config ends as it began. Exit 0 only when both directions landed on
 their exact digests.
+
+An interrupt (Ctrl-C, SIGTERM) stops the drill, and starts no other update:
+pulumi up, if one runs, is asked to cancel and waited for; then the stack
+config is put back as it began, and the drill says which release each
+workload runs. When it was left on the rollback's release, the next update
+rolls it forward: released-service up. A second interrupt stops at once.
 
 --json prints {stack, from: {version, digest}, to: {update, version, digest},
 services: [{service, from, to}], phases: [{phase, version, digest, services:
@@ -108,36 +115,39 @@ async function phase(
     stack: ReleaseStack,
     name: Phase["phase"],
     releases: readonly (ServiceRelease & { readonly live: LiveWorkload })[],
-    steps: { edit: () => Promise<void>; message: string; timeoutMs: number },
+    steps: { edit: () => Promise<void>; message: string; timeoutMs: number; guard: UpdateGuard; words: DrillPhaseWords },
 ): Promise<Phase> {
     const clock = context.deps;
     const marks = [clock.elapsed()];
     let error: string | null = null;
     try {
-        await steps.edit();
+        await steps.guard.before(steps.words.before, () => steps.edit());
         marks.push(clock.elapsed());
         const what = releases.map((release) => `${releases.length > 1 ? `${release.service} ` : ""}${release.version} ${release.digest}`).join(", ");
         context.stdout.write(`\n${name}: running pulumi up on stack ${stack.name} for ${what}…\n`);
-        await stack.up(steps.message, (text) => context.stdout.write(text));
+        await steps.guard.update(steps.words.update, () => stack.up(steps.message, (text) => context.stdout.write(text), context.interrupts));
         marks.push(clock.elapsed());
         const missed: string[] = [];
-        for (const release of releases) {
-            if (release.live.rerun !== undefined) {
-                context.stdout.write(`${await release.live.rerun.run()}\n`);
+        await steps.guard.during(steps.words.landing, true, async () => {
+            for (const release of releases) {
+                if (release.live.rerun !== undefined) {
+                    context.stdout.write(`${await release.live.rerun.run()}\n`);
+                }
+                const landing = await waitForDigest(context, release.live, release.digest, steps.timeoutMs);
+                context.progress.done();
+                if (!landing.landed) {
+                    const subject = releases.length > 1 ? `${release.service}: ` : "";
+                    missed.push(
+                        `${subject}after ${seconds(steps.timeoutMs)} s not every ${release.live.noun.one} runs ${release.digest}: ` +
+                            describeInstances(landing.instances, release.digest, release.live.noun),
+                    );
+                }
             }
-            const landing = await waitForDigest(context, release.live, release.digest, steps.timeoutMs);
-            context.progress.done();
-            if (!landing.landed) {
-                const subject = releases.length > 1 ? `${release.service}: ` : "";
-                missed.push(
-                    `${subject}after ${seconds(steps.timeoutMs)} s not every ${release.live.noun.one} runs ${release.digest}: ` +
-                        describeInstances(landing.instances, release.digest, release.live.noun),
-                );
-            }
-        }
+        });
         error = missed.length > 0 ? missed.join("; ") : null;
     } catch (caught) {
         context.progress.done();
+        passOnInterrupt(caught);
         error = (caught as Error).message.trim();
     }
     const end = clock.elapsed();
@@ -275,12 +285,14 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
                 return `${label(service)}${withUpdate ? `#${release.update} (${release.version}, ${release.digest})` : `${release.version} (${release.digest})`}`;
             })
             .join(", ");
+    const guard = await UpdateGuard.open(context, stack);
+    const words = (name: Phase["phase"]): DrillPhaseWords => drillWords({ stack: stack.name, configFile: stack.configFile, phase: name, services });
     const back = await phase(
         quiet,
         stack,
         "rollback",
         services.map((service) => ({ service: service.service, ...service.to, live: liveOf(service.service) })),
-        { edit: () => stack.editConfig(pin), message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs },
+        { edit: () => stack.editConfig(pin), message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback") },
     );
     // Forward runs whatever happened going back: the stack must end on the release it started from.
     const forward = await phase(
@@ -288,7 +300,13 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         stack,
         "roll forward",
         services.map((service) => ({ service: service.service, ...service.from, live: liveOf(service.service) })),
-        { edit: () => stack.editConfig(undoEdit(pin, config)), message: `drill: roll forward to ${describe(services, (service) => service.from, false)}`, timeoutMs },
+        {
+            edit: () => stack.editConfig(undoEdit(pin, config)),
+            message: `drill: roll forward to ${describe(services, (service) => service.from, false)}`,
+            timeoutMs,
+            guard,
+            words: words("roll forward"),
+        },
     );
     const report: DrillReport = {
         stack: stack.name,

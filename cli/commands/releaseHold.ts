@@ -9,6 +9,7 @@ import { type HistoryEntry, pinned, type UpdateRow } from "../core/history";
 import { shortDigest } from "../core/reference";
 import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, type Pin, pinOf, PINS_KEY, pinsOf, withEntry } from "../core/services";
 import { loadHistory, prepare } from "../core/prepare";
+import { UpdateGuard } from "../core/interrupted";
 
 const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
 
@@ -99,7 +100,10 @@ async function releaseHold(context: Context, options: { stack?: string; service?
         context.stdout.write(`Stack ${stack.name} has no hold or pin${options.service !== undefined ? ` on service ${options.service}` : ""}; nothing to do.\n`);
         return ExitCode.Ok;
     }
-    await stack.editConfig(edit);
+    const guard = await UpdateGuard.open(context, stack);
+    await guard.before(`release-hold of stack ${stack.name} stopped; ${stack.configFile} is as it was, and nothing was changed`, () => stack.editConfig(edit));
+    const lifted = lifts.map((lift) => `${describeLift(lift)} of service ${lift.service}`).join(", ");
+    guard.after(() => `release-hold of stack ${stack.name} had lifted ${lifted}; commit ${stack.configFile}`);
     const { rows, entries } = await loadHistory(context, stack);
     context.progress.done();
     for (const lift of lifts) {

@@ -11,6 +11,7 @@ import type { ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare, refuseLocked, servicesOf } from "../core/prepare";
 import { LOCKED } from "../core/state";
+import { deployedDigestsOf, passOnInterrupt, pinningWords, UpdateGuard, upWords } from "../core/interrupted";
 
 const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
 
@@ -85,21 +86,26 @@ async function up(context: Context, options: UpOptions): Promise<number> {
     if (options.atomic && releases.size === 0) {
         throw usageError(`stack ${stack.name} has no successful update with a known digest to return to: run its first update without --atomic`);
     }
+    const guard = await UpdateGuard.open(context, stack, false);
+    const stopped = `the update of stack ${stack.name} stopped before pulumi up; nothing was changed`;
     context.stdout.write(`Previewing the update of stack ${stack.name}…\n`);
     let changes;
     try {
-        changes = await stack.preview((text) => context.stdout.write(text));
+        changes = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
     } catch (error) {
+        passOnInterrupt(error);
         throw new CliError(`the preview of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
     context.stdout.write(`\nThe update of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
-    if (!options.yes && !(await context.deps.confirm(`Update stack ${stack.name}? [y/N] `))) {
+    if (!options.yes && !(await guard.before(stopped, (signal) => context.deps.confirm(`Update stack ${stack.name}? [y/N] `, signal)))) {
         context.stdout.write(`Update of stack ${stack.name} cancelled; nothing was changed.\n`);
         return ExitCode.NotOk;
     }
     try {
-        await stack.up(options.atomic ? `${UP_MESSAGE} --atomic` : UP_MESSAGE, (text) => context.stdout.write(text));
+        const words = upWords({ stack: stack.name, before: deployedDigestsOf(before), undo: options.atomic ? lastGood(stack.name, releases, options.service) : undefined });
+        await guard.update(words, () => stack.up(options.atomic ? `${UP_MESSAGE} --atomic` : UP_MESSAGE, (text) => context.stdout.write(text), context.interrupts));
     } catch (error) {
+        passOnInterrupt(error);
         const failure = (error as Error).message.trim();
         if (LOCKED.test(failure)) {
             // The backend refused before the engine started: another update's changes are not this one's to undo.
@@ -110,6 +116,7 @@ async function up(context: Context, options: UpOptions): Promise<number> {
         }
         return undo(context, stack, { releases, before }, failure);
     }
+    guard.after(() => `the update of stack ${stack.name} had completed; released-service status --stack ${stack.name} shows what runs`);
     const after = await servicesOf(stack);
     const runs = after.map((state) => `${state.name} ${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
     context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${runs || "no ReleasedService"}.\n`);
@@ -142,18 +149,36 @@ async function undo(
             `--atomic: returning stack ${stack.name} to the last successful release, ${summary}…\n`,
     );
     const config = await stack.config();
+    const guard = await UpdateGuard.open(context, stack);
+    const undoing = `--atomic's undo of stack ${stack.name}`;
+    const again = `released-service rollback --to ${set.update} --stack ${stack.name}${targets.length === 1 ? ` --service ${targets[0].service}` : ""}`;
+    const unmoved = `${stack.configFile} is as it was, and ${changed.join(", ")} still run${changed.length === 1 ? "s" : ""} the failed update's release: to return to the last successful release, run ${again} --yes`;
     // The failed update recorded what the args ask now: the pin keeps that intent.
-    await stack.editConfig(effectiveEdit(pinEdit(stack.name, config, targets, askedIn(after)), config));
+    await guard.before(
+        `${undoing} stopped before its pulumi up; ${unmoved}`,
+        () => stack.editConfig(effectiveEdit(pinEdit(stack.name, config, targets, askedIn(after)), config)),
+    );
     const pinned = `${stack.configFile} now pins ${targets.map((target) => `${target.service} ${target.version} ${target.digest}`).join(", ")}`;
     try {
-        await stack.up(undoMessage(set), (text) => context.stdout.write(text));
+        const words = pinningWords({
+            stack: stack.name,
+            configFile: stack.configFile,
+            subject: undoing,
+            targets,
+            again,
+            completedNext: "fix the release, then lift the pin with released-service release-hold and rerun",
+            unmoved: `pulumi up of ${undoing} was cancelled before any workload changed; ${unmoved}`,
+        });
+        await guard.update(words, () => stack.up(undoMessage(set), (text) => context.stdout.write(text), context.interrupts));
     } catch (error) {
+        passOnInterrupt(error);
         throw new CliError(
             `update #${failed} of stack ${stack.name} failed, and so did the update that was to undo it: ${(error as Error).message.trim()}\n` +
                 `${pinned}; check the cluster with released-service status --stack ${stack.name}`,
             ExitCode.Failure,
         );
     }
+    guard.after(() => `${undoing} had completed: ${pinned}; released-service status --stack ${stack.name} shows whether every instance runs it`);
     const [undone] = newestNumbers(await stack.history(), 1);
     const unlanded: string[] = [];
     const unread: string[] = [];
@@ -179,6 +204,12 @@ async function undo(
             `${pinned}. Fix the release, then lift the pin (${lift}) and rerun.\n`,
     );
     return unlanded.length === 0 ? ExitCode.NotOk : ExitCode.Failure;
+}
+
+/** The rollback to the newest of the last successful releases (only --service's, when named). */
+function lastGood(stack: string, releases: ReadonlyMap<string, Target>, service: string | undefined): string {
+    const update = Math.max(...[...releases.values()].map((target) => target.update));
+    return `released-service rollback --to ${update} --stack ${stack}${service !== undefined ? ` --service ${service}` : ""}`;
 }
 
 export const upCommand: Command = {

@@ -7,6 +7,7 @@ import type { Context, ReleaseStack, SavedConfig } from "./context";
 import { Interrupted, type InterruptSignal } from "./interrupt";
 import { shortDigest } from "./reference";
 import type { Target } from "./release";
+import type { ServiceState } from "./services";
 
 /** How an interrupted pulumi up ended. */
 export interface UpdateEnd {
@@ -24,10 +25,13 @@ export interface UpdateWords {
     readonly killed: { readonly line: string; readonly restore: boolean };
 }
 
-/** The digest each service's workload was last told to run (its recorded image), by service. */
-export async function deployedDigests(stack: ReleaseStack): Promise<Map<string, string | undefined>> {
-    const services = await stack.services();
+/** The digest a service's workload was last told to run (its recorded image), by service. */
+export function deployedDigestsOf(services: readonly Pick<ServiceState, "name" | "deployedImage">[]): Map<string, string | undefined> {
     return new Map(services.map((service) => [service.name, service.deployedImage?.includes("@") ? service.deployedImage.slice(service.deployedImage.lastIndexOf("@") + 1) : undefined]));
+}
+
+async function deployedDigests(stack: ReleaseStack): Promise<Map<string, string | undefined>> {
+    return deployedDigestsOf(await stack.services());
 }
 
 /**
@@ -192,6 +196,8 @@ export function pinningWords(options: {
     readonly again: string;
     /** What to do once it completed: commit the file, lift the pin. */
     readonly completedNext: string;
+    /** The line when the update was cancelled before any workload moved, when "nothing was changed" is not so. */
+    readonly unmoved?: string;
 }): UpdateWords {
     const { stack, configFile, subject, targets, again } = options;
     return {
@@ -211,7 +217,7 @@ export function pinningWords(options: {
             if (where.on.length === 0) {
                 return {
                     restore: true,
-                    line: `pulumi up of stack ${stack} was cancelled before any workload changed: it runs what it ran before, ${configFile} is as it was, and nothing was changed; to do it after all: ${again}`,
+                    line: options.unmoved ?? `pulumi up of stack ${stack} was cancelled before any workload changed: it runs what it ran before, ${configFile} is as it was, and nothing was changed; to do it after all: ${again}`,
                 };
             }
             const moved = where.off.length === 0 ? `every workload moved to ${releases(where.on)}` : `${releases(where.on)} moved, while ${where.off.map((target) => target.service).join(", ")} did not`;
@@ -222,6 +228,109 @@ export function pinningWords(options: {
             line:
                 `stopped at once during pulumi up of stack ${stack}, and pulumi with it: the stack's lock may be left, and each workload may run its old release or ${releases(targets)}, which ${configFile} pins. ` +
                 `released-service status --stack ${stack} shows what every instance runs and names any lock left; once no update runs: pulumi cancel --stack ${stack} --yes, then ${again} --yes`,
+        },
+    };
+}
+
+/** What an interrupt says during one phase of a drill: before its pulumi up, during it, while its instances land. */
+export interface DrillPhaseWords {
+    readonly before: string;
+    readonly update: UpdateWords;
+    readonly landing: () => string;
+}
+
+/**
+ * A drill stops at an interrupt: no other update starts. Whatever the phase, the stack config ends
+ * as it began (the saved file goes back), so when the workload was moved the next update rolls it
+ * forward, and the drill says so.
+ */
+export function drillWords(options: {
+    readonly stack: string;
+    readonly configFile: string;
+    readonly phase: "rollback" | "roll forward";
+    readonly services: readonly { readonly service: string; readonly from: Pick<Target, "version" | "digest">; readonly to: Pick<Target, "version" | "digest"> }[];
+}): DrillPhaseWords {
+    const { stack, configFile, phase, services } = options;
+    const subject = `the drill of stack ${stack}`;
+    const began = `${configFile} is as it began`;
+    const forward = `released-service up --stack ${stack} --yes`;
+    const on = (pick: "from" | "to", which = services): string => releases(which.map((service) => ({ service: service.service, ...service[pick] })));
+    const status = `released-service status --stack ${stack}`;
+    return {
+        before:
+            phase === "rollback"
+                ? `${subject} stopped before its rollback's pulumi up; ${began}, and nothing was changed`
+                : `${subject} stopped before its roll forward's pulumi up, after its rollback; ${began}, so the next update rolls forward: ${forward}`,
+        update: {
+            ended({ completed, deployed }) {
+                const ended = `pulumi up of its ${phase} ${completed ? "completed" : "was cancelled"}`;
+                if (deployed === undefined && !completed) {
+                    return { restore: true, line: `${subject} stopped after ${ended}, and where it left the workloads could not be read; ${began}: ${status} shows what runs, and ${forward} rolls forward` };
+                }
+                // The services not on the release the drill began on, after this update.
+                const away = completed ? (phase === "rollback" ? services : []) : services.filter((service) => deployed?.get(service.service) !== service.from.digest);
+                if (away.length === 0) {
+                    return {
+                        restore: true,
+                        line:
+                            phase === "rollback"
+                                ? `${subject} stopped: ${ended} before any workload changed; ${began}, and nothing was changed`
+                                : `${subject} stopped after ${ended}: every service runs the release it began on (${on("from")}), and ${began}`,
+                    };
+                }
+                return { restore: true, line: `${subject} stopped after ${ended}: ${on("to", away)} still run${away.length === 1 ? "s" : ""} the drill's rollback; ${began}, so the next update rolls forward: ${forward}` };
+            },
+            killed: {
+                restore: true,
+                line:
+                    `stopped at once during pulumi up of the ${phase} of ${subject}, and pulumi with it: the stack's lock may be left, and each workload may run ${on("from")} or ${on("to")}; ${began}. ` +
+                    `${status} shows what every instance runs and names any lock left; once no update runs: pulumi cancel --stack ${stack} --yes, then ${forward} rolls forward`,
+            },
+        },
+        landing: () =>
+            phase === "rollback"
+                ? `${subject} stopped while its rollback landed: pulumi up had moved ${on("to")}; ${began}, so the next update rolls forward: ${forward}`
+                : `${subject} stopped while its roll forward landed: pulumi up had returned ${on("from")}, and ${began}; ${status} shows whether every instance runs it`,
+    };
+}
+
+/**
+ * `released-service up`, with or without --atomic: it edits no config. An interrupt starts no
+ * other update, --atomic's undo included; a workload the cancelled update changed is named with
+ * the one command that finishes or reverses it.
+ */
+export function upWords(options: {
+    readonly stack: string;
+    /** Each service's recorded digest before the update. */
+    readonly before: ReadonlyMap<string, string | undefined>;
+    /** With --atomic, the rollback that returns to the last successful release; without, undefined. */
+    readonly undo?: string;
+}): UpdateWords {
+    const { stack, before, undo } = options;
+    const status = `released-service status --stack ${stack}`;
+    const next = undo === undefined ? `to finish the update: released-service up --stack ${stack} --yes` : `--atomic starts no undo after an interrupt; to return to the last successful release: ${undo} --yes`;
+    return {
+        ended({ completed, deployed }) {
+            if (completed) {
+                return { restore: false, line: `the update of stack ${stack} completed before pulumi could cancel it; ${status} shows what runs` };
+            }
+            if (deployed === undefined) {
+                return { restore: false, line: `pulumi up of stack ${stack} was cancelled, and where it left the workloads could not be read: ${status} shows what runs` };
+            }
+            const changed = [...deployed].filter(([service, digest]) => before.get(service) !== digest).map(([service]) => service);
+            if (changed.length === 0) {
+                return {
+                    restore: false,
+                    line: `pulumi up of stack ${stack} was cancelled before any workload changed: it runs what it ran before, and nothing was changed; to update after all: released-service up${undo === undefined ? "" : " --atomic"} --stack ${stack}`,
+                };
+            }
+            return { restore: false, line: `pulumi up of stack ${stack} was cancelled after the workload of ${changed.join(", ")} changed; ${next}` };
+        },
+        killed: {
+            restore: false,
+            line:
+                `stopped at once during pulumi up of stack ${stack}, and pulumi with it: the stack's lock may be left, and a workload may be half changed. ` +
+                `${status} shows what every instance runs and names any lock left; once no update runs: pulumi cancel --stack ${stack} --yes, then ${undo === undefined ? `released-service up --stack ${stack}` : undo} --yes`,
         },
     };
 }
