@@ -58,6 +58,8 @@ export interface Environment {
     manifestWrites(): string[];
     /** Every request line the counting proxy has seen (`GET /v2/…`), in order. */
     registryRequests(): readonly string[];
+    /** Makes the counting proxy answer requests as `fault` says, until it is set to undefined. */
+    faultRegistry(fault: RegistryFault | undefined): void;
     readonly cluster: Cluster;
     /** The suite's dockerd (DOCKER_HOST of `env`); `docker.swarm()` makes it a one-node Swarm. */
     readonly docker: DockerDaemon;
@@ -131,13 +133,37 @@ function makeCertificates(dir: string): { nodeExtra: string; certificate: string
 }
 
 /**
- * A transparent proxy in front of the registry that records every request line; `latencyMs`
- * holds each request back that long first, as a registry that far away would.
+ * What the proxy does with a request instead of passing it on: an answer of its own, or a reset
+ * connection; undefined passes it on. `seen` counts the requests with this line so far, this one included.
  */
-async function countingProxy(target: string, requests: string[], latencyMs = 0): Promise<{ host: string; close(): Promise<void> }> {
+export type RegistryFault = (line: string, seen: number) => { readonly status: number; readonly headers?: Record<string, string> } | "reset" | undefined;
+
+/**
+ * A transparent proxy in front of the registry that records every request line; `latencyMs`
+ * holds each request back that long first, as a registry that far away would, and `faults.current`
+ * answers in the registry's place, as a throttling or failing one would.
+ */
+async function countingProxy(
+    target: string,
+    requests: string[],
+    latencyMs = 0,
+    faults: { current?: RegistryFault } = {},
+): Promise<{ host: string; close(): Promise<void> }> {
     const [targetHost, targetPort] = target.split(":");
+    const seen = new Map<string, number>();
     const server = http.createServer((request, response) => {
-        requests.push(`${request.method} ${request.url}`);
+        const line = `${request.method} ${request.url}`;
+        requests.push(line);
+        seen.set(line, (seen.get(line) ?? 0) + 1);
+        const fault = faults.current?.(line, seen.get(line)!);
+        if (fault === "reset") {
+            request.socket.destroy();
+            return;
+        }
+        if (fault !== undefined) {
+            response.writeHead(fault.status, fault.headers).end();
+            return;
+        }
         const forward = (): void => {
             const upstream = http.request(
                 { host: targetHost, port: Number(targetPort), method: request.method, path: request.url, headers: request.headers },
@@ -227,7 +253,8 @@ export async function startEnvironment(log: (line: string) => void, options: Env
         const requests: string[] = [];
         const plain = await startRegistry();
         stops.push(() => plain.stop());
-        const proxy = await countingProxy(plain.host, requests, options.registryLatencyMs);
+        const faults: { current?: RegistryFault } = {};
+        const proxy = await countingProxy(plain.host, requests, options.registryLatencyMs, faults);
         stops.push(() => proxy.close());
         const certificates = makeCertificates(scratch);
         ensurePrivateName();
@@ -319,6 +346,9 @@ export async function startEnvironment(log: (line: string) => void, options: Env
             privateRegistry,
             manifestWrites: () => requests.filter((line) => /^PUT \/v2\/.+\/manifests\//.test(line)),
             registryRequests: () => requests,
+            faultRegistry: (fault) => {
+                faults.current = fault;
+            },
             cluster,
             docker,
             env,
