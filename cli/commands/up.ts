@@ -114,6 +114,11 @@ async function up(context: Context, options: UpOptions): Promise<number> {
         if (!options.atomic) {
             throw new CliError(`pulumi up of stack ${stack.name} failed: ${failure}`, ExitCode.Failure);
         }
+        guard.after(
+            () =>
+                `pulumi up of stack ${stack.name} failed, and the command stopped before --atomic's undo: released-service status --stack ${stack.name} shows what runs; ` +
+                `${lastGood(stack.name, releases, options.service)} --yes returns to the last successful release`,
+        );
         return undo(context, stack, { releases, before }, failure);
     }
     guard.after(() => `the update of stack ${stack.name} had completed; released-service status --stack ${stack.name} shows what runs`);

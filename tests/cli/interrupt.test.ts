@@ -377,6 +377,19 @@ describe("cli interrupts", () => {
         const PIN_V110 = `config released-service:pins={"payment-api":{"asked":{"version":"v1.3.0"},"digest":"${DIGESTS["v1.1.0"]}","update":6,"version":"v1.1.0"}}`;
         const UNDO = `up: undo a failed update: back to payment-api #6 (v1.1.0, ${DIGESTS["v1.1.0"]})`;
 
+        it("after the failed update, before the undo starts: stops at once, naming the rollback", async () => {
+            // The first read is the command's look at the stack; the second, the undo's.
+            const { stack, interrupts } = interruptedStack("read", ["SIGINT"], broken({ nth: 2 }));
+            const outcome = await runCli(["up", "--atomic", "--yes"], { stack, interrupts });
+            assert.equal(outcome.code, 130);
+            assert.deepEqual(stack.changes, ["preview", "up: released-service up --atomic"]);
+            assert.equal(
+                outcome.stderr,
+                "interrupted (SIGINT): pulumi up of stack dev failed, and the command stopped before --atomic's undo: released-service status --stack dev shows what runs; " +
+                    "released-service rollback --to 6 --stack dev --yes returns to the last successful release\n",
+            );
+        });
+
         it("during the undo's pulumi up, cancelled before the workload moved: the pin goes back out, and the rollback to run is named", async () => {
             const { stack, interrupts } = interruptedStack("up", ["SIGINT"], broken({ cancels: "before the workload", nth: 2 }));
             const before = stack.configNow;
