@@ -2,7 +2,7 @@
 // config it ran with), leaves a hold on it, previews, asks, and runs pulumi up.
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
-import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig, undoEdit } from "../core/config";
+import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig } from "../core/config";
 import { type Context, describeChanges, type PreviewSummary, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
@@ -212,8 +212,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         context.stdout.write(`--no-hold: lifting the hold of stack ${stack.name} on service ${service} on ${describeHold(hold)}.\n`);
     }
     // The preview reads the stack config, so the edit goes in first; it comes out again unless the
-    // update runs, so a failed preview or a "no" leaves the stack as it was.
-    const undo = undoEdit(edit, config);
+    // update runs: a failed preview or a "no" puts the file back byte for byte as it was saved.
     const guard = await UpdateGuard.open(context, stack);
     const stopped = `the rollback of stack ${stack.name} stopped before pulumi up; ${stack.configFile} is as it was, and nothing was changed`;
     await guard.before(stopped, () => stack.editConfig(edit));
@@ -227,14 +226,14 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         changes = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
     } catch (error) {
         passOnInterrupt(error);
-        await stack.editConfig(undo);
+        guard.restore();
         throw new CliError(`the preview of the rollback of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
     context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
     if (!options.yes) {
         const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
         if (!(await guard.before(stopped, (signal) => context.deps.confirm(question, signal)))) {
-            await stack.editConfig(undo);
+            guard.restore();
             context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
             return ExitCode.NotOk;
         }
@@ -248,7 +247,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         const reason = (error as Error).message.trim();
         if (LOCKED.test(reason)) {
             // The backend refused before the engine started: the config goes back as it was.
-            await stack.editConfig(undo);
+            guard.restore();
             throw new CliError(`another update holds stack ${stack.name}: ${reason}\nnothing was changed`, ExitCode.Failure);
         }
         throw new CliError(
