@@ -9,7 +9,8 @@ import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { loadCredentialLookup } from "../components/registry/credentials";
-import { liveOf, REAL_CLIENTS } from "./core/workloads";
+import { liveOf } from "./core/workloads";
+import { realClients } from "./core/clients";
 import type { Deps } from "./core/context";
 import { Interrupts, listenForSignals } from "./core/interrupt";
 import { progress } from "./core/output";
@@ -19,9 +20,11 @@ import { run } from "./run";
 
 function realDeps({ cwd }: { cwd: string }, interrupts: Interrupts): Deps {
     const status = progress(process.stderr);
+    const projectDir = findProjectDir(cwd) ?? cwd;
+    const clientsFor = realClients({ env: process.env, home: os.homedir(), projectDir });
     return {
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
-        live: (record) => liveOf(record, REAL_CLIENTS, findProjectDir(cwd) ?? cwd),
+        live: (record, connection) => liveOf(record, clientsFor(connection), projectDir),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question, signal) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -14,6 +14,7 @@ import { askedIn, asTarget, attribute, chooseReleaseSet, manifestPresent, pinEdi
 import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare } from "../core/prepare";
+import { connectionOf } from "../core/connection";
 import { type DrillPhaseWords, drillWords, passOnInterrupt, UpdateGuard } from "../core/interrupted";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
@@ -253,7 +254,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
                     ExitCode.Failure,
                 );
             }
-            return [service.service, context.deps.live(record)] as const;
+            return [service.service, context.deps.live(record, connectionOf(record.kind, config, state.origin?.provider))] as const;
         }),
     );
     for (const [service, live] of lives) {

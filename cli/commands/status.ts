@@ -12,6 +12,8 @@ import { type HistoryEntry, updateNumbers } from "../core/history";
 import { prepare, unfinishedOf } from "../core/prepare";
 import { describeLock, describePending } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
+import { identify, wrongClusterRefusal } from "../core/cluster";
+import { connectionOf, describeConnection } from "../core/connection";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -19,9 +21,15 @@ For every ReleasedService of the stack (found in its state by type, whatever
 the program), compares the digest the service recorded with what each live
 instance of its workload runs, where the workload record the service
 registered points: on Kubernetes the pods its selector matches (the digest
-each pulled, its containers' imageID; kubectl and its current context); on a
-Docker host the container, the Compose service's containers or the Swarm
-service's tasks (the docker CLI and its current context). An instance running
+each pulled, its containers' imageID); on a Docker host the container, the
+Compose service's containers or the Swarm service's tasks. Each is read where
+pulumi up deploys it: kubectl with the stack config's kubernetes:kubeconfig,
+kubernetes:context and kubernetes:cluster (or the recorded inputs of the
+provider its Deployment names), the docker CLI with docker:host (or its
+provider's host); the current context only when the provider uses it too.
+When the Deployment of the recorded name there has another uid than the stack
+recorded (another cluster, or deleted and re-created), status refuses in one
+line, naming both, and exits 3; one that is missing is reported. An instance running
 another digest is DRIFT: the workload was changed outside Pulumi, for example
 by kubectl rollout undo. When the stack's newest update failed, what runs is
 what the last successful update recorded (Swarm, for one, rolls a failed update
@@ -86,15 +94,30 @@ async function status(context: Context, options: { stack?: string; service?: str
             if (!service.imageDigest || service.workload === undefined) {
                 return [];
             }
-            const live = context.deps.live(service.workload);
+            const connection = connectionOf(service.workload.kind, config, service.origin?.provider);
+            const live = context.deps.live(service.workload, connection);
             const instances = live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
             instances.catch(() => undefined);
-            return [[service.name, { live, instances }] as const];
+            // A cluster that cannot say is left to the listing, which names why.
+            const answer = identify(live).catch(() => undefined);
+            return [[service.name, { live, instances, reached: { service: service.name, record: service.workload, origin: service.origin, connection, answer } }] as const];
         }),
     );
     if (listings.size > 0) {
         const [first] = listings.values();
         context.progress.update(listings.size === 1 ? `Listing ${first.live.noun.many} ${first.live.where}…` : `Listing what ${listings.size} services run…`);
+    }
+    // Nothing is reported from a cluster the stack's workloads were not recorded on.
+    const reached = await Promise.all(
+        [...listings.values()].map(async ({ reached: { answer, ...one } }) => {
+            const answered = await answer;
+            return answered === undefined ? [] : [{ ...one, answer: answered }];
+        }),
+    );
+    const wrong = wrongClusterRefusal(`status of stack ${stack.name} refused: `, stack.name, reached.flat());
+    if (wrong !== undefined) {
+        context.progress.done();
+        throw new CliError(wrong, ExitCode.Failure);
     }
     for (const service of services) {
         const record = service.workload;
@@ -108,7 +131,7 @@ async function status(context: Context, options: { stack?: string; service?: str
             }
             continue;
         }
-        const { live, instances: listed } = listings.get(service.name)!;
+        const { live, instances: listed, reached: { connection } } = listings.get(service.name)!;
         const instances = await listed;
         context.progress.done();
         const drift = instances.some((instance) => instance.state === "drift");
@@ -131,6 +154,10 @@ async function status(context: Context, options: { stack?: string; service?: str
         context.stdout.write(`${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n`);
         if (service.imageRef) {
             context.stdout.write(`  image ${service.imageRef}\n`);
+        }
+        const where = describeConnection(connection);
+        if (where !== "") {
+            context.stdout.write(`  read on ${where}\n`);
         }
         if (instances.length === 0) {
             context.stdout.write(`${live.none}\n`);

@@ -10,6 +10,7 @@ import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } f
 import type { ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare, refuseLocked, servicesOf } from "../core/prepare";
+import { connectionOf } from "../core/connection";
 import { LOCKED } from "../core/state";
 import { deployedDigestsOf, passOnInterrupt, pinningWords, UpdateGuard, upWords } from "../core/interrupted";
 
@@ -194,7 +195,7 @@ async function undo(
             unread.push(target.service);
             continue;
         }
-        const live = context.deps.live(record);
+        const live = context.deps.live(record, connectionOf(record.kind, config, state?.origin?.provider));
         const landing = await waitForDigest(context, live, target.digest, UNDO_SETTLE_MS);
         context.progress.done();
         if (!landing.landed) {

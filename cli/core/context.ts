@@ -6,6 +6,7 @@ import type { LiveWorkload } from "../../components/workloads/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
 import type { ConfigEdit, StackConfig } from "./config";
+import type { Connection } from "./connection";
 import type { HistoryEntry } from "./history";
 import type { Interrupts } from "./interrupt";
 import type { OutputStream, Paint, Progress } from "./output";
@@ -53,8 +54,8 @@ export type ManifestChecker = Pick<RegistryClient, "manifestState">;
 
 export interface Deps {
     openStack(stack: string | undefined): Promise<ReleaseStack>;
-    /** What runs live where a workload record points. */
-    live(record: WorkloadRecord): LiveWorkload;
+    /** What runs live where a workload record points, reached through `connection` (cli/core/connection.ts). */
+    live(record: WorkloadRecord, connection: Connection): LiveWorkload;
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. Rejects when `signal` aborts the question. */
     confirm(question: string, signal?: AbortSignal): Promise<boolean>;

@@ -63,8 +63,8 @@ const OUTPUTS_LOOKBACK = 10;
  * update that fails after a service's args changed records the component's new input (what the
  * args asked) but not its outputs: the engine keeps a component's outputs only from a same step or
  * from the outputs the component registers, which wait for its workload. Those services' outputs
- * are the newest earlier state's that has them; what they asked and what their workload was last
- * told to run stay the latest.
+ * are the newest earlier state's that has them; what they asked, what their workload was last
+ * told to run and where it was deployed stay the latest.
  */
 export async function servicesOf(stack: ReleaseStack): Promise<ServiceState[]> {
     const services = await stack.services();
@@ -81,7 +81,12 @@ export async function servicesOf(stack: ReleaseStack): Promise<ServiceState[]> {
         const recorded = numbers.map((update) => states.get(update)?.find((old) => old.name === service.name && old.imageDigest !== undefined)).find((old) => old !== undefined);
         return recorded === undefined
             ? service
-            : { ...recorded, ...(service.asked !== undefined ? { asked: service.asked } : {}), ...(service.deployedImage !== undefined ? { deployedImage: service.deployedImage } : {}) };
+            : {
+                  ...recorded,
+                  ...(service.asked !== undefined ? { asked: service.asked } : {}),
+                  ...(service.deployedImage !== undefined ? { deployedImage: service.deployedImage } : {}),
+                  ...(service.origin !== undefined ? { origin: service.origin } : {}),
+              };
     });
 }
 

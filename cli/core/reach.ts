@@ -1,9 +1,12 @@
 // What a command that changes or waits on workloads needs before it changes anything: the cluster
-// or Docker daemon of every workload it acts on answers. Asked once, for every workload at once,
-// so that a missing cluster is one line before any update, not a failure half-way through one.
+// or Docker daemon of every workload it acts on answers, and is the one the stack recorded it on
+// (cli/core/cluster.ts). Asked once, for every workload at once, so that a missing or wrong cluster
+// is one line before any update, not a failure half-way through one.
 
 import type { WorkloadRecord } from "../../components/workloads/workload";
+import { identify, wrongClusterRefusal } from "./cluster";
 import type { StackConfig } from "./config";
+import { type Connection, connectionOf, type WorkloadOrigin } from "./connection";
 import type { Context } from "./context";
 import { CliError, ExitCode } from "./exitCodes";
 import type { ServiceState } from "./services";
@@ -14,10 +17,12 @@ export const RENDER_KEY = "kubernetes:renderYamlToDirectory";
 /** The commands that check their workloads first: they update them, and the drill also waits on them. */
 export type ReachingCommand = "rollback" | "up" | "drill";
 
-/** A workload a command must reach, by the service that records it. */
+/** A workload a command must reach, by the service that records it, and where it reaches it. */
 export interface Reach {
     readonly service: string;
     readonly record: WorkloadRecord;
+    readonly origin?: WorkloadOrigin;
+    readonly connection: Connection;
 }
 
 /**
@@ -35,7 +40,18 @@ export function workloadsToReach(
 ): Reach[] {
     const rendered = config[RENDER_KEY];
     const acted = services.filter((service) => only === undefined || service.name === only);
-    const reach = acted.flatMap((service) => (service.workload === undefined ? [] : [{ service: service.name, record: service.workload }]));
+    const reach = acted.flatMap((service) =>
+        service.workload === undefined
+            ? []
+            : [
+                  {
+                      service: service.name,
+                      record: service.workload,
+                      ...(service.origin !== undefined ? { origin: service.origin } : {}),
+                      connection: connectionOf(service.workload.kind, config, service.origin?.provider),
+                  },
+              ],
+    );
     if (typeof rendered !== "string" || rendered === "") {
         return reach;
     }
@@ -52,18 +68,33 @@ export function workloadsToReach(
 
 /**
  * Refuses `command` in one line, before anything changes, when a workload's cluster or Docker daemon
- * does not answer: what runs there is asked for every workload at once, and the first failure in
- * the services' order is named (with how many more failed).
+ * does not answer, or answers with another object than the stack recorded: what runs there is asked
+ * for every workload at once, and the first failure in the services' order is named (with how many
+ * more failed).
  */
 export async function refuseUnreachable(context: Context, stack: string, command: ReachingCommand, reach: readonly Reach[]): Promise<void> {
     if (reach.length === 0) {
         return;
     }
     context.progress.update(`Checking that the workloads of stack ${stack} answer…`);
-    const asked = await Promise.allSettled(reach.map((one) => context.deps.live(one.record).instances({})));
+    const asked = await Promise.allSettled(
+        reach.map(async (one) => {
+            const live = context.deps.live(one.record, one.connection);
+            const [answer] = await Promise.all([identify(live), live.instances({})]);
+            return answer;
+        }),
+    );
     context.progress.done();
     const failed = asked.flatMap((answer, index) => (answer.status === "rejected" ? [{ service: reach[index].service, reason: answer.reason as unknown }] : []));
     if (failed.length === 0) {
+        const reached = reach.flatMap((one, index) => {
+            const answer = asked[index].status === "fulfilled" ? asked[index].value : undefined;
+            return answer === undefined ? [] : [{ ...one, answer }];
+        });
+        const wrong = wrongClusterRefusal(`${command} of stack ${stack} refused before changing anything: `, stack, reached);
+        if (wrong !== undefined) {
+            throw new CliError(wrong, ExitCode.Failure);
+        }
         return;
     }
     const [first] = failed;

@@ -9,6 +9,7 @@ import { holdProblems } from "../../components/config/validate";
 import { ASKED_FIELDS, type Asked, askedOf, type Pin } from "../../components/release/pin";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
 import { deployedImageOf } from "./workloads";
+import { originOf, type StateResource as RecordedResource, type WorkloadOrigin } from "./connection";
 import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
 import { usageError } from "./exitCodes";
@@ -33,6 +34,8 @@ export interface ServiceState {
     readonly deployedImage?: string;
     /** What its args asked in the update that recorded this state, even one that failed: the component's input. */
     readonly asked?: Asked;
+    /** The provider its workload's resource was deployed with, and the object's uid there. */
+    readonly origin?: WorkloadOrigin;
 }
 
 /** The component's recorded input: each release field its args set, as text. */
@@ -45,9 +48,7 @@ function askedIn(inputs: Record<string, unknown> | undefined): Asked | undefined
     return fields.every(([key, value]) => (ASKED_FIELDS as readonly string[]).includes(key) && typeof value === "string") ? askedOf(asked as Asked) : undefined;
 }
 
-interface StateResource {
-    readonly type?: string;
-    readonly urn?: string;
+interface StateResource extends RecordedResource {
     readonly parent?: string;
     readonly inputs?: Record<string, unknown>;
     readonly outputs?: Record<string, unknown>;
@@ -86,6 +87,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
             const deployedImage = deployedImageOf(children);
             const built = outputs.built;
             const asked = askedIn(component.inputs);
+            const origin = originOf(children, resources);
             return {
                 name: component.urn!.split("::").pop()!,
                 imageDigest: textField(outputs, "imageDigest"),
@@ -95,6 +97,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
                 ...(isWorkloadRecord(outputs.workload) ? { workload: outputs.workload } : {}),
                 ...(deployedImage !== undefined ? { deployedImage } : {}),
                 ...(asked !== undefined ? { asked } : {}),
+                ...(origin !== undefined ? { origin } : {}),
             };
         })
         .sort((a, b) => a.name.localeCompare(b.name));

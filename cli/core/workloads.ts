@@ -1,11 +1,12 @@
 // What runs live for a workload record, by kind: the one place the command chooses a kind's reader.
-// The clients come in from outside, so tests answer them from recorded data.
+// The clients come in from outside (cli/core/clients.ts, one set per connection), so tests answer
+// them from recorded data.
 
-import { composeLive, inspectComposeService } from "../../components/workloads/compose/live";
-import { CONTAINER_TYPE, containerImage, type ContainerInspect, docker, dockerLive, inspectContainer } from "../../components/workloads/docker/live";
-import { DEPLOYMENT_TYPE, deploymentImage, kubernetesLive, listPodsWithKubectl, type PodLister, sharedPodLister } from "../../components/workloads/kubernetes/live";
+import { composeLive } from "../../components/workloads/compose/live";
+import { CONTAINER_TYPE, containerImage, type ContainerInspect, dockerLive } from "../../components/workloads/docker/live";
+import { DEPLOYMENT_TYPE, type DeploymentIdentifier, deploymentImage, kubernetesLive, type PodLister } from "../../components/workloads/kubernetes/live";
 import type { LiveWorkload } from "../../components/workloads/live";
-import { inspectTasks, SERVICE_TYPE, serviceImage, swarmLive, type SwarmInspect } from "../../components/workloads/swarm/live";
+import { SERVICE_TYPE, serviceImage, swarmLive, type SwarmInspect } from "../../components/workloads/swarm/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 
 /** How each kind is asked: kubectl for pods, the docker CLI for containers, Compose services' containers and Swarm tasks. */
@@ -16,16 +17,15 @@ export interface LiveClients {
     /** Runs the docker CLI: the drill reruns docker compose with it. */
     readonly docker: (args: readonly string[]) => Promise<unknown>;
     readonly inspectTasks: (service: string) => Promise<SwarmInspect>;
+    /** What the cluster holds under a Deployment's name, to check it is the one the stack recorded. */
+    readonly identifyDeployment?: DeploymentIdentifier;
 }
-
-/** The real clients: kubectl and docker with the user's current context. */
-export const REAL_CLIENTS: LiveClients = { listPods: sharedPodLister(listPodsWithKubectl), inspectContainer, inspectComposeService, inspectTasks, docker };
 
 /** `projectDir`: the Pulumi project's directory, which a Compose file's path is relative to. */
 export function liveOf(record: WorkloadRecord, clients: LiveClients, projectDir: string): LiveWorkload {
     switch (record.kind) {
         case "kubernetes":
-            return kubernetesLive(record, clients.listPods);
+            return kubernetesLive(record, clients.listPods, clients.identifyDeployment);
         case "docker":
             return dockerLive(record, clients.inspectContainer);
         case "compose":

@@ -62,6 +62,19 @@ export interface LiveWorkload {
     instances(expected: ExpectedRelease): Promise<LiveInstance[]>;
     /** Only for a kind Pulumi does not run itself (Compose): how the host is made to run what an update wrote. */
     readonly rerun?: Rerun;
+    /**
+     * What the cluster in reach holds under the record's name, to check it is the one the stack
+     * deployed to: only a kind whose state records the object's identity (a Deployment's uid) has it.
+     */
+    identify?(): Promise<LiveIdentity>;
+}
+
+/** The object of the recorded name where the command reached, and who answered. */
+export interface LiveIdentity {
+    /** Its uid; null when no object of that name is there. */
+    readonly uid: string | null;
+    /** What answered, for people: `kube context staging (server https://10.0.0.2:6443)`. */
+    readonly reached: string;
 }
 
 /** Makes the host run what the last update wrote, the way it runs now. */

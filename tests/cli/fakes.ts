@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import type { Connection } from "../../cli/core/connection";
 import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack, SavedConfig } from "../../cli/core/context";
 import type { InterruptSignal, Interrupts } from "../../cli/core/interrupt";
 import { type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
@@ -333,6 +334,11 @@ export class FakeStack implements ReleaseStack {
         this.ran.set(this.entries.length, this.current);
         onOutput("Resources:\n    ~ 1 updated\n");
     }
+    /** The uid the latest state records for the Deployment of a name, as on the stack's own cluster. */
+    recordedUid(namespace: string, name: string): string | null {
+        const state = this.current.find((service) => service.workload?.kind === "kubernetes" && service.workload.namespace === namespace && service.workload.deployment === name);
+        return state?.origin?.uid ?? null;
+    }
     /** What `kubectl get pods` lists for a selector: every pod on its workload's digest, ready. */
     pods(namespace?: string, selector?: string): PodList {
         const kubernetes = (service: ServiceState) => (service.workload?.kind === "kubernetes" ? service.workload : undefined);
@@ -373,6 +379,20 @@ export interface FakeDeps extends Partial<Deps> {
     answer?: boolean;
     /** The interrupts the command is given; a test sends them with `receive`. */
     interrupts?: Interrupts;
+    /** The uid of the Deployment of a name where `connection` reaches (null: none); by default the uid the stack records, as on its own cluster. */
+    deployments?: (namespace: string, name: string, connection: Connection) => string | null;
+    /** The kube context kubectl uses when the connection names none; by default `kind-dev`. */
+    currentContext?: string;
+}
+
+/** kubectl's flags for a connection, as the fake listings note them (` --context prod`), or nothing for the current context. */
+function kubectlFlagsOf(connection: Connection): string {
+    const flags = [
+        ...(connection.kubeconfig !== undefined ? [`--kubeconfig ${connection.kubeconfig}`] : []),
+        ...(connection.context !== undefined ? [`--context ${connection.context}`] : []),
+        ...(connection.cluster !== undefined ? [`--cluster ${connection.cluster}`] : []),
+    ];
+    return flags.map((flag) => ` ${flag}`).join("");
 }
 
 export interface Outcome {
@@ -405,7 +425,7 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
             }),
         live:
             fakes.live ??
-            ((record) =>
+            ((record, connection) =>
                 liveOf(record, {
                     inspectContainer: async (name) => fakes.containers?.(name) ?? [],
                     inspectComposeService: async (service) => fakes.containers?.(service) ?? [],
@@ -417,9 +437,14 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
                     listPods:
                         fakes.listPods ??
                         (async (namespace, selector) => {
-                            calls.push(`pods -n ${namespace} -l ${selector}`);
+                            calls.push(`pods${kubectlFlagsOf(connection)} -n ${namespace} -l ${selector}`);
                             return fakes.pods ?? fakes.stack?.pods(namespace, selector) ?? { items: [] };
                         }),
+                    identifyDeployment: async (namespace, name) => {
+                        const context = connection.context ?? fakes.currentContext ?? "kind-dev";
+                        const recorded = fakes.stack?.recordedUid(namespace, name) ?? null;
+                        return { uid: fakes.deployments === undefined ? recorded : fakes.deployments(namespace, name, connection), reached: `kube context ${context} (server https://${context}.example:6443)` };
+                    },
                 }, "/work/shop")),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 
 import { SERVICE_LABEL } from "../../labels";
-import { containerInstances, type ContainerInspect, docker } from "../docker/live";
+import { containerInstances, type ContainerInspect, docker, type DockerRun } from "../docker/live";
 import type { LiveWorkload, Noun } from "../live";
 import type { ComposeWorkloadRecord } from "../workload";
 
@@ -19,9 +19,9 @@ const COMPOSE_DIRECTORY = "com.docker.compose.project.working_dir";
 const COMPOSE_FILES = "com.docker.compose.project.config_files";
 
 /** The running containers of a Compose service that a pinned file labelled. */
-export async function inspectComposeService(service: string): Promise<ContainerInspect[]> {
-    const ids = (await docker(["ps", "--quiet", "--filter", `label=${COMPOSE_SERVICE}=${service}`, "--filter", `label=${SERVICE_LABEL}`])).trim();
-    return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
+export async function inspectComposeService(service: string, run: DockerRun = docker): Promise<ContainerInspect[]> {
+    const ids = (await run(["ps", "--quiet", "--filter", `label=${COMPOSE_SERVICE}=${service}`, "--filter", `label=${SERVICE_LABEL}`])).trim();
+    return ids === "" ? [] : (JSON.parse(await run(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
 }
 
 /**

@@ -39,10 +39,14 @@ export function containerInstances(containers: readonly ContainerInspect[], expe
     });
 }
 
-/** Runs the Docker CLI against the user's daemon (`DOCKER_HOST`, or its current context). */
-export function docker(args: readonly string[]): Promise<string> {
+/** Runs the Docker CLI; each kind's reader takes one, so the command can point it at the stack's daemon. */
+export type DockerRun = (args: readonly string[]) => Promise<string>;
+
+/** Runs the Docker CLI against `host` (its DOCKER_HOST), by default the user's daemon (`DOCKER_HOST`, or its current context). */
+export function docker(args: readonly string[], host?: string): Promise<string> {
+    const env = host === undefined ? undefined : { ...process.env, DOCKER_HOST: host };
     return new Promise((resolve, reject) => {
-        execFile("docker", [...args], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
+        execFile("docker", [...args], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env }, (error, stdout, stderr) => {
             if (error) {
                 const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the docker CLI is not installed or not on PATH" : (stderr || error.message).trim();
                 reject(new Error(`docker ${args.join(" ")} failed: ${reason}`));
@@ -54,9 +58,9 @@ export function docker(args: readonly string[]): Promise<string> {
 }
 
 /** The containers of one name, or none when it does not exist. */
-export async function inspectContainer(name: string): Promise<ContainerInspect[]> {
-    const ids = (await docker(["ps", "--all", "--quiet", "--filter", `name=^/?${name}$`])).trim();
-    return ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
+export async function inspectContainer(name: string, run: DockerRun = docker): Promise<ContainerInspect[]> {
+    const ids = (await run(["ps", "--all", "--quiet", "--filter", `name=^/?${name}$`])).trim();
+    return ids === "" ? [] : (JSON.parse(await run(["inspect", ...ids.split("\n")])) as ContainerInspect[]);
 }
 
 

@@ -4,7 +4,7 @@
 
 import { execFile, type ExecFileException } from "node:child_process";
 import { DIGEST_PATTERN, locateRepository, parseImageReference } from "../../registry/reference";
-import type { ExpectedRelease, InstanceState, LiveInstance, LiveWorkload, Noun } from "../live";
+import type { ExpectedRelease, InstanceState, LiveIdentity, LiveInstance, LiveWorkload, Noun } from "../live";
 import type { KubernetesWorkloadRecord } from "../workload";
 import { VERSION_LABEL } from "./settings";
 
@@ -32,9 +32,10 @@ export function selectorText(selector: Readonly<Record<string, string>>): string
         .join(",");
 }
 
-export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLister): LiveWorkload {
+export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLister, identify?: DeploymentIdentifier): LiveWorkload {
     const selector = selectorText(record.selector);
     return {
+        ...(identify === undefined ? {} : { identify: () => identify(record.namespace, record.deployment) }),
         noun: NOUN,
         location: { namespace: record.namespace, selector },
         where: `${selector}, namespace ${record.namespace}`,
@@ -124,32 +125,84 @@ export function describeKubectlFailure(what: string, stderr: string, context: { 
     return `${what}: ${(lines.at(-1) ?? stderr).trim()}`;
 }
 
-function kubectl(args: readonly string[]): Promise<{ stdout: string; stderr: string; error?: ExecFileException }> {
+/**
+ * Where kubectl connects: a kubeconfig file, a context and a cluster of it, each as kubectl's own
+ * flag; none set is kubectl's current context (KUBECONFIG, else ~/.kube/config).
+ */
+export interface KubectlTarget {
+    readonly kubeconfig?: string;
+    readonly context?: string;
+    readonly cluster?: string;
+}
+
+/** kubectl's global flags for `target`. */
+export function kubectlFlags(target: KubectlTarget): string[] {
+    return [
+        ...(target.kubeconfig === undefined ? [] : ["--kubeconfig", target.kubeconfig]),
+        ...(target.context === undefined ? [] : ["--context", target.context]),
+        ...(target.cluster === undefined ? [] : ["--cluster", target.cluster]),
+    ];
+}
+
+function kubectl(target: KubectlTarget, args: readonly string[]): Promise<{ stdout: string; stderr: string; error?: ExecFileException }> {
     return new Promise((resolve) => {
-        execFile("kubectl", args, { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => resolve({ stdout, stderr, error: error ?? undefined }));
+        execFile("kubectl", [...kubectlFlags(target), ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) =>
+            resolve({ stdout, stderr, error: error ?? undefined }),
+        );
     });
 }
 
-/** `kubectl get pods -o json` with the user's current context: the pods `selector` matches, or every pod of the namespace. */
-export async function listPodsWithKubectl(namespace: string, selector?: string): Promise<PodList> {
+/** The context kubectl uses with `target`, and its cluster's server, when its kubeconfig names them. */
+async function contextOf(target: KubectlTarget): Promise<{ name?: string; server?: string }> {
+    const [name, server] = await Promise.all([
+        target.context === undefined ? kubectl(target, ["config", "current-context"]) : Promise.resolve({ stdout: target.context }),
+        kubectl(target, ["config", "view", "--minify", "--output", "jsonpath={.clusters[0].cluster.server}"]),
+    ]);
+    const text = (result: { stdout: string; error?: unknown }): string | undefined => (result.error ? undefined : result.stdout.trim() || undefined);
+    return { name: text(name), server: text(server) };
+}
+
+/** A context in words: `kube context staging (server https://10.0.0.2:6443)`. */
+export function describeContext(context: { name?: string; server?: string }): string {
+    const server = context.server ? ` (server ${context.server})` : "";
+    return context.name === undefined ? `kubectl's current context${server}` : `kube context ${context.name}${server}`;
+}
+
+/** Why kubectl failed, in one line, or that it is not installed. */
+async function kubectlFailure(what: string, target: KubectlTarget, failed: { stderr: string; error: ExecFileException }): Promise<Error> {
+    if (failed.error.code === "ENOENT") {
+        return new Error(`${what}: kubectl is not installed or not on PATH`);
+    }
+    return new Error(describeKubectlFailure(what, failed.stderr || failed.error.message, await contextOf(target)));
+}
+
+/** `kubectl get pods -o json` where `target` points (by default the user's current context): the pods `selector` matches, or every pod of the namespace. */
+export async function listPodsWithKubectl(namespace: string, selector?: string, target: KubectlTarget = {}): Promise<PodList> {
     const what = selector === undefined ? `cannot list pods in namespace ${namespace}` : `cannot list pods ${selector} in namespace ${namespace}`;
-    const listed = await kubectl(["get", "pods", "--namespace", namespace, ...(selector === undefined ? [] : ["--selector", selector]), "--output", "json"]);
+    const listed = await kubectl(target, ["get", "pods", "--namespace", namespace, ...(selector === undefined ? [] : ["--selector", selector]), "--output", "json"]);
     if (listed.error) {
-        if (listed.error.code === "ENOENT") {
-            throw new Error(`${what}: kubectl is not installed or not on PATH`);
-        }
-        const [name, server] = await Promise.all([
-            kubectl(["config", "current-context"]),
-            kubectl(["config", "view", "--minify", "--output", "jsonpath={.clusters[0].cluster.server}"]),
-        ]);
-        const text = (result: { stdout: string; error?: unknown }): string | undefined => (result.error ? undefined : result.stdout.trim() || undefined);
-        throw new Error(describeKubectlFailure(what, listed.stderr || listed.error.message, { name: text(name), server: text(server) }));
+        throw await kubectlFailure(what, target, { stderr: listed.stderr, error: listed.error });
     }
     try {
         return JSON.parse(listed.stdout) as PodList;
     } catch {
         throw new Error("kubectl get pods answered something that is not JSON");
     }
+}
+
+/** What the cluster in reach holds under a Deployment's name: the Deployment's uid, or null when there is none. */
+export type DeploymentIdentifier = (namespace: string, name: string) => Promise<LiveIdentity>;
+
+/** The Deployment of `name` where `target` points: its metadata.uid, and which context and server answered. */
+export async function identifyDeploymentWithKubectl(namespace: string, name: string, target: KubectlTarget = {}): Promise<LiveIdentity> {
+    const [found, context] = await Promise.all([
+        kubectl(target, ["get", "deployment", name, "--namespace", namespace, "--ignore-not-found", "--output", "jsonpath={.metadata.uid}"]),
+        contextOf(target),
+    ]);
+    if (found.error) {
+        throw await kubectlFailure(`cannot read Deployment ${name} in namespace ${namespace}`, target, { stderr: found.stderr, error: found.error });
+    }
+    return { uid: found.stdout.trim() || null, reached: describeContext(context) };
 }
 
 /** Whether a pod's labels satisfy `k=v,k2=v2`, as the API server judges an equality selector. */

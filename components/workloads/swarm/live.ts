@@ -3,7 +3,7 @@
 // the release label of the service spec (current or previous) that runs its image: the provider
 // replaces a service whose container labels change, so the version is on the service only.
 import { RELEASE_LABEL } from "../../labels";
-import { digestOfReference, docker } from "../docker/live";
+import { digestOfReference, docker, type DockerRun } from "../docker/live";
 import { type ExpectedRelease, judge, type LiveInstance, type LiveWorkload, type Noun } from "../live";
 import type { SwarmWorkloadRecord } from "../workload";
 
@@ -51,10 +51,10 @@ export function taskInstances(service: string, { tasks, specs }: SwarmInspect, e
 }
 
 /** The tasks and specs of a service, from the Swarm manager the Docker CLI talks to. */
-export async function inspectTasks(service: string): Promise<SwarmInspect> {
-    const ids = (await docker(["service", "ps", "--quiet", "--no-trunc", "--filter", "desired-state=running", service])).trim();
-    const tasks = ids === "" ? [] : (JSON.parse(await docker(["inspect", ...ids.split("\n")])) as TaskInspect[]);
-    const [found] = JSON.parse(await docker(["service", "inspect", service])) as { Spec: ServiceSpecInspect; PreviousSpec?: ServiceSpecInspect | null }[];
+export async function inspectTasks(service: string, run: DockerRun = docker): Promise<SwarmInspect> {
+    const ids = (await run(["service", "ps", "--quiet", "--no-trunc", "--filter", "desired-state=running", service])).trim();
+    const tasks = ids === "" ? [] : (JSON.parse(await run(["inspect", ...ids.split("\n")])) as TaskInspect[]);
+    const [found] = JSON.parse(await run(["service", "inspect", service])) as { Spec: ServiceSpecInspect; PreviousSpec?: ServiceSpecInspect | null }[];
     return { tasks, specs: found.PreviousSpec ? [found.Spec, found.PreviousSpec] : [found.Spec] };
 }
 
