@@ -2,7 +2,16 @@
 // imageID, sidecars left out of the judgement, and kubectl's failures in one line.
 
 import * as assert from "node:assert/strict";
-import { comparePods, describeKubectlFailure, digestOfImageId, matchesSelector, type PodList, sharedPodLister } from "../../components/workloads/kubernetes/live";
+import {
+    comparePods,
+    describeContext,
+    describeKubectlFailure,
+    digestOfImageId,
+    kubectlFlags,
+    matchesSelector,
+    type PodList,
+    sharedPodLister,
+} from "../../components/workloads/kubernetes/live";
 import { DIGESTS, IMAGE } from "../cli/fakes";
 
 const RECORDED = { digest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}` };
@@ -54,6 +63,20 @@ describe("kubernetes live workload", () => {
             `${what}: Error from server (Forbidden): pods is forbidden: User "dev" cannot list resource "pods"`,
         );
     });
+    it("points kubectl with its own flags, and names the context that answered", () => {
+        assert.deepEqual(kubectlFlags({}), []);
+        assert.deepEqual(kubectlFlags({ kubeconfig: "/home/ada/.kube/prod", context: "prod", cluster: "east" }), [
+            "--kubeconfig",
+            "/home/ada/.kube/prod",
+            "--context",
+            "prod",
+            "--cluster",
+            "east",
+        ]);
+        assert.equal(describeContext({ name: "kind-staging", server: "https://127.0.0.1:6443" }), "kube context kind-staging (server https://127.0.0.1:6443)");
+        assert.equal(describeContext({}), "kubectl's current context");
+    });
+
     it("matches an equality selector as the API server does: every term, exact values", () => {
         const labels = { "app.kubernetes.io/name": "api", tier: "web" };
         assert.equal(matchesSelector(labels, "app.kubernetes.io/name=api"), true);

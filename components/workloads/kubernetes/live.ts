@@ -152,8 +152,18 @@ function kubectl(target: KubectlTarget, args: readonly string[]): Promise<{ stdo
     });
 }
 
+/** What `contextOf` answered, by target: a command asks once per cluster, however many workloads it reads there. */
+const contexts = new Map<string, Promise<{ name?: string; server?: string }>>();
+
 /** The context kubectl uses with `target`, and its cluster's server, when its kubeconfig names them. */
-async function contextOf(target: KubectlTarget): Promise<{ name?: string; server?: string }> {
+function contextOf(target: KubectlTarget): Promise<{ name?: string; server?: string }> {
+    const key = JSON.stringify(kubectlFlags(target));
+    const known = contexts.get(key) ?? askContext(target);
+    contexts.set(key, known);
+    return known;
+}
+
+async function askContext(target: KubectlTarget): Promise<{ name?: string; server?: string }> {
     const [name, server] = await Promise.all([
         target.context === undefined ? kubectl(target, ["config", "current-context"]) : Promise.resolve({ stdout: target.context }),
         kubectl(target, ["config", "view", "--minify", "--output", "jsonpath={.clusters[0].cluster.server}"]),
