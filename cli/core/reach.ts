@@ -80,7 +80,10 @@ export async function refuseUnreachable(context: Context, stack: string, command
     const asked = await Promise.allSettled(
         reach.map(async (one) => {
             const live = context.deps.live(one.record, one.connection);
-            const [answer] = await Promise.all([identify(live), live.instances({})]);
+            const answer = identify(live);
+            answer.catch(() => undefined);
+            // When the cluster does not answer, the listing's words name why.
+            await live.instances({});
             return answer;
         }),
     );
