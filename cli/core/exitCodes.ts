@@ -17,7 +17,7 @@ export const EXIT_MEANINGS: readonly (readonly [ExitCode, string])[] = [
     [ExitCode.Usage, "usage error: unknown option, missing argument, no such update, version, service or stack; config entries the component would refuse"],
     [
         ExitCode.Failure,
-        "could not check or act: a registry unreachable or refusing access, pulumi, kubectl or docker failed, pulumi up failed (with " +
+        "could not check or act: a registry unreachable or refusing access, pulumi, kubectl or docker failed, the cluster reached is not the stack's, pulumi up failed (with " +
             "--atomic: before the workload changed, or the undo failed too), another update holds the stack or left its lock; for verify it takes precedence over 1",
     ],
     [ExitCode.Interrupted, "interrupted by SIGINT (Ctrl-C); its last line says what it left"],
