@@ -154,6 +154,7 @@ export function originOf(children: readonly StateResource[], resources: readonly
     const urn = reference === undefined || !reference.includes("::") ? undefined : reference.slice(0, reference.lastIndexOf("::"));
     const found = urn === undefined ? undefined : resources.find((resource) => resource.urn === urn);
     const name = urn?.split("::").pop();
+    // A default provider is one whose name starts with `default`, as Pulumi tells them apart.
     const provider: RecordedProvider | undefined =
         found === undefined || name === undefined ? undefined : { name, default: name.startsWith("default"), inputs: found.inputs ?? {} };
     const uid = workload.type === DEPLOYMENT_TYPE ? (workload.outputs as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid : undefined;
