@@ -9,11 +9,12 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation";
 import type { ConfigEdit, ConfigValue, StackConfig } from "./core/config";
-import type { PreviewSummary, ReleaseStack, SavedConfig } from "./core/context";
+import type { Asked } from "../components/release/pin";
+import type { Preview, ReleaseStack, SavedConfig } from "./core/context";
 import type { Interrupts } from "./core/interrupt";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { readAllPages, type HistoryEntry } from "./core/history";
-import { type ServiceState, servicesOfState } from "./core/services";
+import { askedOfStep, type ServiceState, servicesOfState, type StepEvent } from "./core/services";
 import { renderCopy } from "./core/rendered";
 import { recordedStatesOf } from "./core/states/backends";
 
@@ -259,9 +260,16 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                 },
             };
         },
-        async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<PreviewSummary> {
+        async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview> {
+            const asked = new Map<string, Asked>();
+            const onEvent = (event: StepEvent): void => {
+                const step = askedOfStep(event);
+                if (step !== undefined) {
+                    asked.set(step.service, step.asked);
+                }
+            };
             try {
-                return (await stack.preview({ diff: true, onOutput, signal })).changeSummary;
+                return { changes: (await stack.preview({ diff: true, onOutput, onEvent, signal })).changeSummary, asked };
             } catch (error) {
                 throw updateFailure(`pulumi preview of stack ${name} failed`, error);
             }

@@ -110,7 +110,7 @@ function checkInputs(name: string, args: ReleasedServiceArgs): { inputs: Release
     if (problems.length > 0) {
         throw new pulumi.RunError(describeProblems(problems));
     }
-    const outcome = pin === undefined ? undefined : pinOutcome(pulumi.getStack(), name, pin, askedOf(args));
+    const outcome = pin === undefined ? undefined : pinOutcome(pulumi.getStack(), name, pin, askedOf(args), pulumi.runtime.isDryRun());
     if (outcome !== undefined && "refusal" in outcome) {
         throw new pulumi.RunError(outcome.refusal);
     }

@@ -10,7 +10,7 @@ import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { askedIn, asTarget, attribute, chooseReleaseSet, manifestPresent, pinEdit, type Target, targetReference } from "../core/release";
+import { asTarget, attribute, chooseReleaseSet, completePins, manifestPresent, pendingPinEdit, type Target, targetReference } from "../core/release";
 import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare } from "../core/prepare";
@@ -24,10 +24,12 @@ const HELP = `Usage: released-service drill [--stack S] [--service NAME] [--to <
 
 Rehearses a rollback on a non-production stack, for every service (or the one
 --service names): pins each to its previous successful release with another
-digest (or to what the update --to names ran), runs one pulumi up, waits until
+digest (or to what the update --to names ran; a preview reads what each
+service's args ask now, which its pin records), runs one pulumi up, waits until
 every instance of each (pod, container or task) runs its exact digest, rolls
 forward to the releases it started from, waits again, and reports each phase's
-wall time (split into the config edit, pulumi up and the instances landing)
+wall time (split into the config edit with that preview, pulumi up and the
+instances landing)
 and digests. A Compose service
 is rerun after each update the way its containers were started (their
 docker compose project, directory and files, which must include the pinned
@@ -116,13 +118,13 @@ async function phase(
     stack: ReleaseStack,
     name: Phase["phase"],
     releases: readonly (ServiceRelease & { readonly live: LiveWorkload })[],
-    steps: { edit: () => Promise<void>; message: string; timeoutMs: number; guard: UpdateGuard; words: DrillPhaseWords },
+    steps: { edit: (signal: AbortSignal) => Promise<void>; message: string; timeoutMs: number; guard: UpdateGuard; words: DrillPhaseWords },
 ): Promise<Phase> {
     const clock = context.deps;
     const marks = [clock.elapsed()];
     let error: string | null = null;
     try {
-        await steps.guard.before(steps.words.before, () => steps.edit());
+        await steps.guard.before(steps.words.before, (signal) => steps.edit(signal));
         marks.push(clock.elapsed());
         const what = releases.map((release) => `${releases.length > 1 ? `${release.service} ` : ""}${release.version} ${release.digest}`).join(", ");
         context.stdout.write(`\n${name}: running pulumi up on stack ${stack.name} for ${what}…\n`);
@@ -277,8 +279,18 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
     }
     const liveOf = (name: string): LiveWorkload => lives.get(name)!;
     const timeoutMs = options.timeoutSeconds * 1000;
-    const pin = effectiveEdit(pinEdit(stack.name, config, targets, askedIn(current)), config);
     const quiet = options.json ? { ...context, stdout: context.stderr } : context;
+    // As a rollback's: the pins go in without what the args ask, a preview run with them reads that
+    // from the program as it evaluates now, and completePins records it before pulumi up. The roll
+    // forward puts the pins back as they were.
+    const pending = pendingPinEdit(config, targets);
+    const pin = async (signal: AbortSignal): Promise<void> => {
+        await stack.editConfig(effectiveEdit(pending, config));
+        // An interrupt during the edit lets it end, then stops the drill before the preview.
+        signal.throwIfAborted();
+        const preview = await stack.preview(() => undefined, signal);
+        await completePins(quiet, stack, config, targets, preview.asked, { states: current, where: "the last update" });
+    };
     const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => Release & { update?: number }, withUpdate: boolean): string =>
         releases
             .map((service) => {
@@ -293,7 +305,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         stack,
         "rollback",
         services.map((service) => ({ service: service.service, ...service.to, live: liveOf(service.service) })),
-        { edit: () => stack.editConfig(pin), message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback") },
+        { edit: pin, message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback") },
     );
     // Forward runs whatever happened going back: the stack must end on the release it started from.
     const forward = await phase(
@@ -302,7 +314,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         "roll forward",
         services.map((service) => ({ service: service.service, ...service.from, live: liveOf(service.service) })),
         {
-            edit: () => stack.editConfig(undoEdit(pin, config)),
+            edit: () => stack.editConfig(undoEdit(pending, config)),
             message: `drill: roll forward to ${describe(services, (service) => service.from, false)}`,
             timeoutMs,
             guard,

@@ -3,19 +3,19 @@
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
 import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig } from "../core/config";
-import { type Context, describeChanges, type PreviewSummary, type ReleaseStack } from "../core/context";
+import { type Context, describeChanges, type Preview, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
 import {
-    askedIn,
     attribute,
     chooseReleaseSet,
+    completePins,
     describeLeft,
     describeSet,
     leftAsTheyAre,
     manifestPresent,
-    pinEdit,
+    pendingPinEdit,
     type ReleaseSet,
     rollbackMessage,
     targetReference,
@@ -43,8 +43,9 @@ lock (another update runs, or a killed one left it) it refuses, naming the lock
 and pulumi cancel, and changes nothing. The config file is replaced whole, never
 left half-written. Commit the stack config file afterwards.
 
-Each pin also records what the service's args ask now (its component's
-recorded input): while they ask the same, an update keeps the pin and warns;
+Each pin also records what the service's args ask now, as the preview run
+with the pin reads them from the program (a config edited since the last
+update included): while they ask the same, an update keeps the pin and warns;
 once they ask for another release (the program's version key moved), the
 update fails in preview, naming the pin, until released-service release-hold
 lifts it.
@@ -171,8 +172,10 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const left = leftAsTheyAre(attributed, set, known, options.service);
     const message = rollbackMessage(set);
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
-    // The args ask now what they asked in the last update; with --with-config, what they asked in the target's.
-    const pins = pinEdit(stack.name, config, set.targets, askedIn(options.withConfig ? (states.get(set.update) ?? current) : current));
+    // The pins go in without what the args ask: the preview run with them reads that from the
+    // program as it evaluates now (the config edited since the last update included), and
+    // completePins records it before pulumi up.
+    const pins = pendingPinEdit(config, set.targets);
     // Already running it, no pin says otherwise, and the newest update did not fail (after a failed
     // update the config may ask for another release, which Swarm, for one, rolled back by itself).
     const newest = rows.find((row) => row.kind === "update");
@@ -221,13 +224,26 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         context.stdout.write(`${leaves[0].toUpperCase()}${leaves.slice(1)}.\n`);
     }
     context.stdout.write(`Previewing the rollback of stack ${stack.name} to ${summary}…\n`);
-    let changes: PreviewSummary;
+    let preview: Preview;
     try {
-        changes = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
+        preview = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
     } catch (error) {
         passOnInterrupt(error);
         guard.restore();
         throw new CliError(`the preview of the rollback of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
+    }
+    const changes = preview.changes;
+    // A service the preview said nothing of: what its args asked in the last update (with
+    // --with-config, in the target's, whose config is restored).
+    const recorded = options.withConfig
+        ? { states: states.get(set.update) ?? current, where: `update #${set.update}` }
+        : { states: current, where: "the last update" };
+    try {
+        await guard.before(stopped, () => completePins(context, stack, config, set.targets, preview.asked, recorded));
+    } catch (error) {
+        passOnInterrupt(error);
+        guard.restore();
+        throw error;
     }
     context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
     if (!options.yes) {
@@ -269,7 +285,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const after = await stack.config();
     for (const target of set.targets) {
         const pin = pinOf(after, target.service);
-        if (pin !== undefined) {
+        if (pin?.asked !== undefined) {
             context.stdout.write(
                 `While service ${target.service}'s args ask for ${describeAsked(pin.asked)}, as now, an update of stack ${stack.name} keeps its pin and warns; ` +
                     `once they ask for another release, it fails until released-service release-hold --stack ${stack.name} --service ${target.service}.\n`,

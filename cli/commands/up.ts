@@ -90,14 +90,14 @@ async function up(context: Context, options: UpOptions): Promise<number> {
     const guard = await UpdateGuard.open(context, stack, false);
     const stopped = `the update of stack ${stack.name} stopped before pulumi up; nothing was changed`;
     context.stdout.write(`Previewing the update of stack ${stack.name}…\n`);
-    let changes;
+    let preview;
     try {
-        changes = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
+        preview = await guard.before(stopped, (signal) => stack.preview((text) => context.stdout.write(text), signal));
     } catch (error) {
         passOnInterrupt(error);
         throw new CliError(`the preview of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
-    context.stdout.write(`\nThe update of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
+    context.stdout.write(`\nThe update of stack ${stack.name} changes: ${describeChanges(preview.changes)}.\n`);
     if (!options.yes && !(await guard.before(stopped, (signal) => context.deps.confirm(`Update stack ${stack.name}? [y/N] `, signal)))) {
         context.stdout.write(`Update of stack ${stack.name} cancelled; nothing was changed.\n`);
         return ExitCode.NotOk;
@@ -159,7 +159,9 @@ async function undo(
     const undoing = `--atomic's undo of stack ${stack.name}`;
     const again = `released-service rollback --to ${set.update} --stack ${stack.name}${targets.length === 1 ? ` --service ${targets[0].service}` : ""}`;
     const unmoved = `${stack.configFile} is as it was, and ${changed.join(", ")} still run${changed.length === 1 ? "s" : ""} the failed update's release: to return to the last successful release, run ${again} --yes`;
-    // The failed update recorded what the args ask now: the pin keeps that intent.
+    // The failed update recorded what the args ask now (its component's input, registered even by an
+    // update that fails): it evaluated the program a moment ago in this command, with the config the
+    // undo starts from, so it is what a preview would read, without a preview's time mid-incident.
     await guard.before(
         `${undoing} stopped before its pulumi up; ${unmoved}`,
         () => stack.editConfig(effectiveEdit(pinEdit(stack.name, config, targets, askedIn(after)), config)),

@@ -5,6 +5,7 @@
 import type { LiveWorkload } from "../../components/workloads/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
+import type { Asked } from "../../components/release/pin";
 import type { ConfigEdit, StackConfig } from "./config";
 import type { Connection } from "./connection";
 import type { HistoryEntry } from "./history";
@@ -32,8 +33,11 @@ export interface ReleaseStack {
     editConfig(edit: ConfigEdit): Promise<void>;
     /** The stack config file as it is now, to put back byte for byte when an interrupted command stops. */
     saveConfig(): Promise<SavedConfig>;
-    /** Runs `pulumi preview --diff`, streaming its output; rejects when the preview fails or `signal` aborts it. */
-    preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<PreviewSummary>;
+    /**
+     * Runs `pulumi preview --diff`, streaming its output, and reads what each ReleasedService's args
+     * ask as the program evaluates now; rejects when the preview fails or `signal` aborts it.
+     */
+    preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview>;
     /**
      * Runs `pulumi up`, streaming its output; rejects when the update fails. Every interrupt is passed
      * to pulumi once: the first cancels the update gracefully, a second ends it at once.
@@ -49,6 +53,12 @@ export interface SavedConfig {
 
 /** How many resources a preview would create, update, delete… (`same` included), by operation. */
 export type PreviewSummary = Readonly<Record<string, number>>;
+
+/** What a preview found: its changes, and what each ReleasedService's args ask, by service (those it announced a step for). */
+export interface Preview {
+    readonly changes: PreviewSummary;
+    readonly asked: ReadonlyMap<string, Asked>;
+}
 
 export type ManifestChecker = Pick<RegistryClient, "manifestState">;
 

@@ -3,11 +3,11 @@
 
 import type { ConfigEdit, StackConfig } from "./config";
 import { RegistryError } from "../../components/registry/client";
-import type { Context } from "./context";
+import type { Context, ReleaseStack } from "./context";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { repositoryOf, type UpdateRow } from "./history";
 import { type DigestReference, parseDigestReference } from "./reference";
-import type { Asked } from "../../components/release/pin";
+import { type Asked, describeAsked } from "../../components/release/pin";
 import { type Pin, PINS_KEY, pinsOf, type ServiceState, withEntry } from "./services";
 
 /**
@@ -161,8 +161,8 @@ export function targetReference(stack: string, current: readonly ServiceState[],
 
 /**
  * The config that runs the targets, other pins kept: a pin for each service, its version and exact
- * digest, the update they came from, and what the service's args ask (`asked`, from its recorded
- * state), so a later change of those args is refused instead of hidden by the pin.
+ * digest, the update they came from, and what the service's args ask (`asked`), so a later change of
+ * those args is refused instead of hidden by the pin.
  */
 export function pinEdit(stack: string, config: StackConfig, targets: readonly Target[], asked: (service: string) => Asked | undefined): ConfigEdit {
     let pins: Record<string, unknown> = { ...pinsOf(config) };
@@ -181,9 +181,63 @@ export function pinEdit(stack: string, config: StackConfig, targets: readonly Ta
     return { set: { [PINS_KEY]: pins }, remove: [] };
 }
 
+/**
+ * The pins being set, other pins kept: as pinEdit's, without `asked` yet. The preview run with them
+ * says what each service's args ask as the program evaluates now; completePins then records it.
+ */
+export function pendingPinEdit(config: StackConfig, targets: readonly Target[]): ConfigEdit {
+    let pins: Record<string, unknown> = { ...pinsOf(config) };
+    for (const target of targets) {
+        const pin: Pin = { version: target.version, digest: target.digest, update: target.update };
+        pins = withEntry(pins, target.service, { ...pin });
+    }
+    return { set: { [PINS_KEY]: pins }, remove: [] };
+}
+
 /** What each service's args ask, by name, as `states` recorded it. */
 export function askedIn(states: readonly ServiceState[]): (service: string) => Asked | undefined {
     return (service) => states.find((state) => state.name === service)?.asked;
+}
+
+/**
+ * What each target's args ask now: what the preview read from the program (`previewed`), else, for a
+ * service it announced no step for, what `recorded` says they asked; those services are `fallback`.
+ */
+export function askedNow(
+    previewed: ReadonlyMap<string, Asked>,
+    recorded: readonly ServiceState[],
+    targets: readonly Target[],
+): { readonly asked: (service: string) => Asked | undefined; readonly fallback: readonly string[] } {
+    const before = askedIn(recorded);
+    return {
+        asked: (service) => previewed.get(service) ?? before(service),
+        fallback: targets.filter((target) => !previewed.has(target.service)).map((target) => target.service),
+    };
+}
+
+/**
+ * Completes the pins pendingPinEdit wrote, after the preview run with them: each records what its
+ * service's args ask now, so the update runs with, and the config keeps, the intent of the moment
+ * the pin was set, never an earlier update's. A service the preview said nothing of falls back to
+ * what `recorded` (`where`: "the last update") says its args asked, and the command says so.
+ */
+export async function completePins(
+    context: Context,
+    stack: ReleaseStack,
+    config: StackConfig,
+    targets: readonly Target[],
+    previewed: ReadonlyMap<string, Asked>,
+    recorded: { readonly states: readonly ServiceState[]; readonly where: string },
+): Promise<void> {
+    const { asked, fallback } = askedNow(previewed, recorded.states, targets);
+    const edit = pinEdit(stack.name, config, targets, asked);
+    for (const service of fallback) {
+        context.stdout.write(
+            `The preview of stack ${stack.name} did not say what service ${service}'s args ask, so its pin records what they asked in ${recorded.where}: ` +
+                `${describeAsked(asked(service)!)}.\n`,
+        );
+    }
+    await stack.editConfig(edit);
 }
 
 /**

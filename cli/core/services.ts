@@ -48,6 +48,24 @@ function askedIn(inputs: Record<string, unknown> | undefined): Asked | undefined
     return fields.every(([key, value]) => (ASKED_FIELDS as readonly string[]).includes(key) && typeof value === "string") ? askedOf(asked as Asked) : undefined;
 }
 
+/** The part of an engine event (the Automation API's `EngineEvent`) that names a step's resource and its new inputs. */
+export interface StepEvent {
+    readonly resourcePreEvent?: { readonly metadata: { readonly type: string; readonly urn: string; readonly new?: { readonly inputs?: Record<string, unknown> } } };
+}
+
+/**
+ * What a ReleasedService's args ask, from the step a preview or update announces for it (its new
+ * inputs: what the program asks as it evaluates now), or undefined for any other event.
+ */
+export function askedOfStep(event: StepEvent): { readonly service: string; readonly asked: Asked } | undefined {
+    const metadata = event.resourcePreEvent?.metadata;
+    if (metadata === undefined || metadata.type !== RELEASED_SERVICE_TYPE) {
+        return undefined;
+    }
+    const asked = askedIn(metadata.new?.inputs);
+    return asked === undefined ? undefined : { service: metadata.urn.split("::").pop()!, asked };
+}
+
 interface StateResource extends RecordedResource {
     readonly parent?: string;
     readonly inputs?: Record<string, unknown>;

@@ -81,10 +81,13 @@ export function pinProblems(pin: unknown, field: string): string[] {
 
 const PIN_FIELDS: readonly string[] = ["version", "digest", "update", "asked"];
 
-/** Every problem with what a pin records the args asked: each release field they set, as they set it. */
+/**
+ * Every problem with what a pin records the args asked: each release field they set, as they set it.
+ * None yet is no problem: the pin is being set (components/release/pin.ts).
+ */
 function askedProblems(asked: unknown, field: string): string[] {
     if (asked === undefined) {
-        return [`\`${field}\` is required: what the service's args asked when the pin was set, e.g. { "version": "v2.0.0" }`];
+        return [];
     }
     if (asked === null || typeof asked !== "object" || Array.isArray(asked)) {
         return [`\`${field}\` must be an object with the args' \`version\`, \`digest\` or \`promoteFrom\` (got ${got(asked)})`];

@@ -11,12 +11,16 @@ export interface Asked {
 /** The fields of `Asked`, in the order they are described. */
 export const ASKED_FIELDS = ["version", "digest", "promoteFrom"] as const;
 
-/** A pin: exactly this release runs, the one update `update` ran, set while the args asked `asked`. */
+/**
+ * A pin: exactly this release runs, the one update `update` ran, set while the args asked `asked`.
+ * A pin being set has no `asked` yet: the command that sets it reads what the args ask from the
+ * preview it runs with the pin, then records it, before any update runs.
+ */
 export interface Pin {
     readonly version: string;
     readonly digest: string;
     readonly update: number;
-    readonly asked: Asked;
+    readonly asked?: Asked;
 }
 
 /** The release fields the args set, and no others. */
@@ -38,10 +42,32 @@ function sameAsked(a: Asked, b: Asked): boolean {
  * What a pin does to an update of `service` whose args ask `asked`: with the args unchanged since the
  * pin was set it holds and says so; with args that ask another release it refuses the update, since
  * running the pin would hide that change and running the args would silently undo the rollback.
+ * A pin being set (no `asked` yet) holds in a preview, which is where its command reads `asked`; an
+ * update cannot tell a change of the args against it, so it refuses (a command killed mid-way left it).
  */
-export function pinOutcome(stack: string, service: string, pin: Pin, asked: Asked): { readonly refusal: string } | { readonly warning: string } {
+export function pinOutcome(
+    stack: string,
+    service: string,
+    pin: Pin,
+    asked: Asked,
+    preview: boolean,
+): { readonly refusal: string } | { readonly warning: string } {
     const lift = `\`released-service release-hold --stack ${stack} --service ${service}\``;
     const pinned = `version ${pin.version} (${pin.digest}) from update #${pin.update}`;
+    if (pin.asked === undefined) {
+        return preview
+            ? {
+                  warning:
+                      `service ${service} is held on its pinned release, ${pinned}, which is being set: its args ask for ${describeAsked(asked)}, ` +
+                      "which the command setting the pin records in it before its update runs.",
+              }
+            : {
+                  refusal:
+                      `service ${service} is pinned to ${pinned}, but the pin does not record what its args asked when it was set (\`asked\`: the command ` +
+                      `setting it stopped before recording it), so a change of them cannot be told; nothing was changed: set the pin's \`asked\` to ` +
+                      `what the args ask now (${describeAsked(asked)}) to keep it, or lift it with ${lift}.`,
+              };
+    }
     if (!sameAsked(pin.asked, asked)) {
         return {
             refusal:

@@ -33,6 +33,8 @@ describe("cli drill", () => {
         const outcome = await runCli(["drill", "--yes"], { stack, registryClient: async () => PRESENT });
         assert.equal(outcome.code, 0, outcome.stderr);
         assert.deepEqual(stack.changes, [
+            `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.2.1"]}","update":4,"version":"v1.2.1"}}`,
+            "preview",
             `config released-service:pins={"payment-api":{"asked":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"},"digest":"${DIGESTS["v1.2.1"]}","update":4,"version":"v1.2.1"}}`,
             `up: ${BACK}`,
             "config rm released-service:pins",

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Connection } from "../../cli/core/connection";
-import type { Deps, ManifestChecker, PreviewSummary, ReleaseStack, SavedConfig } from "../../cli/core/context";
+import type { Deps, ManifestChecker, Preview, ReleaseStack, SavedConfig } from "../../cli/core/context";
 import type { InterruptSignal, Interrupts } from "../../cli/core/interrupt";
 import { type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
 import { liveOf } from "../../cli/core/workloads";
@@ -120,6 +120,8 @@ export interface FakeStackOptions {
     failureLosesOutputs?: boolean;
     /** Makes `preview` fail with this message after streaming a line. */
     previewFails?: string;
+    /** `false`: the preview announces no ReleasedService's step, so it says nothing of what their args ask. */
+    previewAnnouncesServices?: boolean;
     /** The digest each version's tag names, for updates that do not pin one. */
     versions?: Record<string, string>;
     /** What each service's own args ask for when no pin does (user programs); the bundled one reads its config keys. */
@@ -244,7 +246,7 @@ export class FakeStack implements ReleaseStack {
     get deployed(): string | undefined {
         return this.deployedOf();
     }
-    async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<PreviewSummary> {
+    async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview> {
         this.changes.push("preview");
         onOutput(`Previewing update (${this.name}):\n`);
         await this.options.at?.("preview");
@@ -255,7 +257,10 @@ export class FakeStack implements ReleaseStack {
             throw new Error(this.options.previewFails);
         }
         onOutput("    ~ kubernetes:apps/v1:Deployment app update [diff: ~spec]\n");
-        return { same: 3, update: 1 };
+        // As the engine's step events: each component's new input, what its args ask under the config now.
+        const config = this.configNow;
+        const asked = new Map(this.options.previewAnnouncesServices === false ? [] : this.current.map((service) => [service.name, this.askedOf(service, config)] as const));
+        return { changes: { same: 3, update: 1 }, asked };
     }
     /** What a service's args ask under `config`: the bundled program's version and digest keys, or a user program's own. */
     private askedOf(service: ServiceState, config: StackConfig): Asked {
@@ -268,7 +273,7 @@ export class FakeStack implements ReleaseStack {
         const asked = this.askedOf(service, config);
         const version = pin?.version ?? asked.version;
         const digest = pin?.digest ?? asked.digest ?? (version === undefined ? undefined : this.options.versions?.[version]);
-        const outcome = pin === undefined ? undefined : pinOutcome(this.name, service.name, pin, asked);
+        const outcome = pin === undefined ? undefined : pinOutcome(this.name, service.name, pin, asked, false);
         const hold = holdOf(config, service.name);
         const refusal =
             outcome !== undefined && "refusal" in outcome ? outcome.refusal : hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;

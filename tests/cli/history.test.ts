@@ -3,7 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import { buildRows, type HistoryEntry, readAllPages, updateNumbers, type UpdateRow } from "../../cli/core/history";
-import { servicesOfState } from "../../cli/core/services";
+import { askedOfStep, servicesOfState } from "../../cli/core/services";
 import { matchCheckpoints } from "../../cli/core/state";
 import { fileBackendRoot } from "../../cli/core/states/file";
 import { devHistory, DIGESTS, FakeStack, fileCheckpoints, IMAGE, PULUMI_HOME, runCli } from "./fakes";
@@ -253,6 +253,25 @@ describe("cli state files", () => {
         assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: { resources } } }), expected);
         assert.deepEqual(servicesOfState({ version: 3, deployment: { resources } }), expected);
         assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: null } }), []);
+    });
+
+    it("reads what each ReleasedService's args ask from the step a preview announces for it, and nothing from any other event", () => {
+        const step = (type: string, urn: string, inputs?: Record<string, unknown>) => ({ resourcePreEvent: { metadata: { type, urn, new: { inputs } } } });
+        const urn = "urn:pulumi:prod::shop::released-service:index:ReleasedService::shop-web";
+        assert.deepEqual(askedOfStep(step("released-service:index:ReleasedService", urn, { asked: { version: "2.0.0" } })), {
+            service: "shop-web",
+            asked: { version: "2.0.0" },
+        });
+        // Parented: the service is still the URN's last segment.
+        const nested = "urn:pulumi:prod::shop::my:index:Shop$released-service:index:ReleasedService::api";
+        assert.deepEqual(askedOfStep(step("released-service:index:ReleasedService", nested, { asked: { promoteFrom: "organization/shop/dev" } })), {
+            service: "api",
+            asked: { promoteFrom: "organization/shop/dev" },
+        });
+        assert.equal(askedOfStep(step("released-service:index:ReleasedService", urn, {})), undefined);
+        assert.equal(askedOfStep(step("released-service:index:ReleasedService", urn, { asked: { version: 2 } })), undefined);
+        assert.equal(askedOfStep(step("kubernetes:apps/v1:Deployment", "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::api", { asked: { version: "2.0.0" } })), undefined);
+        assert.equal(askedOfStep({}), undefined);
     });
 
     it("finds the file backend's root from its URL", () => {

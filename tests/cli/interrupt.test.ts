@@ -12,6 +12,8 @@ const REGISTRY = { registryClient: async () => tableRegistry([V1, `${IMAGE}@${DI
 const PIN_V1 =
     `config released-service:pins={"payment-api":{"asked":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"},` +
     `"digest":"${DIGESTS["v1.0.0"]}","update":1,"version":"v1.0.0"}}`;
+/** The pin as the rollback writes it before its preview, which reads what the args ask. */
+const PENDING_PIN_V1 = `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.0.0"]}","update":1,"version":"v1.0.0"}}`;
 const HOLD_V1 =
     `config released-service:holds={"payment-api":{"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
     `"reason":"rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})"}}`;
@@ -75,7 +77,7 @@ describe("cli interrupts", () => {
             const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 130);
             assert.equal(outcome.stderr, STOPPED);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
         });
@@ -86,7 +88,7 @@ describe("cli interrupts", () => {
             const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 143);
             assert.equal(outcome.stderr, STOPPED.replace("SIGINT", "SIGTERM"));
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", "config restored"]);
             assert.deepEqual(stack.configNow, before);
         });
 
@@ -109,7 +111,7 @@ describe("cli interrupts", () => {
             );
             assert.equal(outcome.code, 130);
             assert.equal(outcome.stderr, STOPPED);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, "config restored"]);
             assert.deepEqual(stack.configNow, before);
         });
 
@@ -118,7 +120,7 @@ describe("cli interrupts", () => {
             const before = stack.configNow;
             const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT", "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
             assert.equal(
@@ -133,7 +135,7 @@ describe("cli interrupts", () => {
             const { stack, interrupts } = interruptedStack("up", ["SIGINT"], { cancels: "after the workload" });
             const outcome = await runCli(["rollback", "--to", "1", "--yes", "--service", "payment-api"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT"]);
             assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
             assert.equal(
                 outcome.stderr,
@@ -148,7 +150,7 @@ describe("cli interrupts", () => {
             const { stack, interrupts } = interruptedStack("up", ["SIGINT"]);
             const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT"]);
             assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
             assert.equal(
                 outcome.stderr,
@@ -173,7 +175,7 @@ describe("cli interrupts", () => {
             const { stack, interrupts } = interruptedStack("up", ["SIGINT", "SIGINT"], { cancels: "before the workload" });
             const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT", "pulumi got SIGINT"]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: ${ROLLBACK_MESSAGE}`, "pulumi got SIGINT", "pulumi got SIGINT"]);
             assert.equal(
                 outcome.stderr,
                 CANCELLING("SIGINT") +
@@ -188,7 +190,7 @@ describe("cli interrupts", () => {
             const { stack, interrupts } = interruptedStack("read", ["SIGINT"], { nth: 2 });
             const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${ROLLBACK_MESSAGE}`]);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: ${ROLLBACK_MESSAGE}`]);
             assert.equal(
                 outcome.stderr,
                 `interrupted (SIGINT): the rollback of stack dev had completed: it runs #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]}), and stacks/Pulumi.dev.yaml pins it; ` +
@@ -200,6 +202,7 @@ describe("cli interrupts", () => {
     describe("drill", () => {
         const PRESENT = { registryClient: async () => tableRegistry([`${IMAGE}@${DIGESTS["v1.2.1"]}`, V1]) };
         const PIN = `config released-service:pins={"payment-api":{"asked":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"},"digest":"${DIGESTS["v1.2.1"]}","update":4,"version":"v1.2.1"}}`;
+        const PENDING = `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.2.1"]}","update":4,"version":"v1.2.1"}}`;
         const BACK = `up: drill: rollback to payment-api #4 (v1.2.1, ${DIGESTS["v1.2.1"]})`;
         const FORWARD = `up: drill: roll forward to payment-api v1.1.0 (${DIGESTS["v1.1.0"]})`;
         const SHORT_V121 = DIGESTS["v1.2.1"].slice(0, 19);
@@ -211,7 +214,7 @@ describe("cli interrupts", () => {
             const before = stack.configNow;
             const outcome = await drill(stack, interrupts);
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN, "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING, "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(outcome.stderr, "interrupted (SIGINT): the drill of stack dev stopped before its rollback's pulumi up; stacks/Pulumi.dev.yaml is as it began, and nothing was changed\n");
         });
@@ -221,7 +224,7 @@ describe("cli interrupts", () => {
             const before = stack.configNow;
             const outcome = await drill(stack, interrupts);
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN, BACK, "pulumi got SIGINT", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING, "preview", PIN, BACK, "pulumi got SIGINT", "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(stack.deployed, DIGESTS["v1.2.1"]);
             assert.equal(
@@ -237,7 +240,7 @@ describe("cli interrupts", () => {
             const before = stack.configNow;
             const outcome = await drill(stack, interrupts);
             assert.equal(outcome.code, 143);
-            assert.deepEqual(stack.changes, [PIN, BACK, "pulumi got SIGTERM", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING, "preview", PIN, BACK, "pulumi got SIGTERM", "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
             assert.equal(
@@ -262,7 +265,7 @@ describe("cli interrupts", () => {
                 },
             });
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN, BACK, "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING, "preview", PIN, BACK, "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(
                 outcome.stderr,
@@ -276,7 +279,7 @@ describe("cli interrupts", () => {
             const before = stack.configNow;
             const outcome = await drill(stack, interrupts);
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN, BACK, "config rm released-service:pins", FORWARD, "pulumi got SIGINT", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING, "preview", PIN, BACK, "config rm released-service:pins", FORWARD, "pulumi got SIGINT", "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(stack.deployed, DIGESTS["v1.1.0"]);
             assert.equal(
@@ -292,7 +295,7 @@ describe("cli interrupts", () => {
             const before = stack.configNow;
             const outcome = await drill(stack, interrupts);
             assert.equal(outcome.code, 130);
-            assert.deepEqual(stack.changes, [PIN, BACK, "pulumi got SIGINT", "pulumi got SIGINT", "config restored"]);
+            assert.deepEqual(stack.changes, [PENDING, "preview", PIN, BACK, "pulumi got SIGINT", "pulumi got SIGINT", "config restored"]);
             assert.deepEqual(stack.configNow, before);
             assert.equal(
                 outcome.stderr,

@@ -115,6 +115,8 @@ describe("cli release sets", () => {
             "released-service:holds": { worker: { digest: D.w1, by: "Ada" } },
         };
         assert.doesNotThrow(() => checkEntries("prod", config, ["api", "worker"]));
+        // A pin being set records no `asked` yet.
+        assert.doesNotThrow(() => checkEntries("prod", { "released-service:pins": { api: { version: "v1.1.0", digest: D["v1.1.0"], update: 2 } } }, ["api", "worker"]));
         assert.throws(() => checkEntries("prod", { "released-service:holds": { worker: { by: "Ada" } } }, ["api", "worker"]), /`released-service:holds.worker.digest`/);
     });
 

@@ -63,6 +63,8 @@ describe("cli rollback", () => {
     const PIN_V1 =
         `config released-service:pins={"payment-api":{"asked":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"},` +
         `"digest":"${DIGESTS["v1.0.0"]}","update":1,"version":"v1.0.0"}}`;
+    // Written first without `asked`: the preview run with it reads what the args ask now.
+    const PENDING_PIN_V1 = `config released-service:pins={"payment-api":{"digest":"${DIGESTS["v1.0.0"]}","update":1,"version":"v1.0.0"}}`;
     const HOLD_V1 =
         `config released-service:holds={"payment-api":{"at":"2025-03-22T10:00:00Z","by":"Grace Hopper <grace@example.com>","digest":"${DIGESTS["v1.0.0"]}",` +
         `"reason":"rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})"}}`;
@@ -74,7 +76,7 @@ describe("cli rollback", () => {
         assert.equal(outcome.code, 0);
         assert.deepEqual(asked, [V1]);
         const message = `rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})`;
-        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: ${message}`]);
+        assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: ${message}`]);
         assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
         assert.equal(
             outcome.stdout,
@@ -162,14 +164,14 @@ describe("cli rollback", () => {
         assert.equal(outcome.stderr, "error: the preview of the rollback of stack dev failed: error: version v1.0.0 cannot be resolved\nnothing was changed\n");
         assert.deepEqual(stack.configNow, before);
         // The file as it was saved before the edit, byte for byte (pulumi's own rewrite would not be).
-        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", "config restored"]);
+        assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", "config restored"]);
     });
 
     it("goes ahead when the answer is yes", async () => {
         const stack = new FakeStack();
         const outcome = await runCli(["rollback", "--to", "1"], { stack, registryClient: async () => tableRegistry([V1]), answer: true }, { stdinTTY: true });
         assert.equal(outcome.code, 0);
-        assert.deepEqual(stack.changes, [PIN_V1, HOLD_V1, "preview", `up: rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})`]);
+        assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1, `up: rollback to #1 (payment-api v1.0.0 ${DIGESTS["v1.0.0"]})`]);
     });
 
     it("needs --yes without a terminal, and changes nothing without it", async () => {

@@ -22,6 +22,11 @@ describe("per-service config entries", () => {
         assert.deepEqual(serviceEntries("web", {}), { entries: { pin: undefined, hold: undefined }, problems: [] });
     });
 
+    it("reads a pin being set, which records no `asked` yet (its command records it after its preview)", () => {
+        const being = { version: "v1.0.0", digest: DIGEST, update: 3 };
+        assert.deepEqual(serviceEntries("api", { pins: JSON.stringify({ api: being }) }), { entries: { pin: being, hold: undefined }, problems: [] });
+    });
+
     const cases: [string, { pins?: string; holds?: string }, string[]][] = [
         ["pins not JSON", { pins: "api=v1" }, ['`released-service:pins` must be an object keyed by service name (got "api=v1")']],
         ["holds an array", { holds: "[]" }, ["`released-service:holds` must be an object keyed by service name (got an array)"]],
@@ -42,12 +47,9 @@ describe("per-service config entries", () => {
             ["`released-service:pins.api.version` must name a release, not `latest` (a tag that moves with every push)"],
         ],
         [
-            "a pin without the update it came from or what the args asked",
+            "a pin without the update it came from (what the args asked may come later: the pin is being set)",
             { pins: JSON.stringify({ api: { version: "v1", digest: DIGEST } }) },
-            [
-                "`released-service:pins.api.update` is required: the number of the update whose release the pin runs",
-                '`released-service:pins.api.asked` is required: what the service\'s args asked when the pin was set, e.g. { "version": "v2.0.0" }',
-            ],
+            ["`released-service:pins.api.update` is required: the number of the update whose release the pin runs"],
         ],
         [
             "a pin of update 0, and args asked as text, or with a field that is not a release's",
