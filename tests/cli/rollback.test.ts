@@ -228,6 +228,50 @@ describe("cli rollback", () => {
         );
     });
 
+    it("pins what the args ask now, as its preview reads them, after a failed update was undone and the config edited since", async () => {
+        // up --atomic of v1.3.0 fails and is undone (its pin records v1.3.0); the operator sets the version to v1.2.1.
+        const broken = `sha256:${"de".repeat(32)}`;
+        const stack = new FakeStack({
+            config: {
+                "released-service:image": IMAGE,
+                "released-service:version": "v1.3.0",
+                "released-service:name": "payment-api",
+                "released-service:namespace": "payments",
+            },
+            versions: { "v1.3.0": broken, "v1.2.1": DIGESTS["v1.2.1"] },
+            upFails: (config) => (config["released-service:version"] === "v1.3.0" && config["released-service:pins"] === undefined ? "Deployment payments/payment-api did not become ready within 60s" : undefined),
+            failsAfterDeployment: true,
+        });
+        assert.equal((await runCli(["up", "--atomic", "--yes"], { stack })).code, 1);
+        assert.deepEqual((await stack.services())[0].asked, { version: "v1.3.0" });
+        await stack.editConfig({ set: { "released-service:version": "v1.2.1" }, remove: [] });
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.deepEqual(stack.configNow["released-service:pins"], { "payment-api": { version: "v1.0.0", digest: DIGESTS["v1.0.0"], update: 1, asked: { version: "v1.2.1" } } });
+        assert.equal(stack.deployed, DIGESTS["v1.0.0"]);
+        assert.ok(
+            outcome.stdout.includes(
+                "While service payment-api's args ask for version v1.2.1, as now, an update of stack dev keeps its pin and warns; " +
+                    "once they ask for another release, it fails until released-service release-hold --stack dev --service payment-api.\n",
+            ),
+            outcome.stdout,
+        );
+    });
+
+    it("falls back to what the args asked in the last update, and says so, when its preview does not say what they ask", async () => {
+        const stack = new FakeStack({ previewAnnouncesServices: false });
+        const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, registryClient: async () => tableRegistry([V1]) });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.deepEqual(stack.changes.slice(0, 4), [PENDING_PIN_V1, HOLD_V1, "preview", PIN_V1]);
+        assert.ok(
+            outcome.stdout.includes(
+                "The preview of stack dev did not say what service payment-api's args ask, so its pin records what they asked in the last update: " +
+                    `version v1.1.0 and digest ${DIGESTS["v1.1.0"]}.\n`,
+            ),
+            outcome.stdout,
+        );
+    });
+
     it("refuses an unknown update before touching the registry", async () => {
         const asked: string[] = [];
         const outcome = await runCli(["rollback", "--to", "#12", "--yes"], { registryClient: async () => tableRegistry([], asked) });

@@ -111,6 +111,41 @@ describe("several ReleasedServices in one program", () => {
         assert.deepEqual([update.resources.length, update.builds, update.pushes], [0, 0, 0]);
     });
 
+    it("holds a pin being set (no `asked` yet) in a preview, whatever the args ask, with a warning, and records what they ask for its command", async () => {
+        const cloud = new MockCloud();
+        const w1 = cloud.pushElsewhere(`${IMAGE}:w1`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const update = await shop(cloud, source.context, { pins: { api: { version: "v1.0.0", digest: v1, update: 3 } } }, true);
+        assert.deepEqual(update.errors, []);
+        assert.deepEqual(images(update), { api: `${IMAGE}@${v1}`, worker: `${IMAGE}@${w1}` });
+        assert.deepEqual(update.warnings, [
+            `service api is held on its pinned release, version v1.0.0 (${v1}) from update #3, which is being set: its args ask for version v2.0.0, ` +
+                "which the command setting the pin records in it before its update runs.",
+        ]);
+        assert.deepEqual(
+            ofType(update, "released-service:index:ReleasedService").map((r) => [r.name, r.inputs]),
+            [
+                ["api", { asked: { version: "v2.0.0" } }],
+                ["worker", { asked: { version: "w1" } }],
+            ],
+        );
+    });
+
+    it("refuses an update with a pin that never recorded what the args asked (its command stopped before), naming it and how to keep or lift it", async () => {
+        const cloud = new MockCloud();
+        cloud.pushElsewhere(`${IMAGE}:w1`);
+        const v1 = cloud.pushElsewhere(`${IMAGE}:v1.0.0`);
+        const update = await shop(cloud, source.context, { pins: { api: { version: "v1.0.0", digest: v1, update: 3 } } });
+        assertRefused(
+            update,
+            `service api is pinned to version v1.0.0 (${v1}) from update #3, but the pin does not record what its args asked when it was set (\`asked\`: ` +
+                "the command setting it stopped before recording it), so a change of them cannot be told; nothing was changed: set the pin's `asked` to " +
+                "what the args ask now (version v2.0.0) to keep it, or lift it with `released-service release-hold --stack dev --service api`.",
+            "api",
+        );
+        assert.deepEqual([update.resources.length, update.builds, update.pushes], [0, 0, 0]);
+    });
+
     it("lets another service deploy while a pin holds against unchanged args", async () => {
         const cloud = new MockCloud();
         cloud.pushElsewhere(`${IMAGE}:w1`);
