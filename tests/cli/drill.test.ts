@@ -70,6 +70,18 @@ describe("cli drill", () => {
         );
     });
 
+    it("pins what the args ask as its preview reads them now, when the config was edited since the last update", async () => {
+        const [service] = await new FakeStack().services();
+        // The last update ran with the version key at v1.0.9; the config says v1.1.0 now.
+        const stack = new FakeStack({ services: [{ ...service, asked: { version: "v1.0.9" } }] });
+        const outcome = await runCli(["drill", "--yes"], { stack, registryClient: async () => PRESENT });
+        assert.equal(outcome.code, 0, outcome.stderr);
+        assert.equal(
+            stack.changes[2],
+            `config released-service:pins={"payment-api":{"asked":{"digest":"${DIGESTS["v1.1.0"]}","version":"v1.1.0"},"digest":"${DIGESTS["v1.2.1"]}","update":4,"version":"v1.2.1"}}`,
+        );
+    });
+
     it("reruns docker compose after each update of a Compose service, as its containers were started, and waits for them", async () => {
         const workload = { kind: "compose" as const, file: "compose.released.yaml", service: "web" };
         const stack = new FakeStack({ services: [{ name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0", workload }] });
