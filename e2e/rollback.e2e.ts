@@ -288,6 +288,20 @@ describe("rollback rehearsed, held, undone and checked under the real engine", f
         console.log(`  up --atomic: failed at the ${DEADLINE_SECONDS} s deadline and undone in ${seconds.toFixed(1)} s in all`);
     });
 
+    it("after a failed up --atomic and a config edit, rollback --to N completes, its pin naming what the config asks now", async () => {
+        // The undo above pinned v2.0.0 while the args asked for v3.0.0-unready; the operator sets the version back.
+        await stack.set({ version: "v2.0.0" });
+        const v1 = await updateOf("v1.0.0");
+        const result = await cli("rollback", "--to", String(v1), "--yes");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.deepEqual(((await config())["released-service:pins"] as { objectValue?: unknown }).objectValue, {
+            [NAME]: { version: "v1.0.0", digest: digests["v1.0.0"], update: v1, asked: { version: "v2.0.0" } },
+        });
+        assert.deepEqual(await podDigests(digests["v1.0.0"]), [digests["v1.0.0"], digests["v1.0.0"]]);
+        succeeded(await cli("release-hold"), "release-hold");
+        await deploy("v2.0.0", "v2.0.0 after the rollback");
+    });
+
     after(async () => {
         await env.pulumi(["destroy", "--yes", "--non-interactive", "--stack", "drill"]);
     });
