@@ -50,7 +50,7 @@ describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's 
     const pulumi = (...args: string[]): Promise<Result> => env.pulumi(args, { cwd: shop });
     /** The command as docs/languages.md runs it: from the program's directory, npx naming the checkout. */
     const cli = (...args: string[]): Promise<Result> =>
-        env.run("npx", ["--package", repository, "released-service", ...args, "--stack", STACK], { cwd: shop });
+        env.run("npx", ["--yes", "--package", repository, "released-service", ...args, "--stack", STACK], { cwd: shop });
     const config = async (values: Record<string, string>): Promise<void> => {
         for (const [key, value] of Object.entries(values)) {
             succeeded(await pulumi("config", "set", "--stack", STACK, key, "--", value), `pulumi config set ${key}`);
