@@ -109,6 +109,24 @@ export class Interrupts {
         this.settle(this.stop);
     }
 
+    /** The first interrupt, once it has arrived, or undefined when none has within `ms`. */
+    arrival(ms: number): Promise<InterruptSignal | undefined> {
+        if (this.received !== undefined) {
+            return Promise.resolve(this.received);
+        }
+        return new Promise((resolve) => {
+            const timer = setTimeout(() => {
+                stop();
+                resolve(this.received);
+            }, ms);
+            const stop = this.listen((signal) => {
+                clearTimeout(timer);
+                stop();
+                resolve(signal);
+            });
+        });
+    }
+
     /** Whether the command stopped at once (it is being abandoned). */
     get hasStopped(): boolean {
         return this.stop !== undefined;
@@ -140,6 +158,12 @@ export class Interrupts {
             leave();
         }
     }
+}
+
+/** Whether a child process was ended by an interrupt: the Automation API says "Command was killed with SIGINT". */
+export function killedByInterrupt(error: unknown): boolean {
+    const signal = (error as { signal?: unknown } | undefined)?.signal;
+    return (typeof signal === "string" && (INTERRUPT_SIGNALS as readonly string[]).includes(signal)) || /\bkilled with SIG(INT|TERM)\b/.test(String((error as Error | undefined)?.message ?? error));
 }
 
 /** Turns the process's SIGINT and SIGTERM into `interrupts`, instead of Node's default of dying; returns the function that stops. */

@@ -4,7 +4,10 @@
 // once. The guard does the putting back; each command's words say what it left and what to run.
 
 import type { Context, ReleaseStack, SavedConfig } from "./context";
-import { Interrupted, type InterruptSignal } from "./interrupt";
+import { Interrupted, type InterruptSignal, killedByInterrupt } from "./interrupt";
+
+/** How long a step that an interrupt ended waits for this process to see the same interrupt. */
+const INTERRUPT_ARRIVAL_MS = 1000;
 import { shortDigest } from "./reference";
 import type { Target } from "./release";
 import type { ServiceState } from "./services";
@@ -69,10 +72,18 @@ export class UpdateGuard {
         try {
             result = await interrupts.within({ waits: true, stop }, () => step(interrupts.signal));
         } catch (error) {
-            if (error instanceof Interrupted || interrupts.received === undefined) {
+            if (error instanceof Interrupted) {
                 throw error;
             }
-            // A terminal's Ctrl-C reaches the pulumi the step ran too, which fails it.
+            // A terminal's Ctrl-C reaches the pulumi the step ran too, which fails it, at times before
+            // this process has seen the same signal: a step an interrupt ended waits a moment for it,
+            // in a phase that waits, so that it stops here with the config put back.
+            if (interrupts.received === undefined && killedByInterrupt(error)) {
+                await interrupts.within({ waits: true, stop }, () => interrupts.arrival(INTERRUPT_ARRIVAL_MS));
+            }
+            if (interrupts.received === undefined) {
+                throw error;
+            }
             return this.stopped(interrupts.received, stop());
         }
         return interrupts.received === undefined ? result : this.stopped(interrupts.received, stop());

@@ -92,6 +92,24 @@ describe("cli interrupts", () => {
             assert.deepEqual(stack.configNow, before);
         });
 
+        it("during its preview, when pulumi dies of the terminal's Ctrl-C before this process sees it: waits for it, puts the config back and exits 130", async () => {
+            const interrupts = new Interrupts();
+            const stack = new FakeStack({
+                previewFails: "pulumi preview of stack dev failed: Command was killed with SIGINT (User interruption with CTRL-C): pulumi preview --diff --stack dev",
+                at: (moment) => {
+                    if (moment === "preview") {
+                        setTimeout(() => interrupts.receive("SIGINT"), 20);
+                    }
+                },
+            });
+            const before = stack.configNow;
+            const outcome = await runCli(["rollback", "--to", "1", "--yes"], { stack, interrupts, ...REGISTRY });
+            assert.equal(outcome.code, 130);
+            assert.equal(outcome.stderr, STOPPED);
+            assert.deepEqual(stack.changes, [PENDING_PIN_V1, HOLD_V1, "preview", "config restored"]);
+            assert.deepEqual(stack.configNow, before);
+        });
+
         it("at its question: puts the config back", async () => {
             const stack = new FakeStack();
             const interrupts = new Interrupts();
