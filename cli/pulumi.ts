@@ -5,6 +5,7 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { copyFile, rename, rm } from "node:fs/promises";
+import { hostname } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { LocalWorkspace, Stack, Workspace } from "@pulumi/pulumi/automation";
@@ -82,9 +83,18 @@ export function updateFailure(what: string, error: unknown): Error {
  * Pulumi runs in a process group of its own and is passed every interrupt once: a terminal's Ctrl-C
  * reaches only this process, so pulumi never counts it twice (its second ^C ends it at once, lock and all).
  */
-function streamed(command: string, args: readonly string[], onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
+function streamed(
+    command: string,
+    args: readonly string[],
+    onOutput: (text: string) => void,
+    interrupts?: Interrupts,
+    started?: (pid: number) => void,
+): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        if (child.pid !== undefined) {
+            started?.(child.pid);
+        }
         const stopForwarding = interrupts?.listen((signal) => child.kill(signal));
         child.on("exit", () => stopForwarding?.());
         let stdout = "";
@@ -182,6 +192,19 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
         }
     };
     const pulumiJson = async (what: string, args: string[]): Promise<unknown> => JSON.parse(await pulumi(`read the ${what}`, args)) as unknown;
+    /**
+     * A pulumi up that an interrupt cancels at its very start can end without letting go of the DIY
+     * lock it took (seen with CLI 3.274.1: SIGINT right after `Updating (<stack>):`). A lock taken by
+     * that very process on this host, and no other, is its own and stale once it has ended: `pulumi
+     * cancel` removes it, as the operator would. Any other lock is left alone, for its owner.
+     */
+    const releaseOwnLock = async (pid: number): Promise<void> => {
+        const unfinished = await states.unfinished?.().catch(() => undefined);
+        const own = `@${hostname()} (pid ${pid})`;
+        if (unfinished !== undefined && unfinished.locks.length > 0 && unfinished.locks.every((lock) => lock.takenBy?.includes(own) === true)) {
+            await pulumi("let go of the lock its cancelled update left", ["cancel", "--yes"]).catch(() => undefined);
+        }
+    };
     return {
         name,
         configFile,
@@ -277,14 +300,19 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
         async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
             // The CLI itself: the Automation API's up() then runs `pulumi stack output` and `pulumi
             // stack history` for a summary nobody reads here, about a second of every rollback.
+            let pid: number | undefined;
             try {
                 await streamed(
                     workspace.pulumiCommand.command,
                     ["up", "--yes", "--skip-preview", "--message", message, "--stack", name, "--cwd", workDir],
                     onOutput,
                     interrupts,
+                    (started) => (pid = started),
                 );
             } catch (error) {
+                if (interrupts?.received !== undefined && pid !== undefined) {
+                    await releaseOwnLock(pid);
+                }
                 throw updateFailure(`pulumi up of stack ${name} failed`, error);
             }
         },

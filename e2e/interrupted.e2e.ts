@@ -177,7 +177,7 @@ for (const backend of BACKENDS) {
             await set("version", "v1.0.0");
             const result = await interruptedAt(["up", "--atomic", "--yes"], new RegExp(`Updating \\(${STACK}\\)`));
             assert.ok(result.code === 130 || result.code === 0, result.stdout + result.stderr);
-            assert.deepEqual(await locks(), []);
+            assert.deepEqual(await locks(), [], result.stdout + result.stderr);
             await podsOnOneRelease();
             await set("version", "v2.0.0");
             succeeded(await up(), "pulumi up back to v2");
