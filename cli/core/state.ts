@@ -260,7 +260,8 @@ export class DiyCheckpoints implements RecordedStates {
         try {
             const locks: StackLock[] = [];
             for (const dir of [`.pulumi/locks/organization/${this.project}/${stackName}`, `.pulumi/locks/${stackName}`]) {
-                for (const name of (await this.bucket.names(dir)).sort()) {
+                // A lock is `<id>.json`; the file backend keeps a `<id>.json.attrs` of metadata beside each object.
+                for (const name of (await this.bucket.names(dir)).filter((name) => name.endsWith(".json")).sort()) {
                     const key = `${dir}/${name}`;
                     // A lock deleted between the listing and the read was released: it is not left over.
                     const text = await this.bucket.read(key).then(storedText, () => undefined);

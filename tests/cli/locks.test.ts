@@ -65,7 +65,9 @@ describe("cli: what an update that did not end leaves behind", () => {
     after(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
 
     it("reads the lock and who took it, as Pulumi's locked-stack error names them, and the checkpoint's pending operations", async () => {
-        const root = backend({ [LOCK_KEY]: LOCK, ".pulumi/stacks/released-service/dev.json": JSON.stringify(CHECKPOINT) });
+        // The file backend writes a `.attrs` of metadata beside every object: it is no lock of its own.
+        const attrs = JSON.stringify({ "user.cache_control": "", "user.content_type": "application/octet-stream" });
+        const root = backend({ [LOCK_KEY]: LOCK, [`${LOCK_KEY}.attrs`]: attrs, ".pulumi/stacks/released-service/dev.json": JSON.stringify(CHECKPOINT) });
         assert.deepEqual(await unfinishedIn(root), {
             where: root,
             locks: [{ key: LOCK_KEY, takenBy: "ada@ci-runner-7 (pid 4242) at 2026-12-06T07:01:02Z" }],
