@@ -51,13 +51,17 @@ describe("quickstart: the README's commands on a fresh clone, as written", funct
         return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
     }
 
-    /** The Deployment of the quickstart's stack: the one whose container runs payment-api. */
-    async function deployment(): Promise<{ image: string; resourceVersion: string }[]> {
+    /**
+     * The Deployment of the quickstart's stack: the one whose container runs payment-api, with its
+     * generation, which only a change of its spec moves (its status, which the controllers keep
+     * writing after a rollout, moves the resourceVersion too).
+     */
+    async function deployment(): Promise<{ image: string; generation: number }[]> {
         const list = JSON.parse(await env.kubectl(["get", "deployments", "-l", SELECTOR, "-o", "json"])) as {
-            items: { metadata: { resourceVersion: string }; spec: { template: { spec: { containers: { image: string }[] } } } }[];
+            items: { metadata: { generation: number }; spec: { template: { spec: { containers: { image: string }[] } } } }[];
         };
         return list.items
-            .map((item) => ({ image: item.spec.template.spec.containers[0].image, resourceVersion: item.metadata.resourceVersion }))
+            .map((item) => ({ image: item.spec.template.spec.containers[0].image, generation: item.metadata.generation }))
             .filter((item) => item.image.startsWith(`${IMAGE}@`));
     }
 

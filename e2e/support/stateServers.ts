@@ -6,11 +6,10 @@
  */
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-
-import { freePort } from "../../tests/support/registryServer";
 
 export interface StateServer {
     /** What the server is, with its version, for the log. */
@@ -53,7 +52,7 @@ export async function startPostgres(log: (line: string) => void): Promise<StateS
     const asPostgres = (program: string, args: readonly string[]): Promise<string> =>
         asRoot ? run("runuser", ["-u", "postgres", "--", path.join(bin, program), ...args]) : run(path.join(bin, program), args);
     const data = path.join(dir, "data");
-    const port = await freePort();
+    const [port] = await listenablePorts(1);
     await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "team", "-E", "UTF8", "--no-locale", "--no-sync"]);
     await asPostgres("pg_ctl", ["-D", data, "-l", path.join(dir, "postgres.log"), "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"]).catch(
         (error: Error) => {
@@ -82,11 +81,41 @@ export async function startSeaweedfs(weed: string, bucket: string, log: (line: s
     if (!fs.existsSync(weed)) {
         throw new Error(`no SeaweedFS at ${weed}: bash e2e/toolchain/build seaweedfs`);
     }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-seaweedfs-"));
-    const ports: number[] = [];
-    for (let i = 0; i < 8; i++) {
-        ports.push(await freePort());
+    // A port free when chosen can be taken before the server binds it; then it starts again on others.
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await startSeaweedfsOnce(weed, bucket, log);
+        } catch (error) {
+            if (attempt === 3 || !/address already in use/.test(String(error))) {
+                throw error;
+            }
+            log(`team state: SeaweedFS found a port taken (${String(error).match(/listen tcp [^:]+:\d+/)?.[0] ?? "a port"}), starting it again on others`);
+        }
     }
+}
+
+/** Free loopback ports below the kernel's ephemeral range, which outgoing connections draw from. */
+async function listenablePorts(count: number): Promise<number[]> {
+    const [ephemeralStart] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    const low = 10_000;
+    const ports = new Set<number>();
+    while (ports.size < count) {
+        const port = low + Math.floor(Math.random() * (ephemeralStart - low));
+        const free = await new Promise<boolean>((resolve) => {
+            const server = net.createServer();
+            server.once("error", () => resolve(false));
+            server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+        });
+        if (free) {
+            ports.add(port);
+        }
+    }
+    return [...ports];
+}
+
+async function startSeaweedfsOnce(weed: string, bucket: string, log: (line: string) => void): Promise<StateServer> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "released-service-seaweedfs-"));
+    const ports = await listenablePorts(8);
     const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = ports;
     const logFile = path.join(dir, "weed.log");
     const args = [
