@@ -2,6 +2,7 @@
 // and the names a policy or a test of a user's program reads on what it declares. Everything else
 // is the package's own; its modules import each other directly.
 export { RELEASED_SERVICE_TYPE, ReleasedService, type ReleasedServiceArgs } from "./releasedService";
+export { RELEASED_IMAGE_TYPE, ReleasedImage } from "./releasedImage";
 export type { ReleaseArgs } from "./release/resolve";
 export type { KubernetesSettings } from "./workloads/kubernetes/settings";
 export type { DockerSettings } from "./workloads/docker/settings";

@@ -3,6 +3,10 @@
 
 /** The type token of every ReleasedService in a stack's state: the command finds services by it. */
 export const RELEASED_SERVICE_TYPE = "released-service:index:ReleasedService";
+/** The type token of every ReleasedImage: a release the user's own resources run. */
+export const RELEASED_IMAGE_TYPE = "released-service:index:ReleasedImage";
+/** The components that make a release: the command's services are those of either type, by resource name. */
+export const RELEASE_TYPES: readonly string[] = [RELEASED_SERVICE_TYPE, RELEASED_IMAGE_TYPE];
 
 /** On images: the digest of the source an image was built from. */
 export const SOURCE_DIGEST_LABEL = "io.released-service.source.digest";

@@ -1,14 +1,11 @@
-// ReleasedService: check the inputs, resolve the release (which image runs, proven in its
-// registry), pin the workload to it, and make the digest it runs an output anyone can read.
+// ReleasedService: a ReleasedImage's release (which image runs, proven in its registry) and one
+// workload pinned to it, with the digest it runs an output anyone can read.
 import * as pulumi from "@pulumi/pulumi";
 
-import { HOLDS_KEY, PINS_KEY, serviceEntries } from "./config/entries";
 import { RELEASED_SERVICE_TYPE } from "./labels";
-import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
-import { describeProblems, inputProblems } from "./config/validate";
-import { askedOf, pinOutcome } from "./release/pin";
-import { sourceToBuild } from "./release/provenance";
-import { type ReleaseArgs, type ReleaseInputs, resolveRelease } from "./release/resolve";
+import { checkRelease, startRelease } from "./releasedImage";
+import { askedOf } from "./release/pin";
+import type { ReleaseArgs } from "./release/resolve";
 import type { ComposeSettings } from "./workloads/compose/settings";
 import type { DockerSettings } from "./workloads/docker/settings";
 import type { Healthcheck } from "./workloads/docker/shared";
@@ -70,15 +67,11 @@ export class ReleasedService extends pulumi.ComponentResource {
 
     constructor(name: string, args: ReleasedServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
         // Thrown before super(): a refused input registers nothing, not even this component.
-        const { inputs, pinWarning } = checkInputs(name, args);
+        const checked = checkRelease(name, args);
         // What the args ask, pin or not, is the component's one input: the state records it at
         // registration, even of an update that fails, and a rollback's pin records it in turn.
         super(RELEASED_SERVICE_TYPE, name, { asked: askedOf(args) }, opts);
-        if (pinWarning !== undefined) {
-            void pulumi.log.warn(pinWarning, this);
-        }
-
-        const release = resolveRelease(this, name, inputs);
+        const release = startRelease(this, name, checked);
         this.workload = pinWorkload(args.workload ?? DEFAULT_WORKLOAD, name, release, args, this);
 
         this.imageDigest = release.digest;
@@ -93,36 +86,4 @@ export class ReleasedService extends pulumi.ComponentResource {
             workload: this.workload,
         });
     }
-}
-
-/**
- * The args with this service's stack config entries applied (a pin replaces the release to run, a
- * hold in the config replaces the args' hold), checked, with the build's context and provenance;
- * and, when a pin holds against unchanged args, the warning that says so.
- */
-function checkInputs(name: string, args: ReleasedServiceArgs): { inputs: ReleaseInputs; pinWarning?: string } {
-    const config = new pulumi.Config(CONFIG_NAMESPACE);
-    const { entries, problems: entryProblems } = serviceEntries(name, { pins: config.get(PINS_KEY), holds: config.get(HOLDS_KEY) });
-    const pin = entries.pin;
-    const pinned = pin === undefined ? args : { ...args, version: pin.version, digest: pin.digest, promoteFrom: undefined };
-    const hold = entries.hold ?? args.hold;
-    const problems = [...entryProblems, ...inputProblems({ name, ...pinned, hold }, pulumi.getOrganization())];
-    if (problems.length > 0) {
-        throw new pulumi.RunError(describeProblems(problems));
-    }
-    const outcome = pin === undefined ? undefined : pinOutcome(pulumi.getStack(), name, pin, askedOf(args), pulumi.runtime.isDryRun());
-    if (outcome !== undefined && "refusal" in outcome) {
-        throw new pulumi.RunError(outcome.refusal);
-    }
-    const pinWarning = outcome?.warning;
-    const build = pinned.build ?? true;
-    const context = pinned.context ?? DEFAULT_CONTEXT;
-    if (!build) {
-        return { inputs: { ...pinned, build, context, hold }, pinWarning };
-    }
-    const source = sourceToBuild(context, pinned.sourceVersion);
-    if ("problem" in source) {
-        throw new pulumi.RunError(source.problem);
-    }
-    return { inputs: { ...pinned, build, context, ...source, hold }, pinWarning };
 }

@@ -23,8 +23,10 @@ const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf
 const PUBLIC_API = [
     "CHANGE_CAUSE_ANNOTATION",
     "NAME_LABEL",
+    "RELEASED_IMAGE_TYPE",
     "RELEASED_SERVICE_TYPE",
     "RELEASE_LABEL",
+    "ReleasedImage",
     "ReleasedService",
     "SERVICE_LABEL",
     "SOURCE_DIGEST_LABEL",

@@ -4,7 +4,7 @@
 
 import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../components/config/entries";
 import { nearest } from "../../components/config/stackConfig";
-import { RELEASED_SERVICE_TYPE } from "../../components/labels";
+import { RELEASE_TYPES } from "../../components/labels";
 import { holdProblems } from "../../components/config/validate";
 import { ASKED_FIELDS, type Asked, askedOf, type Pin } from "../../components/release/pin";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
@@ -59,7 +59,7 @@ export interface StepEvent {
  */
 export function askedOfStep(event: StepEvent): { readonly service: string; readonly asked: Asked } | undefined {
     const metadata = event.resourcePreEvent?.metadata;
-    if (metadata === undefined || metadata.type !== RELEASED_SERVICE_TYPE) {
+    if (metadata === undefined || !RELEASE_TYPES.includes(metadata.type)) {
         return undefined;
     }
     const asked = askedIn(metadata.new?.inputs);
@@ -97,7 +97,7 @@ function isWorkloadRecord(value: unknown): value is WorkloadRecord {
  */
 export function servicesOfState(state: unknown): ServiceState[] {
     const resources = resourcesOf(state);
-    const components = resources.filter((resource) => resource.type === RELEASED_SERVICE_TYPE && resource.urn !== undefined);
+    const components = resources.filter((resource) => RELEASE_TYPES.includes(resource.type ?? "") && resource.urn !== undefined);
     return components
         .map((component): ServiceState => {
             const outputs = component.outputs ?? {};

@@ -255,6 +255,19 @@ describe("cli state files", () => {
         assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: null } }), []);
     });
 
+    it("finds a ReleasedImage as a service of its own resource name, with no workload record of its own", () => {
+        const urn = "urn:pulumi:prod::shop::released-service:index:ReleasedImage::api";
+        const resources = [
+            { type: "released-service:index:ReleasedImage", urn, inputs: { asked: { version: "v1.0.0" } }, outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false } },
+            { type: "kubernetes:apps/v1:Deployment", urn: "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::api", outputs: { spec: { template: { spec: { containers: [{ image: `${IMAGE}@${DIGESTS["v1.0.0"]}` }] } } } } },
+        ];
+        assert.deepEqual(servicesOfState({ version: 3, deployment: { resources } }), [
+            { name: "api", imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false, asked: { version: "v1.0.0" } },
+        ]);
+        const step = { resourcePreEvent: { metadata: { type: "released-service:index:ReleasedImage", urn, new: { inputs: { asked: { version: "v1.1.0" } } } } } };
+        assert.deepEqual(askedOfStep(step), { service: "api", asked: { version: "v1.1.0" } });
+    });
+
     it("reads what each ReleasedService's args ask from the step a preview announces for it, and nothing from any other event", () => {
         const step = (type: string, urn: string, inputs?: Record<string, unknown>) => ({ resourcePreEvent: { metadata: { type, urn, new: { inputs } } } });
         const urn = "urn:pulumi:prod::shop::released-service:index:ReleasedService::shop-web";

@@ -46,7 +46,7 @@ describe("the schema other languages read", function () {
         const components = getPulumiComponents(await import("../../components"));
         assert.deepEqual(
             components.map((c) => c.name),
-            ["ReleasedService"],
+            ["ReleasedService", "ReleasedImage"],
         );
         const provider = new ComponentProvider({ name: String(manifest.name), dirname: PLUGIN_DIR, components });
         schema = JSON.parse(await provider.getSchema()) as Schema;

@@ -261,7 +261,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
 
     /**
      * The engine's reads of the stack's own state: its outputs as its last up left them, and every
-     * resource's outputs by URN, as the engine names the children of a top-level ReleasedService.
+     * resource's outputs by URN, as the engine names the children of a top-level ReleasedService or ReleasedImage.
      */
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         this.current.invokes.push(args.token);
@@ -276,10 +276,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
         if (args.token === "pulumi:pulumi:readStackOutputs") {
             return { name, outputs: this.stackOutputs, secretOutputNames: [] };
         }
-        const prefix = `urn:pulumi:${this.stack}::${PROJECT}::released-service:index:ReleasedService$`;
-        const resources = [...this.state.entries()].map(([key, stored]) => {
+        // The mock keeps no parents: each child is read under either top-level component's URN.
+        const prefixes = ["ReleasedService", "ReleasedImage"].map((component) => `urn:pulumi:${this.stack}::${PROJECT}::released-service:index:${component}$`);
+        const resources = [...this.state.entries()].flatMap(([key, stored]) => {
             const [type, resourceName] = key.split("::");
-            return [`${prefix}${type}::${resourceName}`, { type, outputs: stored.state }];
+            return prefixes.map((prefix) => [`${prefix}${type}::${resourceName}`, { type, outputs: stored.state }]);
         });
         return { name, outputs: Object.fromEntries(resources) };
     }
