@@ -150,16 +150,20 @@ export function originOf(children: readonly StateResource[], resources: readonly
     if (workload === undefined) {
         return undefined;
     }
-    const reference = workload.provider;
-    const urn = reference === undefined || !reference.includes("::") ? undefined : reference.slice(0, reference.lastIndexOf("::"));
-    const found = urn === undefined ? undefined : resources.find((resource) => resource.urn === urn);
-    const name = urn?.split("::").pop();
-    // A default provider is one whose name starts with `default`, as Pulumi tells them apart.
-    const provider: RecordedProvider | undefined =
-        found === undefined || name === undefined ? undefined : { name, default: name.startsWith("default"), inputs: found.inputs ?? {} };
+    const provider = providerOf(workload, resources);
     const uid = workload.type === DEPLOYMENT_TYPE ? (workload.outputs as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid : undefined;
     if (provider === undefined && typeof uid !== "string") {
         return undefined;
     }
     return { ...(provider !== undefined ? { provider } : {}), ...(typeof uid === "string" ? { uid } : {}) };
+}
+
+/** The provider resource a resource's `provider` reference (`<urn>::<id>`) names among `resources`. */
+export function providerOf(resource: StateResource, resources: readonly StateResource[]): RecordedProvider | undefined {
+    const reference = resource.provider;
+    const urn = reference === undefined || !reference.includes("::") ? undefined : reference.slice(0, reference.lastIndexOf("::"));
+    const found = urn === undefined ? undefined : resources.find((candidate) => candidate.urn === urn);
+    const name = urn?.split("::").pop();
+    // A default provider is one whose name starts with `default`, as Pulumi tells them apart.
+    return found === undefined || name === undefined ? undefined : { name, default: name.startsWith("default"), inputs: found.inputs ?? {} };
 }

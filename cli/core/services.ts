@@ -1,6 +1,7 @@
-// The ReleasedServices of a stack, whatever program declares them: found in a checkpoint by their
-// type token and read from the outputs each registered, and the per-service pins and holds the
-// component reads from its own config namespace. Pure.
+// The releases of a stack (its ReleasedServices and ReleasedImages), whatever program declares them:
+// found in a checkpoint by their type token and read from the outputs each registered, with the
+// user's own resources that run each, and the per-service pins and holds the component reads from
+// its own config namespace. Pure.
 
 import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../components/config/entries";
 import { nearest } from "../../components/config/stackConfig";
@@ -10,6 +11,7 @@ import { ASKED_FIELDS, type Asked, askedOf, type Pin } from "../../components/re
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
 import { deployedImageOf } from "./workloads";
 import { originOf, type StateResource as RecordedResource, type WorkloadOrigin } from "./connection";
+import { type OwnWorkload, ownWorkloadsOf } from "./ownWorkloads";
 import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
 import { usageError } from "./exitCodes";
@@ -36,6 +38,8 @@ export interface ServiceState {
     readonly asked?: Asked;
     /** The provider its workload's resource was deployed with, and the object's uid there. */
     readonly origin?: WorkloadOrigin;
+    /** The user's own resources that run its imageRef, found in the same state. */
+    readonly ownWorkloads?: readonly OwnWorkload[];
 }
 
 /** The component's recorded input: each release field its args set, as text. */
@@ -68,6 +72,7 @@ export function askedOfStep(event: StepEvent): { readonly service: string; reado
 
 interface StateResource extends RecordedResource {
     readonly parent?: string;
+    readonly custom?: boolean;
     readonly inputs?: Record<string, unknown>;
     readonly outputs?: Record<string, unknown>;
 }
@@ -98,9 +103,17 @@ function isWorkloadRecord(value: unknown): value is WorkloadRecord {
 export function servicesOfState(state: unknown): ServiceState[] {
     const resources = resourcesOf(state);
     const components = resources.filter((resource) => RELEASE_TYPES.includes(resource.type ?? "") && resource.urn !== undefined);
+    const own = ownWorkloadsOf(
+        resources,
+        components.flatMap((component) => {
+            const imageRef = textField(component.outputs ?? {}, "imageRef");
+            return imageRef === undefined ? [] : [{ urn: component.urn!, imageRef }];
+        }),
+    );
     return components
         .map((component): ServiceState => {
             const outputs = component.outputs ?? {};
+            const ownWorkloads = own.get(component.urn!) ?? [];
             const children = resources.filter((resource) => resource.parent === component.urn);
             const deployedImage = deployedImageOf(children);
             const built = outputs.built;
@@ -116,6 +129,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
                 ...(deployedImage !== undefined ? { deployedImage } : {}),
                 ...(asked !== undefined ? { asked } : {}),
                 ...(origin !== undefined ? { origin } : {}),
+                ...(ownWorkloads.length > 0 ? { ownWorkloads } : {}),
             };
         })
         .sort((a, b) => a.name.localeCompare(b.name));
