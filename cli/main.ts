@@ -25,6 +25,7 @@ function realDeps({ cwd }: { cwd: string }, interrupts: Interrupts): Deps {
     return {
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
         live: (record, connection) => liveOf(record, clientsFor(connection), projectDir),
+        object: (object, connection) => clientsFor(connection).getObject(object),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question, signal) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -14,7 +14,7 @@ import { asTarget, attribute, chooseReleaseSet, completePins, manifestPresent, p
 import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare } from "../core/prepare";
-import { connectionOf } from "../core/connection";
+import { serviceLive } from "../core/ownLive";
 import { type DrillPhaseWords, drillWords, passOnInterrupt, UpdateGuard } from "../core/interrupted";
 
 export const DEFAULT_DRILL_TIMEOUT_SECONDS = 300;
@@ -248,15 +248,15 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
     const lives = new Map(
         services.map((service) => {
             const state = current.find((candidate) => candidate.name === service.service)!;
-            const record = state.workload;
-            if (record === undefined) {
+            const live = serviceLive(context, config, state);
+            if (live === undefined) {
                 throw new CliError(
-                    `drill of stack ${stack.name} waits for every instance to run its digest, and service ${service.service} recorded no workload ` +
-                        "to read (its component registered none); nothing was changed",
+                    `drill of stack ${stack.name} waits for every instance to run its digest, and service ${service.service} has no workload ` +
+                        "the command reads (its component registered none, and no resource of the stack that runs its image is one it reads live); nothing was changed",
                     ExitCode.Failure,
                 );
             }
-            return [service.service, context.deps.live(record, connectionOf(record.kind, config, state.origin?.provider))] as const;
+            return [service.service, live] as const;
         }),
     );
     for (const [service, live] of lives) {

@@ -14,6 +14,7 @@ import { describeLock, describePending } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
 import { identify, wrongClusterRefusal } from "../core/cluster";
 import { connectionOf, describeConnection } from "../core/connection";
+import { type OwnWorkloadLive, readOwnWorkload } from "../core/ownLive";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -71,7 +72,20 @@ export interface ServiceStatus extends WorkloadLocation {
     readonly pods?: readonly InstanceStatus[];
     readonly containers?: readonly InstanceStatus[];
     readonly tasks?: readonly InstanceStatus[];
+    /** The user's own resources that run its imageRef, found in the state, each as read live. */
+    readonly workloads?: readonly OwnWorkloadStatus[];
     readonly drift: boolean;
+}
+
+/** One own workload as `--json` prints it: its instances under its kind's noun. */
+export type OwnWorkloadStatus = Omit<OwnWorkloadLive, "noun" | "instances"> & {
+    readonly pods?: readonly InstanceStatus[];
+    readonly containers?: readonly InstanceStatus[];
+    readonly tasks?: readonly InstanceStatus[];
+};
+
+function ownStatus({ noun, instances, ...rest }: OwnWorkloadLive): OwnWorkloadStatus {
+    return noun === undefined || instances === undefined ? rest : { ...rest, [noun.many]: instances.map(({ name, ...fields }): InstanceStatus => ({ [noun.one]: name, ...fields })) };
 }
 
 async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
@@ -81,7 +95,7 @@ async function status(context: Context, options: { stack?: string; service?: str
     const services = all.filter((service) => options.service === undefined || service.name === options.service);
     if (!services.some((service) => service.imageDigest)) {
         context.progress.done();
-        throw new CliError(`stack ${stack.name} records no ReleasedService digest: it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
+        throw new CliError(`stack ${stack.name} records no release digest (of a ReleasedService or ReleasedImage): it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
     }
     const { paint } = context;
     const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
@@ -103,6 +117,18 @@ async function status(context: Context, options: { stack?: string; service?: str
             return [[service.name, { live, instances, reached: { service: service.name, record: service.workload, origin: service.origin, connection, answer } }] as const];
         }),
     );
+    // The user's own workloads of every release are read at once too.
+    const owned = new Map(
+        services.flatMap((service) => {
+            const { imageDigest: digest, imageRef } = service;
+            if (!digest || !imageRef || service.ownWorkloads === undefined) {
+                return [];
+            }
+            const reads = Promise.all(service.ownWorkloads.map((workload) => readOwnWorkload(context, config, workload, { imageRef, digest })));
+            reads.catch(() => undefined);
+            return [[service.name, reads] as const];
+        }),
+    );
     if (listings.size > 0) {
         const [first] = listings.values();
         context.progress.update(listings.size === 1 ? `Listing ${first.live.noun.many} ${first.live.where}…` : `Listing what ${listings.size} services run…`);
@@ -122,6 +148,25 @@ async function status(context: Context, options: { stack?: string; service?: str
     for (const service of services) {
         const record = service.workload;
         const lead = `Service ${service.name} of stack ${stack.name}`;
+        const own = await owned.get(service.name);
+        context.progress.done();
+        const workloads = own?.map(ownStatus);
+        healthy &&= (own ?? []).every((workload) => workload.state === "ok" || workload.state === "not read");
+        if (service.imageDigest && record === undefined && own !== undefined) {
+            reports.push({
+                service: service.name,
+                recordedVersion: service.version ?? null,
+                recordedDigest: service.imageDigest,
+                imageRef: service.imageRef ?? null,
+                workloads,
+                drift: own.some((workload) => workload.state === "drift"),
+            });
+            if (!options.json) {
+                context.stdout.write(`${reports.length > 1 ? "\n" : ""}${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n  image ${service.imageRef}\n`);
+                context.stdout.write(renderOwn(own, service.imageDigest, paint));
+            }
+            continue;
+        }
         if (!service.imageDigest || record === undefined) {
             healthy = false;
             const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
@@ -142,7 +187,8 @@ async function status(context: Context, options: { stack?: string; service?: str
             recordedDigest: service.imageDigest,
             imageRef: service.imageRef ?? null,
             [live.noun.many]: instances.map(({ name, ...rest }): InstanceStatus => ({ [live.noun.one]: name, ...rest })),
-            drift,
+            ...(workloads !== undefined ? { workloads } : {}),
+            drift: drift || (own ?? []).some((workload) => workload.state === "drift"),
             ...live.location,
         });
         if (options.json) {
@@ -161,10 +207,10 @@ async function status(context: Context, options: { stack?: string; service?: str
         }
         if (instances.length === 0) {
             context.stdout.write(`${live.none}\n`);
-            continue;
+        } else {
+            context.stdout.write(`\n${capital(live.noun.many)} (${live.where}):\n`);
+            context.stdout.write(renderInstances(instances, live.noun.one, paint));
         }
-        context.stdout.write(`\n${capital(live.noun.many)} (${live.where}):\n`);
-        context.stdout.write(renderInstances(instances, live.noun.one, paint));
         if (drift) {
             const drifted = instances.filter((instance) => instance.state === "drift");
             const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
@@ -172,6 +218,9 @@ async function status(context: Context, options: { stack?: string; service?: str
                 `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${service.imageDigest}.\n` +
                     `${live.driftCause}\n`,
             );
+        }
+        if (own !== undefined) {
+            context.stdout.write(renderOwn(own, service.imageDigest, paint));
         }
     }
     context.progress.done();
@@ -225,6 +274,39 @@ function failedUpdate(
         return version !== undefined && version !== service.version ? [{ service: service.name, version }] : [];
     });
     return { update: updateNumbers(history)[index], configVersions };
+}
+
+/** The own workloads of a release, one row each, and why any is not as recorded. */
+function renderOwn(own: readonly OwnWorkloadLive[], digest: string, paint: Context["paint"]): string {
+    const state = (text: string): string => (text === "ok" ? paint(text, "green") : text === "drift" || text === "missing" ? paint(text.toUpperCase(), "red") : paint(text, "yellow"));
+    const runs = (workload: OwnWorkloadLive): string => {
+        const images = [...new Set(workload.images.map((image) => image.live ?? "(none)"))];
+        const instances = workload.instances === undefined || workload.noun === undefined ? "" : ` (${workload.instances.filter((instance) => instance.state === "ok").length} of ${workload.instances.length} ${workload.noun.many} on it)`;
+        return `${images.length === 0 ? "-" : images.map(shortImage).join(", ")}${instances}`;
+    };
+    const table = renderTable(
+        ["WORKLOAD", "TYPE", "WHERE", "RUNS", "STATE"],
+        own.map((workload) => [workload.name, workload.type, workload.where ?? "-", workload.where === null ? "(not read live)" : runs(workload), state(workload.state)]),
+    );
+    const notes = own.flatMap((workload) => {
+        if (workload.state === "drift") {
+            return [`${paint("DRIFT", "red")}: ${workload.name} (${workload.type}) runs another image than the recorded ${digest}: it was changed outside Pulumi (kubectl set image, a rollout undo); \`pulumi up\` restores it.`];
+        }
+        if (workload.state === "missing") {
+            return [`${workload.name} (${workload.type}): nothing of it runs at ${workload.where}.`];
+        }
+        if (workload.state === "not read") {
+            return [`${workload.name} (${workload.type}): the command does not read this type live; the state records it runs this release.`];
+        }
+        return [];
+    });
+    return `\nWorkloads that run it (found in the stack's state by the image they name):\n${table}${notes.map((note) => `${note}\n`).join("")}`;
+}
+
+/** `repo@sha256:0123456789ab`: an image reference with its digest shortened. */
+function shortImage(reference: string): string {
+    const at = reference.lastIndexOf("@");
+    return at < 0 ? reference : `${reference.slice(0, at)}@${shortDigest(reference.slice(at + 1))}`;
 }
 
 function renderInstances(instances: readonly LiveInstance[], noun: string, paint: Context["paint"]): string {

@@ -10,7 +10,7 @@ import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } f
 import type { ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare, refuseLocked, servicesOf } from "../core/prepare";
-import { connectionOf } from "../core/connection";
+import { serviceLive } from "../core/ownLive";
 import { LOCKED } from "../core/state";
 import { deployedDigestsOf, passOnInterrupt, pinningWords, UpdateGuard, upWords } from "../core/interrupted";
 
@@ -192,12 +192,11 @@ async function undo(
     const unread: string[] = [];
     for (const target of targets) {
         const state = after.find((candidate) => candidate.name === target.service);
-        const record = state === undefined ? undefined : state.workload;
-        if (record === undefined) {
+        const live = state === undefined ? undefined : serviceLive(context, config, state);
+        if (live === undefined) {
             unread.push(target.service);
             continue;
         }
-        const live = context.deps.live(record, connectionOf(record.kind, config, state?.origin?.provider));
         const landing = await waitForDigest(context, live, target.digest, UNDO_SETTLE_MS);
         context.progress.done();
         if (!landing.landed) {

@@ -2,6 +2,7 @@
 // the registry, the terminal), and the output streams. Real adapters are wired in cli/main.ts;
 // tests pass fakes.
 
+import type { ObjectReference } from "../../components/workloads/kubernetes/live";
 import type { LiveWorkload } from "../../components/workloads/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
@@ -66,6 +67,8 @@ export interface Deps {
     openStack(stack: string | undefined): Promise<ReleaseStack>;
     /** What runs live where a workload record points, reached through `connection` (cli/core/connection.ts). */
     live(record: WorkloadRecord, connection: Connection): LiveWorkload;
+    /** A Kubernetes object as the cluster `connection` reaches holds it; null when there is none of that name. */
+    object(object: ObjectReference, connection: Connection): Promise<unknown>;
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. Rejects when `signal` aborts the question. */
     confirm(question: string, signal?: AbortSignal): Promise<boolean>;

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { Connection } from "../../cli/core/connection";
 import type { Deps, ManifestChecker, Preview, ReleaseStack, SavedConfig } from "../../cli/core/context";
 import type { InterruptSignal, Interrupts } from "../../cli/core/interrupt";
-import { type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
+import { type ObjectReference, type PodList, type PodLister, selectorText } from "../../components/workloads/kubernetes/live";
 import { liveOf } from "../../cli/core/workloads";
 import type { ContainerInspect } from "../../components/workloads/docker/live";
 import { type ConfigEdit, type ConfigValue, show, type StackConfig, textOf } from "../../cli/core/config";
@@ -388,6 +388,8 @@ export interface FakeDeps extends Partial<Deps> {
     deployments?: (namespace: string, name: string, connection: Connection) => string | null;
     /** The kube context kubectl uses when the connection names none; by default `kind-dev`. */
     currentContext?: string;
+    /** Kubernetes objects as the cluster holds them (null: none of that name). */
+    objects?: (object: ObjectReference) => unknown;
 }
 
 /** kubectl's flags for a connection, as the fake listings note them (` --context prod`), or nothing for the current context. */
@@ -450,7 +452,14 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
                         const recorded = fakes.stack?.recordedUid(namespace, name) ?? null;
                         return { uid: fakes.deployments === undefined ? recorded : fakes.deployments(namespace, name, connection), reached: `kube context ${context} (server https://${context}.example:6443)` };
                     },
+                    getObject: async () => null,
                 }, "/work/shop")),
+        object:
+            fakes.object ??
+            (async (object, connection) => {
+                calls.push(`get${kubectlFlagsOf(connection)} ${object.kind} ${object.name} -n ${object.namespace}`);
+                return fakes.objects?.(object) ?? null;
+            }),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:
             fakes.confirm ??

@@ -98,7 +98,7 @@ describe("a release's own workloads, found in the state", () => {
 
     it("judges a live object by the image at each of those places: ok, drift after kubectl set image, missing", () => {
         const [api] = found.get(API)!;
-        const live = structuredClone(RESOURCES[5].outputs) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+        const live = structuredClone(RESOURCES[5].outputs) as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
         assert.deepEqual(judgeObject(api, live, V1), {
             state: "ok",
             images: [

@@ -99,7 +99,7 @@ describe("cli status", () => {
         const outcome = await runCli(["status"], { stack: new FakeStack({ services: [] }) });
         assert.equal(outcome.code, 1);
         assert.deepEqual(outcome.calls, ["open (selected)"]);
-        assert.equal(outcome.stderr, "error: stack dev records no ReleasedService digest: it has not been deployed yet (run pulumi up)\n");
+        assert.equal(outcome.stderr, "error: stack dev records no release digest (of a ReleasedService or ReleasedImage): it has not been deployed yet (run pulumi up)\n");
     });
 
     it("says the config asks for a release that does not run when the newest update failed, and exits 1", async () => {
@@ -142,5 +142,83 @@ describe("cli status", () => {
                 { service: "shop-worker", composeFile: undefined, composeService: undefined, swarmService: "worker" },
             ],
         );
+    });
+
+    describe("a ReleasedImage's own workloads", () => {
+        const ref = `${IMAGE}@${DIGESTS["v1.1.0"]}`;
+        const deployment = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api-1a2b", namespace: "payments" }, spec: { selector: { matchLabels: { app: "api" } }, template: { spec: { initContainers: [{ name: "migrate", image: ref }], containers: [{ name: "api", image: ref }] } } } };
+        const cronJob = { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "report-3c4d", namespace: "payments" }, spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "report", image: ref }] } } } } } };
+        const stack = new FakeStack({
+            services: [
+                {
+                    name: "api",
+                    imageDigest: DIGESTS["v1.1.0"],
+                    imageRef: ref,
+                    version: "v1.1.0",
+                    ownWorkloads: [
+                        { type: "kubernetes:apps/v1:Deployment", name: "api", urn: "urn:pulumi:dev::shop::kubernetes:apps/v1:Deployment::api", paths: ["spec.template.spec.initContainers[0].image", "spec.template.spec.containers[0].image"], live: { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "api-1a2b", namespace: "payments", selector: { app: "api" } } },
+                        { type: "kubernetes:batch/v1:CronJob", name: "report", urn: "urn:pulumi:dev::shop::kubernetes:batch/v1:CronJob::report", paths: ["spec.jobTemplate.spec.template.spec.containers[0].image"], live: { kind: "kubernetes", apiVersion: "batch/v1", objectKind: "CronJob", name: "report-3c4d", namespace: "payments" } },
+                        { type: "aws:ecs/taskDefinition:TaskDefinition", name: "batch", urn: "urn:pulumi:dev::shop::aws:ecs/taskDefinition:TaskDefinition::batch", paths: ["containerDefinitions"] },
+                    ],
+                },
+            ],
+        });
+        const pods = readFixture<PodList>("pods-payments-ok.json");
+
+        it("reads each where it runs: the image at each place its inputs name the release, and the pods it selects", async () => {
+            const objects = (object: { kind: string }) => (object.kind === "Deployment" ? deployment : cronJob);
+            const outcome = await runCli(["status"], { stack, objects, pods });
+            assert.deepEqual(outcome.calls, ["open (selected)", "get Deployment api-1a2b -n payments", "get CronJob report-3c4d -n payments", "pods -n payments -l app=api"]);
+            assert.equal(outcome.code, 0, outcome.stdout);
+            const short = `${IMAGE}@${DIGESTS["v1.1.0"].slice(0, 19)}`;
+            assert.equal(
+                outcome.stdout,
+                [
+                    `Service api of stack dev records v1.1.0 ${DIGESTS["v1.1.0"]}`,
+                    `  image ${ref}`,
+                    "",
+                    "Workloads that run it (found in the stack's state by the image they name):",
+                    "WORKLOAD  TYPE                                   WHERE                                                   RUNS                                                                STATE",
+                    `api       kubernetes:apps/v1:Deployment          Deployment api-1a2b, namespace payments (pods app=api)  ${short} (2 of 2 pods on it)  ok`,
+                    `report    kubernetes:batch/v1:CronJob            CronJob report-3c4d, namespace payments                 ${short}                      ok`,
+                    "batch     aws:ecs/taskDefinition:TaskDefinition  -                                                       (not read live)                                                     not read",
+                    "batch (aws:ecs/taskDefinition:TaskDefinition): the command does not read this type live; the state records it runs this release.",
+                    "",
+                ].join("\n"),
+            );
+        });
+
+        it("names drift after kubectl set image on the user's own Deployment, and a workload deleted since, exit 1; --json lists each", async () => {
+            const changed = structuredClone(deployment);
+            changed.spec.template.spec.containers[0].image = `${IMAGE}:hotfix`;
+            const objects = (object: { kind: string }) => (object.kind === "Deployment" ? changed : null);
+            const outcome = await runCli(["status", "--json"], { stack, objects, pods });
+            assert.equal(outcome.code, 1, outcome.stdout);
+            const report = JSON.parse(outcome.stdout) as { drift: boolean; services: { workloads: { name: string; state: string; images: unknown[] }[] }[] };
+            assert.equal(report.drift, true);
+            assert.deepEqual(
+                report.services[0].workloads.map((workload) => [workload.name, workload.state, workload.images]),
+                [
+                    [
+                        "api",
+                        "drift",
+                        [
+                            { path: "spec.template.spec.initContainers[0].image", live: ref },
+                            { path: "spec.template.spec.containers[0].image", live: `${IMAGE}:hotfix` },
+                        ],
+                    ],
+                    ["report", "missing", []],
+                    ["batch", "not read", []],
+                ],
+            );
+            const text = await runCli(["status"], { stack, objects, pods });
+            assert.ok(
+                text.stdout.includes(
+                    `DRIFT: api (kubernetes:apps/v1:Deployment) runs another image than the recorded ${DIGESTS["v1.1.0"]}: it was changed outside Pulumi (kubectl set image, a rollout undo); \`pulumi up\` restores it.\n` +
+                        "report (kubernetes:batch/v1:CronJob): nothing of it runs at CronJob report-3c4d, namespace payments.\n",
+                ),
+                text.stdout,
+            );
+        });
     });
 });

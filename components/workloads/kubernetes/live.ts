@@ -267,3 +267,37 @@ export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
 export function deploymentImage(outputs: Readonly<Record<string, unknown>>): unknown {
     return (outputs as { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } }).spec?.template?.spec?.containers?.[0]?.image;
 }
+
+/** A Kubernetes object by its apiVersion, kind, name and namespace. */
+export interface ObjectReference {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly name: string;
+    readonly namespace: string;
+}
+
+/** kubectl's fully qualified resource for a kind: `deployment.v1.apps`, `pod` for the core group. */
+export function kubectlResource(apiVersion: string, kind: string): string {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    return group === "" ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
+}
+
+/** Reads a Kubernetes object as the cluster `target` points at holds it; null when there is none of that name. */
+export type ObjectReader = (object: ObjectReference) => Promise<unknown>;
+
+/** `kubectl get <kind> <name> -o json` where `target` points. */
+export async function getObjectWithKubectl(object: ObjectReference, target: KubectlTarget = {}): Promise<unknown> {
+    const resource = kubectlResource(object.apiVersion, object.kind);
+    const found = await kubectl(target, ["get", resource, object.name, "--namespace", object.namespace, "--ignore-not-found", "--output", "json"]);
+    if (found.error) {
+        throw await kubectlFailure(`cannot read ${object.kind} ${object.name} in namespace ${object.namespace}`, target, { stderr: found.stderr, error: found.error });
+    }
+    if (found.stdout.trim() === "") {
+        return null;
+    }
+    try {
+        return JSON.parse(found.stdout) as unknown;
+    } catch {
+        throw new Error(`kubectl get ${resource} answered something that is not JSON`);
+    }
+}

@@ -1,0 +1,125 @@
+// What a release's own workloads run live, each read where the provider it was deployed with
+// connects: a Kubernetes object as the cluster holds it (the image at each place its inputs named
+// the release) and the pods it selects, a Docker container, a Swarm service's tasks. A type the
+// command does not read is reported as the state records it.
+
+import { judge, type ExpectedRelease, type LiveInstance, type LiveWorkload, type Noun } from "../../components/workloads/live";
+import { selectorText } from "../../components/workloads/kubernetes/live";
+import { DIGEST_PATTERN } from "../../components/registry/reference";
+import type { StackConfig } from "./config";
+import { connectionOf } from "./connection";
+import type { Context } from "./context";
+import { judgeObject, type LiveImage, type OwnState, type OwnWorkload, valueAt } from "./ownWorkloads";
+import type { ServiceState } from "./services";
+
+/** One own workload as read live. */
+export interface OwnWorkloadLive {
+    /** Its type token and resource name. */
+    readonly type: string;
+    readonly name: string;
+    /** Where it was read, for people; null for a type the command does not read. */
+    readonly where: string | null;
+    readonly state: OwnState;
+    /** The image at each place its inputs named the release, as the live object names it (Kubernetes). */
+    readonly images: readonly LiveImage[];
+    /** The instances it runs, and what one is called: its pods, containers or tasks. */
+    readonly noun?: Noun;
+    readonly instances?: readonly LiveInstance[];
+}
+
+/** The state of instances: none is `missing`, any running another digest is `drift`. */
+function stateOfInstances(instances: readonly LiveInstance[]): OwnState {
+    return instances.length === 0 ? "missing" : instances.some((instance) => instance.state === "drift") ? "drift" : "ok";
+}
+
+/** Reads one own workload of the release `imageRef` (`digest`) live. */
+export async function readOwnWorkload(context: Context, config: StackConfig, workload: OwnWorkload, release: { readonly imageRef: string; readonly digest: string }): Promise<OwnWorkloadLive> {
+    const base = { type: workload.type, name: workload.name };
+    const live = workload.live;
+    const expected = { digest: release.digest, imageRef: release.imageRef };
+    if (live === undefined) {
+        return { ...base, where: null, state: "not read", images: [] };
+    }
+    if (live.kind === "docker" || live.kind === "swarm") {
+        const connection = connectionOf(live.kind, config, workload.provider);
+        const record = live.kind === "docker" ? { kind: "docker" as const, container: live.container } : { kind: "swarm" as const, service: live.service };
+        const reader = context.deps.live(record, connection);
+        const instances = await reader.instances(expected);
+        return { ...base, where: reader.where, state: stateOfInstances(instances), images: [], noun: reader.noun, instances };
+    }
+    const connection = connectionOf("kubernetes", config, workload.provider);
+    const where = `${live.objectKind} ${live.name}, namespace ${live.namespace}`;
+    const object = await context.deps.object({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
+    const judged = judgeObject(workload, object, release.imageRef);
+    if (live.selector === undefined || judged.state === "missing") {
+        return { ...base, where, ...judged };
+    }
+    const reader = context.deps.live({ kind: "kubernetes", namespace: live.namespace, deployment: live.name, service: "", selector: live.selector }, connection);
+    const instances = await reader.instances(expected);
+    const state = judged.state === "ok" && instances.some((instance) => instance.state === "drift") ? "drift" : judged.state;
+    return { ...base, where: `${where} (pods ${selectorText(live.selector)})`, state, images: judged.images, noun: reader.noun, instances };
+}
+
+/** What one of several own workloads' instances is called. */
+const INSTANCE: Noun = { one: "instance", many: "instances" };
+
+/** The digest a reference names after its `@`, when it names one. */
+function digestOf(reference: string | null): string | null {
+    const digest = reference?.slice(reference.lastIndexOf("@") + 1);
+    return digest !== undefined && DIGEST_PATTERN.test(digest) ? digest : null;
+}
+
+/**
+ * The instances one own workload runs, judged against `expected`: a Kubernetes object is one itself
+ * (its template, `CronJob/report-1a2b`: a CronJob runs no pod until its schedule), then each pod it
+ * selects; a container; a Swarm service's tasks. A type the command does not read has none.
+ */
+async function instancesOf(context: Context, config: StackConfig, workload: OwnWorkload, expected: ExpectedRelease): Promise<LiveInstance[]> {
+    const live = workload.live;
+    if (live === undefined) {
+        return [];
+    }
+    if (live.kind === "docker" || live.kind === "swarm") {
+        const record = live.kind === "docker" ? { kind: "docker" as const, container: live.container } : { kind: "swarm" as const, service: live.service };
+        return context.deps.live(record, connectionOf(live.kind, config, workload.provider)).instances(expected);
+    }
+    const connection = connectionOf("kubernetes", config, workload.provider);
+    const object = await context.deps.object({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
+    const name = `${live.objectKind}/${live.name}`;
+    if (object === null || object === undefined) {
+        return [{ name, phase: "Missing", ready: false, version: null, digest: null, state: "unknown" }];
+    }
+    const digests = [...new Set(workload.paths.map((path) => valueAt(object, path)).map((image) => digestOf(typeof image === "string" ? image : null)))];
+    const digest = digests.find((one) => one !== expected.digest) ?? digests[0] ?? null;
+    const template: LiveInstance = { name, phase: "Template", ready: true, version: null, digest, state: digests.includes(null) ? "drift" : judge(digest, expected) };
+    if (live.selector === undefined) {
+        return [template];
+    }
+    const selected = context.deps.live({ kind: "kubernetes", namespace: live.namespace, deployment: live.name, service: "", selector: live.selector }, connection);
+    return [template, ...(await selected.instances(expected))];
+}
+
+/**
+ * A release's own workloads as one workload of the command's: every instance of every one of them,
+ * so a drill or an undo waits until all run a digest, as for a ReleasedService's own.
+ */
+export function ownLiveWorkload(context: Context, config: StackConfig, service: ServiceState): LiveWorkload | undefined {
+    const workloads = (service.ownWorkloads ?? []).filter((workload) => workload.live !== undefined);
+    if (workloads.length === 0) {
+        return undefined;
+    }
+    return {
+        noun: INSTANCE,
+        location: {},
+        where: `the workloads that run ${service.name}: ${workloads.map((workload) => workload.name).join(", ")}`,
+        none: `None of the workloads that run ${service.name} runs an instance.`,
+        driftCause: "A workload was changed outside Pulumi (kubectl set image, a rollout undo). `pulumi up` restores the recorded digest.",
+        instances: async (expected) => (await Promise.all(workloads.map((workload) => instancesOf(context, config, workload, expected)))).flat(),
+    };
+}
+
+/** Where the command reads what a service runs: the workload its component recorded, else its own workloads found in the state. */
+export function serviceLive(context: Context, config: StackConfig, service: ServiceState): LiveWorkload | undefined {
+    const record = service.workload;
+    return record !== undefined ? context.deps.live(record, connectionOf(record.kind, config, service.origin?.provider)) : ownLiveWorkload(context, config, service);
+}
