@@ -55,7 +55,7 @@ for (const withCluster of [true, false]) {
         };
         const sh = (script: string, cwd: string): Promise<Result> => env.run("bash", ["-c", script], { cwd, replaceEnv: machine });
 
-        /** The image each service's Deployment runs: from the cluster, or from the manifests rendered into shop/rendered. */
+        /** The image each service's Deployment (the API's, the user's own worker's) runs: from the cluster, or from the manifests rendered into shop/rendered. */
         async function running(): Promise<Record<string, string>> {
             const images: string[] = [];
             if (withCluster) {
@@ -69,6 +69,19 @@ for (const withCluster of [true, false]) {
             }
             const ours = images.filter((image) => image.startsWith(`${QUICKSTART_REGISTRY}/shop-`));
             return Object.fromEntries(ours.map((image) => [image.slice(`${QUICKSTART_REGISTRY}/shop-`.length, image.indexOf("@")), image.slice(image.indexOf("@") + 1)]));
+        }
+
+        /** The image the user's own CronJob runs: from the cluster, or from its rendered manifest. */
+        async function cronJob(): Promise<string> {
+            if (withCluster) {
+                const list = JSON.parse(await env.kubectl(["get", "cronjobs", "-o", "json"])) as {
+                    items: { metadata: { name: string }; spec: { jobTemplate: { spec: { template: { spec: { containers: { image: string }[] } } } } } }[];
+                };
+                return list.items.filter((item) => item.metadata.name.startsWith("report-")).map((item) => item.spec.jobTemplate.spec.template.spec.containers[0].image).join(" ");
+            }
+            const manifests = path.join(shop, "rendered", "1-manifest");
+            const files = fs.readdirSync(manifests).filter((name) => name.startsWith("batch_v1-cronjob-"));
+            return files.map((file) => /image: "?(\S+@sha256:[0-9a-f]{64})"?/.exec(fs.readFileSync(path.join(manifests, file), "utf8"))?.[1]).join(" ");
         }
 
         async function history(): Promise<[number, string, string | null][]> {
@@ -108,6 +121,7 @@ for (const withCluster of [true, false]) {
             const outputs = ok(await env.run("pulumi", ["stack", "output", "--json", "--stack", "dev"], { cwd: shop, replaceEnv: machine }), "stack output");
             assert.deepEqual(JSON.parse(outputs.stdout), { apiImage: `${QUICKSTART_REGISTRY}/shop-api@${digests.v2}` });
             assert.deepEqual(await running(), { api: digests.v2, worker: digests.worker });
+            assert.equal(await cronJob(), `${QUICKSTART_REGISTRY}/shop-worker@${digests.worker}`, "the user's own CronJob runs the worker's release by digest");
             assert.equal(fs.existsSync(path.join(shop, "rendered")), !withCluster, "the manifests are rendered only without a cluster");
             assert.deepEqual(await history(), [
                 [2, "api", digests.v2],
@@ -142,6 +156,7 @@ for (const withCluster of [true, false]) {
             ok(await sh(readmeScript(after), shop), "the README's rollback");
             assert.deepEqual(manifests(), stored, "the rollback built and pushed nothing");
             assert.deepEqual(await running(), { api: digests.v1, worker: digests.worker });
+            assert.equal(await cronJob(), `${QUICKSTART_REGISTRY}/shop-worker@${digests.worker}`);
             const [latest] = await history();
             assert.deepEqual(latest.slice(1), ["api", digests.v1]);
             const config = fs.readFileSync(path.join(shop, "Pulumi.dev.yaml"), "utf8");

@@ -1,5 +1,6 @@
 // The Pulumi YAML example (examples/yaml) in a checkout of this repository outside it: ReleasedService
-// used the way every language but TypeScript uses it, its schema inferred from the TypeScript
+// and ReleasedImage (run by a kubernetes:apps/v1:Deployment the YAML declares) used the way every
+// language but TypeScript uses them, its schema inferred from the TypeScript
 // source and the component served by the package's own plugin directory, under the real engine,
 // registry and cluster.
 import * as assert from "node:assert/strict";
@@ -41,7 +42,7 @@ function asPrinted(value: unknown): unknown {
     );
 }
 
-describe("yaml program: two ReleasedServices in Pulumi YAML, from the package's plugin directory", function () {
+describe("yaml program: a ReleasedService, and a ReleasedImage run by the program's own Deployment, in Pulumi YAML from the package's plugin directory", function () {
     let env: Environment;
     let repository: string;
     let shop: string;

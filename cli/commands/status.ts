@@ -41,12 +41,21 @@ service's args asked), and exits 1. A lock left on the stack's state backend
 that lifts it, pulumi cancel, and status exits 1; operations its checkpoint
 lists as begun and not ended are named too.
 
+The resources of the stack that run a release's imageRef (a ReleasedImage's,
+or a ReleasedService's beside its own workload) are listed under it, each
+read where its provider connects: a Kubernetes object by the image at each
+place its inputs named the release, and the pods it selects; a Docker
+container; a Swarm service's tasks. Another image there is DRIFT; a workload
+gone is reported; a type the command does not read is listed as recorded.
+
 --json prints {stack, drift, services: [{service, recordedVersion,
 recordedDigest, imageRef, pods: [{pod, phase, ready, version, digest, state}],
 drift, namespace, selector}]}; for a Docker workload the instances are
 containers: [{container, ...}] (tasks: [{task, ...}] for Swarm) and the
 location fields are its own (container; composeFile and composeService;
-swarmService): service is always the ReleasedService's name. After a
+swarmService): service is always the ReleasedService's name. A release's
+own workloads add workloads: [{type, name, where, state, images: [{path,
+live}], pods|containers|tasks}], state ok, drift, missing or not read. After a
 failed update it adds failedUpdate: {update, configVersions: [{service,
 version}]}. A lock or pending operations add unfinished: {locks: [{key,
 takenBy}], pendingOperations: [{type, urn}]}.
@@ -290,7 +299,7 @@ function renderOwn(own: readonly OwnWorkloadLive[], digest: string, paint: Conte
     );
     const notes = own.flatMap((workload) => {
         if (workload.state === "drift") {
-            return [`${paint("DRIFT", "red")}: ${workload.name} (${workload.type}) runs another image than the recorded ${digest}: it was changed outside Pulumi (kubectl set image, a rollout undo); \`pulumi up\` restores it.`];
+            return [`${paint("DRIFT", "red")}: ${workload.name} (${workload.type}) runs another image than the recorded ${digest}: it was changed outside Pulumi (kubectl set image, a rollout undo); \`pulumi up --refresh\` puts the recorded image back if the object has the annotation pulumi.com/patchForce: "true", else the Kubernetes provider refuses the field the other manager took.`];
         }
         if (workload.state === "missing") {
             return [`${workload.name} (${workload.type}): nothing of it runs at ${workload.where}.`];

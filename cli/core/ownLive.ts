@@ -7,7 +7,7 @@ import { judge, type ExpectedRelease, type LiveInstance, type LiveWorkload, type
 import { selectorText } from "../../components/workloads/kubernetes/live";
 import { DIGEST_PATTERN } from "../../components/registry/reference";
 import type { StackConfig } from "./config";
-import { connectionOf } from "./connection";
+import { type Connection, connectionOf } from "./connection";
 import type { Context } from "./context";
 import { judgeObject, type LiveImage, type OwnState, type OwnWorkload, valueAt } from "./ownWorkloads";
 import type { ServiceState } from "./services";
@@ -74,16 +74,15 @@ function digestOf(reference: string | null): string | null {
  * (its template, `CronJob/report-1a2b`: a CronJob runs no pod until its schedule), then each pod it
  * selects; a container; a Swarm service's tasks. A type the command does not read has none.
  */
-async function instancesOf(context: Context, config: StackConfig, workload: OwnWorkload, expected: ExpectedRelease): Promise<LiveInstance[]> {
+async function instancesOf(context: Context, workload: OwnWorkload, connection: Connection, expected: ExpectedRelease): Promise<LiveInstance[]> {
     const live = workload.live;
     if (live === undefined) {
         return [];
     }
     if (live.kind === "docker" || live.kind === "swarm") {
         const record = live.kind === "docker" ? { kind: "docker" as const, container: live.container } : { kind: "swarm" as const, service: live.service };
-        return context.deps.live(record, connectionOf(live.kind, config, workload.provider)).instances(expected);
+        return context.deps.live(record, connection).instances(expected);
     }
-    const connection = connectionOf("kubernetes", config, workload.provider);
     const object = await context.deps.object({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
     const name = `${live.objectKind}/${live.name}`;
     if (object === null || object === undefined) {
@@ -97,6 +96,29 @@ async function instancesOf(context: Context, config: StackConfig, workload: OwnW
     }
     const selected = context.deps.live({ kind: "kubernetes", namespace: live.namespace, deployment: live.name, service: "", selector: live.selector }, connection);
     return [template, ...(await selected.instances(expected))];
+}
+
+const DRIFT_CAUSE =
+    "A workload was changed outside Pulumi (kubectl set image, a rollout undo). `pulumi up --refresh` puts the recorded image back where the object has the annotation pulumi.com/patchForce: \"true\".";
+
+/** The cluster or daemon an own workload is read on: where the provider it was deployed with connects. */
+export function ownConnection(config: StackConfig, workload: OwnWorkload): Connection | undefined {
+    return workload.live === undefined ? undefined : connectionOf(workload.live.kind, config, workload.provider);
+}
+
+/** Where the command reads one own workload, reached through `connection`, as one workload of its own; undefined for a type it does not read. */
+export function ownWorkloadLive(context: Context, workload: OwnWorkload, connection: Connection): LiveWorkload | undefined {
+    if (workload.live === undefined) {
+        return undefined;
+    }
+    return {
+        noun: INSTANCE,
+        location: {},
+        where: `${workload.name} (${workload.type})`,
+        none: `Nothing of ${workload.name} (${workload.type}) runs.`,
+        driftCause: DRIFT_CAUSE,
+        instances: (expected) => instancesOf(context, workload, connection, expected),
+    };
 }
 
 /**
@@ -113,8 +135,8 @@ export function ownLiveWorkload(context: Context, config: StackConfig, service: 
         location: {},
         where: `the workloads that run ${service.name}: ${workloads.map((workload) => workload.name).join(", ")}`,
         none: `None of the workloads that run ${service.name} runs an instance.`,
-        driftCause: "A workload was changed outside Pulumi (kubectl set image, a rollout undo). `pulumi up` restores the recorded digest.",
-        instances: async (expected) => (await Promise.all(workloads.map((workload) => instancesOf(context, config, workload, expected)))).flat(),
+        driftCause: DRIFT_CAUSE,
+        instances: async (expected) => (await Promise.all(workloads.map((workload) => instancesOf(context, workload, ownConnection(config, workload)!, expected)))).flat(),
     };
 }
 

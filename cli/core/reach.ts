@@ -3,11 +3,13 @@
 // (cli/core/cluster.ts). Asked once, for every workload at once, so that a missing or wrong cluster
 // is one line before any update, not a failure half-way through one.
 
-import type { WorkloadRecord } from "../../components/workloads/workload";
+import type { WorkloadKind, WorkloadRecord } from "../../components/workloads/workload";
 import { identify, wrongClusterRefusal } from "./cluster";
 import type { StackConfig } from "./config";
 import { type Connection, connectionOf, type WorkloadOrigin } from "./connection";
 import type { Context } from "./context";
+import { ownWorkloadLive } from "./ownLive";
+import type { OwnWorkload } from "./ownWorkloads";
 import { CliError, ExitCode } from "./exitCodes";
 import type { ServiceState } from "./services";
 
@@ -17,13 +19,15 @@ export const RENDER_KEY = "kubernetes:renderYamlToDirectory";
 /** The commands that check their workloads first: they update them, and the drill also waits on them. */
 export type ReachingCommand = "rollback" | "up" | "drill";
 
-/** A workload a command must reach, by the service that records it, and where it reaches it. */
-export interface Reach {
+/**
+ * A workload a command must reach, by the service it runs, and where it reaches it: the workload its
+ * component recorded, or a resource of the user's own that runs its image.
+ */
+export type Reach = {
     readonly service: string;
-    readonly record: WorkloadRecord;
-    readonly origin?: WorkloadOrigin;
+    readonly kind: WorkloadKind;
     readonly connection: Connection;
-}
+} & ({ readonly record: WorkloadRecord; readonly origin?: WorkloadOrigin } | { readonly own: OwnWorkload });
 
 /**
  * The workloads `command` must reach before it changes anything: those of the services it acts on
@@ -40,22 +44,26 @@ export function workloadsToReach(
 ): Reach[] {
     const rendered = config[RENDER_KEY];
     const acted = services.filter((service) => only === undefined || service.name === only);
-    const reach = acted.flatMap((service) =>
-        service.workload === undefined
+    const reach = acted.flatMap((service): Reach[] => [
+        ...(service.workload === undefined
             ? []
             : [
                   {
                       service: service.name,
+                      kind: service.workload.kind,
                       record: service.workload,
                       ...(service.origin !== undefined ? { origin: service.origin } : {}),
                       connection: connectionOf(service.workload.kind, config, service.origin?.provider),
                   },
-              ],
-    );
+              ]),
+        ...(service.ownWorkloads ?? []).flatMap((own) =>
+            own.live === undefined ? [] : [{ service: service.name, kind: own.live.kind, own, connection: connectionOf(own.live.kind, config, own.provider) }],
+        ),
+    ]);
     if (typeof rendered !== "string" || rendered === "") {
         return reach;
     }
-    const renderedOnes = reach.filter((one) => one.record.kind === "kubernetes");
+    const renderedOnes = reach.filter((one) => one.kind === "kubernetes");
     if (command === "drill" && renderedOnes.length > 0) {
         throw new CliError(
             `stack ${stack} renders its Kubernetes manifests into ${rendered} (${RENDER_KEY}) instead of applying them, and the drill waits for pods to run ` +
@@ -63,7 +71,7 @@ export function workloadsToReach(
             ExitCode.Failure,
         );
     }
-    return reach.filter((one) => one.record.kind !== "kubernetes");
+    return reach.filter((one) => one.kind !== "kubernetes");
 }
 
 /**
@@ -79,6 +87,11 @@ export async function refuseUnreachable(context: Context, stack: string, command
     context.progress.update(`Checking that the workloads of stack ${stack} answer…`);
     const asked = await Promise.allSettled(
         reach.map(async (one) => {
+            if ("own" in one) {
+                // An own workload records no uid to compare: it is reached when it can be read.
+                await ownWorkloadLive(context, one.own, one.connection)?.instances({});
+                return undefined;
+            }
             const live = context.deps.live(one.record, one.connection);
             const answer = identify(live);
             answer.catch(() => undefined);
@@ -92,7 +105,7 @@ export async function refuseUnreachable(context: Context, stack: string, command
     if (failed.length === 0) {
         const reached = reach.flatMap((one, index) => {
             const answer = asked[index].status === "fulfilled" ? asked[index].value : undefined;
-            return answer === undefined ? [] : [{ ...one, answer }];
+            return answer === undefined || "own" in one ? [] : [{ ...one, answer }];
         });
         const wrong = wrongClusterRefusal(`${command} of stack ${stack} refused before changing anything: `, stack, reached);
         if (wrong !== undefined) {

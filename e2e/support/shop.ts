@@ -39,21 +39,34 @@ export type ShopPulumi = (...args: string[]) => Promise<Result>;
 
 const packed = new Map<string, string>();
 
-/** The package as a user gets it: packed once per run, then installed into a project of their own at `dir`. */
-export async function installShop(env: Environment, dir: string): Promise<void> {
+/**
+ * The package as a user gets it: packed once per run, then installed into a project of their own at
+ * `dir`, running `program` (by default the shop of two ReleasedServices). `files` are written beside it.
+ */
+export async function installShop(env: Environment, dir: string, program = SHOP_PROGRAM, files: Record<string, string> = {}): Promise<void> {
     if (!packed.has(env.scratch)) {
         const result = succeeded(await env.run("npm", ["pack", "--silent", "--pack-destination", env.scratch], { cwd: REPO_ROOT }), "npm pack");
         packed.set(env.scratch, path.join(env.scratch, result.stdout.trim().split("\n").pop()!));
     }
     fs.mkdirSync(dir);
     // The SDK is the package's peer dependency: the program installs the one this package develops against.
-    const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies["@pulumi/pulumi"];
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    // A program that declares Kubernetes resources of its own depends on the provider's SDK itself, at the package's version.
+    const kubernetes = program.includes("@pulumi/kubernetes") ? { "@pulumi/kubernetes": manifest.dependencies["@pulumi/kubernetes"] } : {};
     fs.writeFileSync(
         path.join(dir, "package.json"),
-        JSON.stringify({ name: "shop", private: true, dependencies: { "@pulumi/pulumi": sdk, "released-service": `file:${packed.get(env.scratch)}` } }, null, 2),
+        JSON.stringify(
+            { name: "shop", private: true, dependencies: { "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"], ...kubernetes, "released-service": `file:${packed.get(env.scratch)}` } },
+            null,
+            2,
+        ),
     );
+    for (const [file, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), text);
+    }
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
-    fs.writeFileSync(path.join(dir, "index.js"), SHOP_PROGRAM);
+    fs.writeFileSync(path.join(dir, "index.js"), program);
     succeeded(await env.run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir }), "npm install of the packed package");
 }
 

@@ -9,6 +9,14 @@ import { DIGESTS, FakeStack, IMAGE, runCli, tableRegistry } from "./fakes";
 const API: ServiceState = { name: "api", workload: { kind: "kubernetes", namespace: "shop", deployment: "api", service: "api", selector: { "app.kubernetes.io/name": "api" } } };
 const WEB: ServiceState = { name: "web", workload: { kind: "docker", container: "web" } };
 const OLD: ServiceState = { name: "old" };
+/** A ReleasedImage whose user's own Deployment and ECS task run it: only the Deployment is read. */
+const JOBS: ServiceState = {
+    name: "jobs",
+    ownWorkloads: [
+        { type: "kubernetes:apps/v1:Deployment", name: "jobs", urn: "urn:pulumi:dev::shop::kubernetes:apps/v1:Deployment::jobs", paths: ["spec.template.spec.containers[0].image"], live: { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "jobs-1a", namespace: "shop", selector: { app: "jobs" } } },
+        { type: "aws:ecs/taskDefinition:TaskDefinition", name: "batch", urn: "urn:pulumi:dev::shop::aws:ecs/taskDefinition:TaskDefinition::batch", paths: ["containerDefinitions"] },
+    ],
+};
 
 describe("which workloads a command must reach first", () => {
     const cases: [string, Parameters<typeof workloadsToReach>, string[]][] = [
@@ -16,6 +24,8 @@ describe("which workloads a command must reach first", () => {
         ["only --service's", ["dev", "up", {}, [API, WEB], "web"], ["web"]],
         ["none of a Kubernetes stack that renders its manifests: an update only writes files", ["dev", "rollback", { [RENDER_KEY]: "rendered" }, [API, WEB], undefined], ["web"]],
         ["all when the render setting is empty", ["dev", "up", { [RENDER_KEY]: "" }, [API], undefined], ["api"]],
+        ["a ReleasedImage's own workloads it reads live", ["dev", "rollback", {}, [API, JOBS], undefined], ["api", "jobs"]],
+        ["none of a ReleasedImage's own Kubernetes workloads when the stack renders", ["dev", "rollback", { [RENDER_KEY]: "rendered" }, [JOBS, WEB], undefined], ["web"]],
     ];
     for (const [what, args, services] of cases) {
         it(what, () => {
@@ -75,6 +85,20 @@ describe("a command whose cluster does not answer", () => {
         const outcome = await runCli(["up", "--yes"], { stack, listPods: unreachable });
         assert.equal(outcome.code, 3);
         assert.equal(outcome.stderr, `error: up of stack dev refused before changing anything: service api (and 2 more services) cannot be reached: ${NO_CONTEXT}\n`);
+        assert.deepEqual(stack.changes, []);
+    });
+
+    it("refuses when the cluster of a ReleasedImage's own Deployment does not answer, naming the object", async () => {
+        const cannot = "cannot read Deployment jobs-1a in namespace shop: kube context prod (server https://10.0.0.2:6443) does not answer; no cluster was reached";
+        const stack = new FakeStack({ services: [{ ...JOBS, imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" }] });
+        const outcome = await runCli(["up", "--yes"], {
+            stack,
+            object: async () => {
+                throw new Error(cannot);
+            },
+        });
+        assert.equal(outcome.code, 3, outcome.stdout + outcome.stderr);
+        assert.equal(outcome.stderr, `error: up of stack dev refused before changing anything: service jobs cannot be reached: ${cannot}\n`);
         assert.deepEqual(stack.changes, []);
     });
 });

@@ -214,7 +214,7 @@ describe("cli status", () => {
             const text = await runCli(["status"], { stack, objects, pods });
             assert.ok(
                 text.stdout.includes(
-                    `DRIFT: api (kubernetes:apps/v1:Deployment) runs another image than the recorded ${DIGESTS["v1.1.0"]}: it was changed outside Pulumi (kubectl set image, a rollout undo); \`pulumi up\` restores it.\n` +
+                    `DRIFT: api (kubernetes:apps/v1:Deployment) runs another image than the recorded ${DIGESTS["v1.1.0"]}: it was changed outside Pulumi (kubectl set image, a rollout undo); \`pulumi up --refresh\` puts the recorded image back if the object has the annotation pulumi.com/patchForce: "true", else the Kubernetes provider refuses the field the other manager took.\n` +
                         "report (kubernetes:batch/v1:CronJob): nothing of it runs at CronJob report-3c4d, namespace payments.\n",
                 ),
                 text.stdout,

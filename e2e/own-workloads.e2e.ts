@@ -1,0 +1,260 @@
+// The user's own workloads: a program of its own, outside this repository, with the packed package,
+// that releases two images with ReleasedImage and runs them in resources it declares itself — a
+// production-shaped Deployment (an init container running migrations from the same image, an env var
+// from a Secret, a ConfigMap volume, a service account), a nightly CronJob, a StatefulSet, and a
+// local Helm chart through helm.v4.Chart. Every capability reaches them, found in the state by the
+// image they run, with nothing added to the program.
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+
+import { environment } from "./support/hooks";
+import type { Environment, Result } from "./support/environment";
+import { settledPodDigests, succeeded } from "./support/project";
+import { installShop, releaseShop, SHOP_STACK } from "./support/shop";
+
+const STACK = SHOP_STACK;
+
+const PROGRAM = `// A shop whose workloads are its own: two releases, run by resources it declares itself.
+const pulumi = require("@pulumi/pulumi");
+const k8s = require("@pulumi/kubernetes");
+const { ReleasedImage } = require("released-service");
+
+const config = new pulumi.Config("shop");
+const api = new ReleasedImage("api", {
+    image: config.require("apiImage"),
+    version: config.require("apiVersion"),
+    context: config.require("apiContext"),
+    builder: config.require("builder"),
+});
+const worker = new ReleasedImage("worker", { image: config.require("workerImage"), version: config.require("workerVersion"), build: false });
+
+const db = new k8s.core.v1.Secret("db", { stringData: { url: "postgres://shop@db.shop/shop" } });
+const settings = new k8s.core.v1.ConfigMap("settings", { data: { "shop.conf": "currency=EUR\\n" } });
+const account = new k8s.core.v1.ServiceAccount("api");
+
+const apiLabels = { app: "shop-api" };
+new k8s.apps.v1.Deployment("api", {
+    // Pulumi takes back a field another manager took (kubectl set image) instead of refusing it.
+    metadata: { annotations: { "pulumi.com/patchForce": "true" } },
+    spec: {
+        replicas: 2,
+        selector: { matchLabels: apiLabels },
+        template: {
+            metadata: { labels: apiLabels },
+            spec: {
+                serviceAccountName: account.metadata.name,
+                initContainers: [{ name: "migrate", image: api.imageRef, args: ["migrate"] }],
+                containers: [{
+                    name: "api",
+                    image: api.imageRef,
+                    env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: db.metadata.name, key: "url" } } }],
+                    volumeMounts: [{ name: "settings", mountPath: "/etc/shop" }],
+                }],
+                volumes: [{ name: "settings", configMap: { name: settings.metadata.name } }],
+            },
+        },
+    },
+});
+new k8s.batch.v1.CronJob("report", {
+    spec: {
+        schedule: "0 3 * * *",
+        jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "report", image: api.imageRef, args: ["report"] }] } } } },
+    },
+});
+const workerLabels = { app: "shop-worker" };
+new k8s.apps.v1.StatefulSet("worker", {
+    spec: {
+        serviceName: "worker",
+        replicas: 1,
+        selector: { matchLabels: workerLabels },
+        template: { metadata: { labels: workerLabels }, spec: { containers: [{ name: "worker", image: worker.imageRef }] } },
+    },
+});
+new k8s.helm.v4.Chart("web", { chart: "./chart", values: { image: api.imageRef } });
+
+exports.apiImage = api.imageRef;
+exports.workerImage = worker.imageRef;
+`;
+
+/** A local chart of the team's own: one Deployment whose image is a value. */
+const CHART = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "chart/templates/deployment.yaml": [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        "  name: {{ .Release.Name }}-web",
+        "spec:",
+        "  replicas: 1",
+        "  selector:",
+        "    matchLabels: {app: shop-web}",
+        "  template:",
+        "    metadata:",
+        "      labels: {app: shop-web}",
+        "    spec:",
+        "      containers:",
+        "        - name: web",
+        "          image: {{ .Values.image }}",
+        "",
+    ].join("\n"),
+};
+
+interface WorkloadReport {
+    readonly name: string;
+    readonly type: string;
+    readonly state: string;
+    readonly images: { readonly path: string; readonly live: string | null }[];
+}
+interface StatusReport {
+    readonly drift: boolean;
+    readonly services: { readonly service: string; readonly recordedDigest: string; readonly workloads?: WorkloadReport[] }[];
+}
+
+describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, StatefulSet and Helm chart", function () {
+    let env: Environment;
+    let shop: string;
+    const digests: Record<string, string> = {};
+    const pulumi = (...args: string[]): Promise<Result> => env.pulumi(args, { cwd: shop });
+    const cli = (...args: string[]): Promise<Result> => env.cli([...args, "--stack", STACK, "--cwd", shop]);
+    const ref = (digest: string): string => `${env.registry.host}/own-api@${digest}`;
+
+    /** The image the user's CronJob's template names, as the cluster holds it. */
+    async function cronJobImage(): Promise<string> {
+        const list = JSON.parse(await env.kubectl(["get", "cronjobs", "-o", "json"])) as {
+            items: { metadata: { name: string }; spec: { jobTemplate: { spec: { template: { spec: { containers: { image: string }[] } } } } } }[];
+        };
+        const [cronJob] = list.items.filter((item) => item.metadata.name.startsWith("report-"));
+        return cronJob.spec.jobTemplate.spec.template.spec.containers[0].image;
+    }
+
+    /** What each workload runs: the API's and the chart's pods, the CronJob's template, the worker's pods. */
+    async function running(api: string, worker: string): Promise<Record<string, string[] | string>> {
+        return {
+            api: await settledPodDigests(env, "app=shop-api", api),
+            web: await settledPodDigests(env, "app=shop-web", api),
+            report: await cronJobImage(),
+            worker: await settledPodDigests(env, "app=shop-worker", worker),
+        };
+    }
+
+    async function status(): Promise<{ code: number | null; report: StatusReport }> {
+        const result = await cli("status", "--json");
+        return { code: result.code, report: JSON.parse(result.stdout) as StatusReport };
+    }
+
+    before(async function () {
+        this.timeout(30 * 60_000);
+        env = environment();
+        shop = path.join(env.scratch, "own-workloads");
+        await installShop(env, shop, PROGRAM, CHART);
+        Object.assign(digests, await releaseShop(env, pulumi, { repository: "own" }));
+    });
+
+    it("runs each release's digest in every workload that names it, init container included", async () => {
+        assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+        const pods = JSON.parse(await env.kubectl(["get", "pods", "-l", "app=shop-api", "-o", "json"])) as { items: { spec: { initContainers: { image: string }[]; serviceAccountName: string } }[] };
+        assert.deepEqual(
+            pods.items.map((pod) => pod.spec.initContainers[0].image),
+            [ref(digests.v2), ref(digests.v2)],
+        );
+    });
+
+    it("history lists both releases in every update, with the digest each ran", async () => {
+        const result = await cli("history", "--json");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const rows = JSON.parse(result.stdout) as { update: number; service: string; version: string; digest: string }[];
+        assert.deepEqual(
+            rows.map((row) => [row.update, row.service, row.version, row.digest]),
+            [
+                [2, "api", "v2.0.0", digests.v2],
+                [2, "worker", "w2.0.0", digests.w2],
+                [1, "api", "v1.0.0", digests.v1],
+                [1, "worker", "w1.0.0", digests.w1],
+            ],
+        );
+    });
+
+    it("status lists every workload of each release, found in the state, with what it runs live", async () => {
+        const { code, report } = await status();
+        assert.equal(code, 0, JSON.stringify(report, null, 2));
+        assert.deepEqual(
+            report.services.map((service) => [service.service, service.recordedDigest, service.workloads?.map((workload) => [workload.type, workload.name, workload.state]).sort()]),
+            [
+                [
+                    "api",
+                    digests.v2,
+                    [
+                        // The chart's Deployment, as helm.v4.Chart names the objects it registers.
+                        ["kubernetes:apps/v1:Deployment", "api", "ok"],
+                        ["kubernetes:apps/v1:Deployment", "web:default/web-web", "ok"],
+                        ["kubernetes:batch/v1:CronJob", "report", "ok"],
+                    ],
+                ],
+                ["worker", digests.w2, [["kubernetes:apps/v1:StatefulSet", "worker", "ok"]]],
+            ],
+        );
+    });
+
+    it("rollback --to 1 --service api moves every workload of that release and nothing else, with nothing built or pushed", async () => {
+        const writes = env.manifestWrites().length;
+        const result = await cli("rollback", "--to", "1", "--service", "api", "--yes");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.deepEqual(await running(digests.v1, digests.w2), { api: [digests.v1, digests.v1], web: [digests.v1], report: ref(digests.v1), worker: [digests.w2] });
+        assert.deepEqual(env.manifestWrites().slice(writes), [], "nothing was pushed");
+        const { code, report } = await status();
+        assert.equal(code, 0, JSON.stringify(report, null, 2));
+        assert.deepEqual(
+            report.services.map((service) => [service.service, service.recordedDigest]),
+            [
+                ["api", digests.v1],
+                ["worker", digests.w2],
+            ],
+        );
+    });
+
+    it("status names the drift of the user's own Deployment after kubectl set image, and pulumi up --refresh puts it back (the Deployment has pulumi.com/patchForce)", async () => {
+        const deployments = JSON.parse(await env.kubectl(["get", "deployments", "-o", "json"])) as { items: { metadata: { name: string }; spec: { selector: { matchLabels: Record<string, string> } } }[] };
+        const name = `deployment.apps/${deployments.items.find((item) => item.spec.selector.matchLabels.app === "shop-api")!.metadata.name}`;
+        await env.kubectl(["set", "image", name, `api=${ref(digests.v2)}`]);
+        await env.kubectl(["rollout", "status", name, "--timeout=120s"]);
+        const drifted = await status();
+        assert.equal(drifted.code, 1, JSON.stringify(drifted.report, null, 2));
+        assert.equal(drifted.report.drift, true);
+        const api = drifted.report.services.find((service) => service.service === "api")!;
+        const deployment = api.workloads!.find((workload) => workload.name.startsWith("api"))!;
+        assert.equal(deployment.state, "drift");
+        assert.deepEqual(deployment.images, [
+            { path: "spec.template.spec.containers[0].image", live: ref(digests.v2) },
+            { path: "spec.template.spec.initContainers[0].image", live: ref(digests.v1) },
+        ]);
+        assert.deepEqual(
+            api.workloads!.filter((workload) => workload !== deployment).map((workload) => workload.state),
+            ["ok", "ok"],
+            "the CronJob and the chart's Deployment are as recorded",
+        );
+        succeeded(await pulumi("up", "--refresh", "--yes", "--non-interactive", "--stack", STACK, "--message", "restore"), "pulumi up --refresh");
+        assert.deepEqual((await running(digests.v1, digests.w2)).api, [digests.v1, digests.v1]);
+        assert.equal((await status()).code, 0);
+    });
+
+    it("drill --service api rehearses the release's rollback and roll forward on every workload of it", async () => {
+        succeeded(await cli("release-hold", "--service", "api"), "release-hold");
+        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "api forward"), "roll forward");
+        assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+        const result = await cli("drill", "--service", "api", "--yes", "--json");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as { passed: boolean; phases: { phase: string; digest: string; result: string }[] };
+        assert.deepEqual(
+            report.phases.map((phase) => [phase.phase, phase.result, phase.digest]),
+            [
+                ["rollback", "passed", digests.v1],
+                ["roll forward", "passed", digests.v2],
+            ],
+        );
+        assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+    });
+
+    after(async () => {
+        await pulumi("destroy", "--yes", "--non-interactive", "--stack", STACK);
+    });
+});
