@@ -44,7 +44,7 @@ describe("cli status", () => {
                 "",
                 `DRIFT: 2 of 3 pods run ${DIGESTS["v1.2.1"]} (version label v1.2.1), not the recorded ${DIGESTS["v1.1.0"]}.`,
                 "The Deployment was changed outside Pulumi (for example by kubectl rollout undo). " +
-                    "`pulumi up` restores the recorded digest; `released-service rollback --to <update>` records another one.",
+                    "`pulumi up --refresh` restores the recorded digest; `released-service rollback --to <update>` records another one.",
                 "",
             ].join("\n"),
         );

@@ -42,7 +42,7 @@ export function kubernetesLive(record: KubernetesWorkloadRecord, listPods: PodLi
         none: `No pods match ${selector} in namespace ${record.namespace}.`,
         driftCause:
             "The Deployment was changed outside Pulumi (for example by kubectl rollout undo). " +
-            "`pulumi up` restores the recorded digest; `released-service rollback --to <update>` records another one.",
+            "`pulumi up --refresh` restores the recorded digest; `released-service rollback --to <update>` records another one.",
         instances: async (expected) => comparePods(expected, livePods(await listPods(record.namespace, selector))),
     };
 }
