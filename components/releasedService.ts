@@ -27,7 +27,10 @@ export interface ReleasedServiceArgs extends ReleaseArgs, KubernetesSettings, Do
     // these descriptions from the schema.
     /** The port the container listens on (kubernetes: the Service exposes it too). Defaults to 8080. */
     readonly port?: number;
-    /** Pods (kubernetes) or tasks in `replicated` mode (swarm) to run. Defaults to 1. */
+    /**
+     * Pods (kubernetes) or tasks in `replicated` mode (swarm) to run. Defaults to none on Kubernetes
+     * (it creates 1, and a HorizontalPodAutoscaler may own the count), 1 on Swarm.
+     */
     readonly replicas?: number;
     /** Environment variables of the container. Defaults to none. */
     readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;

@@ -4,9 +4,9 @@
 import { digestProblem, repositoryProblem, tagProblem } from "../registry/reference";
 import { DEFAULT_COMPOSE_FILE } from "../workloads/compose/settings";
 import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, RESTART_POLICIES } from "../workloads/docker/settings";
-import { DEFAULT_REPLICAS, DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/settings";
+import { DEFAULT_REVISION_HISTORY_LIMIT } from "../workloads/kubernetes/settings";
 import { DEFAULT_PORT } from "../workloads/workload";
-import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, SWARM_MODES } from "../workloads/swarm/settings";
+import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_REPLICAS, SWARM_MODES } from "../workloads/swarm/settings";
 import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
 
 /** The config namespace: keys are `released-service:<key>`. */
@@ -284,7 +284,7 @@ export const SETTINGS: readonly Setting[] = [
         type: "integer",
         scope: "both",
         check: integer(0, MAX_INT32),
-        default: `\`${DEFAULT_REPLICAS}\``,
+        default: `kubernetes: none (Kubernetes creates 1, and a HorizontalPodAutoscaler may own the count); swarm: \`${DEFAULT_SWARM_REPLICAS}\``,
         meaning: "pods (kubernetes) or tasks (swarm, `replicated` mode) to run",
     },
     {

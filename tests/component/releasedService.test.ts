@@ -131,9 +131,9 @@ describe("ReleasedService", () => {
             assert.deepEqual(deployment.inputs.spec.template.metadata, { labels });
         });
 
-        it("runs the container with the defaults: one replica, port 8080, history of 10, a readiness probe", () => {
+        it("runs the container with the defaults: no replica count (Kubernetes' 1, an autoscaler's to own), port 8080, history of 10, a readiness probe", () => {
             const spec = only(update, DEPLOYMENT_TYPE).inputs.spec;
-            assert.equal(spec.replicas, 1);
+            assert.equal("replicas" in spec, false, "no field manager of Pulumi's owns the count");
             assert.equal(spec.revisionHistoryLimit, DEFAULT_REVISION_HISTORY_LIMIT);
             assert.equal(spec.revisionHistoryLimit, 10);
             assert.equal("progressDeadlineSeconds" in spec, false, "Kubernetes' own deadline");

@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_PORT, type KubernetesWorkloadRecord, type PinnedRelease } from "../workload";
 import {
     DEFAULT_REVISION_HISTORY_LIMIT,
-    DEFAULT_REPLICAS,
     DEFAULT_RESOURCES,
     DEFAULT_NAMESPACE,
     MANAGED_BY,
@@ -66,7 +65,9 @@ export function pinDeployment(
                 },
             },
             spec: {
-                replicas: settings.replicas ?? DEFAULT_REPLICAS,
+                // Unset, Kubernetes creates one pod and no field manager of Pulumi's owns the count, so a
+                // HorizontalPodAutoscaler may.
+                replicas: settings.replicas,
                 revisionHistoryLimit: settings.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT,
                 progressDeadlineSeconds: deadline,
                 selector: { matchLabels: selector },

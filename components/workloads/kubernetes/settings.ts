@@ -4,7 +4,6 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
 export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
-export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" } } as const;
 /** The namespace a Deployment lands in when neither the args nor the provider name one. */
 export const DEFAULT_NAMESPACE = "default";
@@ -33,7 +32,7 @@ export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 export interface KubernetesSettings {
     /** Namespace of the Deployment and Service. Defaults to the provider's namespace. */
     readonly namespace?: string;
-    /** Pods to run. Defaults to 1. */
+    /** Pods to run. Defaults to none: Kubernetes creates 1, and an autoscaler may own the count. */
     readonly replicas?: number;
     /** The port the container listens on and the Service exposes. Defaults to 8080. */
     readonly port?: number;
