@@ -11,7 +11,7 @@ import { buildRows, type HistoryEntry, type UpdateRow, updateNumbers } from "./h
 import { serviceNames } from "./release";
 import { refuseUnreachable, workloadsToReach } from "./reach";
 import { type ClusterCommand, refuseRendered } from "./rendered";
-import { checkEntries, checkService, holdsOf, pinsOf, type ServiceState } from "./services";
+import { checkEntries, checkService, checkUniqueNames, holdsOf, pinsOf, type ServiceState } from "./services";
 
 /** A stack ready to act on: its config and the services its latest state records. */
 export interface Prepared {
@@ -43,6 +43,7 @@ export async function prepare(context: Context, options: PrepareOptions): Promis
     context.progress.update(`Reading the config and state of stack ${stack.name}…`);
     const [config, services] = await Promise.all([stack.config(), servicesOf(stack)]);
     context.progress.done();
+    checkUniqueNames(stack.name, services);
     const known = services.map((service) => service.name);
     const named = options.check === "lift" ? [...new Set([...known, ...Object.keys(holdsOf(config)), ...Object.keys(pinsOf(config))])] : known;
     checkService(stack.name, options.service, named);

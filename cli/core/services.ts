@@ -14,7 +14,7 @@ import { originOf, type StateResource as RecordedResource, type WorkloadOrigin }
 import { type OwnWorkload, ownWorkloadsOf } from "./ownWorkloads";
 import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
-import { usageError } from "./exitCodes";
+import { CliError, ExitCode, usageError } from "./exitCodes";
 
 export { describeHold, type Pin };
 
@@ -258,5 +258,22 @@ export function checkEntries(stack: string, config: StackConfig, known: readonly
 export function checkService(stack: string, service: string | undefined, known: readonly string[]): void {
     if (service !== undefined && !known.includes(service)) {
         throw usageError(`--service ${service}: stack ${stack} declares no service of that name (${servicesText(known)})${nearHint(service, known)}`);
+    }
+}
+
+/**
+ * Refuses a stack whose state records two releases of one name (a ReleasedService and a
+ * ReleasedImage, or two under different parents): pins, holds and `--service` know a release by its
+ * resource name, so the command could not tell which one an entry is for.
+ */
+export function checkUniqueNames(stack: string, services: readonly ServiceState[]): void {
+    const names = services.map((service) => service.name);
+    const twice = [...new Set(names.filter((name, index) => names.indexOf(name) !== index))];
+    if (twice.length > 0) {
+        throw new CliError(
+            `stack ${stack} records more than one release named ${twice.join(", ")}: pins, holds and --service know a release by its resource name, ` +
+                "so the command cannot tell them apart; give each ReleasedService and ReleasedImage a name of its own in the program and run pulumi up. Nothing was changed.",
+            ExitCode.Failure,
+        );
     }
 }

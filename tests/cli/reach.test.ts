@@ -101,4 +101,20 @@ describe("a command whose cluster does not answer", () => {
         assert.equal(outcome.stderr, `error: up of stack dev refused before changing anything: service jobs cannot be reached: ${cannot}\n`);
         assert.deepEqual(stack.changes, []);
     });
+
+    it("refuses a command that reads or changes workloads on a stack that records two releases of one name, since pins and --service could not tell them apart", async () => {
+        const release = { imageDigest: DIGESTS["v1.1.0"], imageRef: `${IMAGE}@${DIGESTS["v1.1.0"]}`, version: "v1.1.0" };
+        const stack = new FakeStack({ services: [{ ...API, ...release }, { ...JOBS, ...release, name: "api" }] });
+        for (const argv of [["status"], ["rollback", "--to", "1", "--yes"], ["drill", "--yes"]]) {
+            const outcome = await runCli(argv, { stack });
+            assert.equal(outcome.code, 3, argv.join(" "));
+            assert.equal(
+                outcome.stderr,
+                "error: stack dev records more than one release named api: pins, holds and --service know a release by its resource name, so the command cannot " +
+                    "tell them apart; give each ReleasedService and ReleasedImage a name of its own in the program and run pulumi up. Nothing was changed.\n",
+                argv.join(" "),
+            );
+        }
+        assert.deepEqual(stack.changes, []);
+    });
 });
