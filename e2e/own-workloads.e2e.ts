@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { environment } from "./support/hooks";
 import type { Environment, Result } from "./support/environment";
 import { settledPodDigests, succeeded } from "./support/project";
-import { installShop, releaseShop, SHOP_STACK } from "./support/shop";
+import { installShop, releaseShop, setShopConfig, SHOP_STACK } from "./support/shop";
 
 const STACK = SHOP_STACK;
 
@@ -235,6 +235,22 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         succeeded(await pulumi("up", "--refresh", "--yes", "--non-interactive", "--stack", STACK, "--message", "restore"), "pulumi up --refresh");
         assert.deepEqual((await running(digests.v1, digests.w2)).api, [digests.v1, digests.v1]);
         assert.equal((await status()).code, 0);
+    });
+
+    it("a moved version key under the rollback's pin fails in preview, naming the pin, and changes no workload (rule 12)", async () => {
+        await setShopConfig(pulumi, { apiVersion: "v2.0.1" });
+        const refused = await pulumi("preview", "--non-interactive", "--stack", STACK);
+        await setShopConfig(pulumi, { apiVersion: "v2.0.0" });
+        const text = (refused.stdout + refused.stderr).replace(/\s+/g, " ");
+        assert.notEqual(refused.code, 0, text);
+        assert.ok(
+            text.includes(
+                `service api is pinned to version v1.0.0 (${digests.v1}) from update #1, set when its args asked for version v2.0.0; they now ask for version v2.0.1. ` +
+                    "The pin would hide that change, so nothing was changed: lift the pin with `released-service release-hold --stack prod --service api`",
+            ),
+            text,
+        );
+        assert.deepEqual(await running(digests.v1, digests.w2), { api: [digests.v1, digests.v1], web: [digests.v1], report: ref(digests.v1), worker: [digests.w2] });
     });
 
     it("drill --service api rehearses the release's rollback and roll forward on every workload of it", async () => {
