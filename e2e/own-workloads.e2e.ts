@@ -2,14 +2,15 @@
 // that releases two images with ReleasedImage and runs them in resources it declares itself — a
 // production-shaped Deployment (an init container running migrations from the same image, an env var
 // from a Secret, a ConfigMap volume, a service account), a nightly CronJob, a StatefulSet, and a
-// local Helm chart through helm.v4.Chart. Every capability reaches them, found in the state by the
-// image they run, with nothing added to the program.
+// local Helm chart through helm.v4.Chart. Every capability reaches them (history, status, rollback,
+// pins, drill, up --atomic), found in the state by the image they run, with nothing added to the
+// program.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
 import type { Environment, Result } from "./support/environment";
-import { settledPodDigests, succeeded } from "./support/project";
+import { buildContext, settledPodDigests, succeeded } from "./support/project";
 import { installShop, releaseShop, setShopConfig, SHOP_STACK } from "./support/shop";
 
 const STACK = SHOP_STACK;
@@ -34,13 +35,20 @@ const account = new k8s.core.v1.ServiceAccount("api");
 
 const apiLabels = { app: "shop-api" };
 new k8s.apps.v1.Deployment("api", {
-    // Pulumi takes back a field another manager took (kubectl set image) instead of refusing it.
-    metadata: { annotations: { "pulumi.com/patchForce": "true" } },
+    metadata: {
+        annotations: {
+            // Pulumi takes back a field another manager took (kubectl set image) instead of refusing it.
+            "pulumi.com/patchForce": "true",
+            // A release whose pods never become ready fails pulumi up within a minute.
+            "pulumi.com/timeoutSeconds": "60",
+        },
+    },
     spec: {
         replicas: 2,
+        progressDeadlineSeconds: 30,
         selector: { matchLabels: apiLabels },
         template: {
-            metadata: { labels: apiLabels },
+            metadata: { labels: { ...apiLabels, "app.kubernetes.io/version": api.version } },
             spec: {
                 serviceAccountName: account.metadata.name,
                 initContainers: [{ name: "migrate", image: api.imageRef, args: ["migrate"] }],
@@ -267,6 +275,14 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
                 ["roll forward", "passed", digests.v2],
             ],
         );
+        assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+    });
+
+    it("up --atomic of an API release whose pods never become ready is undone: every workload of it back on the last good digest", async () => {
+        await setShopConfig(pulumi, { apiVersion: "v3.0.0-unready", apiContext: buildContext(env, "own-api-v3", "v3.0.0-unready", "own api 3.0.0, never ready") });
+        const result = await cli("up", "--atomic", "--yes");
+        assert.equal(result.code, 1, result.stdout + result.stderr);
+        assert.ok(result.stdout.includes(", and every instance runs its digest.\n"), result.stdout + result.stderr);
         assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
     });
 

@@ -32,7 +32,11 @@ export interface ServiceState {
     readonly built?: boolean;
     /** Where its workload runs, as the component registered it. */
     readonly workload?: WorkloadRecord;
-    /** The image its workload's resource names: what the cluster was last told to run, even by a failed update. */
+    /**
+     * The image its workload's resource names: what the cluster was last told to run, even by a
+     * failed update. For a release with no workload of its own, its imageRef when resources of the
+     * user's own run it.
+     */
     readonly deployedImage?: string;
     /** What its args asked in the update that recorded this state, even one that failed: the component's input. */
     readonly asked?: Asked;
@@ -115,7 +119,8 @@ export function servicesOfState(state: unknown): ServiceState[] {
             const outputs = component.outputs ?? {};
             const ownWorkloads = own.get(component.urn!) ?? [];
             const children = resources.filter((resource) => resource.parent === component.urn);
-            const deployedImage = deployedImageOf(children);
+            // A release without a workload of its own was deployed where its own workloads run its imageRef.
+            const deployedImage = deployedImageOf(children) ?? (ownWorkloads.length > 0 ? textField(outputs, "imageRef") : undefined);
             const built = outputs.built;
             const asked = askedIn(component.inputs);
             const origin = originOf(children, resources);

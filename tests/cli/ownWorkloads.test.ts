@@ -124,6 +124,14 @@ describe("a release's own workloads, found in the state", () => {
     it("gives each service of a checkpoint its own workloads", () => {
         const services = servicesOfState({ version: 3, deployment: { resources: RESOURCES } });
         assert.deepEqual(
+            services.map((service) => [service.name, service.deployedImage]),
+            [
+                ["api", V1],
+                ["worker", W1],
+            ],
+            "what the user's own workloads were told to run, for up --atomic to see which release an update moved",
+        );
+        assert.deepEqual(
             services.map((service) => [service.name, service.ownWorkloads?.map((workload) => workload.name)]),
             [
                 ["api", ["api", "legacy", "migrate", "report", "debug", "chart-web", "batch"]],
