@@ -182,6 +182,22 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         );
     });
 
+    it("verify finds every release's digest of those updates still in its registry", async () => {
+        const result = await cli("verify", "--json");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as { missing: number; references: { digest: string; state: string; services: string[] }[] };
+        assert.equal(report.missing, 0);
+        assert.deepEqual(
+            report.references.map((reference) => [reference.digest, reference.state, reference.services]).sort(),
+            [
+                [digests.v1, "present", ["api"]],
+                [digests.v2, "present", ["api"]],
+                [digests.w1, "present", ["worker"]],
+                [digests.w2, "present", ["worker"]],
+            ].sort(),
+        );
+    });
+
     it("status lists every workload of each release, found in the state, with what it runs live", async () => {
         const { code, report } = await status();
         assert.equal(code, 0, JSON.stringify(report, null, 2));

@@ -220,5 +220,24 @@ describe("cli status", () => {
                 text.stdout,
             );
         });
+
+        it("reads a Docker container of the user's own by docker inspect where its provider connects, and judges it by its digest", async () => {
+            const container = {
+                type: "docker:index/container:Container",
+                name: "edge",
+                urn: "urn:pulumi:dev::shop::docker:index/container:Container::edge",
+                paths: ["image"],
+                live: { kind: "docker" as const, container: "shop-edge" },
+            };
+            const docker = new FakeStack({ services: [{ name: "api", imageDigest: DIGESTS["v1.1.0"], imageRef: ref, version: "v1.1.0", ownWorkloads: [container] }] });
+            const inspect = (digest: string) => [{ Name: "/shop-edge", Image: "sha256:local", Config: { Image: `${IMAGE}@${digest}`, Labels: {} }, State: { Status: "running", Running: true } }];
+            const ok = await runCli(["status", "--json"], { stack: docker, containers: () => inspect(DIGESTS["v1.1.0"]) });
+            assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+            const report = (JSON.parse(ok.stdout) as { services: { workloads: { name: string; where: string; state: string; containers: { container: string; digest: string }[] }[] }[] }).services[0].workloads[0];
+            assert.deepEqual([report.name, report.where, report.state, report.containers.map((c) => [c.container, c.digest])], ["edge", "container shop-edge", "ok", [["shop-edge", DIGESTS["v1.1.0"]]]]);
+            const drifted = await runCli(["status", "--json"], { stack: docker, containers: () => inspect(DIGESTS["v1.2.1"]) });
+            assert.equal(drifted.code, 1);
+            assert.equal((JSON.parse(drifted.stdout) as { services: { workloads: { state: string }[] }[] }).services[0].workloads[0].state, "drift");
+        });
     });
 });
