@@ -2,6 +2,7 @@
 // what is allowed, before any resource exists. Each field's own check is its row in schema.ts.
 import { digestProblem } from "../registry/reference";
 import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
+import { podProblems } from "./pod";
 import { type Check, FILE_BACKEND_ORGANIZATION, got, SETTINGS, string } from "./schema";
 
 /** The plain inputs the checks read, by setting key, plus `hold`; Kubernetes values pass through as given. */
@@ -91,6 +92,15 @@ function workloadProblems(inputs: CheckedInputs): string[] {
     const problems = SETTINGS.filter((s) => s.kinds !== undefined && !s.kinds.includes(kind) && inputs[s.key] !== undefined).map(
         (s) => `\`${s.key}\` is a setting of the ${listed(s.kinds!)}, not of ${kind} (${kind}'s settings: ${own.join(", ")})`,
     );
+    // The pod's additions are component args of the Kubernetes workload only.
+    for (const key of ["pod", "container"]) {
+        if (kind !== "kubernetes" && inputs[key] !== undefined) {
+            problems.push(`\`${key}\` is a setting of the kubernetes workload, not of ${kind}: a pod has volumes, init containers and sidecars`);
+        }
+    }
+    if (kind === "kubernetes") {
+        problems.push(...podProblems(inputs.pod, inputs.container, inputs.env));
+    }
     if (kind === "swarm" && inputs.mode === "global") {
         if (inputs.progressDeadlineSeconds !== undefined) {
             problems.push("`progressDeadlineSeconds` needs `mode` replicated: the Docker provider cannot wait for a global service's update to converge");

@@ -239,6 +239,131 @@ describe("ReleasedService", () => {
         assert.deepEqual(service.spec.ports, [{ name: "http", port: 9090, targetPort: "http" }]);
     });
 
+    describe("a production-shaped pod", () => {
+        const PRODUCTION: Partial<ReleasedServiceArgs> = {
+            version: "v2.4.1",
+            env: { LOG_LEVEL: "info" },
+            pod: {
+                volumes: [
+                    { name: "settings", configMap: "payment-settings" },
+                    { name: "tmp", emptyDir: true },
+                ],
+                serviceAccountName: "payment",
+                imagePullSecrets: ["registry-pull"],
+                initContainers: [{ name: "migrate", args: ["migrate"], secretEnv: { DATABASE_URL: { secret: "db", key: "url" } } }],
+                sidecars: [{ name: "proxy", image: "registry.example.com/proxy:1.2", args: ["--upstream=127.0.0.1:8080"] }],
+                nodeSelector: { pool: "general" },
+                tolerations: [{ key: "dedicated", operator: "Equal", value: "payments", effect: "NoSchedule" }],
+                securityContext: { runAsNonRoot: true, fsGroup: 2000 },
+                labels: { team: "payments" },
+                annotations: { "prometheus.io/scrape": "true" },
+            },
+            container: {
+                mounts: [
+                    { name: "settings", mountPath: "/etc/payment", readOnly: true },
+                    { name: "tmp", mountPath: "/tmp" },
+                ],
+                secretEnv: { DATABASE_URL: { secret: "db", key: "url" } },
+                envFrom: [{ configMap: "payment-flags", prefix: "FLAG_" }],
+                command: ["/app/server"],
+                args: ["--port=8080"],
+                livenessProbe: { httpGet: { path: "/livez" }, periodSeconds: 20 },
+                startupProbe: { tcpSocket: {}, failureThreshold: 30 },
+                securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+            },
+        };
+
+        it("adds volumes, a service account, an init container of the release's own image, a sidecar, placement and probes, the image and release labels still the component's", async () => {
+            const update = await deploy(new MockCloud(), PRODUCTION);
+            assert.deepEqual(update.errors, []);
+            const deployment = only(update, DEPLOYMENT_TYPE).inputs;
+            const imageRef = update.outputs.imageRef;
+            const pod = deployment.spec.template;
+            assert.deepEqual(pod.metadata, {
+                labels: { team: "payments", "app.kubernetes.io/name": "payment", "app.kubernetes.io/version": "v2.4.1", "app.kubernetes.io/managed-by": "released-service" },
+                annotations: { "prometheus.io/scrape": "true" },
+            });
+            assert.deepEqual(deployment.spec.selector, { matchLabels: { "app.kubernetes.io/name": "payment" } });
+            const { containers, ...spec } = pod.spec;
+            assert.deepEqual(spec, {
+                volumes: [
+                    { name: "settings", configMap: { name: "payment-settings" } },
+                    { name: "tmp", emptyDir: {} },
+                ],
+                serviceAccountName: "payment",
+                imagePullSecrets: [{ name: "registry-pull" }],
+                initContainers: [{ name: "migrate", image: imageRef, args: ["migrate"], env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "db", key: "url" } } }] }],
+                nodeSelector: { pool: "general" },
+                tolerations: [{ key: "dedicated", operator: "Equal", value: "payments", effect: "NoSchedule" }],
+                securityContext: { runAsNonRoot: true, fsGroup: 2000 },
+            });
+            assert.deepEqual(containers, [
+                {
+                    name: "app",
+                    image: imageRef,
+                    ports: [{ name: "http", containerPort: 8080 }],
+                    env: [
+                        { name: "LOG_LEVEL", value: "info" },
+                        { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "db", key: "url" } } },
+                    ],
+                    volumeMounts: [
+                        { name: "settings", mountPath: "/etc/payment", readOnly: true },
+                        { name: "tmp", mountPath: "/tmp" },
+                    ],
+                    envFrom: [{ prefix: "FLAG_", configMapRef: { name: "payment-flags" } }],
+                    command: ["/app/server"],
+                    args: ["--port=8080"],
+                    livenessProbe: { httpGet: { path: "/livez", port: "http" }, periodSeconds: 20 },
+                    startupProbe: { tcpSocket: { port: "http" }, failureThreshold: 30 },
+                    securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+                    resources: { requests: { cpu: "50m", memory: "64Mi" } },
+                    readinessProbe: { tcpSocket: { port: "http" } },
+                },
+                { name: "proxy", image: "registry.example.com/proxy:1.2", args: ["--upstream=127.0.0.1:8080"] },
+            ]);
+            assert.equal("replicas" in deployment.spec, false, "an autoscaler may own the count");
+        });
+
+        it("refuses what would take the component's own or cannot run, naming each field, before registering anything", async () => {
+            const update = await deploy(new MockCloud(), {
+                version: "v2.4.1",
+                env: { DATABASE_URL: "postgres://plain" },
+                pod: {
+                    volumes: [{ name: "settings", configMap: "a", secret: "b" }, { name: "empty" }],
+                    initContainers: [{ name: "app" }],
+                    sidecars: [{ name: "Proxy" }],
+                    labels: { "app.kubernetes.io/name": "other" },
+                    tolerations: [{ operator: "Maybe" }],
+                },
+                container: {
+                    mounts: [{ name: "cache", mountPath: "relative" }],
+                    secretEnv: { DATABASE_URL: { secret: "db", key: "url" } },
+                    envFrom: [{}],
+                },
+            });
+            assert.deepEqual(update.resources, []);
+            assert.deepEqual(update.errors, [
+                "10 invalid inputs:\n" +
+                    "  - `pod.volumes[0]` must have exactly one source of configMap, secret, emptyDir, persistentVolumeClaim (got configMap and secret)\n" +
+                    "  - `pod.volumes[1]` must have exactly one source of configMap, secret, emptyDir, persistentVolumeClaim (got none)\n" +
+                    "  - `pod.labels.app.kubernetes.io/name` is the component's own label (it selects the service's pods and names their release); leave it out\n" +
+                    "  - `pod.tolerations[0].operator` must be one of Equal, Exists (got \"Maybe\")\n" +
+                    "  - `pod.initContainers[0].name` `app` is the component's own container; give it another name\n" +
+                    "  - `pod.sidecars[0].name` must be a DNS label: lower-case letters, digits and '-' (got \"Proxy\")\n" +
+                    "  - `container.mounts[0].name` names no volume of `pod.volumes` (its volumes: settings, empty) (got \"cache\")\n" +
+                    "  - `container.mounts[0].mountPath` must be an absolute path such as /etc/app (got \"relative\")\n" +
+                    "  - `container.secretEnv.DATABASE_URL` is set in `env` too: a variable has one value\n" +
+                    "  - `container.envFrom[0]` must name exactly one of `configMap` and `secret` (got an object)",
+            ]);
+        });
+
+        it("refuses pod additions on a Docker host, where there is no pod", async () => {
+            const update = await deploy(new MockCloud(), { version: "v2.4.1", workload: "docker", pod: { serviceAccountName: "payment" } });
+            assert.deepEqual(update.resources, []);
+            assert.deepEqual(update.errors, ["`pod` is a setting of the kubernetes workload, not of docker: a pod has volumes, init containers and sidecars"]);
+        });
+    });
+
     it("keeps the registry password a secret in every input and output", async () => {
         const password = "hunter2-registry";
         const cloud = new MockCloud();

@@ -20,6 +20,7 @@ import {
     type KubernetesSettings,
     type ReadinessProbe,
 } from "./settings";
+import { containerAdditions, podAdditions, sidecars } from "./pod";
 
 /** A Kubernetes label value holds at most 63 characters and starts and ends alphanumeric. */
 export function labelValue(value: string): string {
@@ -52,6 +53,7 @@ export function pinDeployment(
     const labels = release.version.apply((v) => releaseLabels(name, v));
     const port = settings.port ?? DEFAULT_PORT;
     const deadline = settings.progressDeadlineSeconds;
+    const { secretEnv, ...added } = containerAdditions(settings.container, kubernetesProbe);
     const deployment = new k8s.apps.v1.Deployment(
         name,
         {
@@ -72,17 +74,24 @@ export function pinDeployment(
                 progressDeadlineSeconds: deadline,
                 selector: { matchLabels: selector },
                 template: {
-                    metadata: { labels },
+                    // The pod's own labels and annotations first: the component's cannot be overridden.
+                    metadata: {
+                        labels: pulumi.output(labels).apply((own) => ({ ...settings.pod?.labels, ...own })),
+                        ...(settings.pod?.annotations !== undefined ? { annotations: settings.pod.annotations } : {}),
+                    },
                     spec: {
+                        ...podAdditions(settings.pod, release.imageRef),
                         containers: [
                             {
+                                ...added,
                                 name: CONTAINER_NAME,
                                 image: release.imageRef,
                                 ports: [{ name: PROBED_PORT_NAME, containerPort: port }],
-                                env: settings.env === undefined ? undefined : pulumi.output(settings.env).apply(toEnvVars),
+                                env: containerEnv(settings.env, secretEnv),
                                 resources: settings.resources ?? DEFAULT_RESOURCES,
                                 readinessProbe: kubernetesProbe(settings.readinessProbe),
                             },
+                            ...sidecars(settings.pod, release.imageRef),
                         ],
                     },
                 },
@@ -124,4 +133,15 @@ function toEnvVars(env: Record<string, string>): k8s.types.input.core.v1.EnvVar[
     return Object.keys(env)
         .sort()
         .map((key) => ({ name: key, value: env[key] }));
+}
+
+/** The container's env: the plain variables, then those from Secrets; none when there are neither. */
+function containerEnv(
+    env: KubernetesSettings["env"],
+    fromSecrets: readonly k8s.types.input.core.v1.EnvVar[],
+): pulumi.Input<k8s.types.input.core.v1.EnvVar[]> | undefined {
+    if (env === undefined) {
+        return fromSecrets.length === 0 ? undefined : [...fromSecrets];
+    }
+    return pulumi.output(env).apply((plain) => [...toEnvVars(plain), ...fromSecrets]);
 }

@@ -50,6 +50,159 @@ export interface KubernetesSettings {
     readonly resources?: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
     /** When a pod counts as ready: an HTTP GET, a TCP connection or a command. Defaults to a TCP check of `port`. */
     readonly readinessProbe?: ReadinessProbe;
+    /**
+     * What a production pod adds around the component's container: volumes, a service account, pull
+     * secrets, init containers and sidecars, placement, a security context, labels and annotations.
+     * The image, the release labels, the selector and the change-cause stay the component's. Defaults to none.
+     */
+    readonly pod?: PodSettings;
+    /**
+     * What the component's container adds: volume mounts, env from Secrets and ConfigMaps, its command
+     * and args, liveness and startup probes, a security context. Defaults to none.
+     */
+    readonly container?: ContainerSettings;
+}
+
+/** What the pod adds around the component's container. */
+export interface PodSettings {
+    /** Volumes of the pod, for `container.mounts` and the extra containers' mounts. Defaults to none. */
+    readonly volumes?: VolumeSettings[];
+    /** The service account the pod runs as. Defaults to the namespace's `default`. */
+    readonly serviceAccountName?: string;
+    /** Secrets of type `kubernetes.io/dockerconfigjson` the kubelet pulls the images with, by name. Defaults to none. */
+    readonly imagePullSecrets?: string[];
+    /** Containers that run to completion before the component's starts, in order; with no `image`, the release's own (a migration, say). Defaults to none. */
+    readonly initContainers?: ExtraContainer[];
+    /** Containers that run beside the component's; with no `image`, the release's own. Defaults to none. */
+    readonly sidecars?: ExtraContainer[];
+    /** Node labels a node must have to run the pod. Defaults to none. */
+    readonly nodeSelector?: Record<string, string>;
+    /** Taints the pod tolerates. Defaults to none. */
+    readonly tolerations?: TolerationSettings[];
+    /** The pod's security context. Defaults to none. */
+    readonly securityContext?: PodSecurity;
+    /** Labels added to the pod; the component's own (name, version, managed-by) cannot be set here. Defaults to none. */
+    readonly labels?: Record<string, string>;
+    /** Annotations added to the pod. Defaults to none. */
+    readonly annotations?: Record<string, string>;
+}
+
+/** A volume of the pod: exactly one source. */
+export interface VolumeSettings {
+    /** Its name, which mounts refer to. Required. */
+    readonly name: string;
+    /** A ConfigMap of this name, its keys as files. */
+    readonly configMap?: string;
+    /** A Secret of this name, its keys as files. */
+    readonly secret?: string;
+    /** An empty directory that lives as long as the pod. */
+    readonly emptyDir?: boolean;
+    /** A PersistentVolumeClaim of this name. */
+    readonly persistentVolumeClaim?: string;
+}
+
+/** A mount of a pod volume in a container. */
+export interface MountSettings {
+    /** The volume's name in `pod.volumes`. Required. */
+    readonly name: string;
+    /** Where it appears in the container. Required. */
+    readonly mountPath: string;
+    /** Whether the container may only read it. Defaults to false. */
+    readonly readOnly?: boolean;
+    /** A path inside the volume to mount instead of its root. Defaults to its root. */
+    readonly subPath?: string;
+}
+
+/** One key of a Secret, as an environment variable's value. */
+export interface SecretKey {
+    /** The Secret's name. Required. */
+    readonly secret: string;
+    /** The key in it. Required. */
+    readonly key: string;
+}
+
+/** Every key of a ConfigMap or of a Secret as environment variables: exactly one of them. */
+export interface EnvSource {
+    /** A ConfigMap of this name. */
+    readonly configMap?: string;
+    /** A Secret of this name. */
+    readonly secret?: string;
+    /** A prefix for each variable's name. Defaults to none. */
+    readonly prefix?: string;
+}
+
+/** A taint the pod tolerates. */
+export interface TolerationSettings {
+    /** The taint's key; none with `operator` Exists tolerates every taint. Defaults to none. */
+    readonly key?: string;
+    /** `Equal` (the value must match) or `Exists`. Defaults to `Equal`. */
+    readonly operator?: string;
+    /** The taint's value, with `Equal`. Defaults to none. */
+    readonly value?: string;
+    /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`; none tolerates every effect. Defaults to none. */
+    readonly effect?: string;
+}
+
+/** The pod's security context. */
+export interface PodSecurity {
+    /** Whether every container must run as a user other than root. Defaults to Kubernetes'. */
+    readonly runAsNonRoot?: boolean;
+    /** The user id the containers run as. Defaults to the image's. */
+    readonly runAsUser?: number;
+    /** The group id the containers run as. Defaults to the image's. */
+    readonly runAsGroup?: number;
+    /** The group that owns the pod's volumes. Defaults to none. */
+    readonly fsGroup?: number;
+}
+
+/** A container's security context. */
+export interface ContainerSecurity {
+    /** Whether the root filesystem is read-only. Defaults to Kubernetes' false. */
+    readonly readOnlyRootFilesystem?: boolean;
+    /** Whether a process may gain more privileges than its parent. Defaults to Kubernetes'. */
+    readonly allowPrivilegeEscalation?: boolean;
+    /** Whether the container must run as a user other than root. Defaults to the pod's. */
+    readonly runAsNonRoot?: boolean;
+    /** The user id it runs as. Defaults to the pod's, else the image's. */
+    readonly runAsUser?: number;
+}
+
+/** What the component's container adds. */
+export interface ContainerSettings {
+    /** Volumes of `pod.volumes` mounted in it. Defaults to none. */
+    readonly mounts?: MountSettings[];
+    /** Environment variables from Secrets, by name: `DATABASE_URL: {secret: db, key: url}`. Defaults to none. */
+    readonly secretEnv?: Record<string, SecretKey>;
+    /** Every key of ConfigMaps and Secrets as environment variables. Defaults to none. */
+    readonly envFrom?: EnvSource[];
+    /** The command, in place of the image's entrypoint. Defaults to the image's. */
+    readonly command?: string[];
+    /** The arguments, in place of the image's. Defaults to the image's. */
+    readonly args?: string[];
+    /** When the kubelet restarts the container: an HTTP GET, a TCP connection or a command. Defaults to none. */
+    readonly livenessProbe?: ReadinessProbe;
+    /** What must pass before the other probes start, for a slow start. Defaults to none. */
+    readonly startupProbe?: ReadinessProbe;
+    /** Its security context. Defaults to none. */
+    readonly securityContext?: ContainerSecurity;
+}
+
+/** An init container or a sidecar. */
+export interface ExtraContainer {
+    /** Its name in the pod; not `app`, the component's own. Required. */
+    readonly name: string;
+    /** Its image. Defaults to the release's own, by digest. */
+    readonly image?: string;
+    /** The command. Defaults to the image's entrypoint. */
+    readonly command?: string[];
+    /** The arguments. Defaults to the image's. */
+    readonly args?: string[];
+    /** Plain environment variables. Defaults to none. */
+    readonly env?: Record<string, string>;
+    /** Environment variables from Secrets. Defaults to none. */
+    readonly secretEnv?: Record<string, SecretKey>;
+    /** Volumes of `pod.volumes` mounted in it. Defaults to none. */
+    readonly mounts?: MountSettings[];
 }
 
 /** The port a probe reaches when it names none: the container's port, named so in the pod spec. */
