@@ -18,7 +18,7 @@ const STACK = SHOP_STACK;
 const PROGRAM = `// A shop whose workloads are its own: two releases, run by resources it declares itself.
 const pulumi = require("@pulumi/pulumi");
 const k8s = require("@pulumi/kubernetes");
-const { ReleasedImage } = require("released-service");
+const { ReleasedImage, ReleasedService } = require("released-service");
 
 const config = new pulumi.Config("shop");
 const api = new ReleasedImage("api", {
@@ -29,9 +29,9 @@ const api = new ReleasedImage("api", {
 });
 const worker = new ReleasedImage("worker", { image: config.require("workerImage"), version: config.require("workerVersion"), build: false });
 
-const db = new k8s.core.v1.Secret("db", { stringData: { url: "postgres://shop@db.shop/shop" } });
-const settings = new k8s.core.v1.ConfigMap("settings", { data: { "shop.conf": "currency=EUR\\n" } });
-const account = new k8s.core.v1.ServiceAccount("api");
+const db = new k8s.core.v1.Secret("db", { metadata: { name: "shop-db" }, stringData: { url: "postgres://shop@db.shop/shop" } });
+const settings = new k8s.core.v1.ConfigMap("settings", { metadata: { name: "shop-settings" }, data: { "shop.conf": "currency=EUR\\n" } });
+const account = new k8s.core.v1.ServiceAccount("api", { metadata: { name: "shop-api" } });
 
 const apiLabels = { app: "shop-api" };
 new k8s.apps.v1.Deployment("api", {
@@ -80,6 +80,31 @@ new k8s.apps.v1.StatefulSet("worker", {
 });
 new k8s.helm.v4.Chart("web", { chart: "./chart", values: { image: api.imageRef } });
 
+// A service the component runs, its pod shaped for production; no replicas, so the autoscaler owns the count.
+const billing = new ReleasedService("billing", {
+    image: config.require("billingImage"),
+    version: config.require("billingVersion"),
+    build: false,
+    pod: {
+        volumes: [{ name: "settings", configMap: "shop-settings" }],
+        serviceAccountName: "shop-api",
+        initContainers: [{ name: "migrate", args: ["migrate"], secretEnv: { DATABASE_URL: { secret: "shop-db", key: "url" } } }],
+    },
+    container: {
+        mounts: [{ name: "settings", mountPath: "/etc/shop", readOnly: true }],
+        secretEnv: { DATABASE_URL: { secret: "shop-db", key: "url" } },
+        livenessProbe: { tcpSocket: {}, periodSeconds: 20 },
+    },
+}, { dependsOn: [db, settings, account] });
+new k8s.autoscaling.v2.HorizontalPodAutoscaler("billing", {
+    spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: billing.workload.apply((workload) => workload.deployment) },
+        minReplicas: 1,
+        maxReplicas: 3,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }],
+    },
+});
+
 exports.apiImage = api.imageRef;
 exports.workerImage = worker.imageRef;
 `;
@@ -118,7 +143,7 @@ interface StatusReport {
     readonly services: { readonly service: string; readonly recordedDigest: string; readonly workloads?: WorkloadReport[] }[];
 }
 
-describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, StatefulSet and Helm chart", function () {
+describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, StatefulSet and Helm chart, and a ReleasedService's production pod", function () {
     let env: Environment;
     let shop: string;
     const digests: Record<string, string> = {};
@@ -155,7 +180,8 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         env = environment();
         shop = path.join(env.scratch, "own-workloads");
         await installShop(env, shop, PROGRAM, CHART);
-        Object.assign(digests, await releaseShop(env, pulumi, { repository: "own" }));
+        digests.b1 = await env.registry.push("own-billing", "b1.0.0");
+        Object.assign(digests, await releaseShop(env, pulumi, { repository: "own", config: { billingImage: `${env.registry.host}/own-billing`, billingVersion: "b1.0.0" } }));
     });
 
     it("runs each release's digest in every workload that names it, init container included", async () => {
@@ -167,7 +193,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         );
     });
 
-    it("history lists both releases in every update, with the digest each ran", async () => {
+    it("history lists every release in every update, with the digest each ran", async () => {
         const result = await cli("history", "--json");
         assert.equal(result.code, 0, result.stdout + result.stderr);
         const rows = JSON.parse(result.stdout) as { update: number; service: string; version: string; digest: string }[];
@@ -175,8 +201,10 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
             rows.map((row) => [row.update, row.service, row.version, row.digest]),
             [
                 [2, "api", "v2.0.0", digests.v2],
+                [2, "billing", "b1.0.0", digests.b1],
                 [2, "worker", "w2.0.0", digests.w2],
                 [1, "api", "v1.0.0", digests.v1],
+                [1, "billing", "b1.0.0", digests.b1],
                 [1, "worker", "w1.0.0", digests.w1],
             ],
         );
@@ -192,6 +220,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
             [
                 [digests.v1, "present", ["api"]],
                 [digests.v2, "present", ["api"]],
+                [digests.b1, "present", ["billing"]],
                 [digests.w1, "present", ["worker"]],
                 [digests.w2, "present", ["worker"]],
             ].sort(),
@@ -214,9 +243,34 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
                         ["kubernetes:batch/v1:CronJob", "report", "ok"],
                     ],
                 ],
+                ["billing", digests.b1, undefined],
                 ["worker", digests.w2, [["kubernetes:apps/v1:StatefulSet", "worker", "ok"]]],
             ],
         );
+    });
+
+    it("runs a ReleasedService's production-shaped pod: a ConfigMap volume, a Secret-fed variable, a service account, an init container of its own image, no replica count of Pulumi's beside an HPA", async () => {
+        const list = JSON.parse(await env.kubectl(["get", "deployments", "-l", "app.kubernetes.io/name=billing", "-o", "json", "--show-managed-fields"])) as {
+            items: {
+                metadata: { name: string; managedFields: { manager: string; fieldsV1: unknown }[] };
+                spec: { replicas: number; template: { spec: Record<string, unknown> & { initContainers: { image: string }[]; containers: { env: unknown[]; volumeMounts: unknown[] }[] } } };
+            }[];
+        };
+        assert.equal(list.items.length, 1);
+        const [deployment] = list.items;
+        const pod = deployment.spec.template.spec;
+        assert.equal(pod.serviceAccountName, "shop-api");
+        assert.deepEqual(pod.volumes, [{ name: "settings", configMap: { name: "shop-settings", defaultMode: 420 } }]);
+        assert.equal(pod.initContainers[0].image, `${env.registry.host}/own-billing@${digests.b1}`);
+        assert.deepEqual(pod.containers[0].env, [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
+        assert.deepEqual(pod.containers[0].volumeMounts, [{ name: "settings", mountPath: "/etc/shop", readOnly: true }]);
+        assert.equal(deployment.spec.replicas, 1, "Kubernetes created one pod");
+        const pulumiFields = deployment.metadata.managedFields.filter((entry) => entry.manager.startsWith("pulumi-kubernetes"));
+        assert.ok(pulumiFields.length > 0, JSON.stringify(deployment.metadata.managedFields.map((entry) => entry.manager)));
+        assert.ok(!JSON.stringify(pulumiFields).includes('"f:replicas"'), "no field manager of Pulumi's owns spec.replicas, so the autoscaler may");
+        const hpa = JSON.parse(await env.kubectl(["get", "horizontalpodautoscalers", "-o", "json"])) as { items: { spec: { scaleTargetRef: { name: string } } }[] };
+        assert.deepEqual(hpa.items.map((item) => item.spec.scaleTargetRef.name), [deployment.metadata.name]);
+        assert.deepEqual(await settledPodDigests(env, "app.kubernetes.io/name=billing", digests.b1), [digests.b1]);
     });
 
     it("rollback --to 1 --service api moves every workload of that release and nothing else, with nothing built or pushed", async () => {
@@ -231,6 +285,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
             report.services.map((service) => [service.service, service.recordedDigest]),
             [
                 ["api", digests.v1],
+                ["billing", digests.b1],
                 ["worker", digests.w2],
             ],
         );
