@@ -18,6 +18,7 @@ const STACK = SHOP_STACK;
 const PROGRAM = `// A shop whose workloads are its own: two releases, run by resources it declares itself.
 const pulumi = require("@pulumi/pulumi");
 const k8s = require("@pulumi/kubernetes");
+const docker = require("@pulumi/docker");
 const { ReleasedImage, ReleasedService } = require("released-service");
 
 const config = new pulumi.Config("shop");
@@ -105,6 +106,10 @@ new k8s.autoscaling.v2.HorizontalPodAutoscaler("billing", {
     },
 });
 
+// An edge proxy on a Docker host: a container of the program's own, running its release by digest.
+const edge = new ReleasedImage("edge", { image: config.require("edgeImage"), version: config.require("edgeVersion"), build: false });
+new docker.Container("edge", { name: "own-workloads-edge", image: edge.imageRef, restart: "unless-stopped" }, { deleteBeforeReplace: true });
+
 exports.apiImage = api.imageRef;
 exports.workerImage = worker.imageRef;
 `;
@@ -143,7 +148,7 @@ interface StatusReport {
     readonly services: { readonly service: string; readonly recordedDigest: string; readonly workloads?: WorkloadReport[] }[];
 }
 
-describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, StatefulSet and Helm chart, and a ReleasedService's production pod", function () {
+describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, StatefulSet, Helm chart and Docker container, and a ReleasedService's production pod", function () {
     let env: Environment;
     let shop: string;
     const digests: Record<string, string> = {};
@@ -181,7 +186,11 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         shop = path.join(env.scratch, "own-workloads");
         await installShop(env, shop, PROGRAM, CHART);
         digests.b1 = await env.registry.push("own-billing", "b1.0.0");
-        Object.assign(digests, await releaseShop(env, pulumi, { repository: "own", config: { billingImage: `${env.registry.host}/own-billing`, billingVersion: "b1.0.0" } }));
+        const e1 = await env.docker.pushImage("own-edge", "e1.0.0", { content: "edge 1.0.0\n" });
+        digests.e1 = e1.digest;
+        digests.e2 = (await env.docker.pushImage("own-edge", "e2.0.0", { content: "edge 2.0.0\n" })).digest;
+        const config = { billingImage: `${env.registry.host}/own-billing`, billingVersion: "b1.0.0", edgeImage: e1.repository, edgeVersion: "e1.0.0" };
+        Object.assign(digests, await releaseShop(env, pulumi, { repository: "own", config }));
     });
 
     it("runs each release's digest in every workload that names it, init container included", async () => {
@@ -202,9 +211,11 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
             [
                 [2, "api", "v2.0.0", digests.v2],
                 [2, "billing", "b1.0.0", digests.b1],
+                [2, "edge", "e1.0.0", digests.e1],
                 [2, "worker", "w2.0.0", digests.w2],
                 [1, "api", "v1.0.0", digests.v1],
                 [1, "billing", "b1.0.0", digests.b1],
+                [1, "edge", "e1.0.0", digests.e1],
                 [1, "worker", "w1.0.0", digests.w1],
             ],
         );
@@ -221,6 +232,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
                 [digests.v1, "present", ["api"]],
                 [digests.v2, "present", ["api"]],
                 [digests.b1, "present", ["billing"]],
+                [digests.e1, "present", ["edge"]],
                 [digests.w1, "present", ["worker"]],
                 [digests.w2, "present", ["worker"]],
             ].sort(),
@@ -244,6 +256,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
                     ],
                 ],
                 ["billing", digests.b1, undefined],
+                ["edge", digests.e1, [["docker:index/container:Container", "edge", "ok"]]],
                 ["worker", digests.w2, [["kubernetes:apps/v1:StatefulSet", "worker", "ok"]]],
             ],
         );
@@ -286,6 +299,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
             [
                 ["api", digests.v1],
                 ["billing", digests.b1],
+                ["edge", digests.e1],
                 ["worker", digests.w2],
             ],
         );
@@ -355,6 +369,21 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         assert.equal(result.code, 1, result.stdout + result.stderr);
         assert.ok(result.stdout.includes(", and every instance runs its digest.\n"), result.stdout + result.stderr);
         assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+    });
+
+    it("a Docker container of the program's own: a new release replaces it on its digest, status reads it, and rollback --service edge brings the earlier one back", async () => {
+        await setShopConfig(pulumi, { edgeVersion: "e2.0.0" });
+        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "edge e2"), "edge e2");
+        assert.equal(await env.docker.containerDigest("own-workloads-edge"), digests.e2);
+        const { code, report } = await status();
+        assert.equal(code, 0, JSON.stringify(report, null, 2));
+        const edge = report.services.find((service) => service.service === "edge")!;
+        assert.deepEqual([edge.recordedDigest, edge.workloads?.map((workload) => [workload.name, workload.state])], [digests.e2, [["edge", "ok"]]]);
+        const writes = env.manifestWrites().length;
+        const rolled = await cli("rollback", "--to", "2", "--service", "edge", "--yes");
+        assert.equal(rolled.code, 0, rolled.stdout + rolled.stderr);
+        assert.equal(await env.docker.containerDigest("own-workloads-edge"), digests.e1);
+        assert.deepEqual(env.manifestWrites().slice(writes), [], "nothing was pushed");
     });
 
     after(async () => {

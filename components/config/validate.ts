@@ -2,6 +2,7 @@
 // what is allowed, before any resource exists. Each field's own check is its row in schema.ts.
 import { digestProblem } from "../registry/reference";
 import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, type WorkloadKind } from "../workloads/workload";
+import { hostContainerProblems } from "./hostContainer";
 import { podProblems } from "./pod";
 import { type Check, FILE_BACKEND_ORGANIZATION, got, SETTINGS, string } from "./schema";
 
@@ -92,14 +93,20 @@ function workloadProblems(inputs: CheckedInputs): string[] {
     const problems = SETTINGS.filter((s) => s.kinds !== undefined && !s.kinds.includes(kind) && inputs[s.key] !== undefined).map(
         (s) => `\`${s.key}\` is a setting of the ${listed(s.kinds!)}, not of ${kind} (${kind}'s settings: ${own.join(", ")})`,
     );
-    // The pod's additions are component args of the Kubernetes workload only.
+    // The structured additions: a pod's for Kubernetes, a container's on a Docker host.
     for (const key of ["pod", "container"]) {
         if (kind !== "kubernetes" && inputs[key] !== undefined) {
             problems.push(`\`${key}\` is a setting of the kubernetes workload, not of ${kind}: a pod has volumes, init containers and sidecars`);
         }
     }
+    if (kind !== "docker" && kind !== "swarm" && inputs.hostContainer !== undefined) {
+        problems.push(`\`hostContainer\` is a setting of the docker and swarm workloads, not of ${kind}${kind === "kubernetes" ? " (kubernetes: `pod` and `container`)" : ""}`);
+    }
     if (kind === "kubernetes") {
         problems.push(...podProblems(inputs.pod, inputs.container, inputs.env));
+    }
+    if (kind === "docker" || kind === "swarm") {
+        problems.push(...hostContainerProblems(inputs.hostContainer));
     }
     if (kind === "swarm" && inputs.mode === "global") {
         if (inputs.progressDeadlineSeconds !== undefined) {

@@ -51,12 +51,14 @@ export async function installShop(env: Environment, dir: string, program = SHOP_
     fs.mkdirSync(dir);
     // The SDK is the package's peer dependency: the program installs the one this package develops against.
     const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-    // A program that declares Kubernetes resources of its own depends on the provider's SDK itself, at the package's version.
-    const kubernetes = program.includes("@pulumi/kubernetes") ? { "@pulumi/kubernetes": manifest.dependencies["@pulumi/kubernetes"] } : {};
+    // A program that declares Kubernetes or Docker resources of its own depends on the provider's SDK itself, at the package's version.
+    const providers = Object.fromEntries(
+        ["@pulumi/kubernetes", "@pulumi/docker"].filter((sdk) => program.includes(`"${sdk}"`)).map((sdk) => [sdk, manifest.dependencies[sdk]]),
+    );
     fs.writeFileSync(
         path.join(dir, "package.json"),
         JSON.stringify(
-            { name: "shop", private: true, dependencies: { "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"], ...kubernetes, "released-service": `file:${packed.get(env.scratch)}` } },
+            { name: "shop", private: true, dependencies: { "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"], ...providers, "released-service": `file:${packed.get(env.scratch)}` } },
             null,
             2,
         ),

@@ -39,6 +39,9 @@ const RESOURCES = [
     object("Pod", "v1", "debug", pod(V1)),
     // A sidecar of the worker's release beside the API's container: a workload of both.
     object("Deployment", "apps/v1", "chart-web", { selector: { matchLabels: { app: "web" } }, template: { spec: { containers: [{ name: "web", image: V1 }, { name: "tail", image: W1 }] } } }, `${STACK}::kubernetes:helm.sh/v4:Chart::web`),
+    // What a yaml/v2 ConfigGroup registers from the team's own manifests.
+    { ...object("Deployment", "apps/v1", "manifests-api", { selector: { matchLabels: { app: "m" } }, template: { spec: pod(V1) } }), parent: `${STACK}::kubernetes:yaml/v2:ConfigGroup::manifests` },
+    { type: "kubernetes:yaml/v2:ConfigGroup", urn: `${STACK}::kubernetes:yaml/v2:ConfigGroup::manifests`, custom: false, inputs: { yaml: `image: ${V1}` } },
     // The chart itself is a component: its values name the image, it runs nothing.
     { type: "kubernetes:helm.sh/v4:Chart", urn: `${STACK}::kubernetes:helm.sh/v4:Chart::web`, custom: false, inputs: { values: { image: V1 } } },
     { type: "docker:index/container:Container", urn: `${STACK}::docker:index/container:Container::edge`, custom: true, inputs: { image: W1, name: "edge" }, outputs: { image: W1, name: "edge" } },
@@ -64,6 +67,7 @@ describe("a release's own workloads, found in the state", () => {
             ["kubernetes:batch/v1:CronJob", "report"],
             ["kubernetes:core/v1:Pod", "debug"],
             ["kubernetes:apps/v1:Deployment", "chart-web"],
+            ["kubernetes:apps/v1:Deployment", "manifests-api"],
             ["aws:ecs/taskDefinition:TaskDefinition", "batch"],
         ]);
         assert.deepEqual(names(WORKER), [
@@ -134,7 +138,7 @@ describe("a release's own workloads, found in the state", () => {
         assert.deepEqual(
             services.map((service) => [service.name, service.ownWorkloads?.map((workload) => workload.name)]),
             [
-                ["api", ["api", "legacy", "migrate", "report", "debug", "chart-web", "batch"]],
+                ["api", ["api", "legacy", "migrate", "report", "debug", "chart-web", "manifests-api", "batch"]],
                 ["worker", ["worker", "agent", "chart-web", "edge", "queue"]],
             ],
         );

@@ -72,6 +72,42 @@ describe("workload kinds", () => {
             assert.equal(only(update, CONTAINER_TYPE).inputs.image, `${IMAGE}@${v2}`);
         });
 
+        it("adds the user's mounts, networks, command, args and labels to the container, its own labels last", async () => {
+            const update = await deploy(cloud, {
+                workload: "docker",
+                version: "v1",
+                hostContainer: {
+                    mounts: [
+                        { source: "shop-data", target: "/data" },
+                        { source: "/etc/shop", target: "/etc/shop", readOnly: true },
+                    ],
+                    networks: ["backend"],
+                    command: ["/bin/server"],
+                    args: ["--port=8080"],
+                    labels: { team: "shop" },
+                },
+            });
+            assert.deepEqual(update.errors, []);
+            const inputs = only(update, CONTAINER_TYPE).inputs;
+            assert.deepEqual(
+                [inputs.volumes, inputs.networksAdvanced, inputs.entrypoints, inputs.command, inputs.labels],
+                [
+                    [
+                        { volumeName: "shop-data", containerPath: "/data" },
+                        { hostPath: "/etc/shop", containerPath: "/etc/shop", readOnly: true },
+                    ],
+                    [{ name: "backend" }],
+                    ["/bin/server"],
+                    ["--port=8080"],
+                    [
+                        { label: "team", value: "shop" },
+                        { label: "io.released-service.service", value: "shop" },
+                        { label: "io.released-service.version", value: "v1" },
+                    ],
+                ],
+            );
+        });
+
         it("without a health check, asks for no wait: the provider's wait is for health, and refused without a check", async () => {
             const update = await deploy(cloud, { workload: "docker", version: "v1", publishedPort: 18080 });
             const inputs = only(update, CONTAINER_TYPE).inputs;
@@ -109,6 +145,31 @@ describe("workload kinds", () => {
             const update = await deploy(cloud, { workload: "swarm", version: "v2", replicas: 2, progressDeadlineSeconds: 90, env: { A: "1" } });
             assert.equal(update.operations.get(`${SWARM_SERVICE_TYPE}::shop`), "update");
             assert.equal(only(update, SWARM_SERVICE_TYPE).inputs.taskSpec.containerSpec.image, `${IMAGE}@${v2}`);
+        });
+
+        it("adds the user's mounts, networks, command and args to the tasks' container, and labels to the service", async () => {
+            const update = await deploy(cloud, {
+                workload: "swarm",
+                version: "v1",
+                hostContainer: { mounts: [{ source: "queue", target: "/var/queue" }], networks: ["backend"], command: ["/bin/worker"], args: ["--once"], labels: { team: "shop" } },
+            });
+            assert.deepEqual(update.errors, []);
+            const inputs = only(update, SWARM_SERVICE_TYPE).inputs;
+            assert.deepEqual(inputs.taskSpec, {
+                containerSpec: {
+                    image: `${IMAGE}@${v1}`,
+                    labels: [{ label: "io.released-service.service", value: "shop" }],
+                    mounts: [{ source: "queue", target: "/var/queue", type: "volume" }],
+                    commands: ["/bin/worker"],
+                    args: ["--once"],
+                },
+                networksAdvanceds: [{ name: "backend" }],
+            });
+            assert.deepEqual(inputs.labels, [
+                { label: "team", value: "shop" },
+                { label: "io.released-service.service", value: "shop" },
+                { label: "io.released-service.version", value: "v1" },
+            ]);
         });
 
         it("in global mode, runs a task per node and sets no convergence the provider cannot do", async () => {
@@ -176,6 +237,21 @@ describe("workload kinds", () => {
             refused(
                 { workload: "swarm", mode: "global", progressDeadlineSeconds: 60 },
                 "`progressDeadlineSeconds` needs `mode` replicated: the Docker provider cannot wait for a global service's update to converge",
+            ));
+
+        it("refuses a Docker host container's additions that take the component's own label or cannot mount, naming each field", () =>
+            refused(
+                { workload: "docker", hostContainer: { mounts: [{ source: "", target: "data" }], labels: { "io.released-service.version": "v9" } } },
+                "3 invalid inputs:\n" +
+                    '  - `hostContainer.mounts[0].source` must be a volume\'s name or an absolute host path (got "")\n' +
+                    '  - `hostContainer.mounts[0].target` must be an absolute path in the container such as /data (got "data")\n' +
+                    "  - `hostContainer.labels.io.released-service.version` is the component's own label (the command finds the service and its release by it); leave it out",
+            ));
+
+        it("refuses hostContainer on Kubernetes, naming what it has instead", () =>
+            refused(
+                { hostContainer: { networks: ["backend"] } },
+                "`hostContainer` is a setting of the docker and swarm workloads, not of kubernetes (kubernetes: `pod` and `container`)",
             ));
 
         it("refuses an unknown kind", () =>

@@ -6,11 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { DEFAULT_PORT, type PinWorkload, type DockerWorkloadRecord } from "../workload";
 import { DEFAULT_RESTART, DEFAULT_WAIT_SECONDS, type DockerSettings } from "./settings";
-import { envList, releaseLabels } from "./shared";
+import { envList, hostLabels, mountType } from "./shared";
 
 /** Pins one container to the release. */
 export const pinContainer: PinWorkload<DockerSettings, DockerWorkloadRecord> = (name, release, settings, parent) => {
     const port = settings.port ?? DEFAULT_PORT;
+    const extra = settings.hostContainer;
     const container = new docker.Container(
         name,
         {
@@ -20,7 +21,16 @@ export const pinContainer: PinWorkload<DockerSettings, DockerWorkloadRecord> = (
             envs: settings.env === undefined ? undefined : pulumi.output(settings.env).apply(envList),
             ports: settings.publishedPort === undefined ? undefined : [{ internal: port, external: settings.publishedPort }],
             restart: settings.restart ?? DEFAULT_RESTART,
-            labels: release.version.apply((version) => releaseLabels(name, version)),
+            labels: release.version.apply((version) => hostLabels(name, version, extra?.labels)),
+            volumes: extra?.mounts?.map((mount) => ({
+                ...(mountType(mount) === "bind" ? { hostPath: mount.source } : { volumeName: mount.source }),
+                containerPath: mount.target,
+                readOnly: mount.readOnly,
+            })),
+            networksAdvanced: extra?.networks?.map((network) => ({ name: network })),
+            // Docker's entrypoint and command are Kubernetes' command and args.
+            entrypoints: extra?.command,
+            command: extra?.args,
             healthcheck: settings.healthcheck,
             // The provider's wait is for health, and refused without a check: without one nothing is waited for.
             wait: settings.healthcheck !== undefined,

@@ -2,7 +2,7 @@
 // the command read them without loading a provider SDK.
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { Healthcheck } from "./shared";
+import type { Healthcheck, HostContainerSettings } from "./shared";
 
 /** Seconds `pulumi up` waits for a new container to be healthy when no deadline is set. */
 export const DEFAULT_WAIT_SECONDS = 60;
@@ -35,5 +35,7 @@ export interface DockerSettings {
     readonly healthcheck?: Healthcheck;
     /** Seconds `pulumi up` waits for a health-checked container to be healthy. Defaults to 60. */
     readonly progressDeadlineSeconds?: number;
+    /** What the container adds: mounts, networks, its command and args, labels. Defaults to none. */
+    readonly hostContainer?: HostContainerSettings;
 }
 

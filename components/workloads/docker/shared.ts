@@ -16,6 +16,46 @@ export interface Healthcheck {
 }
 
 
+/** What the container adds on a Docker host (the docker and swarm kinds): mounts, networks, its command, labels. */
+export interface HostContainerSettings {
+    /** Named volumes and host paths mounted in it. Defaults to none. */
+    readonly mounts?: HostMount[];
+    /** Networks it joins, by name. Defaults to Docker's default bridge (docker), none (swarm). */
+    readonly networks?: string[];
+    /** The command, in place of the image's entrypoint. Defaults to the image's. */
+    readonly command?: string[];
+    /** The arguments, in place of the image's command. Defaults to the image's. */
+    readonly args?: string[];
+    /** Labels added (on the container; on a Swarm service, the service's); the component's own cannot be set here. Defaults to none. */
+    readonly labels?: Record<string, string>;
+}
+
+/** A volume or a host path mounted in the container. */
+export interface HostMount {
+    /** A volume's name, or an absolute host path. Required. */
+    readonly source: string;
+    /** Where it appears in the container, an absolute path. Required. */
+    readonly target: string;
+    /** Whether the container may only read it. Defaults to false. */
+    readonly readOnly?: boolean;
+}
+
+/** A mount's kind: a host path is absolute, anything else names a volume. */
+export function mountType(mount: HostMount): "bind" | "volume" {
+    return mount.source.startsWith("/") ? "bind" : "volume";
+}
+
+/** The labels a container or service carries: the user's, then which service and which release. */
+export function hostLabels(name: string, version: string, added: Readonly<Record<string, string>> | undefined): { label: string; value: string }[] {
+    const own = releaseLabels(name, version);
+    return [
+        ...Object.keys(added ?? {})
+            .sort()
+            .map((label) => ({ label, value: added![label] })),
+        ...own,
+    ];
+}
+
 /** The labels a container or service carries: which service, which release. */
 export function releaseLabels(name: string, version: string): { label: string; value: string }[] {
     return [

@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 
 import { SERVICE_LABEL } from "../../labels";
-import { releaseLabels } from "../docker/shared";
+import { hostLabels, mountType } from "../docker/shared";
 import { DEFAULT_PORT, type PinWorkload, type SwarmWorkloadRecord } from "../workload";
 import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_REPLICAS, type SwarmSettings } from "./settings";
 
@@ -12,13 +12,14 @@ import { DEFAULT_CONVERGE_SECONDS, DEFAULT_MONITOR_SECONDS, DEFAULT_SWARM_REPLIC
 export const pinSwarmService: PinWorkload<SwarmSettings, SwarmWorkloadRecord> = (name, release, settings, parent) => {
     const port = settings.port ?? DEFAULT_PORT;
     const global = settings.mode === "global";
+    const extra = settings.hostContainer;
     const monitor = `${settings.monitorSeconds ?? DEFAULT_MONITOR_SECONDS}s`;
     const service = new docker.Service(
         name,
         {
             // A predictable name, for `docker service ps` and `docker service rollback`.
             name,
-            labels: release.version.apply((version) => releaseLabels(name, version)),
+            labels: release.version.apply((version) => hostLabels(name, version, extra?.labels)),
             taskSpec: {
                 containerSpec: {
                     // Always a digest: given a tag, Swarm pins a digest of its own and every read shows drift.
@@ -28,7 +29,11 @@ export const pinSwarmService: PinWorkload<SwarmSettings, SwarmWorkloadRecord> = 
                     // The service label only: the provider replaces a service whose container labels change, so
                     // the version is on the service's own labels (updated in place), which `status` reads.
                     labels: [{ label: SERVICE_LABEL, value: name }],
+                    mounts: extra?.mounts?.map((mount) => ({ source: mount.source, target: mount.target, type: mountType(mount), readOnly: mount.readOnly })),
+                    commands: extra?.command,
+                    args: extra?.args,
                 },
+                networksAdvanceds: extra?.networks?.map((network) => ({ name: network })),
             },
             mode: global ? { global: true } : { replicated: { replicas: settings.replicas ?? DEFAULT_SWARM_REPLICAS } },
             endpointSpec: settings.publishedPort === undefined ? undefined : { ports: [{ targetPort: port, publishedPort: settings.publishedPort }] },

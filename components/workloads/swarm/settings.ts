@@ -2,7 +2,7 @@
 // the command read them without loading a provider SDK.
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { Healthcheck } from "../docker/shared";
+import type { Healthcheck, HostContainerSettings } from "../docker/shared";
 
 export const DEFAULT_SWARM_REPLICAS = 1;
 /** Seconds `pulumi up` waits for an update to converge when no deadline is set. */
@@ -41,4 +41,6 @@ export interface SwarmSettings {
     readonly progressDeadlineSeconds?: number;
     /** Seconds Swarm watches each new task for failure before it goes on. Defaults to 5. */
     readonly monitorSeconds?: number;
+    /** What the tasks' container adds: mounts, networks, its command and args, labels (on the service). Defaults to none. */
+    readonly hostContainer?: HostContainerSettings;
 }
