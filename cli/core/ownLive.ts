@@ -9,7 +9,7 @@ import { DIGEST_PATTERN } from "../../components/registry/reference";
 import type { StackConfig } from "./config";
 import { type Connection, connectionOf } from "./connection";
 import type { Context } from "./context";
-import { judgeObject, type LiveImage, type OwnState, type OwnWorkload, valueAt } from "./ownWorkloads";
+import { judgeObject, type LiveImage, type OwnLive, type OwnState, type OwnWorkload, valueAt } from "./ownWorkloads";
 import type { ServiceState } from "./services";
 
 /** One own workload as read live. */
@@ -32,40 +32,53 @@ function stateOfInstances(instances: readonly LiveInstance[]): OwnState {
     return instances.length === 0 ? "missing" : instances.some((instance) => instance.state === "drift") ? "drift" : "ok";
 }
 
+type KubernetesLive = Extract<OwnLive, { readonly kind: "kubernetes" }>;
+
+/** A container's, or a Swarm service's tasks': the Docker kinds' own readers. */
+function hostReader(context: Context, live: Exclude<OwnLive, KubernetesLive>, connection: Connection): LiveWorkload {
+    return context.deps.live(live.kind === "docker" ? { kind: "docker", container: live.container } : { kind: "swarm", service: live.service }, connection);
+}
+
+/** The object as the cluster holds it; null when there is none of its name. */
+function readObject(context: Context, live: KubernetesLive, connection: Connection): Promise<unknown> {
+    return context.deps.object({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
+}
+
+/** The pods an object selects, through the Kubernetes reader. */
+function selectedPods(context: Context, live: KubernetesLive, selector: Readonly<Record<string, string>>, connection: Connection): LiveWorkload {
+    return context.deps.live({ kind: "kubernetes", namespace: live.namespace, deployment: live.name, service: "", selector }, connection);
+}
+
 /** Reads one own workload of the release `imageRef` (`digest`) live. */
 export async function readOwnWorkload(context: Context, config: StackConfig, workload: OwnWorkload, release: { readonly imageRef: string; readonly digest: string }): Promise<OwnWorkloadLive> {
     const base = { type: workload.type, name: workload.name };
     const live = workload.live;
-    const expected = { digest: release.digest, imageRef: release.imageRef };
     if (live === undefined) {
         return { ...base, where: null, state: "not read", images: [] };
     }
-    if (live.kind === "docker" || live.kind === "swarm") {
-        const connection = connectionOf(live.kind, config, workload.provider);
-        const record = live.kind === "docker" ? { kind: "docker" as const, container: live.container } : { kind: "swarm" as const, service: live.service };
-        const reader = context.deps.live(record, connection);
-        const instances = await reader.instances(expected);
+    const connection = ownConnection(config, workload)!;
+    if (live.kind !== "kubernetes") {
+        const reader = hostReader(context, live, connection);
+        const instances = await reader.instances(release);
         return { ...base, where: reader.where, state: stateOfInstances(instances), images: [], noun: reader.noun, instances };
     }
-    const connection = connectionOf("kubernetes", config, workload.provider);
     const where = `${live.objectKind} ${live.name}, namespace ${live.namespace}`;
-    const object = await context.deps.object({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
-    const judged = judgeObject(workload, object, release.imageRef);
+    const judged = judgeObject(workload, await readObject(context, live, connection), release.imageRef);
     if (live.selector === undefined || judged.state === "missing") {
         return { ...base, where, ...judged };
     }
-    const reader = context.deps.live({ kind: "kubernetes", namespace: live.namespace, deployment: live.name, service: "", selector: live.selector }, connection);
-    const instances = await reader.instances(expected);
+    const pods = selectedPods(context, live, live.selector, connection);
+    const instances = await pods.instances(release);
     const state = judged.state === "ok" && instances.some((instance) => instance.state === "drift") ? "drift" : judged.state;
-    return { ...base, where: `${where} (pods ${selectorText(live.selector)})`, state, images: judged.images, noun: reader.noun, instances };
+    return { ...base, where: `${where} (pods ${selectorText(live.selector)})`, state, images: judged.images, noun: pods.noun, instances };
 }
 
 /** What one of several own workloads' instances is called. */
 const INSTANCE: Noun = { one: "instance", many: "instances" };
 
 /** The digest a reference names after its `@`, when it names one. */
-function digestOf(reference: string | null): string | null {
-    const digest = reference?.slice(reference.lastIndexOf("@") + 1);
+function digestOf(reference: unknown): string | null {
+    const digest = typeof reference === "string" ? reference.slice(reference.lastIndexOf("@") + 1) : undefined;
     return digest !== undefined && DIGEST_PATTERN.test(digest) ? digest : null;
 }
 
@@ -79,23 +92,18 @@ async function instancesOf(context: Context, workload: OwnWorkload, connection: 
     if (live === undefined) {
         return [];
     }
-    if (live.kind === "docker" || live.kind === "swarm") {
-        const record = live.kind === "docker" ? { kind: "docker" as const, container: live.container } : { kind: "swarm" as const, service: live.service };
-        return context.deps.live(record, connection).instances(expected);
+    if (live.kind !== "kubernetes") {
+        return hostReader(context, live, connection).instances(expected);
     }
-    const object = await context.deps.object({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
+    const object = await readObject(context, live, connection);
     const name = `${live.objectKind}/${live.name}`;
     if (object === null || object === undefined) {
         return [{ name, phase: "Missing", ready: false, version: null, digest: null, state: "unknown" }];
     }
-    const digests = [...new Set(workload.paths.map((path) => valueAt(object, path)).map((image) => digestOf(typeof image === "string" ? image : null)))];
+    const digests = [...new Set(workload.paths.map((path) => digestOf(valueAt(object, path))))];
     const digest = digests.find((one) => one !== expected.digest) ?? digests[0] ?? null;
     const template: LiveInstance = { name, phase: "Template", ready: true, version: null, digest, state: digests.includes(null) ? "drift" : judge(digest, expected) };
-    if (live.selector === undefined) {
-        return [template];
-    }
-    const selected = context.deps.live({ kind: "kubernetes", namespace: live.namespace, deployment: live.name, service: "", selector: live.selector }, connection);
-    return [template, ...(await selected.instances(expected))];
+    return live.selector === undefined ? [template] : [template, ...(await selectedPods(context, live, live.selector, connection).instances(expected))];
 }
 
 const DRIFT_CAUSE =

@@ -2,9 +2,7 @@
 // problem, each naming its field, before anything is registered. The component's own labels
 // cannot be taken.
 import { RELEASE_LABEL, SERVICE_LABEL } from "../labels";
-import { got } from "./schema";
-
-const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+import { got, isRecord } from "./schema";
 
 function strings(value: unknown, field: string, problems: string[]): void {
     if (value !== undefined && (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item === ""))) {

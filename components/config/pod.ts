@@ -2,7 +2,7 @@
 // them): every problem, each naming its field, before anything is registered. The component's own
 // container name and pod labels cannot be taken.
 import { CONTAINER_NAME, MANAGED_BY_LABEL, NAME_LABEL, VERSION_LABEL } from "../workloads/kubernetes/settings";
-import { got } from "./schema";
+import { got, isRecord } from "./schema";
 
 /** The pod labels that are the component's own: the selector, the release and who manages it. */
 const OWNED_LABELS = [NAME_LABEL, VERSION_LABEL, MANAGED_BY_LABEL];
@@ -10,8 +10,6 @@ const VOLUME_SOURCES = ["configMap", "secret", "emptyDir", "persistentVolumeClai
 const TOLERATION_OPERATORS = ["Equal", "Exists"];
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const CONTAINER_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 function listOf(value: unknown, field: string, problems: string[]): unknown[] {
     if (value === undefined) {

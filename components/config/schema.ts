@@ -28,6 +28,11 @@ const STACK_SEGMENT = /^[A-Za-z0-9_.-]+$/;
 /** What is wrong with a present value, or undefined when it is allowed. */
 export type Check = (value: unknown) => string | undefined;
 
+/** A plain object (not null, not a list), as a structured input must be. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
 /** How a refused value is quoted: strings as JSON, anything else as itself, whatever its prototype. */
 export function got(value: unknown): string {
     if (typeof value === "string") {
