@@ -52,7 +52,9 @@ type Seam =
     | { readonly kind: "output"; readonly line: RegExp }
     | { readonly kind: "file"; readonly dir: () => string; readonly name: RegExp }
     /** When the stack's checkpoint on its backend lists a pending operation, read as the command reads it. */
-    | { readonly kind: "pending"; readonly checkpoints: () => DiyCheckpoints };
+    | { readonly kind: "pending"; readonly checkpoints: () => DiyCheckpoints }
+    /** When the stack's backend holds a lock of it, read as the command reads it. */
+    | { readonly kind: "locked"; readonly checkpoints: () => DiyCheckpoints };
 
 /** Every process below `root`, from /proc. */
 function descendants(root: number): number[] {
@@ -79,66 +81,96 @@ function descendants(root: number): number[] {
 }
 
 /**
- * Runs released-service in a process group of its own and, at `seam`, SIGKILLs its whole process
- * tree at once, as a CI runner cancelling the job does: the group (the command and the pulumi it
- * runs) and every process below it in a group of its own (pulumi starts its plugins with setpgid).
- * `kill -9` of the command alone would leave its pulumi up running to the end. Fails when the
- * command ends before the seam.
+ * Sends `signal` to a command's whole process tree at once: its group (the command and the pulumi
+ * it runs) and every process below it in a group of its own (pulumi starts its plugins with setpgid).
  */
-function killedAt(args: readonly string[], runEnv: NodeJS.ProcessEnv, seam: Seam): Promise<{ stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(REPO_ROOT, "entry", "cli.js"), ...args], { env: runEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        let killed = false;
-        const kill = (): void => {
-            if (killed || child.pid === undefined) {
-                return;
-            }
-            killed = true;
-            const tree = descendants(child.pid);
-            process.kill(-child.pid, "SIGKILL");
-            for (const pid of tree) {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    // Gone with its group.
-                }
-            }
-        };
-        const watcher = seam.kind === "file" ? fs.watch(seam.dir(), (_event, name) => name !== null && seam.name.test(name.toString()) && kill()) : undefined;
-        let ended = false;
-        if (seam.kind === "pending") {
-            void (async () => {
-                while (!killed && !ended) {
-                    if ((await seam.checkpoints().unfinished()).pending.length > 0) {
-                        kill();
-                    } else {
-                        await new Promise((resolve) => setTimeout(resolve, 100));
-                    }
-                }
-            })().catch(reject);
+function signalTree(pid: number, signal: NodeJS.Signals): void {
+    const tree = descendants(pid);
+    process.kill(-pid, signal);
+    for (const below of tree) {
+        try {
+            process.kill(below, signal);
+        } catch {
+            // Gone with its group.
         }
-        child.stdout.setEncoding("utf8").on("data", (text: string) => {
-            stdout += text;
-            if (seam.kind === "output" && seam.line.test(stdout)) {
-                kill();
+    }
+}
+
+interface Running {
+    /** Resolves once `seam` is met, after `signal` went to the whole tree; rejects when the command ends first. */
+    readonly atSeam: Promise<void>;
+    /** Resolves when the command ends, with what it printed. */
+    readonly ended: Promise<Result>;
+    /** Sends `signal` to the command's whole process tree: SIGCONT lets a stopped command go on. */
+    signal(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Runs released-service in a process group of its own and, at `seam`, sends `signal` to its whole
+ * process tree: SIGKILL as a CI runner cancelling the job does (`kill -9` of the command alone would
+ * leave its pulumi up running to the end), SIGSTOP to hold it there while another command runs.
+ */
+function signalledAt(args: readonly string[], runEnv: NodeJS.ProcessEnv, seam: Seam, signal: NodeJS.Signals): Running {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "entry", "cli.js"), ...args], { env: runEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let met = false;
+    let ended = false;
+    let hit: () => void = () => undefined;
+    let early: (error: Error) => void = () => undefined;
+    const atSeam = new Promise<void>((resolve, reject) => {
+        hit = resolve;
+        early = reject;
+    });
+    const meet = (): void => {
+        if (met || ended || child.pid === undefined) {
+            return;
+        }
+        met = true;
+        signalTree(child.pid, signal);
+        hit();
+    };
+    const watcher = seam.kind === "file" ? fs.watch(seam.dir(), (_event, name) => name !== null && seam.name.test(name.toString()) && meet()) : undefined;
+    if (seam.kind === "pending" || seam.kind === "locked") {
+        void (async () => {
+            while (!met && !ended) {
+                const unfinished = await seam.checkpoints().unfinished();
+                if ((seam.kind === "pending" ? unfinished.pending : unfinished.locks).length > 0) {
+                    meet();
+                } else {
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
             }
-        });
-        child.stderr.setEncoding("utf8").on("data", (text: string) => {
-            stderr += text;
-        });
+        })().catch(early);
+    }
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+        stdout += text;
+        if (seam.kind === "output" && seam.line.test(stdout)) {
+            meet();
+        }
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+        stderr += text;
+    });
+    const done = new Promise<Result>((resolve, reject) => {
         child.on("error", reject);
         child.on("close", (code) => {
             ended = true;
             watcher?.close();
-            if (!killed) {
-                reject(new Error(`released-service ${args.join(" ")} ended (exit ${code}) before it could be killed (${seam.kind}):\n${stdout}\n${stderr}`));
-            } else {
-                resolve({ stdout, stderr });
+            if (!met) {
+                early(new Error(`released-service ${args.join(" ")} ended (exit ${code}) before its ${seam.kind} seam:\n${stdout}\n${stderr}`));
             }
+            resolve({ code: code ?? -1, stdout, stderr });
         });
     });
+    return { atSeam, ended: done, signal: (sent) => child.pid !== undefined && !ended && signalTree(child.pid, sent) };
+}
+
+/** Runs released-service and SIGKILLs its whole process tree at `seam`. Fails when the command ends before the seam. */
+async function killedAt(args: readonly string[], runEnv: NodeJS.ProcessEnv, seam: Seam): Promise<{ stdout: string; stderr: string }> {
+    const running = signalledAt(args, runEnv, seam, "SIGKILL");
+    await running.atSeam;
+    return running.ended;
 }
 
 /** Every pod of `selector`, one being replaced included: the digest its spec names and the one it runs, if it runs yet. */
@@ -296,26 +328,41 @@ for (const backend of BACKENDS) {
 
         it("drill --service api rehearses the API's rollback and roll forward on their exact digests", () => drillShopApi(env, cli, digests));
 
-        it("two operators roll back at the same moment from two checkouts: one wins, the other changes nothing and says the stack is held", async () => {
-            const checkouts = [shop, secondCheckout("other")];
-            const before = checkouts.map((dir) => fs.readFileSync(configFile(dir)));
-            const results = await Promise.all(
-                checkouts.map((dir) => env.cli(["rollback", "--to", "1", "--service", "api", "--yes", "--stack", SHOP_STACK, "--cwd", dir], { replaceEnv: teamEnv })),
+        /**
+         * Runs the same command from two checkouts, the second while the first's update holds the
+         * stack: the first is stopped (SIGSTOP to its whole tree) as soon as the backend holds its
+         * lock, the second runs to its end, and then the first goes on. Two commands started "at
+         * the same moment" race: one may end before the other looks at the stack.
+         */
+        const whileHeld = async (args: readonly string[], name: string): Promise<{ checkouts: string[]; winner: Result; loser: Result }> => {
+            const checkouts = [shop, secondCheckout(name)];
+            const first = signalledAt(
+                [...args, "--stack", SHOP_STACK, "--cwd", checkouts[0]],
+                teamEnv,
+                { kind: "locked", checkpoints: () => new DiyCheckpoints(backend.bucket(server, teamEnv), "shop", SHOP_STACK) },
+                "SIGSTOP",
             );
-            const winners = results.flatMap((result, index) => (result.code === 0 ? [index] : []));
-            assert.equal(winners.length, 1, results.map((result) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`).join("\n---\n"));
-            const [winner] = winners;
-            const loser = 1 - winner;
-            assert.equal(results[loser].code, 3, results[loser].stdout + results[loser].stderr);
-            assertHeld(results[loser]);
-            assert.ok(fs.readFileSync(configFile(checkouts[loser])).equals(before[loser]), "the loser's stack config is byte for byte as it was");
-            const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[winner], replaceEnv: teamEnv });
+            await first.atSeam;
+            let loser: Result;
+            try {
+                loser = await env.cli([...args, "--stack", SHOP_STACK, "--cwd", checkouts[1]], { replaceEnv: teamEnv });
+            } finally {
+                first.signal("SIGCONT");
+            }
+            return { checkouts, winner: await first.ended, loser };
+        };
+
+        it("two operators roll back at once from two checkouts: the one that starts while the other's update holds the stack changes nothing and says the stack is held", async () => {
+            const before = fs.readFileSync(configFile(shop));
+            const { checkouts, winner, loser } = await whileHeld(["rollback", "--to", "1", "--service", "api", "--yes"], "other");
+            assertHeld(loser);
+            assert.ok(fs.readFileSync(configFile(checkouts[1])).equals(before), "the loser's stack config is byte for byte as it was");
+            assert.equal(winner.code, 0, winner.stdout + winner.stderr);
+            assert.match(winner.stdout, new RegExp(`^Rolled back stack ${SHOP_STACK} to #1 \\(api v1\\.0\\.0 ${digests.v1}\\)\\.$`, "m"));
+            const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[0], replaceEnv: teamEnv });
             assert.equal(preview.code, 0, preview.stdout + preview.stderr);
             assert.deepEqual(await settledPodDigests(env, shopSelector("api"), digests.v1), [digests.v1, digests.v1]);
-            // The team pulls the winner's config, lifts the hold and runs v2 again.
-            if (checkouts[winner] !== shop) {
-                fs.copyFileSync(configFile(checkouts[winner]), configFile(shop));
-            }
+            // The team lifts the hold and runs v2 again.
             const lifted = await cli("release-hold", "--service", "api");
             assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
             succeeded(await pulumi("config", "rm", "--stack", SHOP_STACK, "released-service:pins"), "pulumi config rm released-service:pins");
@@ -323,22 +370,16 @@ for (const backend of BACKENDS) {
             assert.deepEqual(await settledPodDigests(env, shopSelector("api"), digests.v2), [digests.v2, digests.v2]);
         });
 
-        it("two operators run up --atomic at the same moment from two checkouts: one wins, the other changes nothing and says the stack is held", async () => {
+        it("two operators run up --atomic at once from two checkouts: the one that starts while the other's update holds the stack changes nothing and says the stack is held", async () => {
             // Both checkouts ask for worker w1.0.0 by the program's own key, as a teammate's pull would.
             await setShopConfig(pulumi, { workerVersion: "w1.0.0" });
-            const checkouts = [shop, secondCheckout("atomic")];
-            const before = checkouts.map((dir) => fs.readFileSync(configFile(dir)));
-            const results = await Promise.all(
-                checkouts.map((dir) => env.cli(["up", "--atomic", "--yes", "--stack", SHOP_STACK, "--cwd", dir], { replaceEnv: teamEnv })),
-            );
-            const winners = results.flatMap((result, index) => (result.code === 0 ? [index] : []));
-            assert.equal(winners.length, 1, results.map((result) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`).join("\n---\n"));
-            const [winner] = winners;
-            const loser = 1 - winner;
-            assertHeld(results[loser]);
-            assert.ok(!results[loser].stdout.includes("--atomic: returning stack"), `the loser undid nothing:\n${results[loser].stdout}`);
-            checkouts.forEach((dir, index) => assert.ok(fs.readFileSync(configFile(dir)).equals(before[index]), `the stack config in ${dir} is byte for byte as it was`));
-            const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[winner], replaceEnv: teamEnv });
+            const before = fs.readFileSync(configFile(shop));
+            const { checkouts, winner, loser } = await whileHeld(["up", "--atomic", "--yes"], "atomic");
+            assertHeld(loser);
+            assert.ok(!loser.stdout.includes("--atomic: returning stack"), `the loser undid nothing:\n${loser.stdout}`);
+            assert.equal(winner.code, 0, winner.stdout + winner.stderr);
+            checkouts.forEach((dir) => assert.ok(fs.readFileSync(configFile(dir)).equals(before), `the stack config in ${dir} is byte for byte as it was`));
+            const preview = await env.run(path.join(env.pulumiBin, "pulumi"), ["preview", "--expect-no-changes", "--non-interactive", "--stack", SHOP_STACK], { cwd: checkouts[0], replaceEnv: teamEnv });
             assert.equal(preview.code, 0, preview.stdout + preview.stderr);
             assert.deepEqual(await settledPodDigests(env, shopSelector("worker"), digests.w1), [digests.w1]);
             assert.deepEqual((await shopPods(env)).api, [digests.v2, digests.v2]);
