@@ -108,7 +108,10 @@ for (const withCluster of [true, false]) {
 
             const installed = path.join(shop, "node_modules", "released-service");
             assert.ok(!fs.lstatSync(installed).isSymbolicLink(), "npm copied the package, not a link to the clone");
-            assert.ok(!fs.existsSync(path.join(installed, "dist")), "nothing was built: the clone has no dist/");
+            // npm ran the clone's prepare: the copy is compiled, with the declarations index.ts is checked against.
+            for (const file of ["dist/components/index.js", "dist/components/index.d.ts", "dist/source-digest"]) {
+                assert.ok(fs.existsSync(path.join(installed, file)), `the copy carries ${file}`);
+            }
             const sdks = execFileSync("find", [path.join(shop, "node_modules"), "-path", "*/@pulumi/pulumi/package.json"], { encoding: "utf8" }).trim().split("\n");
             assert.deepEqual(sdks, [path.join(shop, "node_modules", "@pulumi", "pulumi", "package.json")], "one copy of @pulumi/pulumi");
 

@@ -1,6 +1,8 @@
 // Loads a module of this package: the compiled dist/ when it was built from the source as it is,
-// else the TypeScript source itself, transpiled as it loads. npm installs a git URL or a path
-// without running any script of the package, so such an install has no dist/, and nothing to build.
+// else the TypeScript source itself, transpiled as it loads (a checkout edited since its last build,
+// with the dev dependencies installed). Every install has a current dist/: the registry's tarball
+// carries it, and npm runs `prepare` (`node entry/load.js --build`) when it installs a git URL or a
+// path with --install-links.
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
@@ -51,7 +53,7 @@ function registerSource() {
             }
             throw new Error(`${filename}: no TypeScript loader is registered for it`);
         }
-        ts = ts ?? require("typescript");
+        ts = ts ?? requireTypeScript();
         const { outputText } = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
             fileName: filename,
             compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, resolveJsonModule: true, inlineSourceMap: true },
@@ -60,6 +62,25 @@ function registerSource() {
     };
     handler.releasedServiceRoot = ROOT;
     require.extensions[".ts"] = handler;
+}
+
+/** TypeScript, for a checkout whose dist/ is older than its source: a dev dependency, not shipped. */
+function requireTypeScript() {
+    try {
+        return require("typescript");
+    } catch {
+        throw new Error(`released-service: ${path.join(ROOT, "dist")} was not built from the source beside it, and TypeScript is not installed to load that source; run npm install (or npm run build) in ${ROOT}`);
+    }
+}
+
+/** Compiles dist/ with the package's own tsc unless it was compiled from the source as it is. */
+function build() {
+    if (fs.existsSync(STAMP) && fs.readFileSync(STAMP, "utf8").trim() === sourceDigest()) {
+        return;
+    }
+    const { execFileSync } = require("node:child_process");
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, stdio: "inherit" });
+    fs.writeFileSync(STAMP, `${sourceDigest()}\n`);
 }
 
 /** Loads `entry` (e.g. `components/index`), relative to the package root. */
@@ -75,6 +96,9 @@ function load(entry) {
 module.exports = { load };
 
 // `node entry/load.js --stamp`, after tsc: records which source dist/ was compiled from.
+// `node entry/load.js --build`: compiles dist/ when the source changed since (npm's `prepare`).
 if (require.main === module && process.argv[2] === "--stamp") {
     fs.writeFileSync(STAMP, `${sourceDigest()}\n`);
+} else if (require.main === module && process.argv[2] === "--build") {
+    build();
 }

@@ -1,6 +1,8 @@
-// The package as npm installs it from a git URL or a path: no script runs, so there is no dist/, and
-// its main, bin and policy pack load from the TypeScript source; a build is used only when it was
-// compiled from the source as it is. The root exports the public API and nothing else.
+// The package as npm installs it. From the registry, its tarball carries dist/ (compiled JavaScript
+// and declarations) beside the source; from a git URL or a path with --install-links, npm runs its
+// `prepare`, which compiles dist/ unless it is current. A checkout edited since its last build
+// loads its TypeScript source, transpiled as it loads, and only then needs TypeScript. The root
+// exports the public API and nothing else.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,6 +15,7 @@ const ROOT = path.join(__dirname, "..");
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
     main: string;
     types: string;
+    exports: Record<string, unknown>;
     bin: Record<string, string>;
     files: string[];
     scripts: Record<string, string>;
@@ -45,29 +48,106 @@ function installedCopy(): string {
     return dir;
 }
 
-function node(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    return spawnSync(process.execPath, args, { cwd, encoding: "utf8" });
+function run(cwd: string, command: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    return spawnSync(command, args, { cwd, encoding: "utf8" });
 }
 
-describe("the package without a build", function () {
-    this.timeout(120_000);
+function node(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    return run(cwd, process.execPath, ...args);
+}
 
-    it("runs no install script: npm 10 and 11 install a git URL the same way, with nothing to build", () => {
+/**
+ * A program of a strict codebase's own that names every public type and value, type-checked with
+ * the flags such codebases set; `skipLibCheck` off, so the package's declarations are checked too.
+ */
+const STRICT_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import {
+    CHANGE_CAUSE_ANNOTATION,
+    NAME_LABEL,
+    RELEASED_IMAGE_TYPE,
+    RELEASED_SERVICE_TYPE,
+    RELEASE_LABEL,
+    ReleasedImage,
+    ReleasedService,
+    SERVICE_LABEL,
+    SOURCE_DIGEST_LABEL,
+    STACK_LABEL,
+    VERSION_LABEL,
+    type ComposeSettings,
+    type ComposeWorkloadRecord,
+    type DockerSettings,
+    type DockerWorkloadRecord,
+    type Healthcheck,
+    type KubernetesSettings,
+    type KubernetesWorkloadRecord,
+    type ReleaseArgs,
+    type ReleasedServiceArgs,
+    type SwarmSettings,
+    type SwarmWorkloadRecord,
+    type WorkloadKind,
+    type WorkloadRecord,
+} from "released-service";
+
+const release: ReleaseArgs = { image: "registry.example.com/shop/api", version: "v1.0.0", build: false };
+const healthcheck: Healthcheck = { tests: ["CMD", "/app", "--health"], interval: "5s", retries: 3 };
+const kubernetes: KubernetesSettings = {
+    namespace: "shop",
+    port: 8080,
+    env: { LOG_LEVEL: "info" },
+    pod: { serviceAccountName: "api", volumes: [{ name: "config", configMap: "api-config" }] },
+};
+const docker: DockerSettings = { publishedPort: 18080, restart: "unless-stopped", healthcheck };
+const swarm: SwarmSettings = { mode: "replicated", replicas: 2, healthcheck };
+const compose: ComposeSettings = { composeFile: "compose.yaml", composeService: "api" };
+const kind: WorkloadKind = "kubernetes";
+const args: ReleasedServiceArgs = { ...release, ...kubernetes, workload: kind };
+
+export const api = new ReleasedService("api", args);
+export const worker = new ReleasedImage("worker", { image: "registry.example.com/shop/worker", digest: "sha256:" + "0".repeat(64) });
+export const others = [docker, swarm, compose].length;
+export const names: string[] = [
+    CHANGE_CAUSE_ANNOTATION, NAME_LABEL, RELEASED_IMAGE_TYPE, RELEASED_SERVICE_TYPE, RELEASE_LABEL,
+    SERVICE_LABEL, SOURCE_DIGEST_LABEL, STACK_LABEL, VERSION_LABEL,
+];
+export const where: pulumi.Output<string> = api.workload.apply((workload) => {
+    const record = workload as WorkloadRecord;
+    switch (record.kind) {
+        case "kubernetes":
+            return (record satisfies KubernetesWorkloadRecord).deployment;
+        case "docker":
+            return (record satisfies DockerWorkloadRecord).container;
+        case "swarm":
+            return (record satisfies SwarmWorkloadRecord).service;
+        case "compose":
+            return (record satisfies ComposeWorkloadRecord).file;
+    }
+});
+export const ref: pulumi.Output<string> = worker.imageRef;
+`;
+
+describe("the package as npm installs it", function () {
+    this.timeout(180_000);
+
+    it("compiles dist/ in prepare, the one script npm runs for it, and only for a git URL or a path", () => {
         const install = ["preinstall", "install", "postinstall", "prepare", "prepack"].filter((script) => PACKAGE.scripts[script] !== undefined);
-        assert.deepEqual(install, []);
-        assert.deepEqual([PACKAGE.main, PACKAGE.bin["released-service"], PACKAGE.types], ["entry/index.js", "entry/cli.js", "components/index.ts"]);
-        assert.ok(PACKAGE.files.includes("entry/") && PACKAGE.files.includes("components/") && PACKAGE.files.includes("cli/"), PACKAGE.files.join(", "));
+        assert.deepEqual(install, ["prepare"]);
+        // A checkout without its dependencies (npm install -g --install-links <checkout>) installs them first.
+        assert.equal(PACKAGE.scripts.prepare, "node scripts/ensure-dependencies.mjs --ignore-scripts && node entry/load.js --build");
+        assert.deepEqual([PACKAGE.main, PACKAGE.bin["released-service"], PACKAGE.types], ["entry/index.js", "entry/cli.js", "dist/components/index.d.ts"]);
+        assert.deepEqual(PACKAGE.exports, {
+            ".": { types: "./dist/components/index.d.ts", default: "./entry/index.js" },
+            "./policy": "./entry/policy.js",
+            "./package.json": "./package.json",
+        });
     });
 
-    it("has @pulumi/pulumi and typescript as peer dependencies only (one copy beside the program), installed for its own development", () => {
-        // typescript too: the loader transpiles the source with it when there is no dist/. Below 7,
-        // as @pulumi/pulumi asks of it (a regular dependency let npm pick 7 for ts-node's peer, and refuse).
-        assert.deepEqual(PACKAGE.peerDependencies, { "@pulumi/pulumi": "^3.270.0", typescript: ">=5.0.0 <7" });
+    it("has @pulumi/pulumi as its one peer dependency (one SDK beside the program); TypeScript is for its own development", () => {
+        assert.deepEqual(PACKAGE.peerDependencies, { "@pulumi/pulumi": "^3.270.0" });
         assert.deepEqual([PACKAGE.dependencies["@pulumi/pulumi"], PACKAGE.dependencies.typescript], [undefined, undefined]);
         assert.deepEqual([PACKAGE.devDependencies["@pulumi/pulumi"], PACKAGE.devDependencies.typescript], ["3.270.0", "5.9.3"]);
     });
 
-    it("main exports the public API from the source, and the command answers", () => {
+    it("main exports the public API from the source when dist/ is not current, and the command answers", () => {
         const dir = installedCopy();
         const exported = node(dir, "-e", "console.log(JSON.stringify(Object.keys(require('./')).sort()))");
         assert.equal(exported.status, 0, exported.stderr);
@@ -91,6 +171,59 @@ describe("the package without a build", function () {
         assert.deepEqual(keys(), ["compiled"]);
         fs.appendFileSync(path.join(dir, "components", "labels.ts"), "\n// edited after the build\n");
         assert.deepEqual(keys(), PUBLIC_API);
+    });
+
+    it("packs a tarball that a strict TypeScript program compiles against, and whose main loads compiled JavaScript only", () => {
+        const scratch = scratchDir("packed-");
+        const pack = run(ROOT, "npm", "pack", "--silent", "--pack-destination", scratch);
+        assert.equal(pack.status, 0, pack.stderr);
+        const tarball = path.join(scratch, pack.stdout.trim().split("\n").pop()!);
+        // The consumer's own project: the tarball unpacked where npm puts it, the SDKs it needs
+        // beside it (from this checkout: no network), and no TypeScript for the package to find.
+        const consumer = path.join(scratch, "consumer");
+        const installed = path.join(consumer, "node_modules", "released-service");
+        fs.mkdirSync(installed, { recursive: true });
+        const unpack = run(scratch, "tar", "xzf", tarball, "-C", installed, "--strip-components=1");
+        assert.equal(unpack.status, 0, unpack.stderr);
+        for (const file of ["dist/components/index.d.ts", "dist/components/index.js", "dist/cli/main.js", "dist/source-digest", "LICENSE", "CHANGELOG.md"]) {
+            assert.ok(fs.existsSync(path.join(installed, file)), `the tarball carries ${file}`);
+        }
+        assert.ok(!fs.existsSync(path.join(installed, "tests")) && !fs.existsSync(path.join(installed, "dist", "tests")), "no tests in the tarball");
+        for (const dependency of [...Object.keys(PACKAGE.dependencies), "@pulumi/pulumi", "@types/node"]) {
+            fs.mkdirSync(path.dirname(path.join(consumer, "node_modules", dependency)), { recursive: true });
+            fs.symlinkSync(path.join(ROOT, "node_modules", dependency), path.join(consumer, "node_modules", dependency));
+        }
+        fs.writeFileSync(path.join(consumer, "index.ts"), STRICT_PROGRAM);
+        fs.writeFileSync(
+            path.join(consumer, "tsconfig.json"),
+            JSON.stringify({
+                compilerOptions: {
+                    strict: true,
+                    noUncheckedIndexedAccess: true,
+                    exactOptionalPropertyTypes: true,
+                    skipLibCheck: false,
+                    module: "node16",
+                    moduleResolution: "node16",
+                    target: "ES2022",
+                    types: ["node"],
+                    noEmit: true,
+                },
+                files: ["index.ts"],
+            }),
+        );
+        const tsc = node(consumer, path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", ".");
+        assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+        // Every module of the package it loads is compiled JavaScript: none is transpiled from source.
+        const loaded = node(
+            consumer,
+            "-e",
+            "const api = require('released-service'); " +
+                "const root = require('node:path').dirname(require.resolve('released-service/package.json'));" +
+                "const own = Object.keys(require.cache).filter((file) => file.startsWith(root + '/')).map((file) => file.slice(root.length + 1).split('/')[0]);" +
+                "console.log(JSON.stringify({ keys: Object.keys(api).sort(), from: [...new Set(own)].sort() }))",
+        );
+        assert.equal(loaded.status, 0, loaded.stderr);
+        assert.deepEqual(JSON.parse(loaded.stdout), { keys: PUBLIC_API, from: ["dist", "entry"] });
     });
 });
 

@@ -55,10 +55,20 @@ export async function installShop(env: Environment, dir: string, program = SHOP_
     const providers = Object.fromEntries(
         ["@pulumi/kubernetes", "@pulumi/docker"].filter((sdk) => program.includes(`"${sdk}"`)).map((sdk) => [sdk, manifest.dependencies[sdk]]),
     );
+    // The package asks for its dependencies by caret range; the program holds them at the versions
+    // this checkout's lockfile tested, as a team's own lockfile would (and the toolchain built the
+    // provider plugins of exactly those versions).
+    const locked = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
+    const overrides = Object.fromEntries(Object.keys(manifest.dependencies).map((dependency) => [dependency, locked.packages[`node_modules/${dependency}`].version]));
     fs.writeFileSync(
         path.join(dir, "package.json"),
         JSON.stringify(
-            { name: "shop", private: true, dependencies: { "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"], ...providers, "released-service": `file:${packed.get(env.scratch)}` } },
+            {
+                name: "shop",
+                private: true,
+                dependencies: { "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"], ...providers, "released-service": `file:${packed.get(env.scratch)}` },
+                overrides,
+            },
             null,
             2,
         ),
