@@ -9,6 +9,7 @@ import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { Interrupted, Interrupts } from "./core/interrupt";
 import { nearest } from "../components/config/stackConfig";
 import { colourEnabled, type OutputStream, painter, progress } from "./core/output";
+import { packageVersion } from "./core/version";
 
 export interface Io {
     readonly stdout: OutputStream;
@@ -23,6 +24,7 @@ export interface Io {
 const MAIN_HELP = `released-service: release history, status, rollback, drills and checks for a released-service stack.
 
 Usage: released-service <command> [options]
+       released-service --version
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(14)}${command.summary}`).join("\n")}
@@ -93,6 +95,10 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
                 return ExitCode.Usage;
             }
             io.stdout.write((first === "help" && rest[0] !== undefined ? lookUp(rest[0])?.help : undefined) ?? MAIN_HELP);
+            return ExitCode.Ok;
+        }
+        if (first === "--version" || first === "-V") {
+            io.stdout.write(`released-service ${packageVersion()}\n`);
             return ExitCode.Ok;
         }
         command = lookUp(first);

@@ -1,9 +1,9 @@
 // `released-service release-hold`: lifts the holds and pins a rollback left (one service's, or every
 // one), and says what the program's own args run next. Runs no update.
 
-import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, text } from "../core/command";
+import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, text } from "../core/command";
 import type { ConfigEdit, StackConfig } from "../core/config";
-import type { Context } from "../core/context";
+import { answering, type Context } from "../core/context";
 import { ExitCode } from "../core/exitCodes";
 import { type HistoryEntry, pinned, type UpdateRow } from "../core/history";
 import { shortDigest } from "../core/reference";
@@ -11,7 +11,7 @@ import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, type Pin, pinOf, P
 import { loadHistory, prepare } from "../core/prepare";
 import { UpdateGuard } from "../core/interrupted";
 
-const HELP = `Usage: released-service release-hold [--stack S] [--service NAME]
+const HELP = `Usage: released-service release-hold [--stack S] [--service NAME] [--json]
 
 Lifts the hold a rollback set on a service (its entry in released-service:holds
 in the stack config) and its pin (its entry in released-service:pins, also set
@@ -24,8 +24,13 @@ lifted: the newest successful update without a pin for it, from the stack's
 history. That is what the next update runs unless the args changed since;
 pulumi preview shows it for sure. Commit the stack config file afterwards.
 
+--json prints {stack, configFile, lifted: [{service, hold, pin, lastFromArgs:
+{update, version, digest}}]} on stdout (null for what is not there, lifted
+empty when nothing was), and the rest on stderr.
+
 Options:
       --service <name> lift only this service's hold and pin
+      --json          print the result as JSON
 ${COMMON_HELP}
 
 ${EXIT_CODES_POINTER}
@@ -91,13 +96,26 @@ export function lastFromArgs(rows: readonly UpdateRow[], entries: ReadonlyMap<nu
     );
 }
 
-async function releaseHold(context: Context, options: { stack?: string; service?: string }): Promise<number> {
+/** What `--json` prints: each hold and pin lifted, and what the program's args last ran for its service. */
+export interface ReleaseHoldResult {
+    readonly stack: string;
+    readonly configFile: string;
+    readonly lifted: {
+        readonly service: string;
+        readonly hold: Hold | null;
+        readonly pin: Pin | null;
+        readonly lastFromArgs: { readonly update: number; readonly version: string | null; readonly digest: string | null } | null;
+    }[];
+}
+
+async function releaseHold(context: Context, options: { stack?: string; service?: string }, report: (result: ReleaseHoldResult) => void): Promise<number> {
     // A hold or pin on a service the program no longer declares may be lifted by its name too.
     const { stack, config } = await prepare(context, { ...options, check: "lift" });
     const { edit, lifts } = liftEdit(config, options.service);
     if (lifts.length === 0) {
         context.progress.done();
         context.stdout.write(`Stack ${stack.name} has no hold or pin${options.service !== undefined ? ` on service ${options.service}` : ""}; nothing to do.\n`);
+        report({ stack: stack.name, configFile: stack.configFile, lifted: [] });
         return ExitCode.Ok;
     }
     const guard = await UpdateGuard.open(context, stack);
@@ -106,9 +124,16 @@ async function releaseHold(context: Context, options: { stack?: string; service?
     guard.after(() => `release-hold of stack ${stack.name} had lifted ${lifted}; commit ${stack.configFile}`);
     const { rows, entries } = await loadHistory(context, stack);
     context.progress.done();
+    const result: ReleaseHoldResult["lifted"] = [];
     for (const lift of lifts) {
         context.stdout.write(`Lifted ${describeLift(lift)} of service ${lift.service} in stack ${stack.name}.\n`);
         const last = lastFromArgs(rows, entries, lift.service);
+        result.push({
+            service: lift.service,
+            hold: lift.hold ?? null,
+            pin: lift.pin ?? null,
+            lastFromArgs: last === undefined ? null : { update: last.update, version: last.version, digest: last.digest },
+        });
         context.stdout.write(
             last
                 ? `The program's own args last ran service ${lift.service} at ${last.version}${last.digest ? ` (${shortDigest(last.digest)})` : ""} in update #${last.update}, ` +
@@ -117,6 +142,7 @@ async function releaseHold(context: Context, options: { stack?: string; service?
         );
     }
     context.stdout.write(`Updates of stack ${stack.name} run what the args ask again. Commit ${stack.configFile} so the hold and the pin are gone from git too.\n`);
+    report({ stack: stack.name, configFile: stack.configFile, lifted: result });
     return ExitCode.Ok;
 }
 
@@ -124,6 +150,7 @@ export const releaseHoldCommand: Command = {
     name: "release-hold",
     summary: "lift the hold and pin a rollback left",
     help: HELP,
-    options: { ...COMMON_OPTIONS, service: { type: "string" } },
-    run: (context, values) => releaseHold(context, { stack: text(values, "stack"), service: text(values, "service") }),
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, json: { type: "boolean" } },
+    run: (context, values) =>
+        answering<ReleaseHoldResult>(context, flag(values, "json"), (answer, report) => releaseHold(answer, { stack: text(values, "stack"), service: text(values, "service") }, report)),
 };

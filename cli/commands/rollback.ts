@@ -3,7 +3,7 @@
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
 import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig } from "../core/config";
-import { type Context, describeChanges, type Preview, type ReleaseStack } from "../core/context";
+import { answering, type Context, describeChanges, type Preview, type PreviewSummary, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import type { HistoryEntry } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
@@ -26,7 +26,7 @@ import { passOnInterrupt, pinningWords, UpdateGuard, type UpdateWords } from "..
 import { describePending, LOCKED } from "../core/state";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
-                                 [--yes] [--with-config] [--no-hold] [--reason TEXT]
+                                 [--yes] [--with-config] [--no-hold] [--reason TEXT] [--json]
 
 Returns every service of the stack to what an earlier update ran (a release
 set: what ran together comes back together; a service that update did not run
@@ -61,6 +61,11 @@ release-hold.
                       service that ran it; name it with --service if several did)
   --to version=1234   a version that is all digits
 
+--json prints {stack, result ("rolled back", "already running" or
+"cancelled"), update, services: [{service, version, digest}], left, held,
+configFile, message, changes} on stdout, and the rest, pulumi's output
+included, on stderr.
+
 Options:
       --to <target>   required: the update number or version to return to
       --service <name> roll back only this service
@@ -70,6 +75,7 @@ Options:
       --no-hold       set no hold (and lift one on another digest)
       --reason <text> why, for the hold (default: the rollback to that service's target)
   -y, --yes           do not ask for confirmation (required without a terminal)
+      --json          print the result as JSON
 ${COMMON_HELP}
 
 ${EXIT_CODES_POINTER}
@@ -149,7 +155,25 @@ export function holdEdit(
     return { edit, lifted };
 }
 
-async function rollback(context: Context, options: RollbackOptions): Promise<number> {
+/** What `--json` prints when a rollback ends without an error. */
+export interface RollbackResult {
+    readonly stack: string;
+    readonly result: "rolled back" | "already running" | "cancelled";
+    /** The update whose releases the rollback returns to. */
+    readonly update: number;
+    readonly services: { readonly service: string; readonly version: string; readonly digest: string }[];
+    /** Services the stack runs that the target update did not: left as they are. */
+    readonly left: string[];
+    /** Whether each service rolled back is held on its target (see release-hold). */
+    readonly held: boolean;
+    readonly configFile: string;
+    /** The message of the rollback's update. */
+    readonly message: string;
+    /** What the preview found; null when nothing was previewed. */
+    readonly changes: PreviewSummary | null;
+}
+
+async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
     const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
     const unfinished = await refuseLocked(context, stack);
     const { rows, entries, states } = await loadHistory(context, stack);
@@ -171,6 +195,17 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     const summary = describeSet(set);
     const left = leftAsTheyAre(attributed, set, known, options.service);
     const message = rollbackMessage(set);
+    const result = (outcome: RollbackResult["result"], changes: PreviewSummary | null): RollbackResult => ({
+        stack: stack.name,
+        result: outcome,
+        update: set.update,
+        services: set.targets.map((target) => ({ service: target.service, version: target.version, digest: target.digest })),
+        left,
+        held: outcome === "rolled back" && options.hold,
+        configFile: stack.configFile,
+        message,
+        changes,
+    });
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
     // The pins go in without what the args ask: the preview run with them reads that from the
     // program as it evaluates now (the config edited since the last update included), and
@@ -188,6 +223,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
     if ((restored === undefined || isEmpty(restored.edit)) && runsAlready) {
         const runs = set.targets.map((target) => `${target.service} ${target.version} (${target.digest})`).join(", ");
         context.stdout.write(`Stack ${stack.name} already runs ${runs}; nothing to do.\n`);
+        report(result("already running", null));
         return ExitCode.Ok;
     }
     requireConsent(context, "rollback", options.yes);
@@ -251,6 +287,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         if (!(await guard.before(stopped, (signal) => context.deps.confirm(question, signal)))) {
             guard.restore();
             context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
+            report(result("cancelled", changes));
             return ExitCode.NotOk;
         }
     }
@@ -296,6 +333,7 @@ async function rollback(context: Context, options: RollbackOptions): Promise<num
         `Commit ${stack.configFile} so the pin is in git, or the next pulumi up of stack ${stack.name} from a clean checkout undoes this rollback:\n` +
             `  git add ${stack.configFile} && git commit -m "${message}"\n`,
     );
+    report(result("rolled back", changes));
     return ExitCode.Ok;
 }
 
@@ -330,6 +368,7 @@ export const rollbackCommand: Command = {
         "with-config": { type: "boolean" },
         "no-hold": { type: "boolean" },
         reason: { type: "string" },
+        json: { type: "boolean" },
     },
     run(context, values) {
         const to = text(values, "to");
@@ -340,7 +379,7 @@ export const rollbackCommand: Command = {
         if (reason !== undefined && flag(values, "no-hold")) {
             throw usageError("--reason is recorded in the hold, and --no-hold sets none: pass one or the other");
         }
-        return rollback(context, {
+        const options: RollbackOptions = {
             stack: text(values, "stack"),
             to,
             service: text(values, "service"),
@@ -348,6 +387,7 @@ export const rollbackCommand: Command = {
             hold: !flag(values, "no-hold"),
             reason,
             withConfig: flag(values, "with-config"),
-        });
+        };
+        return answering<RollbackResult>(context, flag(values, "json"), (answer, report) => rollback(answer, options, report));
     },
 };

@@ -3,7 +3,7 @@
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
 import { effectiveEdit } from "../core/config";
-import { type Context, describeChanges, type ReleaseStack } from "../core/context";
+import { answering, type Context, describeChanges, type PreviewSummary, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
 import { askedIn, asTarget, attribute, pinEdit, type ReleaseSet, type Target } from "../core/release";
@@ -14,7 +14,7 @@ import { serviceLive } from "../core/ownLive";
 import { LOCKED } from "../core/state";
 import { deployedDigestsOf, passOnInterrupt, pinningWords, UpdateGuard, upWords } from "../core/interrupted";
 
-const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes]
+const HELP = `Usage: released-service up [--stack S] [--atomic [--service NAME]] [--yes] [--json]
 
 Runs pulumi preview, shows what would change, asks, then runs pulumi up.
 When the stack's state backend holds a lock (another update runs, or a killed
@@ -28,10 +28,17 @@ names) to the version and digest of its last successful update
 (released-service:pins), waits until every instance runs that digest, and the command exits 1, naming both updates. An
 update that failed before any workload changed needs no undo and exits 3.
 
+--json prints {stack, result ("updated", "cancelled" or "undone"), changes,
+services: [{service, version, digest}], undo} on stdout, and the rest,
+pulumi's output included, on stderr. services is what the stack runs after
+the update; undo, null unless --atomic undid one, is {failedUpdate,
+undoUpdate, landed, unread}.
+
 Options:
       --atomic        undo a failed update (see above)
       --service <name> with --atomic, undo only this service
   -y, --yes           do not ask for confirmation (required without a terminal)
+      --json          print the result as JSON
 ${COMMON_HELP}
 
 ${EXIT_CODES_POINTER}
@@ -78,7 +85,23 @@ interface UpOptions {
     readonly yes: boolean;
 }
 
-async function up(context: Context, options: UpOptions): Promise<number> {
+/** What `--json` prints when an update, or --atomic's undo of one, ends without an error. */
+export interface UpResult {
+    readonly stack: string;
+    readonly result: "updated" | "cancelled" | "undone";
+    /** What the preview found. */
+    readonly changes: PreviewSummary;
+    /** What each ReleasedService of the stack runs after the command (before it, when cancelled). */
+    readonly services: { readonly service: string; readonly version: string | null; readonly digest: string | null }[];
+    /** --atomic's undo: the failed update, the one that undid it, whether every instance runs the digest it returned to, and the services it could not read live. */
+    readonly undo: { readonly failedUpdate: number; readonly undoUpdate: number; readonly landed: boolean; readonly unread: string[] } | null;
+}
+
+function runs(states: readonly ServiceState[]): UpResult["services"] {
+    return states.map((state) => ({ service: state.name, version: state.version ?? null, digest: state.imageDigest ?? null }));
+}
+
+async function up(context: Context, options: UpOptions, report: (result: UpResult) => void): Promise<number> {
     const { stack, services: before, known } = await prepare(context, { ...options, check: "entries", cluster: "up" });
     requireConsent(context, "up", options.yes);
     await refuseLocked(context, stack);
@@ -100,6 +123,7 @@ async function up(context: Context, options: UpOptions): Promise<number> {
     context.stdout.write(`\nThe update of stack ${stack.name} changes: ${describeChanges(preview.changes)}.\n`);
     if (!options.yes && !(await guard.before(stopped, (signal) => context.deps.confirm(`Update stack ${stack.name}? [y/N] `, signal)))) {
         context.stdout.write(`Update of stack ${stack.name} cancelled; nothing was changed.\n`);
+        report({ stack: stack.name, result: "cancelled", changes: preview.changes, services: runs(before), undo: null });
         return ExitCode.NotOk;
     }
     try {
@@ -120,12 +144,15 @@ async function up(context: Context, options: UpOptions): Promise<number> {
                 `pulumi up of stack ${stack.name} failed, and the command stopped before --atomic's undo: released-service status --stack ${stack.name} shows what runs; ` +
                 `${lastGood(stack.name, releases, options.service)} --yes returns to the last successful release`,
         );
-        return undo(context, stack, { releases, before }, failure);
+        const undone = await undo(context, stack, { releases, before }, failure);
+        report({ stack: stack.name, result: "undone", changes: preview.changes, services: runs(undone.after), undo: undone.undo });
+        return undone.code;
     }
     guard.after(() => `the update of stack ${stack.name} had completed; released-service status --stack ${stack.name} shows what runs`);
     const after = await servicesOf(stack);
-    const runs = after.map((state) => `${state.name} ${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
-    context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${runs || "no ReleasedService"}.\n`);
+    const running = after.map((state) => `${state.name} ${state.version ?? "(no version)"} ${state.imageDigest ?? "(no digest)"}`).join(", ");
+    context.stdout.write(`\nUpdated stack ${stack.name}: it runs ${running || "no ReleasedService"}.\n`);
+    report({ stack: stack.name, result: "updated", changes: preview.changes, services: runs(after), undo: null });
     return ExitCode.Ok;
 }
 
@@ -135,7 +162,7 @@ async function undo(
     stack: ReleaseStack,
     known: { releases: ReadonlyMap<string, Target>; before: readonly ServiceState[] },
     failure: string,
-): Promise<number> {
+): Promise<{ code: number; after: ServiceState[]; undo: NonNullable<UpResult["undo"]> }> {
     const after = await servicesOf(stack);
     const [failed] = newestNumbers(await stack.history(), 1);
     const changed = changedServices(known.before, after).filter((name) => known.releases.has(name));
@@ -210,7 +237,11 @@ async function undo(
             (unread.length === 0 ? "" : `What ${unread.join(", ")} run${unread.length === 1 ? "s" : ""} live cannot be read by this command; check it by hand.\n`) +
             `${pinned}. Fix the release, then lift the pin (${lift}) and rerun.\n`,
     );
-    return unlanded.length === 0 ? ExitCode.NotOk : ExitCode.Failure;
+    return {
+        code: unlanded.length === 0 ? ExitCode.NotOk : ExitCode.Failure,
+        after: await servicesOf(stack),
+        undo: { failedUpdate: failed, undoUpdate: undone, landed: unlanded.length === 0, unread },
+    };
 }
 
 /** The rollback to the newest of the last successful releases (only --service's, when named). */
@@ -223,6 +254,9 @@ export const upCommand: Command = {
     name: "up",
     summary: "preview, then update; --atomic undoes a failed rollout",
     help: HELP,
-    options: { ...COMMON_OPTIONS, service: { type: "string" }, atomic: { type: "boolean" }, yes: { type: "boolean", short: "y" } },
-    run: (context, values) => up(context, { stack: text(values, "stack"), service: text(values, "service"), atomic: flag(values, "atomic"), yes: flag(values, "yes") }),
+    options: { ...COMMON_OPTIONS, service: { type: "string" }, atomic: { type: "boolean" }, yes: { type: "boolean", short: "y" }, json: { type: "boolean" } },
+    run: (context, values) =>
+        answering<UpResult>(context, flag(values, "json"), (answer, report) =>
+            up(answer, { stack: text(values, "stack"), service: text(values, "service"), atomic: flag(values, "atomic"), yes: flag(values, "yes") }, report),
+        ),
 };

@@ -96,6 +96,25 @@ export function writeJson(context: Context, value: unknown): void {
     context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * `--json` of a command that changes a stack: what it prints for people, pulumi's own output
+ * included, goes to stderr, and stdout carries one JSON object, the result the command reports as
+ * it ends (none when it fails: the exit code and stderr say why).
+ */
+export async function answering<Result>(context: Context, json: boolean, body: (context: Context, report: (result: Result) => void) => Promise<number>): Promise<number> {
+    if (!json) {
+        return body(context, () => undefined);
+    }
+    let result: Result | undefined;
+    const code = await body({ ...context, stdout: context.stderr }, (value) => {
+        result = value;
+    });
+    if (result !== undefined) {
+        writeJson(context, result);
+    }
+    return code;
+}
+
 /** `1 to update, 2 to create`, or `nothing`, from a preview's counts. */
 export function describeChanges(changes: PreviewSummary): string {
     const described = Object.entries(changes)
