@@ -6,7 +6,7 @@ import { COMMANDS } from "./commands/index";
 import { checkCount, type Command, EXIT_CODES } from "./core/command";
 import type { Context, Deps } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
-import { Interrupted, Interrupts } from "./core/interrupt";
+import { Interrupted, Interrupts, untilStopped } from "./core/interrupt";
 import { nearest } from "../components/config/stackConfig";
 import { colourEnabled, type OutputStream, painter, progress } from "./core/output";
 import { packageVersion } from "./core/version";
@@ -122,16 +122,8 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
             deps: makeDeps({ cwd: typeof values.cwd === "string" ? values.cwd : io.cwd }),
             interrupts,
         };
-        const name = command.name;
-        interrupts.setOutside({ waits: false, stop: () => `released-service ${name} stopped; nothing was changed` });
-        // A command stopped at once is abandoned where it is; main exits the process.
-        const running = command.run(context, values, positionals);
-        const stopped = interrupts.stopped.then((stop): never => {
-            throw new Interrupted(stop.signal, stop.line);
-        });
-        running.catch(() => undefined);
-        stopped.catch(() => undefined);
-        return await Promise.race([running, stopped]);
+        const chosen = command;
+        return await untilStopped(interrupts, chosen.name, () => chosen.run(context, values, positionals));
     } catch (error) {
         if (error instanceof Interrupted) {
             status.done();

@@ -125,6 +125,28 @@ export const where: pulumi.Output<string> = api.workload.apply((workload) => {
 export const ref: pulumi.Output<string> = worker.imageRef;
 `;
 
+/** A team's own tool on the library API, in the same strict codebase. */
+const STRICT_TOOL = `import { history, ReleasedServiceError, rollback, status, type RollbackResult, type UpdateRow } from "released-service/api";
+
+export async function rollBackApi(stack: string, signal: AbortSignal): Promise<string> {
+    const rows: UpdateRow[] = await history({ stack, service: "api", limit: 20 });
+    const previous = rows.find((row) => row.result === "succeeded" && row.update !== rows[0]?.update);
+    if (previous === undefined) {
+        return "nothing to roll back to";
+    }
+    try {
+        const result: RollbackResult = await rollback({ stack, to: previous.update, service: "api", reason: "chat: /rollback api", signal, onProgress: (line) => console.error(line) });
+        const report = await status({ stack, service: "api" });
+        return \`\${result.result} to #\${result.update}; drift: \${report.drift}\`;
+    } catch (error) {
+        if (error instanceof ReleasedServiceError && error.exitCode === 3) {
+            return \`could not act: \${error.message}\`;
+        }
+        throw error;
+    }
+}
+`;
+
 describe("the package as npm installs it", function () {
     this.timeout(180_000);
 
@@ -136,6 +158,7 @@ describe("the package as npm installs it", function () {
         assert.deepEqual([PACKAGE.main, PACKAGE.bin["released-service"], PACKAGE.types], ["entry/index.js", "entry/cli.js", "dist/components/index.d.ts"]);
         assert.deepEqual(PACKAGE.exports, {
             ".": { types: "./dist/components/index.d.ts", default: "./entry/index.js" },
+            "./api": { types: "./dist/cli/api.d.ts", default: "./entry/api.js" },
             "./policy": "./entry/policy.js",
             "./package.json": "./package.json",
         });
@@ -185,7 +208,7 @@ describe("the package as npm installs it", function () {
         fs.mkdirSync(installed, { recursive: true });
         const unpack = run(scratch, "tar", "xzf", tarball, "-C", installed, "--strip-components=1");
         assert.equal(unpack.status, 0, unpack.stderr);
-        for (const file of ["dist/components/index.d.ts", "dist/components/index.js", "dist/cli/main.js", "dist/source-digest", "LICENSE", "CHANGELOG.md"]) {
+        for (const file of ["dist/components/index.d.ts", "dist/components/index.js", "dist/cli/main.js", "dist/cli/api.d.ts", "dist/cli/api.js", "dist/source-digest", "LICENSE", "CHANGELOG.md"]) {
             assert.ok(fs.existsSync(path.join(installed, file)), `the tarball carries ${file}`);
         }
         assert.ok(!fs.existsSync(path.join(installed, "tests")) && !fs.existsSync(path.join(installed, "dist", "tests")), "no tests in the tarball");
@@ -194,6 +217,7 @@ describe("the package as npm installs it", function () {
             fs.symlinkSync(path.join(ROOT, "node_modules", dependency), path.join(consumer, "node_modules", dependency));
         }
         fs.writeFileSync(path.join(consumer, "index.ts"), STRICT_PROGRAM);
+        fs.writeFileSync(path.join(consumer, "tool.ts"), STRICT_TOOL);
         fs.writeFileSync(
             path.join(consumer, "tsconfig.json"),
             JSON.stringify({
@@ -208,7 +232,7 @@ describe("the package as npm installs it", function () {
                     types: ["node"],
                     noEmit: true,
                 },
-                files: ["index.ts"],
+                files: ["index.ts", "tool.ts"],
             }),
         );
         const tsc = node(consumer, path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", ".");
@@ -220,10 +244,15 @@ describe("the package as npm installs it", function () {
             "const api = require('released-service'); " +
                 "const root = require('node:path').dirname(require.resolve('released-service/package.json'));" +
                 "const own = Object.keys(require.cache).filter((file) => file.startsWith(root + '/')).map((file) => file.slice(root.length + 1).split('/')[0]);" +
-                "console.log(JSON.stringify({ keys: Object.keys(api).sort(), from: [...new Set(own)].sort() }))",
+                "const library = Object.keys(require('released-service/api')).sort();" +
+                "console.log(JSON.stringify({ keys: Object.keys(api).sort(), library, from: [...new Set(own)].sort() }))",
         );
         assert.equal(loaded.status, 0, loaded.stderr);
-        assert.deepEqual(JSON.parse(loaded.stdout), { keys: PUBLIC_API, from: ["dist", "entry"] });
+        assert.deepEqual(JSON.parse(loaded.stdout), {
+            keys: PUBLIC_API,
+            library: ["ReleasedServiceError", "createApi", "drill", "history", "releaseHold", "rollback", "status", "up", "verify"],
+            from: ["dist", "entry"],
+        });
     });
 });
 

@@ -5,7 +5,7 @@
 import type { LiveWorkload } from "../../components/workloads/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, positiveInteger, requireConsent, text } from "../core/command";
 import { effectiveEdit, undoEdit } from "../core/config";
-import type { Context, ReleaseStack } from "../core/context";
+import { type Context, type ReleaseStack, writeJson } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
@@ -205,7 +205,8 @@ export function drillTargets(
     });
 }
 
-async function drill(context: Context, options: DrillOptions): Promise<number> {
+/** With `json`, `report` gets the drill's report (printed as JSON, by default) instead of its table. */
+export async function drill(context: Context, options: DrillOptions, report: (result: DrillReport) => void = (result) => writeJson(context, result)): Promise<number> {
     const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "drill" });
     const { rows } = await loadHistory(context, stack);
     const drilled = current.filter((state) => options.service === undefined || state.name === options.service);
@@ -321,7 +322,7 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
             words: words("roll forward"),
         },
     );
-    const report: DrillReport = {
+    const result: DrillReport = {
         stack: stack.name,
         from: services[0].from,
         to: services[0].to,
@@ -330,11 +331,11 @@ async function drill(context: Context, options: DrillOptions): Promise<number> {
         passed: back.result === "passed" && forward.result === "passed",
     };
     if (options.json) {
-        context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        report(result);
     } else {
-        writeReport(context, report, current);
+        writeReport(context, result, current);
     }
-    return report.passed ? ExitCode.Ok : ExitCode.NotOk;
+    return result.passed ? ExitCode.Ok : ExitCode.NotOk;
 }
 
 function writeReport(context: Context, report: DrillReport, current: readonly ServiceState[]): void {

@@ -59,10 +59,18 @@ export function renderHistory(rows: readonly UpdateRow[], paint: Paint): string 
     );
 }
 
-async function history(context: Context, options: { stack?: string; service?: string; limit?: number; json: boolean }): Promise<number> {
+export interface HistoryOptions {
+    readonly stack?: string;
+    readonly service?: string;
+    readonly limit?: number;
+    readonly json: boolean;
+}
+
+/** With `json`, `report` gets the rows (writeJson prints them, by default) and no table is printed. */
+export async function history(context: Context, options: HistoryOptions, report: (rows: UpdateRow[]) => void = (rows) => writeJson(context, rows)): Promise<number> {
     const { stack, rows } = await prepareHistory(context, options);
     if (options.json) {
-        writeJson(context, rows);
+        report(rows);
     } else if (rows.length === 0) {
         context.stdout.write(`Stack ${stack.name} has no updates yet.\n`);
     } else {

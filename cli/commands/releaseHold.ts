@@ -108,7 +108,7 @@ export interface ReleaseHoldResult {
     }[];
 }
 
-async function releaseHold(context: Context, options: { stack?: string; service?: string }, report: (result: ReleaseHoldResult) => void): Promise<number> {
+export async function releaseHold(context: Context, options: { readonly stack?: string; readonly service?: string }, report: (result: ReleaseHoldResult) => void): Promise<number> {
     // A hold or pin on a service the program no longer declares may be lifted by its name too.
     const { stack, config } = await prepare(context, { ...options, check: "lift" });
     const { edit, lifts } = liftEdit(config, options.service);

@@ -173,7 +173,7 @@ export interface RollbackResult {
     readonly changes: PreviewSummary | null;
 }
 
-async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
+export async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
     const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
     const unfinished = await refuseLocked(context, stack);
     const { rows, entries, states } = await loadHistory(context, stack);

@@ -10,7 +10,7 @@ import { shortDigest } from "../core/reference";
 import type { StackConfig } from "../core/config";
 import { type HistoryEntry, updateNumbers } from "../core/history";
 import { prepare, unfinishedOf } from "../core/prepare";
-import { describeLock, describePending } from "../core/state";
+import { describeLock, describePending, type Unfinished } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
 import { identify, wrongClusterRefusal } from "../core/cluster";
 import { connectionOf, describeConnection } from "../core/connection";
@@ -97,7 +97,23 @@ function ownStatus({ noun, instances, ...rest }: OwnWorkloadLive): OwnWorkloadSt
     return noun === undefined || instances === undefined ? rest : { ...rest, [noun.many]: instances.map(({ name, ...fields }): InstanceStatus => ({ [noun.one]: name, ...fields })) };
 }
 
-async function status(context: Context, options: { stack?: string; service?: string; json: boolean }): Promise<number> {
+/** What `--json` prints. */
+export interface StatusReport {
+    readonly stack: string;
+    readonly drift: boolean;
+    readonly services: ServiceStatus[];
+    readonly failedUpdate?: ReturnType<typeof failedUpdate>;
+    readonly unfinished?: { readonly locks: Unfinished["locks"]; readonly pendingOperations: Unfinished["pending"] };
+}
+
+export interface StatusOptions {
+    readonly stack?: string;
+    readonly service?: string;
+    readonly json: boolean;
+}
+
+/** With `json`, `report` gets the comparison (writeJson prints it, by default) and nothing else is printed. */
+export async function status(context: Context, options: StatusOptions, report: (result: StatusReport) => void = (result) => writeJson(context, result)): Promise<number> {
     const { stack, config, services: all } = await prepare(context, { ...options, check: "service", cluster: "status" });
     const history = await stack.history();
     const unfinished = await unfinishedOf(context, stack);
@@ -236,7 +252,7 @@ async function status(context: Context, options: { stack?: string; service?: str
     const failed = failedUpdate(history, services, config);
     const left = unfinished.locks.length > 0 || unfinished.pending.length > 0;
     if (options.json) {
-        writeJson(context, {
+        report({
             stack: stack.name,
             drift: reports.some((report) => report.drift),
             services: reports,

@@ -77,7 +77,7 @@ function newestNumbers(entries: readonly HistoryEntry[], count: number): number[
     return updateNumbers(entries).slice(0, count);
 }
 
-interface UpOptions {
+export interface UpOptions {
     readonly stack?: string;
     /** With --atomic, undo only this service. */
     readonly service?: string;
@@ -101,7 +101,7 @@ function runs(states: readonly ServiceState[]): UpResult["services"] {
     return states.map((state) => ({ service: state.name, version: state.version ?? null, digest: state.imageDigest ?? null }));
 }
 
-async function up(context: Context, options: UpOptions, report: (result: UpResult) => void): Promise<number> {
+export async function up(context: Context, options: UpOptions, report: (result: UpResult) => void): Promise<number> {
     const { stack, services: before, known } = await prepare(context, { ...options, check: "entries", cluster: "up" });
     requireConsent(context, "up", options.yes);
     await refuseLocked(context, stack);

@@ -50,7 +50,31 @@ export function referencesOfRows(rows: readonly UpdateRow[]): { references: Map<
     return { references, skipped };
 }
 
-async function verify(context: Context, options: { stack?: string; service?: string; last: number; references: readonly string[]; json: boolean }): Promise<number> {
+/** What `--json` prints. */
+export interface VerifyReport {
+    readonly checked: number;
+    readonly missing: number;
+    readonly errors: number;
+    readonly references: {
+        readonly reference: string;
+        readonly digest: string;
+        readonly state: string;
+        readonly updates: number[];
+        readonly services: string[];
+        readonly error: string | null;
+    }[];
+}
+
+export interface VerifyOptions {
+    readonly stack?: string;
+    readonly service?: string;
+    readonly last: number;
+    readonly references: readonly string[];
+    readonly json: boolean;
+}
+
+/** With `json`, `report` gets the result (writeJson prints it, by default) and no table is printed. */
+export async function verify(context: Context, options: VerifyOptions, report: (result: VerifyReport) => void = (result) => writeJson(context, result)): Promise<number> {
     let references: DigestReference[];
     const updatesOf = new Map<string, number[]>();
     const servicesOf = new Map<string, string[]>();
@@ -92,7 +116,7 @@ async function verify(context: Context, options: { stack?: string; service?: str
     const errors = results.filter((result) => result.state === "error");
     const exitCode = errors.length > 0 ? ExitCode.Failure : missing.length > 0 ? ExitCode.NotOk : ExitCode.Ok;
     if (options.json) {
-        writeJson(context, {
+        report({
             checked: results.length,
             missing: missing.length,
             errors: errors.length,

@@ -178,3 +178,19 @@ export function listenForSignals(interrupts: Interrupts, target: Pick<NodeJS.Pro
         }
     };
 }
+
+/**
+ * Runs one verb until it ends or an interrupt stops it at once (thrown as Interrupted, with the
+ * line that says what it left). Before the verb takes over a phase, an interrupt changes nothing.
+ */
+export async function untilStopped<T>(interrupts: Interrupts, verb: string, body: () => Promise<T>): Promise<T> {
+    interrupts.setOutside({ waits: false, stop: () => `released-service ${verb} stopped; nothing was changed` });
+    // A verb stopped at once is abandoned where it is; the process that ran it exits.
+    const running = body();
+    const stopped = interrupts.stopped.then((stop): never => {
+        throw new Interrupted(stop.signal, stop.line);
+    });
+    running.catch(() => undefined);
+    stopped.catch(() => undefined);
+    return Promise.race([running, stopped]);
+}

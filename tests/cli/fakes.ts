@@ -418,12 +418,10 @@ export interface Terminal {
 }
 
 /** Runs one command line the way main does, with fakes behind the adapters. */
-export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Terminal = {}): Promise<Outcome> {
-    const stdout = new Capture(terminal.stdoutTTY);
-    const stderr = new Capture(terminal.stderrTTY);
-    const calls: string[] = [];
+/** The adapters with fakes behind them; what they are asked is noted in `calls`. */
+export function fakeDeps(fakes: FakeDeps, calls: string[]): Deps {
     let clock = 0;
-    const deps: Deps = {
+    return {
         openStack:
             fakes.openStack ??
             (async (stack) => {
@@ -476,6 +474,13 @@ export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Ter
         elapsed: fakes.elapsed ?? (() => (clock += 100)),
         sleep: fakes.sleep ?? (async () => undefined),
     };
+}
+
+export async function runCli(argv: string[], fakes: FakeDeps = {}, terminal: Terminal = {}): Promise<Outcome> {
+    const stdout = new Capture(terminal.stdoutTTY);
+    const stderr = new Capture(terminal.stderrTTY);
+    const calls: string[] = [];
+    const deps = fakeDeps(fakes, calls);
     const io = { stdout, stderr, stdinIsTTY: terminal.stdinTTY ?? false, env: terminal.env ?? {}, cwd: "/work", interrupts: fakes.interrupts };
     const code = await run(argv, io, () => deps);
     return { code, stdout: stdout.text, stderr: stderr.text, calls };
