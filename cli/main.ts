@@ -11,8 +11,10 @@ import { run } from "./run";
 // default would end the process at once, in the middle of a config edit or a pulumi up.
 const interrupts = new Interrupts();
 const stopListening = listenForSignals(interrupts);
-const io = { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: process.stdin.isTTY === true, env: process.env, cwd: process.cwd(), interrupts };
-run(process.argv.slice(2), io, (options) => realDeps(options, interrupts, progress(process.stderr))).then((code) => {
+// One progress for the command and the adapters it runs on: a terminal's line, or a CI job's log lines.
+const status = progress(process.stderr, { env: process.env });
+const io = { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: process.stdin.isTTY === true, env: process.env, cwd: process.cwd(), interrupts, progress: status };
+run(process.argv.slice(2), io, (options) => realDeps(options, interrupts, status)).then((code) => {
     stopListening();
     process.exitCode = code;
     if (interrupts.received !== undefined) {

@@ -8,7 +8,7 @@ import type { Context, Deps } from "./core/context";
 import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { Interrupted, Interrupts, untilStopped } from "./core/interrupt";
 import { nearest } from "../components/config/stackConfig";
-import { colourEnabled, type OutputStream, painter, progress } from "./core/output";
+import { colourEnabled, type OutputStream, painter, type Progress, progress } from "./core/output";
 import { packageVersion } from "./core/version";
 
 export interface Io {
@@ -19,6 +19,8 @@ export interface Io {
     readonly cwd: string;
     /** SIGINT and SIGTERM as they come; none come when unset. */
     readonly interrupts?: Interrupts;
+    /** The progress on stderr, shared with the adapters; made here from stderr and env when unset. */
+    readonly progress?: Progress;
 }
 
 const MAIN_HELP = `released-service: release history, status, rollback, drills and checks for a released-service stack.
@@ -84,7 +86,7 @@ export interface DepsFactory {
 export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory): Promise<number> {
     const errorPaint = painter(colourEnabled(io.stderr, io.env));
     const interrupts = io.interrupts ?? new Interrupts();
-    const status = progress(io.stderr);
+    const status = io.progress ?? progress(io.stderr, { env: io.env });
     const [first, ...rest] = argv;
     let command: Command | undefined;
     try {
@@ -114,7 +116,14 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
             throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
         }
         const context: Context = {
-            stdout: io.stdout,
+            // Output for people ends the progress shown before it.
+            stdout: {
+                isTTY: io.stdout.isTTY,
+                write: (text: string) => {
+                    status.done();
+                    return io.stdout.write(text);
+                },
+            },
             stderr: io.stderr,
             stdinIsTTY: io.stdinIsTTY,
             paint: painter(colourEnabled(io.stdout, io.env)),
@@ -125,8 +134,8 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
         const chosen = command;
         return await untilStopped(interrupts, chosen.name, () => chosen.run(context, values, positionals));
     } catch (error) {
+        status.done();
         if (error instanceof Interrupted) {
-            status.done();
             io.stderr.write(`${errorPaint("interrupted", "yellow")} (${error.signal}): ${error.message}\n`);
             return error.exitCode;
         }
@@ -134,5 +143,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
         const hint = cliError.seeHelp ? ` (see released-service ${command ? `${command.name} ` : ""}--help)` : "";
         io.stderr.write(`${errorPaint("error", "red")}: ${cliError.message}${hint}\n`);
         return cliError.exitCode;
+    } finally {
+        status.done();
     }
 }

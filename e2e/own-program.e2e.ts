@@ -2,6 +2,7 @@
 // services with its own config keys and outputs: every capability of the command works for it, by
 // service name, under the real engine and a real cluster.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
@@ -147,6 +148,56 @@ describe("the command for a user's own program with two services", function () {
         const shipped = await shopApiDigest(pulumi);
         assert.ok(![digests.v1, digests.v2].includes(shipped), `v2.0.1 is a new image (${shipped})`);
         assert.deepEqual(await settledPodDigests(env, selector("api"), shipped), [shipped, shipped]);
+    });
+
+    it("library api: a script of the user's own, with released-service/api from the packed tarball, reads history, rolls the API back, and aborts a second rollback while it previews, leaving the config as it was", async () => {
+        const script = path.join(shop, "tool.js");
+        fs.writeFileSync(
+            script,
+            `const fs = require("node:fs");
+const { history, rollback, ReleasedServiceError } = require("released-service/api");
+const [cwd, stack] = process.argv.slice(2);
+(async () => {
+    const rows = await history({ stack, cwd, service: "api" });
+    const done = await rollback({ stack, cwd, to: 1, service: "api", reason: "library api" });
+    const before = fs.readFileSync(cwd + "/Pulumi." + stack + ".yaml", "utf8");
+    const controller = new AbortController();
+    let aborted = null;
+    try {
+        await rollback({ stack, cwd, to: 2, service: "api", signal: controller.signal, onOutput: (text) => text.includes("Previewing update") && controller.abort() });
+    } catch (error) {
+        aborted = { error: error instanceof ReleasedServiceError, exitCode: error.exitCode, message: error.message };
+    }
+    const after = fs.readFileSync(cwd + "/Pulumi." + stack + ".yaml", "utf8");
+    console.log(JSON.stringify({ rows: rows.map((row) => [row.update, row.service, row.digest]), done, aborted, unchanged: before === after }));
+})().catch((error) => {
+    console.error(error);
+    process.exit(1);
+});
+`,
+        );
+        const ran = await env.run("node", [script, shop, STACK], { cwd: shop });
+        assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+        const { rows, done, aborted, unchanged } = JSON.parse(ran.stdout) as {
+            rows: [number, string, string][];
+            done: { result: string; update: number; services: { service: string; digest: string }[]; held: boolean };
+            aborted: { error: boolean; exitCode: number; message: string } | null;
+            unchanged: boolean;
+        };
+        assert.deepEqual(rows.slice(-2), [
+            [2, "api", digests.v2],
+            [1, "api", digests.v1],
+        ]);
+        assert.deepEqual([done.result, done.update, done.services, done.held], ["rolled back", 1, [{ service: "api", version: "v1.0.0", digest: digests.v1 }], true]);
+        assert.deepEqual(aborted, {
+            error: true,
+            exitCode: 130,
+            message: `the rollback of stack ${STACK} stopped before pulumi up; Pulumi.${STACK}.yaml is as it was, and nothing was changed`,
+        });
+        assert.equal(unchanged, true, "the aborted rollback left the stack config byte for byte as it was");
+        assert.deepEqual(await settledPodDigests(env, selector("api"), digests.v1), [digests.v1, digests.v1]);
+        const lifted = await cli("release-hold", "--service", "api");
+        assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
     });
 
     after(async () => {

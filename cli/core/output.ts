@@ -48,21 +48,70 @@ export interface Progress {
     done(): void;
 }
 
-export function progress(stream: OutputStream): Progress {
-    if (stream.isTTY !== true) {
+/** How often a CI log hears from a phase that is still waiting. */
+export const PROGRESS_EVERY_MS = 10_000;
+
+/** Whether the environment is a CI job's: the `CI` variable every CI system sets, unless it says false. */
+export function inCi(env: NodeJS.ProcessEnv): boolean {
+    const value = (env.CI ?? "").trim().toLowerCase();
+    return value !== "" && value !== "false" && value !== "0";
+}
+
+/**
+ * Progress on `stream`. On a terminal, one line that each message replaces. In a CI job (no
+ * terminal, `CI` set), a timestamped line per phase — a message that differs from the last in
+ * more than the count it ends with — and, while a phase waits, the same again every 10 s with how long it has
+ * waited: a job's log never goes quiet for minutes. Elsewhere (a pipe, a script's capture) nothing.
+ */
+export function progress(stream: OutputStream, options: { env?: NodeJS.ProcessEnv; now?: () => Date; every?: number } = {}): Progress {
+    if (stream.isTTY === true) {
+        let shown = false;
+        return {
+            update(message) {
+                stream.write(`\r\u001b[2K${message}`);
+                shown = true;
+            },
+            done() {
+                if (shown) {
+                    stream.write("\r\u001b[2K");
+                    shown = false;
+                }
+            },
+        };
+    }
+    if (!inCi(options.env ?? {})) {
         return { update: () => undefined, done: () => undefined };
     }
-    let shown = false;
+    const now = options.now ?? (() => new Date());
+    const every = options.every ?? PROGRESS_EVERY_MS;
+    const stamp = (): string => now().toISOString().slice(11, 19);
+    // A count going up (`… 3/10`) is the same phase.
+    const phaseOf = (message: string): string => message.replace(/\s*\d+\/\d+$/, "");
+    let current: { message: string; phase: string; since: number } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+        clearInterval(timer);
+        timer = undefined;
+    };
     return {
         update(message) {
-            stream.write(`\r\u001b[2K${message}`);
-            shown = true;
+            if (current !== undefined && phaseOf(message) === current.phase) {
+                current = { ...current, message };
+                return;
+            }
+            stop();
+            current = { message, phase: phaseOf(message), since: now().getTime() };
+            stream.write(`[${stamp()}] ${message}\n`);
+            timer = setInterval(() => {
+                if (current !== undefined) {
+                    stream.write(`[${stamp()}] ${current.message} (${Math.round((now().getTime() - current.since) / 1000)} s)\n`);
+                }
+            }, every);
+            timer.unref();
         },
         done() {
-            if (shown) {
-                stream.write("\r\u001b[2K");
-                shown = false;
-            }
+            stop();
+            current = undefined;
         },
     };
 }

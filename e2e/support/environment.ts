@@ -331,6 +331,9 @@ export async function startEnvironment(log: (line: string) => void, options: Env
             NODE_EXTRA_CA_CERTS: certificates.nodeExtra,
             NO_COLOR: "1",
         };
+        // The commands run as a user's terminal-less scripts run them: a CI job's progress lines
+        // (CI set) are for its log, and the scenarios assert what the commands print otherwise.
+        delete env.CI;
         const run = (command: string, args: readonly string[], options: RunOptions = {}): Promise<Result> =>
             new Promise((resolve) => {
                 const runEnv = Object.fromEntries(Object.entries(options.replaceEnv ?? env).filter(([key]) => !options.without?.includes(key)));

@@ -9,6 +9,7 @@ import { describePulumiFailure, setAllBatches, updateFailure } from "../../cli/p
 import { COMMANDS } from "../../cli/commands/index";
 import { EXIT_CODES } from "../../cli/core/command";
 import { EXIT_MEANINGS } from "../../cli/core/exitCodes";
+import { progress } from "../../cli/core/output";
 import { HELP } from "../../cli/run";
 import { freePort } from "../support/registryServer";
 import { runCli, tableRegistry } from "./fakes";
@@ -107,6 +108,42 @@ describe("cli command line", () => {
         assert.equal(terminal.stderr, "\r\u001b[2KChecking 1 reference…\r\u001b[2KChecking references… 1/1\r\u001b[2K");
         const piped = await runCli(["verify", REF], { registryClient });
         assert.equal(piped.stderr, "");
+    });
+
+    it("in a CI job (no terminal, CI set) writes a timestamped line per phase, not per count, on stderr", async () => {
+        const registryClient = async () => tableRegistry([REF]);
+        const ci = await runCli(["verify", REF], { registryClient }, { env: { CI: "true" } });
+        assert.match(ci.stderr, /^\[\d\d:\d\d:\d\d\] Checking 1 reference…\n\[\d\d:\d\d:\d\d\] Checking references… 1\/1\n$/);
+        assert.equal(ci.stdout, `STATE    REFERENCE\npresent  ${REF}\n\nThe reference is present.\n`);
+        for (const off of ["false", "0", ""]) {
+            assert.equal((await runCli(["verify", REF], { registryClient }, { env: { CI: off } })).stderr, "", `CI=${JSON.stringify(off)}`);
+        }
+    });
+
+    it("in a CI job repeats a phase that waits, with how long it has waited, until the next phase or output", async () => {
+        const written: string[] = [];
+        let clock = Date.parse("2026-12-07T10:00:00Z");
+        const status = progress({ write: (text: string) => written.push(text) }, { env: { CI: "1" }, now: () => new Date(clock), every: 20 });
+        const lines = async (count: number): Promise<void> => {
+            while (written.length < count) {
+                await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+        };
+        status.update("Waiting for every pod of api to run sha256:1…");
+        clock += 20_000;
+        await lines(2);
+        status.update("Waiting for every pod of api to run sha256:1… 1/2");
+        clock += 10_000;
+        await lines(3);
+        status.done();
+        const after = written.length;
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        assert.equal(written.length, after, "nothing after done()");
+        assert.deepEqual(written.slice(0, 3), [
+            "[10:00:00] Waiting for every pod of api to run sha256:1…\n",
+            "[10:00:20] Waiting for every pod of api to run sha256:1… (20 s)\n",
+            "[10:00:30] Waiting for every pod of api to run sha256:1… 1/2 (30 s)\n",
+        ]);
     });
 
     it("is a node script with a shebang, wired to the real registry client and exit codes", async () => {
