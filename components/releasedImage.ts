@@ -4,7 +4,7 @@
 // these plus one workload: the functions below are the one path a release takes in either.
 import * as pulumi from "@pulumi/pulumi";
 
-import { HOLDS_KEY, PINS_KEY, serviceEntries } from "./config/entries";
+import { HOLDS, PINS, serviceEntries } from "./config/entries";
 import { CONFIG_NAMESPACE, DEFAULT_CONTEXT } from "./config/schema";
 import { describeProblems, inputProblems } from "./config/validate";
 import { RELEASED_IMAGE_TYPE } from "./labels";
@@ -28,7 +28,7 @@ export interface CheckedRelease {
  */
 export function checkRelease(name: string, args: ReleaseArgs): CheckedRelease {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
-    const { entries, problems: entryProblems } = serviceEntries(name, { pins: config.get(PINS_KEY), holds: config.get(HOLDS_KEY) });
+    const { entries, problems: entryProblems } = serviceEntries(name, { pins: config.get(PINS), holds: config.get(HOLDS) });
     const pin = entries.pin;
     const pinned = pin === undefined ? args : { ...args, version: pin.version, digest: pin.digest, promoteFrom: undefined };
     const hold = entries.hold ?? args.hold;

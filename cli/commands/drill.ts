@@ -61,13 +61,14 @@ ${COMMON_HELP}
 ${EXIT_CODES_POINTER}
 `;
 
-export interface Release {
+/** A release as the drill names it: its version and the digest it runs. */
+export interface VersionAndDigest {
     readonly version: string;
     readonly digest: string;
 }
 
 /** One service's part of a phase: the release it must land on. */
-export interface ServiceRelease extends Release {
+export interface ServiceRelease extends VersionAndDigest {
     readonly service: string;
 }
 
@@ -89,15 +90,15 @@ export interface Phase {
 
 export interface DrilledService {
     readonly service: string;
-    readonly from: Release;
-    readonly to: Release & { readonly update: number };
+    readonly from: VersionAndDigest;
+    readonly to: VersionAndDigest & { readonly update: number };
 }
 
 export interface DrillReport {
     readonly stack: string;
     /** The first (for a one-service drill, the only) service's releases. */
-    readonly from: Release;
-    readonly to: Release & { readonly update: number };
+    readonly from: VersionAndDigest;
+    readonly to: VersionAndDigest & { readonly update: number };
     readonly services: readonly DrilledService[];
     readonly phases: readonly Phase[];
     readonly passed: boolean;
@@ -292,7 +293,7 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         const preview = await stack.preview(() => undefined, signal);
         await completePins(quiet, stack, config, targets, preview.asked, { states: current, where: "the last update" });
     };
-    const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => Release & { update?: number }, withUpdate: boolean): string =>
+    const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => VersionAndDigest & { update?: number }, withUpdate: boolean): string =>
         releases
             .map((service) => {
                 const release = pick(service);

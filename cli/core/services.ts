@@ -3,7 +3,7 @@
 // user's own resources that run each, and the per-service pins and holds the component reads from
 // its own config namespace. Pure.
 
-import { HOLDS_KEY as HOLDS, PINS_KEY as PINS, pinProblems } from "../../components/config/entries";
+import { HOLDS, PINS, pinProblems } from "../../components/config/entries";
 import { nearest } from "../../components/config/stackConfig";
 import { RELEASE_TYPES } from "../../components/labels";
 import { holdProblems } from "../../components/config/validate";

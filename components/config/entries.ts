@@ -7,8 +7,9 @@ import { digestProblem, tagProblem } from "../registry/reference";
 import { CONFIG_NAMESPACE, got } from "./schema";
 import { holdProblems } from "./validate";
 
-export const PINS_KEY = "pins";
-export const HOLDS_KEY = "holds";
+/** The entries' names in the component's config namespace: the stack config keys are `released-service:pins` and `released-service:holds`. */
+export const PINS = "pins";
+export const HOLDS = "holds";
 
 export interface ServiceEntries {
     readonly pin?: Pin;
@@ -39,13 +40,13 @@ export function serviceEntries(
         }
         return (value as Record<string, unknown>)[service];
     };
-    const pin = entry(PINS_KEY, config.pins);
-    const hold = entry(HOLDS_KEY, config.holds);
+    const pin = entry(PINS, config.pins);
+    const hold = entry(HOLDS, config.holds);
     if (pin !== undefined) {
-        problems.push(...pinProblems(pin, `${CONFIG_NAMESPACE}:${PINS_KEY}.${service}`));
+        problems.push(...pinProblems(pin, `${CONFIG_NAMESPACE}:${PINS}.${service}`));
     }
     if (hold !== undefined) {
-        problems.push(...holdProblems(hold, `${CONFIG_NAMESPACE}:${HOLDS_KEY}.${service}`));
+        problems.push(...holdProblems(hold, `${CONFIG_NAMESPACE}:${HOLDS}.${service}`));
     }
     return problems.length > 0 ? { entries: {}, problems } : { entries: { pin: pin as Pin | undefined, hold: hold as ReleaseHold | undefined }, problems };
 }
