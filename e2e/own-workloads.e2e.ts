@@ -6,6 +6,7 @@
 // pins, drill, up --atomic), found in the state by the image they run, with nothing added to the
 // program.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
@@ -369,6 +370,42 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         assert.equal(result.code, 1, result.stdout + result.stderr);
         assert.ok(result.stdout.includes(", and every instance runs its digest.\n"), result.stdout + result.stderr);
         assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+    });
+
+    it("the user's own CronJob deleted and re-created under its name, as another cluster's would be: status and rollback refuse in one line naming it, until pulumi refresh records it (rule 18)", async () => {
+        const list = JSON.parse(await env.kubectl(["get", "cronjobs", "-o", "json"])) as { items: { metadata: { name: string; uid: string } }[] };
+        const [cronJob] = list.items.filter((item) => item.metadata.name.startsWith("report-"));
+        const name = cronJob.metadata.name;
+        const object = JSON.parse(await env.kubectl(["get", "cronjob", name, "-o", "json"])) as { metadata: Record<string, unknown>; status?: unknown };
+        for (const field of ["uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"]) {
+            delete object.metadata[field];
+        }
+        delete object.status;
+        const file = path.join(env.scratch, "own-workloads-report.json");
+        fs.writeFileSync(file, JSON.stringify(object));
+        await env.kubectl(["delete", "cronjob", name, "--wait=true"]);
+        await env.kubectl(["create", "-f", file]);
+        const created = (await env.kubectl(["get", "cronjob", name, "-o", "jsonpath={.metadata.uid}"])).trim();
+        assert.notEqual(created, cronJob.metadata.uid);
+        const why =
+            `service api's CronJob default/${name} (resource report) is recorded with uid ${cronJob.metadata.uid}, but kube context e2e (server ` ;
+        const refused = await cli("status");
+        assert.equal(refused.code, 3, refused.stdout + refused.stderr);
+        assert.equal(refused.stdout, "");
+        assert.ok(refused.stderr.startsWith(`error: status of stack ${STACK} refused: ${why}`), refused.stderr);
+        assert.ok(
+            refused.stderr.includes(`holds a CronJob of that name with uid ${created}: another cluster, or the CronJob was deleted and re-created there. `) &&
+                refused.stderr.endsWith(`; if it was re-created, pulumi refresh --stack ${STACK} records the new one\n`),
+            refused.stderr,
+        );
+        const before = fs.readFileSync(path.join(shop, `Pulumi.${STACK}.yaml`));
+        const rollback = await cli("rollback", "--to", "1", "--service", "api", "--yes");
+        assert.equal(rollback.code, 3, rollback.stdout + rollback.stderr);
+        assert.ok(rollback.stderr.startsWith(`error: rollback of stack ${STACK} refused before changing anything: ${why}`), rollback.stderr);
+        assert.ok(fs.readFileSync(path.join(shop, `Pulumi.${STACK}.yaml`)).equals(before), "the refused rollback left the config as it was");
+        succeeded(await pulumi("refresh", "--yes", "--non-interactive", "--stack", STACK), "pulumi refresh");
+        const { code, report } = await status();
+        assert.equal(code, 0, JSON.stringify(report, null, 2));
     });
 
     it("a Docker container of the program's own: a new release replaces it on its digest, status reads it, and rollback --service edge brings the earlier one back", async () => {

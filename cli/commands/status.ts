@@ -14,7 +14,7 @@ import { describeLock, describePending, type Unfinished } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
 import { identify, wrongClusterRefusal } from "../core/cluster";
 import { connectionOf, describeConnection } from "../core/connection";
-import { type OwnWorkloadLive, readOwnWorkload } from "../core/ownLive";
+import { ownIdentities, type OwnWorkloadLive, readOwnWorkload } from "../core/ownLive";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -165,7 +165,7 @@ export async function status(context: Context, options: StatusOptions, report: (
             return answered === undefined ? [] : [{ ...one, answer: answered }];
         }),
     );
-    const wrong = wrongClusterRefusal(`status of stack ${stack.name} refused: `, stack.name, reached.flat());
+    const wrong = wrongClusterRefusal(`status of stack ${stack.name} refused: `, stack.name, reached.flat(), await ownIdentities(context, config, services));
     if (wrong !== undefined) {
         context.progress.done();
         throw new CliError(wrong, ExitCode.Failure);

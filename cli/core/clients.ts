@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { inspectComposeService } from "../../components/workloads/compose/live";
 import { docker, inspectContainer } from "../../components/workloads/docker/live";
-import { getObjectWithKubectl, identifyDeploymentWithKubectl, type KubectlTarget, listPodsWithKubectl, sharedPodLister } from "../../components/workloads/kubernetes/live";
+import { getObjectWithKubectl, identifyDeploymentWithKubectl, identifyObjectWithKubectl, type KubectlTarget, listPodsWithKubectl, sharedPodLister } from "../../components/workloads/kubernetes/live";
 import { inspectTasks } from "../../components/workloads/swarm/live";
 import type { Connection } from "./connection";
 import type { LiveClients } from "./workloads";
@@ -87,6 +87,7 @@ export function realClients(machine: Machine): (connection: Connection) => LiveC
             listPods: sharedPodLister((namespace, selector) => listPodsWithKubectl(namespace, selector, target)),
             identifyDeployment: (namespace, name) => identifyDeploymentWithKubectl(namespace, name, target),
             getObject: (object) => getObjectWithKubectl(object, target),
+            identifyObject: (object) => identifyObjectWithKubectl(object, target),
             inspectContainer: (name) => inspectContainer(name, run),
             inspectComposeService: (service) => inspectComposeService(service, run),
             inspectTasks: (service) => inspectTasks(service, run),

@@ -6,6 +6,7 @@
 import type { LiveIdentity, LiveWorkload } from "../../components/workloads/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import { CLUSTER_KEY, CONTEXT_KEY, type Connection, KUBECONFIG_KEY, looksLikeContent, type RecordedProvider, type WorkloadOrigin } from "./connection";
+import type { OwnWorkload } from "./ownWorkloads";
 
 /** One workload as the command reached it: where the state says it was deployed, and what answered. */
 export interface Reached {
@@ -71,12 +72,37 @@ export function wrongCluster(stack: string, reached: Reached): string | undefine
     );
 }
 
-/** The first workload (in the services' order) on another cluster than recorded, in one line after `lead`, with how many more are; undefined when none is. */
-export function wrongClusterRefusal(lead: string, stack: string, reached: readonly Reached[]): string | undefined {
-    const wrong = reached.flatMap((one) => {
-        const why = wrongCluster(stack, one);
-        return why === undefined ? [] : [why];
-    });
+/** One of a release's own Kubernetes objects as the command reached it. */
+export interface OwnReached {
+    readonly service: string;
+    readonly workload: OwnWorkload;
+    readonly connection: Connection;
+    readonly answer: LiveIdentity;
+}
+
+/** Why one of a release's own objects answers with another uid than its last update recorded, or undefined when it is the recorded one, none of its name is there, or none was recorded. */
+export function ownWrongCluster(stack: string, reached: OwnReached): string | undefined {
+    const live = reached.workload.live;
+    const recorded = live?.kind === "kubernetes" ? live.uid : undefined;
+    if (live?.kind !== "kubernetes" || recorded === undefined || reached.answer.uid === null || reached.answer.uid === recorded) {
+        return undefined;
+    }
+    const setting = recordedSetting(reached.workload.provider);
+    const where = setting.text === undefined ? "" : ` (deployed on ${setting.text})`;
+    return (
+        `service ${reached.service}'s ${live.objectKind} ${live.namespace}/${live.name} (resource ${reached.workload.name}) is recorded with uid ${recorded}${where}, ` +
+        `but ${reached.answer.reached} holds a ${live.objectKind} of that name with uid ${reached.answer.uid}: another cluster, or the ${live.objectKind} was deleted and re-created there. ` +
+        `${howToPoint(stack, reached.connection, setting.context)}; if it was re-created, pulumi refresh --stack ${stack} records the new one`
+    );
+}
+
+/**
+ * The first workload (in the services' order) on another cluster than recorded, in one line after
+ * `lead`, with how many more are; undefined when none is. `owned`: the releases' own objects, after
+ * the ReleasedServices' workloads.
+ */
+export function wrongClusterRefusal(lead: string, stack: string, reached: readonly Reached[], owned: readonly OwnReached[] = []): string | undefined {
+    const wrong = [...reached.map((one) => wrongCluster(stack, one)), ...owned.map((one) => ownWrongCluster(stack, one))].flatMap((why) => (why === undefined ? [] : [why]));
     if (wrong.length === 0) {
         return undefined;
     }

@@ -3,7 +3,7 @@
 // tests pass fakes.
 
 import type { ObjectReference } from "../../components/workloads/kubernetes/live";
-import type { LiveWorkload } from "../../components/workloads/live";
+import type { LiveIdentity, LiveWorkload } from "../../components/workloads/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { RegistryClient } from "../../components/registry/client";
 import type { Asked } from "../../components/release/pin";
@@ -69,6 +69,8 @@ export interface Deps {
     live(record: WorkloadRecord, connection: Connection): LiveWorkload;
     /** A Kubernetes object as the cluster `connection` reaches holds it; null when there is none of that name. */
     object(object: ObjectReference, connection: Connection): Promise<unknown>;
+    /** What the cluster `connection` reaches holds under an object's name: its uid, and what answered. */
+    identify(object: ObjectReference, connection: Connection): Promise<LiveIdentity>;
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. Rejects when `signal` aborts the question. */
     confirm(question: string, signal?: AbortSignal): Promise<boolean>;

@@ -3,7 +3,8 @@
 // the release) and the pods it selects, a Docker container, a Swarm service's tasks. A type the
 // command does not read is reported as the state records it.
 
-import { judge, type ExpectedRelease, type LiveInstance, type LiveWorkload, type Noun } from "../../components/workloads/live";
+import { judge, type ExpectedRelease, type LiveIdentity, type LiveInstance, type LiveWorkload, type Noun } from "../../components/workloads/live";
+import type { OwnReached } from "./cluster";
 import { selectorText } from "../../components/workloads/kubernetes/live";
 import { DIGEST_PATTERN } from "../../components/registry/reference";
 import type { StackConfig } from "./config";
@@ -112,6 +113,32 @@ const DRIFT_CAUSE =
 /** The cluster or daemon an own workload is read on: where the provider it was deployed with connects. */
 export function ownConnection(config: StackConfig, workload: OwnWorkload): Connection | undefined {
     return workload.live === undefined ? undefined : connectionOf(workload.live.kind, config, workload.provider);
+}
+
+/** What holds an own Kubernetes object's name where it is deployed, when its last update recorded its uid; undefined for any other workload. */
+export function ownIdentity(context: Context, workload: OwnWorkload, connection: Connection): Promise<LiveIdentity> | undefined {
+    const live = workload.live;
+    if (live?.kind !== "kubernetes" || live.uid === undefined) {
+        return undefined;
+    }
+    return context.deps.identify({ apiVersion: live.apiVersion, kind: live.objectKind, name: live.name, namespace: live.namespace }, connection);
+}
+
+/**
+ * Asks, for every own Kubernetes object of `services` that recorded its uid, what holds its name
+ * where it is deployed, all at once; one whose cluster does not answer is left to the reads, which
+ * say why.
+ */
+export async function ownIdentities(context: Context, config: StackConfig, services: readonly ServiceState[]): Promise<OwnReached[]> {
+    const asked = services.flatMap((service) =>
+        (service.ownWorkloads ?? []).flatMap((workload) => {
+            const connection = ownConnection(config, workload);
+            const answer = connection === undefined ? undefined : ownIdentity(context, workload, connection);
+            return answer === undefined || connection === undefined ? [] : [answer.then((identity): OwnReached => ({ service: service.name, workload, connection, answer: identity }))];
+        }),
+    );
+    const answered = await Promise.allSettled(asked);
+    return answered.flatMap((one) => (one.status === "fulfilled" ? [one.value] : []));
 }
 
 /** Where the command reads one own workload, reached through `connection`, as one workload of its own; undefined for a type it does not read. */

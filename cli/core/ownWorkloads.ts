@@ -18,6 +18,8 @@ export type OwnLive =
           readonly namespace: string;
           /** The labels that select its pods, for a kind that runs them under a selector. */
           readonly selector?: Readonly<Record<string, string>>;
+          /** The metadata.uid its last update recorded: a live object of its name with another is another object. */
+          readonly uid?: string;
       }
     | { readonly kind: "docker"; readonly container: string }
     | { readonly kind: "swarm"; readonly service: string };
@@ -83,7 +85,7 @@ function liveOf(resource: StateResource): OwnLive | undefined {
     if (!resource.type?.startsWith("kubernetes:")) {
         return undefined;
     }
-    const object = outputs as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; spec?: { selector?: { matchLabels?: unknown } } };
+    const object = outputs as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown; uid?: unknown }; spec?: { selector?: { matchLabels?: unknown } } };
     const apiVersion = text(object.apiVersion);
     const objectKind = text(object.kind);
     const name = text(object.metadata?.name);
@@ -95,7 +97,16 @@ function liveOf(resource: StateResource): OwnLive | undefined {
         SELECTING_KINDS.includes(objectKind) && matchLabels !== null && typeof matchLabels === "object" && Object.keys(matchLabels).length > 0
             ? (matchLabels as Record<string, string>)
             : undefined;
-    return { kind: "kubernetes", apiVersion, objectKind, name, namespace: text(object.metadata?.namespace) ?? "default", ...(selector !== undefined ? { selector } : {}) };
+    const uid = text(object.metadata?.uid);
+    return {
+        kind: "kubernetes",
+        apiVersion,
+        objectKind,
+        name,
+        namespace: text(object.metadata?.namespace) ?? "default",
+        ...(selector !== undefined ? { selector } : {}),
+        ...(uid !== undefined ? { uid } : {}),
+    };
 }
 
 /** A release as the state records it: its component's URN and the imageRef it output. */

@@ -8,7 +8,7 @@ import { identify, wrongClusterRefusal } from "./cluster";
 import type { StackConfig } from "./config";
 import { type Connection, connectionOf, type WorkloadOrigin } from "./connection";
 import type { Context } from "./context";
-import { ownWorkloadLive } from "./ownLive";
+import { ownIdentity, ownWorkloadLive } from "./ownLive";
 import type { OwnWorkload } from "./ownWorkloads";
 import { CliError, ExitCode } from "./exitCodes";
 import type { ServiceState } from "./services";
@@ -88,9 +88,9 @@ export async function refuseUnreachable(context: Context, stack: string, command
     const asked = await Promise.allSettled(
         reach.map(async (one) => {
             if ("own" in one) {
-                // An own workload records no uid to compare: it is reached when it can be read.
+                // Reached when it can be read; a Kubernetes object is also asked what holds its name.
                 await ownWorkloadLive(context, one.own, one.connection)?.instances({});
-                return undefined;
+                return ownIdentity(context, one.own, one.connection);
             }
             const live = context.deps.live(one.record, one.connection);
             const answer = identify(live);
@@ -103,11 +103,13 @@ export async function refuseUnreachable(context: Context, stack: string, command
     context.progress.done();
     const failed = asked.flatMap((answer, index) => (answer.status === "rejected" ? [{ service: reach[index].service, reason: answer.reason as unknown }] : []));
     if (failed.length === 0) {
-        const reached = reach.flatMap((one, index) => {
+        const answered = reach.flatMap((one, index) => {
             const answer = asked[index].status === "fulfilled" ? asked[index].value : undefined;
-            return answer === undefined || "own" in one ? [] : [{ ...one, answer }];
+            return answer === undefined ? [] : [{ one, answer }];
         });
-        const wrong = wrongClusterRefusal(`${command} of stack ${stack} refused before changing anything: `, stack, reached);
+        const reached = answered.flatMap(({ one, answer }) => ("own" in one ? [] : [{ ...one, answer }]));
+        const owned = answered.flatMap(({ one, answer }) => ("own" in one ? [{ service: one.service, workload: one.own, connection: one.connection, answer }] : []));
+        const wrong = wrongClusterRefusal(`${command} of stack ${stack} refused before changing anything: `, stack, reached, owned);
         if (wrong !== undefined) {
             throw new CliError(wrong, ExitCode.Failure);
         }

@@ -24,6 +24,7 @@ export function realDeps({ cwd }: { cwd: string }, interrupts: Interrupts, statu
         openStack: (stack) => openPulumiStack(stack, cwd, (message) => status.update(message)),
         live: (record, connection) => liveOf(record, clientsFor(connection), projectDir),
         object: (object, connection) => clientsFor(connection).getObject(object),
+        identify: (object, connection) => clientsFor(connection).identifyObject(object),
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question, signal) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

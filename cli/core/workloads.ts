@@ -4,8 +4,16 @@
 
 import { composeLive } from "../../components/workloads/compose/live";
 import { CONTAINER_TYPE, containerImage, type ContainerInspect, dockerLive } from "../../components/workloads/docker/live";
-import { DEPLOYMENT_TYPE, type DeploymentIdentifier, deploymentImage, kubernetesLive, type ObjectReader, type PodLister } from "../../components/workloads/kubernetes/live";
-import type { LiveWorkload } from "../../components/workloads/live";
+import {
+    DEPLOYMENT_TYPE,
+    type DeploymentIdentifier,
+    deploymentImage,
+    kubernetesLive,
+    type ObjectReader,
+    type ObjectReference,
+    type PodLister,
+} from "../../components/workloads/kubernetes/live";
+import type { LiveIdentity, LiveWorkload } from "../../components/workloads/live";
 import { SERVICE_TYPE, serviceImage, swarmLive, type SwarmInspect } from "../../components/workloads/swarm/live";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 
@@ -21,6 +29,8 @@ export interface LiveClients {
     readonly identifyDeployment?: DeploymentIdentifier;
     /** Any Kubernetes object as the cluster holds it: the user's own workloads are read this way. */
     readonly getObject: ObjectReader;
+    /** What the cluster holds under an object's name, to check it is the one the stack recorded. */
+    readonly identifyObject: (object: ObjectReference) => Promise<LiveIdentity>;
 }
 
 /** `projectDir`: the Pulumi project's directory, which a Compose file's path is relative to. */

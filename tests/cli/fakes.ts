@@ -451,12 +451,20 @@ export function fakeDeps(fakes: FakeDeps, calls: string[]): Deps {
                         return { uid: fakes.deployments === undefined ? recorded : fakes.deployments(namespace, name, connection), reached: `kube context ${context} (server https://${context}.example:6443)` };
                     },
                     getObject: async () => null,
+                    identifyObject: async () => ({ uid: null, reached: "" }),
                 }, "/work/shop")),
         object:
             fakes.object ??
             (async (object, connection) => {
                 calls.push(`get${kubectlFlagsOf(connection)} ${object.kind} ${object.name} -n ${object.namespace}`);
                 return fakes.objects?.(object) ?? null;
+            }),
+        identify:
+            fakes.identify ??
+            (async (object, connection) => {
+                const context = connection.context ?? fakes.currentContext ?? "kind-dev";
+                const found = fakes.objects?.(object) as { metadata?: { uid?: string } } | null | undefined;
+                return { uid: found?.metadata?.uid ?? null, reached: `kube context ${context} (server https://${context}.example:6443)` };
             }),
         registryClient: fakes.registryClient ?? (async () => tableRegistry([])),
         confirm:

@@ -35,7 +35,11 @@ const RESOURCES = [
     object("DaemonSet", "apps/v1", "agent", { selector: { matchLabels: { app: "agent" } }, template: { spec: pod(W1) } }),
     object("ReplicaSet", "apps/v1", "legacy", { selector: { matchLabels: { app: "legacy" } }, template: { spec: pod(V1) } }),
     object("Job", "batch/v1", "migrate", { template: { spec: pod(V1) } }),
-    object("CronJob", "batch/v1", "report", { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: pod(V1) } } } }),
+    // As a checkpoint keeps it after an update: its outputs carry the live object's uid.
+    (() => {
+        const cronJob = object("CronJob", "batch/v1", "report", { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: pod(V1) } } } });
+        return { ...cronJob, outputs: { ...cronJob.outputs, metadata: { ...cronJob.outputs.metadata, uid: "c0ffee00-0000-4000-8000-000000000001" } } };
+    })(),
     object("Pod", "v1", "debug", pod(V1)),
     // A sidecar of the worker's release beside the API's container: a workload of both.
     object("Deployment", "apps/v1", "chart-web", { selector: { matchLabels: { app: "web" } }, template: { spec: { containers: [{ name: "web", image: V1 }, { name: "tail", image: W1 }] } } }, `${STACK}::kubernetes:helm.sh/v4:Chart::web`),
@@ -91,7 +95,7 @@ describe("a release's own workloads, found in the state", () => {
     it("says where each is read live, with the provider it was deployed with; a type it does not read has none", () => {
         const byName = new Map([...found.get(API)!, ...found.get(WORKER)!].map((workload) => [workload.name, workload]));
         assert.deepEqual(byName.get("api")!.live, { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "api-x1", namespace: "shop", selector: { app: "api" } });
-        assert.deepEqual(byName.get("report")!.live, { kind: "kubernetes", apiVersion: "batch/v1", objectKind: "CronJob", name: "report-x1", namespace: "shop" });
+        assert.deepEqual(byName.get("report")!.live, { kind: "kubernetes", apiVersion: "batch/v1", objectKind: "CronJob", name: "report-x1", namespace: "shop", uid: "c0ffee00-0000-4000-8000-000000000001" });
         assert.deepEqual(byName.get("debug")!.live, { kind: "kubernetes", apiVersion: "v1", objectKind: "Pod", name: "debug-x1", namespace: "shop" });
         assert.deepEqual(byName.get("migrate")!.live, { kind: "kubernetes", apiVersion: "batch/v1", objectKind: "Job", name: "migrate-x1", namespace: "shop" });
         assert.deepEqual(byName.get("edge")!.live, { kind: "docker", container: "edge" });

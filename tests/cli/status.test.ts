@@ -221,6 +221,46 @@ describe("cli status", () => {
             );
         });
 
+        it("refuses in one line when the user's own Deployment answers with another uid than its last update recorded; the recorded one, or none of its name, reads as always", async () => {
+            const recordedUid = "6a3f1c2e-0000-4000-8000-00000000a1a1";
+            const otherUid = "9b8d7c6e-0000-4000-8000-00000000b2b2";
+            const recorded = new FakeStack({
+                services: [
+                    {
+                        name: "api",
+                        imageDigest: DIGESTS["v1.1.0"],
+                        imageRef: ref,
+                        version: "v1.1.0",
+                        ownWorkloads: [
+                            {
+                                type: "kubernetes:apps/v1:Deployment",
+                                name: "api",
+                                urn: "urn:pulumi:dev::shop::kubernetes:apps/v1:Deployment::api",
+                                paths: ["spec.template.spec.initContainers[0].image", "spec.template.spec.containers[0].image"],
+                                live: { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "api-1a2b", namespace: "payments", selector: { app: "api" }, uid: recordedUid },
+                            },
+                        ],
+                    },
+                ],
+            });
+            const holding = (uid: string) => (object: { kind: string }) => (object.kind === "Deployment" ? { ...deployment, metadata: { ...deployment.metadata, uid } } : null);
+            const refusal =
+                `service api's Deployment payments/api-1a2b (resource api) is recorded with uid ${recordedUid}, but kube context kind-staging (server https://kind-staging.example:6443) ` +
+                `holds a Deployment of that name with uid ${otherUid}: another cluster, or the Deployment was deleted and re-created there. ` +
+                "Point the command at the stack's cluster: kubectl config use-context <context>, or pulumi config set kubernetes:context <context> --stack dev; " +
+                "if it was re-created, pulumi refresh --stack dev records the new one";
+            const status = await runCli(["status"], { stack: recorded, objects: holding(otherUid), pods, currentContext: "kind-staging" });
+            assert.deepEqual([status.code, status.stdout, status.stderr], [3, "", `error: status of stack dev refused: ${refusal}\n`]);
+            const up = await runCli(["up", "--yes"], { stack: recorded, objects: holding(otherUid), pods, currentContext: "kind-staging" });
+            assert.deepEqual([up.code, up.stderr], [3, `error: up of stack dev refused before changing anything: ${refusal}\n`]);
+            assert.deepEqual(recorded.changes, [], "nothing was previewed or changed");
+            const same = await runCli(["status"], { stack: recorded, objects: holding(recordedUid), pods });
+            assert.equal(same.code, 0, same.stdout + same.stderr);
+            const gone = await runCli(["status", "--json"], { stack: recorded, objects: () => null, pods });
+            assert.equal(gone.code, 1, gone.stderr);
+            assert.equal((JSON.parse(gone.stdout) as { services: { workloads: { state: string }[] }[] }).services[0].workloads[0].state, "missing");
+        });
+
         it("reads a Docker container of the user's own by docker inspect where its provider connects, and judges it by its digest", async () => {
             const container = {
                 type: "docker:index/container:Container",

@@ -282,6 +282,18 @@ export function kubectlResource(apiVersion: string, kind: string): string {
     return group === "" ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
 }
 
+/** What the cluster `target` points at holds under an object's name: its uid (null when there is none), and which context and server answered. */
+export async function identifyObjectWithKubectl(object: ObjectReference, target: KubectlTarget = {}): Promise<LiveIdentity> {
+    const [found, context] = await Promise.all([
+        kubectl(target, ["get", kubectlResource(object.apiVersion, object.kind), object.name, "--namespace", object.namespace, "--ignore-not-found", "--output", "jsonpath={.metadata.uid}"]),
+        contextOf(target),
+    ]);
+    if (found.error) {
+        throw await kubectlFailure(`cannot read ${object.kind} ${object.name} in namespace ${object.namespace}`, target, { stderr: found.stderr, error: found.error });
+    }
+    return { uid: found.stdout.trim() || null, reached: describeContext(context) };
+}
+
 /** Reads a Kubernetes object as the cluster `target` points at holds it; null when there is none of that name. */
 export type ObjectReader = (object: ObjectReference) => Promise<unknown>;
 
