@@ -3,6 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import type { PodList } from "../../components/workloads/kubernetes/live";
+import type { OwnWorkload } from "../../cli/core/ownWorkloads";
 import { devHistory, DIGESTS, FakeStack, IMAGE, readFixture, runCli } from "./fakes";
 
 const HEADER = [
@@ -148,6 +149,13 @@ describe("cli status", () => {
         const ref = `${IMAGE}@${DIGESTS["v1.1.0"]}`;
         const deployment = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api-1a2b", namespace: "payments" }, spec: { selector: { matchLabels: { app: "api" } }, template: { spec: { initContainers: [{ name: "migrate", image: ref }], containers: [{ name: "api", image: ref }] } } } };
         const cronJob = { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "report-3c4d", namespace: "payments" }, spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "report", image: ref }] } } } } } };
+        const apiDeployment = (uid?: string): OwnWorkload => ({
+            type: "kubernetes:apps/v1:Deployment",
+            name: "api",
+            urn: "urn:pulumi:dev::shop::kubernetes:apps/v1:Deployment::api",
+            paths: ["spec.template.spec.initContainers[0].image", "spec.template.spec.containers[0].image"],
+            live: { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "api-1a2b", namespace: "payments", selector: { app: "api" }, ...(uid !== undefined ? { uid } : {}) },
+        });
         const stack = new FakeStack({
             services: [
                 {
@@ -156,7 +164,7 @@ describe("cli status", () => {
                     imageRef: ref,
                     version: "v1.1.0",
                     ownWorkloads: [
-                        { type: "kubernetes:apps/v1:Deployment", name: "api", urn: "urn:pulumi:dev::shop::kubernetes:apps/v1:Deployment::api", paths: ["spec.template.spec.initContainers[0].image", "spec.template.spec.containers[0].image"], live: { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "api-1a2b", namespace: "payments", selector: { app: "api" } } },
+                        apiDeployment(),
                         { type: "kubernetes:batch/v1:CronJob", name: "report", urn: "urn:pulumi:dev::shop::kubernetes:batch/v1:CronJob::report", paths: ["spec.jobTemplate.spec.template.spec.containers[0].image"], live: { kind: "kubernetes", apiVersion: "batch/v1", objectKind: "CronJob", name: "report-3c4d", namespace: "payments" } },
                         { type: "aws:ecs/taskDefinition:TaskDefinition", name: "batch", urn: "urn:pulumi:dev::shop::aws:ecs/taskDefinition:TaskDefinition::batch", paths: ["containerDefinitions"] },
                     ],
@@ -224,25 +232,7 @@ describe("cli status", () => {
         it("refuses in one line when the user's own Deployment answers with another uid than its last update recorded; the recorded one, or none of its name, reads as always", async () => {
             const recordedUid = "6a3f1c2e-0000-4000-8000-00000000a1a1";
             const otherUid = "9b8d7c6e-0000-4000-8000-00000000b2b2";
-            const recorded = new FakeStack({
-                services: [
-                    {
-                        name: "api",
-                        imageDigest: DIGESTS["v1.1.0"],
-                        imageRef: ref,
-                        version: "v1.1.0",
-                        ownWorkloads: [
-                            {
-                                type: "kubernetes:apps/v1:Deployment",
-                                name: "api",
-                                urn: "urn:pulumi:dev::shop::kubernetes:apps/v1:Deployment::api",
-                                paths: ["spec.template.spec.initContainers[0].image", "spec.template.spec.containers[0].image"],
-                                live: { kind: "kubernetes", apiVersion: "apps/v1", objectKind: "Deployment", name: "api-1a2b", namespace: "payments", selector: { app: "api" }, uid: recordedUid },
-                            },
-                        ],
-                    },
-                ],
-            });
+            const recorded = new FakeStack({ services: [{ name: "api", imageDigest: DIGESTS["v1.1.0"], imageRef: ref, version: "v1.1.0", ownWorkloads: [apiDeployment(recordedUid)] }] });
             const holding = (uid: string) => (object: { kind: string }) => (object.kind === "Deployment" ? { ...deployment, metadata: { ...deployment.metadata, uid } } : null);
             const refusal =
                 `service api's Deployment payments/api-1a2b (resource api) is recorded with uid ${recordedUid}, but kube context kind-staging (server https://kind-staging.example:6443) ` +
