@@ -4,7 +4,9 @@
 // source and the component served by the package's own plugin directory, under the real engine,
 // registry and cluster.
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import { environment } from "./support/hooks";
@@ -197,6 +199,62 @@ describe("yaml program: a ReleasedService, and a ReleasedImage run by the progra
     after(async () => {
         if (shop !== undefined) {
             await pulumi("destroy", "--yes", "--non-interactive", "--stack", STACK);
+        }
+    });
+});
+
+describe("yaml program of the user's own, in a directory of its own beside a fresh clone, with the one install step docs/languages.md names", function () {
+    let env: Environment;
+    let program: string;
+    const STACK_OWN = "dev";
+    const pulumi = (...args: string[]): Promise<Result> => env.pulumi(args, { cwd: program });
+
+    before(() => {
+        env = environment();
+        const base = path.join(env.scratch, "yaml-own");
+        fs.mkdirSync(base);
+        execFileSync("git", ["clone", "--quiet", REPO_ROOT, path.join(base, "released-service")]);
+        program = path.join(base, "shop-yaml-own");
+        fs.mkdirSync(program);
+    });
+
+    it("npm install --prefix ../released-service/plugin, then pulumi up runs a ReleasedImage from the clone's plugin", async function () {
+        this.timeout(10 * 60_000);
+        const page = fs.readFileSync(path.join(REPO_ROOT, "docs", "languages.md"), "utf8");
+        const step = "npm install --prefix ../released-service/plugin";
+        assert.ok(page.includes(`\n${step}    # installs the checkout's locked dependencies\n`), "the page names the step this scenario runs");
+        // npm reads the machine's cache, as on a user's machine (the suite's HOME has none).
+        const npm = { ...env.env, npm_config_cache: path.join(os.homedir(), ".npm") };
+        succeeded(await env.run("npm", ["install", "--prefix", "../released-service/plugin", "--no-audit", "--no-fund"], { cwd: program, replaceEnv: npm }), step);
+        const digest = await env.registry.push("yaml-own-worker", "w1.0.0");
+        fs.writeFileSync(
+            path.join(program, "Pulumi.yaml"),
+            [
+                "name: shop-yaml-own",
+                "runtime: yaml",
+                "packages:",
+                "  released-service: ../released-service/plugin",
+                "resources:",
+                "  worker:",
+                "    type: released-service:ReleasedImage",
+                "    properties:",
+                `      image: ${env.registry.host}/yaml-own-worker`,
+                "      version: w1.0.0",
+                "      build: false",
+                "outputs:",
+                "  workerImage: ${worker.imageRef}",
+                "",
+            ].join("\n"),
+        );
+        succeeded(await pulumi("stack", "init", STACK_OWN, "--non-interactive"), "pulumi stack init");
+        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK_OWN), "pulumi up");
+        const outputs = JSON.parse(succeeded(await pulumi("stack", "output", "--json", "--stack", STACK_OWN), "pulumi stack output").stdout) as Record<string, string>;
+        assert.deepEqual(outputs, { workerImage: `${env.registry.host}/yaml-own-worker@${digest}` });
+    });
+
+    after(async () => {
+        if (program !== undefined && fs.existsSync(path.join(program, "Pulumi.yaml"))) {
+            await pulumi("destroy", "--yes", "--non-interactive", "--stack", STACK_OWN);
         }
     });
 });
