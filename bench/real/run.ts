@@ -42,6 +42,10 @@ const operations = {
 } as const;
 type Operation = keyof typeof operations;
 
+/** What the command alone does, timed on the component's stack. */
+const COMMAND_OPERATIONS = ["history", "status", "rollback --service"] as const;
+type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
+
 const started = Date.now();
 function progress(line: string): void {
     process.stderr.write(`bench --real [${Math.round((Date.now() - started) / 1000)} s]: ${line}\n`);
@@ -96,7 +100,7 @@ export async function runReal(argv: readonly string[]): Promise<void> {
                 handWrittenRequestsPerService: handWritten.requestsPerService,
             };
         });
-        const commandRows: PairRow[] = (["history", "status"] as const).map((command) => ({
+        const commandRows: PairRow[] = COMMAND_OPERATIONS.map((command) => ({
             operation: `released-service ${command}`,
             runs,
             componentMs: summarize(cli[command].map((s) => s.ms)).medianMs,
@@ -110,7 +114,7 @@ export async function runReal(argv: readonly string[]): Promise<void> {
             const list = (variant: Variant): string => samples[variant][operation].map((s) => seconds(s.ms)).join(", ");
             console.log(`  ${operations[operation].padEnd(36)}${list("component")} | ${list("handWritten")}`);
         }
-        for (const command of ["history", "status"] as const) {
+        for (const command of COMMAND_OPERATIONS) {
             console.log(`  ${`released-service ${command}`.padEnd(36)}${cli[command].map((s) => seconds(s.ms)).join(", ")}`);
         }
         console.log("\nwhere a no-change pulumi up's program spends its time (one --cpu-prof run each):");
@@ -143,7 +147,7 @@ export async function runReal(argv: readonly string[]): Promise<void> {
                     ];
                 }),
             ),
-            commands: Object.fromEntries((["history", "status"] as const).map((command) => [command, { ...summarize(cli[command].map((s) => s.ms)), samples: cli[command] }])),
+            commands: Object.fromEntries(COMMAND_OPERATIONS.map((command) => [command, { ...summarize(cli[command].map((s) => s.ms)), samples: cli[command] }])),
             profiles,
         };
         if (services === SERVICES && runs >= RUNS) {
@@ -344,13 +348,26 @@ class RealBench {
         }
     }
 
-    async measureCommands(runs: number): Promise<Record<"history" | "status", Sample[]>> {
-        const samples: Record<"history" | "status", Sample[]> = { history: [], status: [] };
+    /**
+     * The command's own operations, each run: history, status, and one service rolled back by the
+     * command (`rollback --to 1 --service <one>`: its resources alone, the engine's --target), then
+     * untimed forward again.
+     */
+    async measureCommands(runs: number): Promise<Record<CommandOperation, Sample[]>> {
+        const samples: Record<CommandOperation, Sample[]> = { history: [], status: [], "rollback --service": [] };
         for (let run = 0; run < runs; run++) {
             for (const command of ["history", "status"] as const) {
                 progress(`run ${run + 1} of ${runs}: released-service ${command}`);
                 samples[command].push(await this.timed(async () => void ok(await this.cli([command]), `released-service ${command}`)));
             }
+            const one = this.names[(run * 53 + 11) % this.services];
+            const rollback = ["rollback", "--to", String(V1_UPDATE), "--service", one, "--yes"];
+            progress(`run ${run + 1} of ${runs}: released-service ${rollback.join(" ")}`);
+            samples["rollback --service"].push(await this.timed(async () => void ok(await this.cli(rollback), `released-service ${rollback.join(" ")}`)));
+            await this.expectRunning("component", V2, { service: one, version: V1 });
+            ok(await this.cli(["release-hold", "--service", one]), `released-service release-hold --service ${one}`);
+            ok(await this.up("component", `${one} forward to ${V2}`), "pulumi up after release-hold");
+            await this.expectRunning("component", V2);
         }
         return samples;
     }
