@@ -78,6 +78,17 @@ function parse(command: Command, args: string[]): { values: Record<string, strin
     }
 }
 
+/** `stream`, whose every write first ends the progress line or ticker. */
+function endingProgress(stream: OutputStream, status: Progress): OutputStream {
+    return {
+        isTTY: stream.isTTY,
+        write: (text: string) => {
+            status.done();
+            return stream.write(text);
+        },
+    };
+}
+
 export interface DepsFactory {
     (options: { cwd: string }): Deps;
 }
@@ -116,15 +127,9 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
             throw usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
         }
         const context: Context = {
-            // Output for people ends the progress shown before it.
-            stdout: {
-                isTTY: io.stdout.isTTY,
-                write: (text: string) => {
-                    status.done();
-                    return io.stdout.write(text);
-                },
-            },
-            stderr: io.stderr,
+            // Output ends the progress shown before it.
+            stdout: endingProgress(io.stdout, status),
+            stderr: endingProgress(io.stderr, status),
             stdinIsTTY: io.stdinIsTTY,
             paint: painter(colourEnabled(io.stdout, io.env)),
             progress: status,
