@@ -10,7 +10,7 @@ import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { asTarget, attribute, chooseReleaseSet, completePins, manifestPresent, partialUpdate, pendingPinEdit, type Target, targetReference } from "../core/release";
+import { asTarget, attribute, chooseReleaseSet, completePins, describeServices, manifestPresent, partialTargets, pendingOutside, pendingPinEdit, type Target, targetReference } from "../core/release";
 import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare } from "../core/prepare";
@@ -304,10 +304,13 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         // An interrupt during the edit lets it end, then stops the drill before the preview.
         signal.throwIfAborted();
         const preview = await stack.preview(() => undefined, signal);
-        const decided = partialUpdate(stack.name, current, names, preview.asked, "the drill");
-        partial = decided.targets;
-        if (decided.line !== undefined) {
-            quiet.stdout.write(`${decided.line}\n`);
+        const elsewhere = pendingOutside(current, names, preview.asked);
+        partial = elsewhere.length === 0 ? partialTargets(current, names) : undefined;
+        if (elsewhere.length > 0 && partialTargets(current, names) !== undefined) {
+            quiet.stdout.write(
+                `${describeServices(elsewhere)} of stack ${stack.name} ask${elsewhere.length === 1 ? "s" : ""} for another release than ${elsewhere.length === 1 ? "its" : "their"} last update ran, not deployed yet: ` +
+                    "the drill updates the whole stack, and deploys that too.\n",
+            );
         }
         await completePins(quiet, stack, config, targets, preview.asked, { states: current, where: "the last update" });
     };

@@ -12,10 +12,12 @@ import {
     chooseReleaseSet,
     completePins,
     describeLeft,
+    describeServices,
     describeSet,
     leftAsTheyAre,
     manifestPresent,
-    partialUpdate,
+    partialTargets,
+    pendingOutside,
     pendingPinEdit,
     type ReleaseSet,
     rollbackMessage,
@@ -290,9 +292,17 @@ export async function rollback(context: Context, options: RollbackOptions, repor
     // Some of the stack's services: the update names their resources alone, unless the preview read
     // another service asking for a release its last update did not run, which a partial update would
     // record wrongly (the engine records its component's outputs from the program as it is now).
-    const { targets, line } = partialUpdate(stack.name, current, rolled, preview.asked, "the rollback");
-    if (line !== undefined) {
-        context.stdout.write(`${line}\n`);
+    const moved = pendingOutside(current, rolled, preview.asked);
+    const targets = moved.length === 0 ? partialTargets(current, rolled) : undefined;
+    if (moved.length > 0 && partialTargets(current, rolled) !== undefined) {
+        context.stdout.write(
+            `${describeServices(moved)} of stack ${stack.name} ask${moved.length === 1 ? "s" : ""} for another release than ${moved.length === 1 ? "its" : "their"} last update ran, not deployed yet: ` +
+                `an update of the rollback's services alone would record ${moved.length === 1 ? "it" : "them"} wrongly, so the rollback updates the whole stack, and deploys that too.\n`,
+        );
+    } else if (targets !== undefined) {
+        context.stdout.write(
+            `The update names the resources of ${rolled.join(", ")} alone (pulumi up --target, --target-dependents): what the preview shows for the rest of stack ${stack.name} is left undeployed.\n`,
+        );
     }
     if (!options.yes) {
         const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;

@@ -291,38 +291,6 @@ export function pendingOutside(services: readonly ServiceState[], names: readonl
 }
 
 /** `Service web`, `Services web and worker`. */
-function describeServices(names: readonly string[]): string {
+export function describeServices(names: readonly string[]): string {
     return names.length === 1 ? `Service ${names[0]}` : `Services ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-}
-
-/**
- * How `what` (`the rollback`, `the drill`) updates `names` among the stack's `services`, from what
- * a whole preview read every service ask: their components targeted, or, when another service asks
- * for a release not deployed yet (`pendingOutside`), the whole stack; and the line that says which,
- * when it is not the whole stack's by choice. Pure.
- */
-export function partialUpdate(
-    stack: string,
-    services: readonly ServiceState[],
-    names: readonly string[],
-    asked: ReadonlyMap<string, Asked>,
-    what: string,
-): { readonly targets?: string[]; readonly line?: string } {
-    const targets = partialTargets(services, names);
-    if (targets === undefined) {
-        return {};
-    }
-    const moved = pendingOutside(services, names, asked);
-    if (moved.length > 0) {
-        const one = moved.length === 1;
-        return {
-            line:
-                `${describeServices(moved)} of stack ${stack} ask${one ? "s" : ""} for another release than ${one ? "its" : "their"} last update ran, not deployed yet: ` +
-                `an update of ${what}'s services alone would record ${one ? "it" : "them"} wrongly, so ${what} updates the whole stack, and deploys that too.`,
-        };
-    }
-    return {
-        targets,
-        line: `The update names the resources of ${names.join(", ")} alone (pulumi up --target, --target-dependents): what the preview shows for the rest of stack ${stack} is left undeployed.`,
-    };
 }
