@@ -283,7 +283,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                 },
             };
         },
-        async preview(onOutput: (text: string) => void, signal?: AbortSignal, targets?: readonly string[]): Promise<Preview> {
+        async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview> {
             const asked = new Map<string, Asked>();
             const onEvent = (event: StepEvent): void => {
                 const step = askedOfStep(event);
@@ -292,31 +292,19 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
                 }
             };
             try {
-                const partial = targets === undefined ? {} : { target: [...targets], targetDependents: true };
-                return { changes: (await stack.preview({ diff: true, onOutput, onEvent, signal, ...partial })).changeSummary, asked };
+                return { changes: (await stack.preview({ diff: true, onOutput, onEvent, signal })).changeSummary, asked };
             } catch (error) {
                 throw updateFailure(`pulumi preview of stack ${name} failed`, error);
             }
         },
-        async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts, targets?: readonly string[]): Promise<void> {
+        async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
             // The CLI itself: the Automation API's up() then runs `pulumi stack output` and `pulumi
             // stack history` for a summary nobody reads here, about a second of every rollback.
             let pid: number | undefined;
             try {
                 await streamed(
                     workspace.pulumiCommand.command,
-                    [
-                        "up",
-                        "--yes",
-                        "--skip-preview",
-                        "--message",
-                        message,
-                        "--stack",
-                        name,
-                        "--cwd",
-                        workDir,
-                        ...(targets === undefined ? [] : [...targets.flatMap((urn) => ["--target", urn]), "--target-dependents"]),
-                    ],
+                    ["up", "--yes", "--skip-preview", "--message", message, "--stack", name, "--cwd", workDir],
                     onOutput,
                     interrupts,
                     (started) => (pid = started),

@@ -10,7 +10,7 @@ import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
-import { asTarget, attribute, chooseReleaseSet, completePins, describeServices, manifestPresent, partialTargets, pendingOutside, pendingPinEdit, type Target, targetReference } from "../core/release";
+import { asTarget, attribute, chooseReleaseSet, completePins, manifestPresent, pendingPinEdit, type Target, targetReference } from "../core/release";
 import { describeHold, holdOf, type ServiceState } from "../core/services";
 import { describeInstances, waitForDigest } from "../core/rollout";
 import { loadHistory, prepare } from "../core/prepare";
@@ -119,15 +119,7 @@ async function phase(
     stack: ReleaseStack,
     name: Phase["phase"],
     releases: readonly (ServiceRelease & { readonly live: LiveWorkload })[],
-    steps: {
-        edit: (signal: AbortSignal) => Promise<void>;
-        message: string;
-        timeoutMs: number;
-        guard: UpdateGuard;
-        words: DrillPhaseWords;
-        /** The URNs of a partial update (the drilled services' alone), as decided once the phase's config is in. */
-        targets: () => readonly string[] | undefined;
-    },
+    steps: { edit: (signal: AbortSignal) => Promise<void>; message: string; timeoutMs: number; guard: UpdateGuard; words: DrillPhaseWords },
 ): Promise<Phase> {
     const clock = context.deps;
     const marks = [clock.elapsed()];
@@ -137,7 +129,7 @@ async function phase(
         marks.push(clock.elapsed());
         const what = releases.map((release) => `${releases.length > 1 ? `${release.service} ` : ""}${release.version} ${release.digest}`).join(", ");
         context.stdout.write(`\n${name}: running pulumi up on stack ${stack.name} for ${what}…\n`);
-        await steps.guard.update(steps.words.update, () => stack.up(steps.message, (text) => context.stdout.write(text), context.interrupts, steps.targets()));
+        await steps.guard.update(steps.words.update, () => stack.up(steps.message, (text) => context.stdout.write(text), context.interrupts));
         marks.push(clock.elapsed());
         const missed: string[] = [];
         await steps.guard.during(steps.words.landing, true, async () => {
@@ -294,24 +286,11 @@ export async function drill(context: Context, options: DrillOptions, report: (re
     // from the program as it evaluates now, and completePins records it before pulumi up. The roll
     // forward puts the pins back as they were.
     const pending = pendingPinEdit(config, targets);
-    // Some of the stack's services: each phase updates their resources alone, unless the preview read
-    // another service asking for a release its last update did not run (which a partial update would
-    // record wrongly).
-    const names = services.map((service) => service.service);
-    let partial: string[] | undefined;
     const pin = async (signal: AbortSignal): Promise<void> => {
         await stack.editConfig(effectiveEdit(pending, config));
         // An interrupt during the edit lets it end, then stops the drill before the preview.
         signal.throwIfAborted();
         const preview = await stack.preview(() => undefined, signal);
-        const elsewhere = pendingOutside(current, names, preview.asked);
-        partial = elsewhere.length === 0 ? partialTargets(current, names) : undefined;
-        if (elsewhere.length > 0 && partialTargets(current, names) !== undefined) {
-            quiet.stdout.write(
-                `${describeServices(elsewhere)} of stack ${stack.name} ask${elsewhere.length === 1 ? "s" : ""} for another release than ${elsewhere.length === 1 ? "its" : "their"} last update ran, not deployed yet: ` +
-                    "the drill updates the whole stack, and deploys that too.\n",
-            );
-        }
         await completePins(quiet, stack, config, targets, preview.asked, { states: current, where: "the last update" });
     };
     const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => VersionAndDigest & { update?: number }, withUpdate: boolean): string =>
@@ -328,7 +307,7 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         stack,
         "rollback",
         services.map((service) => ({ service: service.service, ...service.to, live: liveOf(service.service) })),
-        { edit: pin, message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback"), targets: () => partial },
+        { edit: pin, message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback") },
     );
     // Forward runs whatever happened going back: the stack must end on the release it started from.
     const forward = await phase(
@@ -342,7 +321,6 @@ export async function drill(context: Context, options: DrillOptions, report: (re
             timeoutMs,
             guard,
             words: words("roll forward"),
-            targets: () => partial,
         },
     );
     const result: DrillReport = {

@@ -12,12 +12,9 @@ import {
     chooseReleaseSet,
     completePins,
     describeLeft,
-    describeServices,
     describeSet,
     leftAsTheyAre,
     manifestPresent,
-    partialTargets,
-    pendingOutside,
     pendingPinEdit,
     type ReleaseSet,
     rollbackMessage,
@@ -39,10 +36,7 @@ For each it pins the version and exact digest in the stack config
 service's resource name, which the component applies whatever the program,
 after checking that <image>@<digest> is still in the registry; then runs
 pulumi preview --diff, asks, and runs pulumi up with the message
-"rollback to #N (version, digest)"; for some of the stack's services, the update
-names their components (pulumi's --target, --target-dependents) and leaves the
-rest of the stack as it runs, unless another service's args ask for a release
-not deployed yet. When a digest is gone from the registry it
+"rollback to #N (version, digest)". When a digest is gone from the registry it
 refuses and changes nothing; when the preview fails or the answer is no, the
 config is put back exactly as it was. When the stack's state backend holds a
 lock (another update runs, or a killed one left it) it refuses, naming the lock
@@ -199,7 +193,6 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         }
     }
     const summary = describeSet(set);
-    const rolled = set.targets.map((target) => target.service);
     const left = leftAsTheyAre(attributed, set, known, options.service);
     const message = rollbackMessage(set);
     const result = (outcome: RollbackResult["result"], changes: PreviewSummary | null): RollbackResult => ({
@@ -289,21 +282,6 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         throw error;
     }
     context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
-    // Some of the stack's services: the update names their resources alone, unless the preview read
-    // another service asking for a release its last update did not run, which a partial update would
-    // record wrongly (the engine records its component's outputs from the program as it is now).
-    const moved = pendingOutside(current, rolled, preview.asked);
-    const targets = moved.length === 0 ? partialTargets(current, rolled) : undefined;
-    if (moved.length > 0 && partialTargets(current, rolled) !== undefined) {
-        context.stdout.write(
-            `${describeServices(moved)} of stack ${stack.name} ask${moved.length === 1 ? "s" : ""} for another release than ${moved.length === 1 ? "its" : "their"} last update ran, not deployed yet: ` +
-                `an update of the rollback's services alone would record ${moved.length === 1 ? "it" : "them"} wrongly, so the rollback updates the whole stack, and deploys that too.\n`,
-        );
-    } else if (targets !== undefined) {
-        context.stdout.write(
-            `The update names the resources of ${rolled.join(", ")} alone (pulumi up --target, --target-dependents): what the preview shows for the rest of stack ${stack.name} is left undeployed.\n`,
-        );
-    }
     if (!options.yes) {
         const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
         if (!(await guard.before(stopped, (signal) => context.deps.confirm(question, signal)))) {
@@ -316,7 +294,7 @@ export async function rollback(context: Context, options: RollbackOptions, repor
     const pinned = set.targets.map((target) => `${target.service} version ${target.version} and digest ${target.digest}`).join("; ");
     context.stdout.write(`Pinned ${pinned} in ${stack.configFile}; running pulumi up on stack ${stack.name}…\n`);
     try {
-        await guard.update(rollbackWords(stack, set, options, message), () => stack.up(message, (text) => context.stdout.write(text), context.interrupts, targets));
+        await guard.update(rollbackWords(stack, set, options, message), () => stack.up(message, (text) => context.stdout.write(text), context.interrupts));
     } catch (error) {
         passOnInterrupt(error);
         const reason = (error as Error).message.trim();

@@ -38,14 +38,12 @@ export interface ReleaseStack {
      * Runs `pulumi preview --diff`, streaming its output, and reads what each ReleasedService's args
      * ask as the program evaluates now; rejects when the preview fails or `signal` aborts it.
      */
-    preview(onOutput: (text: string) => void, signal?: AbortSignal, targets?: readonly string[]): Promise<Preview>;
+    preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview>;
     /**
      * Runs `pulumi up`, streaming its output; rejects when the update fails. Every interrupt is passed
-     * to pulumi once: the first cancels the update gracefully, a second ends it at once. `targets`
-     * (here and in preview): the URNs of a partial update, the engine's `--target` with
-     * `--target-dependents`, which brings their children and what depends on them.
+     * to pulumi once: the first cancels the update gracefully, a second ends it at once.
      */
-    up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts, targets?: readonly string[]): Promise<void>;
+    up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void>;
 }
 
 /** A stack config file as it was when saved. */

@@ -7,7 +7,7 @@ import type { Context, ReleaseStack } from "./context";
 import { CliError, ExitCode, usageError } from "./exitCodes";
 import { repositoryOf, type UpdateRow } from "./history";
 import { type DigestReference, parseDigestReference } from "./reference";
-import { ASKED_FIELDS, type Asked, describeAsked } from "../../components/release/pin";
+import { type Asked, describeAsked } from "../../components/release/pin";
 import { type Pin, PINS_KEY, pinsOf, type ServiceState, withEntry } from "./services";
 
 /**
@@ -256,41 +256,4 @@ export async function manifestPresent(context: Context, reference: DigestReferen
     } finally {
         context.progress.done();
     }
-}
-
-/**
- * The URNs of a partial update of `names` among the stack's `services`: each one's component, whose
- * children and dependents (the program's own workloads of its release) the engine brings along
- * (`--target` with `--target-dependents`), so the rest of the stack is neither diffed nor changed.
- * Undefined when `names` are every service the stack records (a whole update), or a component's URN
- * is not known. Pure.
- */
-export function partialTargets(services: readonly ServiceState[], names: readonly string[]): string[] | undefined {
-    const wanted = new Set(names);
-    if (services.every((service) => wanted.has(service.name))) {
-        return undefined;
-    }
-    const urns = services.filter((service) => wanted.has(service.name)).map((service) => service.urn);
-    return urns.length === wanted.size && urns.every((urn) => urn !== undefined) ? (urns as string[]) : undefined;
-}
-
-/** The same release asked: the same version, digest and promotion. */
-function sameAsked(a: Asked | undefined, b: Asked | undefined): boolean {
-    return a !== undefined && b !== undefined && ASKED_FIELDS.every((field) => a[field] === b[field]);
-}
-
-/**
- * The services outside a partial update whose args ask for another release than their last update
- * recorded, as a preview read them (or whose asking it did not see): a change not deployed yet. A
- * partial update leaves their resources as they are but records their components' outputs from the
- * program as it evaluates now, so the stack's record of them would be wrong: such an update must
- * be a whole one. Pure.
- */
-export function pendingOutside(services: readonly ServiceState[], names: readonly string[], asked: ReadonlyMap<string, Asked>): string[] {
-    return services.filter((service) => !names.includes(service.name) && !sameAsked(service.asked, asked.get(service.name))).map((service) => service.name);
-}
-
-/** `Service web`, `Services web and worker`. */
-export function describeServices(names: readonly string[]): string {
-    return names.length === 1 ? `Service ${names[0]}` : `Services ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }

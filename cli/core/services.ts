@@ -26,8 +26,6 @@ export const HOLDS_KEY = configKey(HOLDS);
 export interface ServiceState {
     /** The service's resource name: the last `::` segment of its URN. */
     readonly name: string;
-    /** Its component's URN, which a partial update targets. */
-    readonly urn?: string;
     readonly imageDigest?: string;
     readonly imageRef?: string;
     readonly version?: string;
@@ -128,7 +126,6 @@ export function servicesOfState(state: unknown): ServiceState[] {
             const origin = originOf(children, resources);
             return {
                 name: component.urn!.split("::").pop()!,
-                urn: component.urn!,
                 imageDigest: textField(outputs, "imageDigest"),
                 imageRef: textField(outputs, "imageRef"),
                 version: textField(outputs, "version"),

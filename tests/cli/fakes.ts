@@ -66,18 +66,12 @@ function shopService(name: "api" | "worker", version: string, digest: string): S
     const deployment = `${name}-${name === "api" ? "7f8e9d" : "6c5b4a"}`;
     return {
         name,
-        urn: shopUrn(name),
         imageDigest: digest,
         imageRef: `${image}@${digest}`,
         version,
         built: false,
         workload: { kind: "kubernetes", namespace: "shop", deployment, service: `${name}-svc`, selector: { "app.kubernetes.io/name": name } },
     };
-}
-
-/** A shop service's component URN, which a partial update targets. */
-export function shopUrn(name: string): string {
-    return `urn:pulumi:prod::shop::released-service:index:ReleasedService::${name}`;
 }
 
 /** The shop as update #5 left it: api rolled back to v1.1.0, pinned and held; worker on w2. */
@@ -165,8 +159,6 @@ export class FakeStack implements ReleaseStack {
     readonly configFile: string;
     readonly rendered?: string;
     readonly changes: string[] = [];
-    /** The URNs each preview and update was limited to (`--target`), or null for the whole stack, in order. */
-    readonly targeted: (readonly string[] | null)[] = [];
     /** How many times the command read the stack config (each a `pulumi config` run for real). */
     configReads = 0;
     readonly states: RecordedStates;
@@ -254,9 +246,8 @@ export class FakeStack implements ReleaseStack {
     get deployed(): string | undefined {
         return this.deployedOf();
     }
-    async preview(onOutput: (text: string) => void, signal?: AbortSignal, targets?: readonly string[]): Promise<Preview> {
+    async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview> {
         this.changes.push("preview");
-        this.targeted.push(targets ?? null);
         onOutput(`Previewing update (${this.name}):\n`);
         await this.options.at?.("preview");
         if (signal?.aborted) {
@@ -288,11 +279,8 @@ export class FakeStack implements ReleaseStack {
             outcome !== undefined && "refusal" in outcome ? outcome.refusal : hold !== undefined && hold.digest !== digest ? `${service.name} is held on ${hold.digest}` : undefined;
         return { version, digest, asked, refusal };
     }
-    async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts, targets?: readonly string[]): Promise<void> {
+    async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
         this.changes.push(`up: ${message}`);
-        this.targeted.push(targets ?? null);
-        // A partial update changes the targeted services alone; the others keep what they ran.
-        const inScope = (service: ServiceState): boolean => targets === undefined || (service.urn !== undefined && targets.includes(service.urn));
         // As pulumi: the first interrupt passed on cancels gracefully, a second ends it at once.
         const passed: InterruptSignal[] = [];
         const stopListening = interrupts?.listen((signal) => {
@@ -308,8 +296,7 @@ export class FakeStack implements ReleaseStack {
         }
         const cancelled = passed.length === 1 && this.options.cancels !== undefined;
         const config = this.configNow;
-        const releases = this.current.filter(inScope).map((service) => ({ service, ...this.release(service, config) }));
-        const untouched = this.current.filter((service) => !inScope(service));
+        const releases = this.current.map((service) => ({ service, ...this.release(service, config) }));
         const refusal = releases.find((release) => release.refusal !== undefined)?.refusal;
         const failure = refusal ?? (cancelled ? "update canceled" : typeof this.options.upFails === "function" ? this.options.upFails(config) : this.options.upFails);
         const entry = (result: string): HistoryEntry => ({
@@ -326,7 +313,7 @@ export class FakeStack implements ReleaseStack {
         const image = (service: ServiceState): string => service.imageRef?.slice(0, service.imageRef.lastIndexOf("@")) ?? IMAGE;
         if (failure) {
             // The component's input, what its args ask, is recorded even by an update that fails.
-            this.current = [...untouched, ...releases.map(({ service, digest, asked }) => {
+            this.current = releases.map(({ service, digest, asked }) => {
                 const kept: ServiceState = this.options.failureLosesOutputs ? { name: service.name, deployedImage: service.deployedImage } : service;
                 return {
                     ...kept,
@@ -335,22 +322,19 @@ export class FakeStack implements ReleaseStack {
                         ? { deployedImage: `${image(service)}@${digest}` }
                         : {}),
                 };
-            })].sort((a, b) => a.name.localeCompare(b.name));
+            });
             this.entries.unshift(entry("failed"));
             this.ran.set(this.entries.length, this.current);
             throw new Error(failure);
         }
-        this.current = [
-            ...untouched,
-            ...releases.map(({ service, version, digest, asked }) => ({
-                ...service,
-                asked,
-                imageDigest: digest,
-                imageRef: `${image(service)}@${digest}`,
-                version,
-                deployedImage: `${image(service)}@${digest}`,
-            })),
-        ].sort((a, b) => a.name.localeCompare(b.name));
+        this.current = releases.map(({ service, version, digest, asked }) => ({
+            ...service,
+            asked,
+            imageDigest: digest,
+            imageRef: `${image(service)}@${digest}`,
+            version,
+            deployedImage: `${image(service)}@${digest}`,
+        }));
         this.entries.unshift(entry("succeeded"));
         this.ran.set(this.entries.length, this.current);
         onOutput("Resources:\n    ~ 1 updated\n");

@@ -239,7 +239,6 @@ describe("cli state files", () => {
         const expected = [
             {
                 name: "api",
-                urn: urn("api"),
                 imageDigest: DIGESTS["v1.0.0"],
                 imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`,
                 version: "v1.0.0",
@@ -249,7 +248,7 @@ describe("cli state files", () => {
                 asked: { version: "v1.2.0" },
             },
             // A secret output stays unknown.
-            { name: "worker", urn: urn("worker"), imageDigest: DIGESTS["v1.1.0"], imageRef: undefined, version: undefined },
+            { name: "worker", imageDigest: DIGESTS["v1.1.0"], imageRef: undefined, version: undefined },
         ];
         assert.deepEqual(servicesOfState({ version: 3, checkpoint: { latest: { resources } } }), expected);
         assert.deepEqual(servicesOfState({ version: 3, deployment: { resources } }), expected);
@@ -263,7 +262,7 @@ describe("cli state files", () => {
             { type: "kubernetes:apps/v1:Deployment", urn: "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::api", outputs: { spec: { template: { spec: { containers: [{ image: `${IMAGE}@${DIGESTS["v1.0.0"]}` }] } } } } },
         ];
         assert.deepEqual(servicesOfState({ version: 3, deployment: { resources } }), [
-            { name: "api", urn, imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false, asked: { version: "v1.0.0" } },
+            { name: "api", imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: false, asked: { version: "v1.0.0" } },
         ]);
         const step = { resourcePreEvent: { metadata: { type: "released-service:index:ReleasedImage", urn, new: { inputs: { asked: { version: "v1.1.0" } } } } } };
         assert.deepEqual(askedOfStep(step), { service: "api", asked: { version: "v1.1.0" } });

@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { holdEdit } from "../../cli/commands/rollback";
 import { changedServices } from "../../cli/commands/up";
 import type { UpdateRow } from "../../cli/core/history";
-import { askedIn, chooseReleaseSet, describeLeft, leftAsTheyAre, partialTargets, pendingOutside, pinEdit, type Target } from "../../cli/core/release";
+import { askedIn, chooseReleaseSet, describeLeft, leftAsTheyAre, pinEdit, type Target } from "../../cli/core/release";
 import { checkEntries } from "../../cli/core/services";
 import { SHOP } from "./fakes";
 
@@ -127,33 +127,5 @@ describe("cli release sets", () => {
             /`released-service:pins.api.digest` must be sha256: followed by 64 lower-case hex digits/,
         );
         assert.throws(() => checkEntries("prod", { "released-service:pins": "api=v1" }, ["api"]), /`released-service:pins` must be an object keyed by service name \(got "api=v1"\)/);
-    });
-});
-
-describe("cli partial updates", () => {
-    const urn = (name: string): string => `urn:pulumi:prod::shop::released-service:index:ReleasedImage::${name}`;
-    const services = ["api", "web", "worker"].map((name) => ({ name, urn: urn(name) }));
-
-    it("targets the components of some of the stack's services, the engine bringing their children and dependents", () => {
-        assert.deepEqual(partialTargets(services, ["worker"]), [urn("worker")]);
-        assert.deepEqual(partialTargets(services, ["web", "api"]), [urn("api"), urn("web")]);
-    });
-
-    it("finds the services outside it whose args ask for another release than their last update recorded, or whose asking the preview did not see", () => {
-        const recorded = services.map((service) => ({ ...service, asked: { version: `${service.name}-1` } }));
-        const asked = new Map([
-            ["api", { version: "api-2" }],
-            ["web", { version: "web-1" }],
-            ["worker", { version: "worker-1", digest: `sha256:${"ab".repeat(32)}` }],
-        ]);
-        assert.deepEqual(pendingOutside(recorded, ["api"], asked), ["worker"]);
-        assert.deepEqual(pendingOutside(recorded, ["api", "worker"], asked), []);
-        assert.deepEqual(pendingOutside(recorded, ["worker"], new Map([["api", { version: "api-1" }]])), ["web"]);
-    });
-
-    it("targets nothing when every service is named, or one's URN is not known: a whole update", () => {
-        assert.equal(partialTargets(services, ["worker", "api", "web"]), undefined);
-        assert.equal(partialTargets([...services.slice(0, 2), { name: "worker" }], ["worker"]), undefined);
-        assert.equal(partialTargets(services, ["gone"]), undefined);
     });
 });

@@ -6,7 +6,7 @@ import type { DrillReport } from "../../cli/commands/drill";
 import type { ConfigValue } from "../../cli/core/config";
 import type { ServiceState } from "../../cli/core/services";
 import type { PodList } from "../../components/workloads/kubernetes/live";
-import { runCli, SHOP, shopStack, shopUrn, tableRegistry } from "./fakes";
+import { runCli, SHOP, shopStack, tableRegistry } from "./fakes";
 
 const D = SHOP.digests;
 const short = (digest: string): string => digest.slice(0, "sha256:".length + 12);
@@ -155,8 +155,6 @@ describe("cli with several services", () => {
         ]);
         // Each read is a pulumi run: the config is read before the edit and once after the update, however many services.
         assert.equal(stack.configReads, 2);
-        // Every service of the stack: a whole update, preview and up.
-        assert.deepEqual(stack.targeted, [null, null]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.0.0"], D.w1]);
         assert.ok(
             outcome.stdout.includes(
@@ -185,12 +183,6 @@ describe("cli with several services", () => {
         assert.ok(outcome.stdout.includes(`\nRolled back stack prod to ${set}; service web, which update #1 did not run, is left as it is.\n`), outcome.stdout);
         assert.deepEqual(Object.keys(stack.configNow[PINS] as object), ["api", "worker"]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker"), stack.deployedOf("web")], [D["v1.0.0"], D.w1, WEB]);
-        // The whole stack previewed (what every service asks is read), the set's services alone updated: web is left as it runs.
-        assert.deepEqual(stack.targeted, [null, [shopUrn("api"), shopUrn("worker")]]);
-        assert.ok(
-            outcome.stdout.includes("The update names the resources of api, worker alone (pulumi up --target, --target-dependents): what the preview shows for the rest of stack prod is left undeployed.\n"),
-            outcome.stdout,
-        );
     });
 
     it("rollback --service rolls back one service only; the other keeps running its own release", async () => {
@@ -201,8 +193,6 @@ describe("cli with several services", () => {
         assert.deepEqual(Object.keys(stack.configNow[HOLDS] as object), ["api", "worker"]);
         assert.deepEqual(stack.changes.slice(-1), [`up: rollback to #1 (worker w1 ${D.w1})`]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.1.0"], D.w1]);
-        // The whole stack previewed, the worker's resources alone updated: the engine's --target with --target-dependents.
-        assert.deepEqual(stack.targeted, [null, [shopUrn("worker")]]);
         assert.ok(
             outcome.stdout.includes(
                 "an update that would run another digest fails until released-service release-hold --stack prod --service worker.\n" +
@@ -211,24 +201,6 @@ describe("cli with several services", () => {
             ),
             outcome.stdout,
         );
-    });
-
-    it("rollback --service of a stack where another service has a change of release not deployed yet updates the whole stack, saying why", async () => {
-        // The worker's last update ran w2, as its args asked then; a teammate has since set them to w1.
-        const recorded = (await shopStack().services()).map((service) => (service.name === "worker" ? { ...service, asked: { version: "w2" } } : service));
-        const stack = shopStack({ services: recorded, args: { api: "v1.2.0", worker: "w1" } });
-        const outcome = await runCli(["rollback", "--to", "1", "--service", "api", "--yes"], { stack, registryClient });
-        assert.equal(outcome.code, 0, outcome.stderr);
-        assert.ok(
-            outcome.stdout.includes(
-                "\nService worker of stack prod asks for another release than its last update ran, not deployed yet: an update of the rollback's services alone would record it wrongly, " +
-                    "so the rollback updates the whole stack, and deploys that too.\n",
-            ),
-            outcome.stdout,
-        );
-        // The preview read what the worker asks now: a whole update.
-        assert.deepEqual(stack.targeted, [null, null]);
-        assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.0.0"], D.w1]);
     });
 
     it("rollback --to a version finds the service that ran it", async () => {
@@ -298,7 +270,6 @@ describe("cli with several services", () => {
         assert.deepEqual(report.services, [{ service: "worker", from: { version: "w2", digest: D.w2 }, to: { update: 2, version: "w1", digest: D.w1 } }]);
         assert.deepEqual(stack.changes.filter((change) => change.startsWith("up")), [`up: drill: rollback to worker #2 (w1, ${D.w1})`, `up: drill: roll forward to worker w2 (${D.w2})`]);
         assert.deepEqual(stack.configNow, before);
-        assert.deepEqual(stack.targeted, [null, [shopUrn("worker")], [shopUrn("worker")]], "the whole stack previewed, both updates the worker's resources alone");
         const all = await runCli(["drill", "--yes"], { stack: shopStack(), registryClient });
         assert.equal(all.code, 1);
         assert.match(all.stderr, /^error: stack prod holds api on sha256:2a2a/);
@@ -318,8 +289,6 @@ describe("cli with several services", () => {
         assert.deepEqual(stack.configNow[PINS], { api: API_PIN, worker: { version: "w2", digest: D.w2, update: 5, asked: { version: "w3" } } });
         assert.deepEqual(stack.changes.slice(-1), [`up: undo a failed update: back to worker #5 (w2, ${D.w2})`]);
         assert.deepEqual([stack.deployedOf("api"), stack.deployedOf("worker")], [D["v1.1.0"], D.w2]);
-        // The user's update is the whole stack, and so is the undo: the failed update left every service's record as it asked.
-        assert.deepEqual(stack.targeted, [null, null, null]);
         assert.ok(outcome.stdout.includes(`Update #6 of stack prod failed after the workload changed to ${SHOP.worker}@${broken}:\n`), outcome.stdout);
     });
 
