@@ -24,9 +24,12 @@ import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PI
 import { loadHistory, prepare, refuseLocked } from "../core/prepare";
 import { passOnInterrupt, pinningWords, UpdateGuard, type UpdateWords } from "../core/interrupted";
 import { describePending, LOCKED } from "../core/state";
+import { restorePlan, restoreTargets } from "../core/restore";
+import { restoreFirst, type RestoreTimes } from "./restoreFirst";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
-                                 [--yes] [--with-config] [--no-hold] [--reason TEXT] [--json]
+                                 [--yes] [--with-config | --restore-first] [--no-hold]
+                                 [--reason TEXT] [--json]
 
 Returns every service of the stack to what an earlier update ran (a release
 set: what ran together comes back together; a service that update did not run
@@ -61,9 +64,24 @@ release-hold.
                       service that ran it; name it with --service if several did)
   --to version=1234   a version that is all digits
 
+--restore-first is the emergency path: service first, record right after.
+After the same checks (each target in the registry, each workload on the
+cluster or Docker host the stack recorded, no lock), it writes each target to
+every live workload of the services at once: a Kubernetes object by one
+server-side apply of the object the Kubernetes provider last applied, with
+only the release changed, under the provider's own field manager, so that the
+update that follows finds it as desired and starts no second rollout; a Swarm
+service by docker service update. Then it pins and holds them and runs
+pulumi up to record what runs, and says when every instance ran its target and
+when the record was complete. If the update fails, the workloads stay on the
+target and the config pinned: status says "restored, record pending", and
+pulumi up completes it. A Docker host container or a Compose file is refused:
+their containers are replaced by the update itself, which is the fast path.
+
 --json prints {stack, result ("rolled back", "already running" or
 "cancelled"), update, services: [{service, version, digest}], left, held,
-configFile, message, changes} on stdout, and the rest, pulumi's output
+configFile, message, changes, and with --restore-first restoreFirst:
+{restoredSeconds, recordedSeconds, workloads}} on stdout, and the rest, pulumi's output
 included, on stderr.
 
 Options:
@@ -72,6 +90,8 @@ Options:
       --with-config   also restore every plain config value of that update
                       (replicas, namespace, ...), showing the difference first;
                       secret values cannot be restored and are named
+      --restore-first write every workload first, then pin, hold and record
+                      (see above); not with --with-config
       --no-hold       set no hold (and lift one on another digest)
       --reason <text> why, for the hold (default: the rollback to that service's target)
   -y, --yes           do not ask for confirmation (required without a terminal)
@@ -119,6 +139,8 @@ export interface RollbackOptions {
     readonly hold: boolean;
     readonly reason?: string;
     readonly withConfig: boolean;
+    /** Write each workload first, then pin, hold and record it with pulumi up (the emergency path). */
+    readonly restoreFirst?: boolean;
 }
 
 /**
@@ -171,9 +193,12 @@ export interface RollbackResult {
     readonly message: string;
     /** What the preview found; null when nothing was previewed. */
     readonly changes: PreviewSummary | null;
+    /** With --restore-first: what was written, and when service was restored and the record complete. */
+    readonly restoreFirst?: RestoreTimes;
 }
 
 export async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
+    const startedAt = context.deps.elapsed();
     const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
     const unfinished = await refuseLocked(context, stack);
     const { rows, entries, states } = await loadHistory(context, stack);
@@ -195,7 +220,7 @@ export async function rollback(context: Context, options: RollbackOptions, repor
     const summary = describeSet(set);
     const left = leftAsTheyAre(attributed, set, known, options.service);
     const message = rollbackMessage(set);
-    const result = (outcome: RollbackResult["result"], changes: PreviewSummary | null): RollbackResult => ({
+    const result = (outcome: RollbackResult["result"], changes: PreviewSummary | null, times?: RestoreTimes): RollbackResult => ({
         stack: stack.name,
         result: outcome,
         update: set.update,
@@ -205,6 +230,7 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         configFile: stack.configFile,
         message,
         changes,
+        ...(times !== undefined ? { restoreFirst: times } : {}),
     });
     const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
     // The pins go in without what the args ask: the preview run with them reads that from the
@@ -226,6 +252,10 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         report(result("already running", null));
         return ExitCode.Ok;
     }
+    // Which workloads restore-first writes, or why it cannot, is known before anything is asked.
+    const writes = options.restoreFirst
+        ? restorePlan(stack.name, restoreTargets(set.targets, (target) => targetReference(stack.name, current, target).text), current, config)
+        : undefined;
     requireConsent(context, "rollback", options.yes);
     const pending = describePending(stack.name, unfinished);
     if (pending !== undefined) {
@@ -249,6 +279,16 @@ export async function rollback(context: Context, options: RollbackOptions, repor
     }
     for (const { service, hold } of lifted) {
         context.stdout.write(`--no-hold: lifting the hold of stack ${stack.name} on service ${service} on ${describeHold(hold)}.\n`);
+    }
+    if (writes !== undefined) {
+        const question = `Restore ${summary} now (${writes.map((write) => write.what).join(", ")}), then pin and hold it in ${stack.configFile} and record it with pulumi up? [y/N] `;
+        if (!options.yes && !(await context.deps.confirm(question))) {
+            context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
+            report(result("cancelled", null));
+            return ExitCode.NotOk;
+        }
+        const { times, changes } = await restoreFirst(context, { stack, config, set, current, writes, holds: held, summary, message, startedAt });
+        return finish(context, { stack, set, options, message, left, summary }, () => report(result("rolled back", changes, times)));
     }
     // The preview reads the stack config, so the edit goes in first; it comes out again unless the
     // update runs: a failed preview or a "no" puts the file back byte for byte as it was saved.
@@ -310,6 +350,16 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         );
     }
     guard.after(() => `the rollback of stack ${stack.name} had completed: it runs ${summary}, and ${stack.configFile} pins it; commit it: git add ${stack.configFile} && git commit -m "${message}"`);
+    return finish(context, { stack, set, options, message, left, summary }, () => report(result("rolled back", changes)));
+}
+
+/** What a rollback says once it has run: what runs, what holds it, and the file to commit. */
+async function finish(
+    context: Context,
+    done: { readonly stack: ReleaseStack; readonly set: ReleaseSet; readonly options: RollbackOptions; readonly message: string; readonly left: readonly string[]; readonly summary: string },
+    report: () => void,
+): Promise<number> {
+    const { stack, set, options, message, left, summary } = done;
     context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}${left.length > 0 ? `; ${describeLeft(set.update, left)}` : ""}.\n`);
     if (options.hold) {
         const digests = set.targets.map((target) => `${target.service} on ${target.digest}`).join(", ");
@@ -333,7 +383,7 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         `Commit ${stack.configFile} so the pin is in git, or the next pulumi up of stack ${stack.name} from a clean checkout undoes this rollback:\n` +
             `  git add ${stack.configFile} && git commit -m "${message}"\n`,
     );
-    report(result("rolled back", changes));
+    report();
     return ExitCode.Ok;
 }
 
@@ -369,6 +419,7 @@ export const rollbackCommand: Command = {
         "no-hold": { type: "boolean" },
         reason: { type: "string" },
         json: { type: "boolean" },
+        "restore-first": { type: "boolean" },
     },
     run(context, values) {
         const to = text(values, "to");
@@ -379,6 +430,9 @@ export const rollbackCommand: Command = {
         if (reason !== undefined && flag(values, "no-hold")) {
             throw usageError("--reason is recorded in the hold, and --no-hold sets none: pass one or the other");
         }
+        if (flag(values, "restore-first") && flag(values, "with-config")) {
+            throw usageError("--restore-first writes the release alone to each workload, ahead of the update, and --with-config restores config that only the update applies: pass one or the other");
+        }
         const options: RollbackOptions = {
             stack: text(values, "stack"),
             to,
@@ -387,6 +441,7 @@ export const rollbackCommand: Command = {
             hold: !flag(values, "no-hold"),
             reason,
             withConfig: flag(values, "with-config"),
+            restoreFirst: flag(values, "restore-first"),
         };
         return answering<RollbackResult>(context, flag(values, "json"), (answer, report) => rollback(answer, options, report));
     },

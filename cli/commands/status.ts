@@ -56,6 +56,10 @@ location fields are its own (container; composeFile and composeService;
 swarmService): service is always the ReleasedService's name. A release's
 own workloads add workloads: [{type, name, where, state, images: [{path,
 live}], pods|containers|tasks}], state ok, drift, missing or not read. After a
+rollback --restore-first whose update has not recorded it yet, a service
+whose instances run the release its pin names adds recordPending: true (not
+drift; those instances' state is restored), and status exits 1 until
+pulumi up records it. After a
 failed update it adds failedUpdate: {update, configVersions: [{service,
 version}]}. A lock or pending operations add unfinished: {locks: [{key,
 takenBy}], pendingOperations: [{type, urn}]}.
@@ -84,6 +88,8 @@ export interface ServiceStatus extends WorkloadLocation {
     /** The user's own resources that run its imageRef, found in the state, each as read live. */
     readonly workloads?: readonly OwnWorkloadStatus[];
     readonly drift: boolean;
+    /** Its instances run the release its pin names, restored ahead of the update that records it (rollback --restore-first). */
+    readonly recordPending?: boolean;
 }
 
 /** One own workload as `--json` prints it: its instances under its kind's noun. */
@@ -202,10 +208,15 @@ export async function status(context: Context, options: StatusOptions, report: (
             continue;
         }
         const { live, instances: listed, reached: { connection } } = listings.get(service.name)!;
-        const instances = await listed;
+        const read = await listed;
         context.progress.done();
-        const drift = instances.some((instance) => instance.state === "drift");
-        healthy &&= !drift && instances.length > 0;
+        const off = read.filter((instance) => instance.state === "drift");
+        // Restored ahead of its record: every instance off the recorded digest runs the one the config pins.
+        const pinned = pinOf(config, service.name)?.digest;
+        const pending = off.length > 0 && pinned !== undefined && pinned !== service.imageDigest && off.every((instance) => instance.digest === pinned);
+        const drift = off.length > 0 && !pending;
+        const instances = pending ? read.map((instance): LiveInstance => (instance.state === "drift" ? { ...instance, state: "restored" } : instance)) : read;
+        healthy &&= off.length === 0 && instances.length > 0;
         reports.push({
             service: service.name,
             recordedVersion: service.version ?? null,
@@ -214,6 +225,7 @@ export async function status(context: Context, options: StatusOptions, report: (
             [live.noun.many]: instances.map(({ name, ...rest }): InstanceStatus => ({ [live.noun.one]: name, ...rest })),
             ...(workloads !== undefined ? { workloads } : {}),
             drift: drift || (own ?? []).some((workload) => workload.state === "drift"),
+            ...(pending ? { recordPending: true } : {}),
             ...live.location,
         });
         if (options.json) {
@@ -235,6 +247,12 @@ export async function status(context: Context, options: StatusOptions, report: (
         } else {
             context.stdout.write(`\n${capital(live.noun.many)} (${live.where}):\n`);
             context.stdout.write(renderInstances(instances, live.noun.one, paint));
+        }
+        if (pending) {
+            context.stdout.write(
+                `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${pinned}, the release ${stack.configFile} pins, ` +
+                    `restored ahead of the update that records it (rollback --restore-first). pulumi up --stack ${stack.name} records it.\n`,
+            );
         }
         if (drift) {
             const drifted = instances.filter((instance) => instance.state === "drift");

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { inspectComposeService } from "../../components/workloads/compose/live";
 import { docker, inspectContainer } from "../../components/workloads/docker/live";
 import { getObjectWithKubectl, identifyDeploymentWithKubectl, identifyObjectWithKubectl, type KubectlTarget, listPodsWithKubectl, sharedPodLister } from "../../components/workloads/kubernetes/live";
+import { applyWithKubectl } from "../../components/workloads/kubernetes/restore";
 import { inspectTasks } from "../../components/workloads/swarm/live";
 import type { Connection } from "./connection";
 import type { LiveClients } from "./workloads";
@@ -88,6 +89,7 @@ export function realClients(machine: Machine): (connection: Connection) => LiveC
             identifyDeployment: (namespace, name) => identifyDeploymentWithKubectl(namespace, name, target),
             getObject: (object) => getObjectWithKubectl(object, target),
             identifyObject: (object) => identifyObjectWithKubectl(object, target),
+            applyObject: (object, fieldManager) => applyWithKubectl(object, fieldManager, target),
             inspectContainer: (name) => inspectContainer(name, run),
             inspectComposeService: (service) => inspectComposeService(service, run),
             inspectTasks: (service) => inspectTasks(service, run),

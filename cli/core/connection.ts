@@ -139,7 +139,7 @@ export interface StateResource {
 }
 
 /** The resources whose provider is the workload's cluster or daemon. */
-const WORKLOAD_TYPES: readonly string[] = [DEPLOYMENT_TYPE, CONTAINER_TYPE, SERVICE_TYPE];
+export const WORKLOAD_TYPES: readonly string[] = [DEPLOYMENT_TYPE, CONTAINER_TYPE, SERVICE_TYPE];
 
 /**
  * Where a service's workload resource (among `children`) was deployed: the provider resource its

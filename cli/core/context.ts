@@ -12,6 +12,7 @@ import type { Connection } from "./connection";
 import type { HistoryEntry } from "./history";
 import type { Interrupts } from "./interrupt";
 import type { OutputStream, Paint, Progress } from "./output";
+import type { LiveWrite } from "./restore";
 import type { ServiceState } from "./services";
 import type { RecordedStates } from "./state";
 
@@ -71,6 +72,8 @@ export interface Deps {
     object(object: ObjectReference, connection: Connection): Promise<unknown>;
     /** What the cluster `connection` reaches holds under an object's name: its uid, and what answered. */
     identify(object: ObjectReference, connection: Connection): Promise<LiveIdentity>;
+    /** Writes a live workload where `connection` reaches: rollback --restore-first's one write per workload. */
+    write(write: LiveWrite, connection: Connection): Promise<void>;
     registryClient(): Promise<ManifestChecker>;
     /** Asks on the terminal; only called when stdin is one. Rejects when `signal` aborts the question. */
     confirm(question: string, signal?: AbortSignal): Promise<boolean>;

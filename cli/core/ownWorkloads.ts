@@ -37,6 +37,8 @@ export interface OwnWorkload {
     readonly live?: OwnLive;
     /** The provider it was deployed with, so it is read where `pulumi up` put it. */
     readonly provider?: RecordedProvider;
+    /** Its outputs as the state records them (a restore rewrites what they say was applied). */
+    readonly outputs?: Readonly<Record<string, unknown>>;
 }
 
 /** The Kubernetes kinds that run their pods under `spec.selector.matchLabels`. */
@@ -155,6 +157,7 @@ export function ownWorkloadsOf(
                 paths: refs.get(release.imageRef)!,
                 ...(live !== undefined ? { live } : {}),
                 ...(provider !== undefined ? { provider } : {}),
+                ...(resource.outputs !== undefined ? { outputs: resource.outputs as Record<string, unknown> } : {}),
             });
         }
     }

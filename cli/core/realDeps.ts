@@ -25,6 +25,10 @@ export function realDeps({ cwd }: { cwd: string }, interrupts: Interrupts, statu
         live: (record, connection) => liveOf(record, clientsFor(connection), projectDir),
         object: (object, connection) => clientsFor(connection).getObject(object),
         identify: (object, connection) => clientsFor(connection).identifyObject(object),
+        write: async (write, connection) => {
+            const clients = clientsFor(connection);
+            await (write.kind === "apply" ? clients.applyObject(write.object, write.fieldManager) : clients.docker(write.args));
+        },
         registryClient: async () => new RegistryClient({ credentials: await loadCredentialLookup() }),
         async confirm(question, signal) {
             const terminal = createInterface({ input: process.stdin, output: process.stderr });

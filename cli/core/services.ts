@@ -10,7 +10,7 @@ import { holdProblems } from "../../components/config/validate";
 import { ASKED_FIELDS, type Asked, askedOf, type Pin } from "../../components/release/pin";
 import { describeHold, type ReleaseHold } from "../../components/release/plan";
 import { deployedImageOf } from "./workloads";
-import { originOf, type StateResource as RecordedResource, type WorkloadOrigin } from "./connection";
+import { originOf, type StateResource as RecordedResource, WORKLOAD_TYPES, type WorkloadOrigin } from "./connection";
 import { type OwnWorkload, ownWorkloadsOf } from "./ownWorkloads";
 import { WORKLOAD_KINDS, type WorkloadRecord } from "../../components/workloads/workload";
 import { type ConfigValue, configKey, type StackConfig } from "./config";
@@ -44,6 +44,14 @@ export interface ServiceState {
     readonly origin?: WorkloadOrigin;
     /** The user's own resources that run its imageRef, found in the same state. */
     readonly ownWorkloads?: readonly OwnWorkload[];
+    /** Its workload's resource as the state records it: its type and outputs (a restore rewrites what they say was applied). */
+    readonly workloadResource?: RecordedWorkload;
+}
+
+/** A workload's resource as a state records it. */
+export interface RecordedWorkload {
+    readonly type: string;
+    readonly outputs: Readonly<Record<string, unknown>>;
 }
 
 /** The component's recorded input: each release field its args set, as text. */
@@ -124,6 +132,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
             const built = outputs.built;
             const asked = askedIn(component.inputs);
             const origin = originOf(children, resources);
+            const recorded = children.find((resource) => resource.type !== undefined && WORKLOAD_TYPES.includes(resource.type));
             return {
                 name: component.urn!.split("::").pop()!,
                 imageDigest: textField(outputs, "imageDigest"),
@@ -135,6 +144,7 @@ export function servicesOfState(state: unknown): ServiceState[] {
                 ...(asked !== undefined ? { asked } : {}),
                 ...(origin !== undefined ? { origin } : {}),
                 ...(ownWorkloads.length > 0 ? { ownWorkloads } : {}),
+                ...(recorded?.outputs !== undefined ? { workloadResource: { type: recorded.type!, outputs: recorded.outputs } } : {}),
             };
         })
         .sort((a, b) => a.name.localeCompare(b.name));

@@ -31,6 +31,8 @@ export interface LiveClients {
     readonly getObject: ObjectReader;
     /** What the cluster holds under an object's name, to check it is the one the stack recorded. */
     readonly identifyObject: (object: ObjectReference) => Promise<LiveIdentity>;
+    /** Applies an object server-side under a field manager (rollback --restore-first). */
+    readonly applyObject: (object: Readonly<Record<string, unknown>>, fieldManager: string) => Promise<void>;
 }
 
 /** `projectDir`: the Pulumi project's directory, which a Compose file's path is relative to. */

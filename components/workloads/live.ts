@@ -1,8 +1,11 @@
 // What the command asks of any workload kind: which instances run now, and which digest each runs.
 // Plain types with no @pulumi import; each kind's live.ts answers them for its own record.
 
-/** Whether an instance runs the recorded digest; `unknown` while none is reported (pulling, or a local image). */
-export type InstanceState = "ok" | "drift" | "unknown";
+/**
+ * Whether an instance runs the recorded digest; `unknown` while none is reported (pulling, or a local
+ * image); `restored` when it runs the release the stack config pins, ahead of the update that records it.
+ */
+export type InstanceState = "ok" | "drift" | "unknown" | "restored";
 
 /** One running copy of a workload: a pod, a container or a Swarm task. */
 export interface LiveInstance {

@@ -452,7 +452,17 @@ export function fakeDeps(fakes: FakeDeps, calls: string[]): Deps {
                     },
                     getObject: async () => null,
                     identifyObject: async () => ({ uid: null, reached: "" }),
+                    applyObject: async () => undefined,
                 }, "/work/shop")),
+        write:
+            fakes.write ??
+            (async (write, connection) => {
+                calls.push(
+                    write.kind === "apply"
+                        ? `apply${kubectlFlagsOf(connection)} --field-manager=${write.fieldManager} ${write.reference.kind} ${write.reference.name} -n ${write.reference.namespace}`
+                        : `docker ${write.args.join(" ")}`,
+                );
+            }),
         object:
             fakes.object ??
             (async (object, connection) => {

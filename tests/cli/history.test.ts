@@ -222,6 +222,7 @@ describe("cli state files", () => {
     it("finds every ReleasedService of a checkpoint or a stack export by type, with the outputs it registered and its workload's image", () => {
         const urn = (name: string) => `urn:pulumi:prod::shop::released-service:index:ReleasedService::${name}`;
         const workload = { kind: "kubernetes", namespace: "shop", deployment: "api-1", service: "api", selector: { "app.kubernetes.io/name": "api" } };
+        const deploymentOutputs = { spec: { template: { spec: { containers: [{ image: `${IMAGE}@${DIGESTS["v1.2.0"]}` }] } } } };
         const resources = [
             { type: "pulumi:providers:kubernetes", outputs: { version: "4.34.2" } },
             // The program names its outputs as it likes: none of them is read.
@@ -234,7 +235,7 @@ describe("cli state files", () => {
                 inputs: { asked: { version: "v1.2.0" } },
                 outputs: { imageDigest: DIGESTS["v1.0.0"], imageRef: `${IMAGE}@${DIGESTS["v1.0.0"]}`, version: "v1.0.0", built: true, workload },
             },
-            { type: "kubernetes:apps/v1:Deployment", parent: urn("api"), outputs: { spec: { template: { spec: { containers: [{ image: `${IMAGE}@${DIGESTS["v1.2.0"]}` }] } } } } },
+            { type: "kubernetes:apps/v1:Deployment", parent: urn("api"), outputs: deploymentOutputs },
         ];
         const expected = [
             {
@@ -246,6 +247,8 @@ describe("cli state files", () => {
                 workload,
                 deployedImage: `${IMAGE}@${DIGESTS["v1.2.0"]}`,
                 asked: { version: "v1.2.0" },
+                // What a restore rewrites: the workload's resource as recorded.
+                workloadResource: { type: "kubernetes:apps/v1:Deployment", outputs: deploymentOutputs },
             },
             // A secret output stays unknown.
             { name: "worker", imageDigest: DIGESTS["v1.1.0"], imageRef: undefined, version: undefined },

@@ -51,6 +51,31 @@ describe("cli status", () => {
         );
     });
 
+    it("says a service restored ahead of its record (its pods run what its pin names) is RESTORED, RECORD PENDING, not drift, and exits 1", async () => {
+        const stack = new FakeStack({
+            config: {
+                "released-service:image": IMAGE,
+                "released-service:version": "v1.1.0",
+                "released-service:digest": DIGESTS["v1.1.0"],
+                "released-service:pins": { "payment-api": { version: "v1.2.1", digest: DIGESTS["v1.2.1"], update: 4, asked: { version: "v1.1.0", digest: DIGESTS["v1.1.0"] } } },
+            },
+        });
+        const pods = readFixture<PodList>("pods-payments-drift.json");
+        const outcome = await runCli(["status"], { stack, pods });
+        assert.equal(outcome.code, 1);
+        assert.match(
+            outcome.stdout,
+            new RegExp(
+                `\nRESTORED, RECORD PENDING: 2 of 3 pods run ${DIGESTS["v1.2.1"]}, the release stacks/Pulumi.dev.yaml pins, restored ahead of the update that records it \\(rollback --restore-first\\)\\. ` +
+                    "pulumi up --stack dev records it\\.\n$",
+            ),
+        );
+        assert.doesNotMatch(outcome.stdout, /DRIFT/);
+        assert.match(outcome.stdout, /\npayment-api-deployment-x1y2z3-5c4b3a291-klmno +Running +yes +v1\.2\.1 +sha256:c3c3c3c3c3c3 +restored\n/);
+        const json = JSON.parse((await runCli(["status", "--json"], { stack, pods })).stdout) as { drift: boolean; services: { recordPending?: boolean }[] };
+        assert.deepEqual([json.drift, json.services[0].recordPending], [false, true]);
+    });
+
     it("prints the comparison as JSON", async () => {
         const outcome = await runCli(["status", "--json"], { pods: readFixture<PodList>("pods-payments-drift.json") });
         assert.equal(outcome.code, 1);

@@ -12,7 +12,7 @@ import { DEPLOYMENT_TYPE, MockCloud, ofType, REGISTRY_HOST, runUpdate, SERVICE_T
 import type { ReleasedServiceArgs } from "../../components/releasedService";
 import type { ReadinessProbe } from "../../components/workloads/kubernetes/settings";
 import type { KubernetesWorkloadRecord } from "../../components/workloads/workload";
-import { labelValue } from "../../components/workloads/kubernetes/deployment";
+import { labelValue } from "../../components/workloads/kubernetes/release";
 
 type Module = typeof import("../../components");
 let component: Module;

@@ -1,0 +1,148 @@
+// Restore first (`rollback --restore-first`), the runbook's emergency path: every live workload of
+// the services rolled back is given its target in one write each, at once, before the update that
+// records the rollback. Which writes, and what is refused before any of them, is decided here from
+// the state alone (pure); the writes go through Deps.write.
+
+import { appliedObject, restoredObject, referenceOf } from "../../components/workloads/kubernetes/restore";
+import { DEPLOYMENT_TYPE, type ObjectReference } from "../../components/workloads/kubernetes/live";
+import { swarmRestoreArgs } from "../../components/workloads/swarm/restore";
+import type { WorkloadRecord } from "../../components/workloads/workload";
+import type { StackConfig } from "./config";
+import { type Connection, connectionOf } from "./connection";
+import { CliError, ExitCode } from "./exitCodes";
+import type { OwnWorkload } from "./ownWorkloads";
+import type { Target } from "./release";
+import type { ServiceState } from "./services";
+
+/** One write to a live workload: a server-side apply of a Kubernetes object, or a docker CLI call. */
+export type LiveWrite =
+    | { readonly kind: "apply"; readonly object: Readonly<Record<string, unknown>>; readonly fieldManager: string; readonly reference: ObjectReference }
+    | { readonly kind: "docker"; readonly args: readonly string[] };
+
+/** A write the restore makes, for the service it restores, and how its instances are then watched. */
+export interface RestoreWrite {
+    readonly service: string;
+    /** For people: `Deployment shop/api-1a2b3c`, `Swarm service shop-web`. */
+    readonly what: string;
+    readonly connection: Connection;
+    readonly write: LiveWrite;
+    /** The workload whose instances must come to the target. */
+    readonly watch: { readonly record: WorkloadRecord } | { readonly own: OwnWorkload };
+}
+
+/** What a restore writes: the target's image reference and version for one service. */
+export interface RestoreTarget {
+    readonly service: string;
+    readonly imageRef: string;
+    readonly version: string;
+}
+
+/** Why the kinds the command does not write first are left to the update, which is as fast there. */
+const PULUMI_IS_FAST: Readonly<Record<string, string>> = {
+    docker:
+        "a Docker host container runs one image for its life: the provider replaces it (a new container, by pulumi up), " +
+        "so a container started ahead of the update would be one the update replaces again; the rollback's pulumi up is the fast path there",
+    compose:
+        "a Compose file is written by the update and its containers recreated by docker compose, which is what the rollback's pulumi up runs; " +
+        "there is no faster write",
+};
+
+/** The writes that restore one service's own Kubernetes or Swarm workloads, or why one cannot be. */
+function ownWrites(service: ServiceState, target: RestoreTarget, config: StackConfig): (RestoreWrite | string)[] {
+    const from = service.imageRef;
+    return (service.ownWorkloads ?? []).map((own): RestoreWrite | string => {
+        const subject = `${own.name} (${own.type})`;
+        if (own.live === undefined || from === undefined) {
+            return `${subject}: a resource of this type is not written ahead of the update`;
+        }
+        const connection = connectionOf(own.live.kind, config, own.provider);
+        if (own.live.kind === "kubernetes") {
+            const applied = appliedObject(own.outputs ?? {});
+            if ("refused" in applied) {
+                return `${subject}: ${applied.refused}`;
+            }
+            const object = restoredObject(applied, { imageRef: from, version: service.version ?? "" }, target, false);
+            const reference = referenceOf(object, own.outputs ?? {});
+            if (reference === undefined) {
+                return `${subject}: its state does not name the object`;
+            }
+            return { service: service.name, what: `${reference.kind} ${reference.namespace}/${reference.name}`, connection, write: { kind: "apply", object, fieldManager: applied.fieldManager, reference }, watch: { own } };
+        }
+        if (own.live.kind === "swarm") {
+            return { service: service.name, what: `Swarm service ${own.live.service}`, connection, write: { kind: "docker", args: swarmRestoreArgs(own.live.service, target.imageRef, target.version, false) }, watch: { own } };
+        }
+        return `${subject}: ${PULUMI_IS_FAST.docker}`;
+    });
+}
+
+/** The write that restores a ReleasedService's own workload, or why it cannot be. */
+function builtInWrite(service: ServiceState, target: RestoreTarget, config: StackConfig): RestoreWrite | string | undefined {
+    const record = service.workload;
+    if (record === undefined) {
+        return undefined;
+    }
+    const subject = `its ${record.kind} workload`;
+    if (record.kind === "docker" || record.kind === "compose") {
+        return `${subject}: ${PULUMI_IS_FAST[record.kind]}`;
+    }
+    const resource = service.workloadResource;
+    const connection = connectionOf(record.kind, config, service.origin?.provider);
+    if (record.kind === "swarm") {
+        return { service: service.name, what: `Swarm service ${record.service}`, connection, write: { kind: "docker", args: swarmRestoreArgs(record.service, target.imageRef, target.version, true) }, watch: { record } };
+    }
+    if (resource?.type !== DEPLOYMENT_TYPE) {
+        return `${subject}: its state records no Deployment`;
+    }
+    const applied = appliedObject(resource.outputs);
+    const from = service.deployedImage ?? service.imageRef;
+    if ("refused" in applied || from === undefined) {
+        return `${subject}: ${"refused" in applied ? applied.refused : "its state does not say which image it runs"}`;
+    }
+    const object = restoredObject(applied, { imageRef: from, version: service.version ?? "" }, target, true);
+    const reference = referenceOf(object, resource.outputs);
+    if (reference === undefined) {
+        return `${subject}: its state does not name the Deployment`;
+    }
+    return { service: service.name, what: `Deployment ${reference.namespace}/${reference.name}`, connection, write: { kind: "apply", object, fieldManager: applied.fieldManager, reference }, watch: { record } };
+}
+
+/**
+ * Every write that restores `targets`, in the services' order, or a refusal naming every workload
+ * that cannot be written ahead of its update and why (nothing is written then). A service already
+ * on its target is written too: a write that changes nothing starts no rollout. Pure.
+ */
+export function restorePlan(stack: string, targets: readonly RestoreTarget[], current: readonly ServiceState[], config: StackConfig): RestoreWrite[] {
+    const writes: RestoreWrite[] = [];
+    const refused: string[] = [];
+    for (const target of targets) {
+        const service = current.find((one) => one.name === target.service);
+        if (service === undefined) {
+            refused.push(`service ${target.service}: stack ${stack} does not run it now, so there is no workload to write`);
+            continue;
+        }
+        const found = [builtInWrite(service, target, config), ...ownWrites(service, target, config)].filter((one) => one !== undefined);
+        if (found.length === 0) {
+            refused.push(`service ${target.service}: no workload of it is recorded in the state`);
+        }
+        for (const one of found) {
+            if (typeof one === "string") {
+                refused.push(`service ${target.service}, ${one}`);
+            } else {
+                writes.push(one);
+            }
+        }
+    }
+    if (refused.length > 0) {
+        throw new CliError(
+            `rollback --restore-first of stack ${stack} refused before changing anything, since it writes every workload of a service or none:\n  ${refused.join("\n  ")}\n` +
+                "Roll back without --restore-first: its pulumi up moves these workloads.",
+            ExitCode.Failure,
+        );
+    }
+    return writes;
+}
+
+/** The target of each service as the restore writes it: `<repository>@<digest>` and the version. */
+export function restoreTargets(targets: readonly Target[], imageRefOf: (target: Target) => string): RestoreTarget[] {
+    return targets.map((target) => ({ service: target.service, imageRef: imageRefOf(target), version: target.version }));
+}
