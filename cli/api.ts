@@ -132,15 +132,38 @@ export function createApi(depsFor: DepsFor) {
         },
         /** Pins, holds and runs an earlier update's releases (`to`: an update number or a version), as `rollback --yes`. */
         rollback: async (
-            options: CallOptions & { readonly to: string | number; readonly service?: string; readonly hold?: boolean; readonly reason?: string; readonly withConfig?: boolean },
+            options: CallOptions & {
+                readonly to: string | number;
+                readonly service?: string;
+                readonly hold?: boolean;
+                readonly reason?: string;
+                readonly withConfig?: boolean;
+                /** Write every workload first, then pin, hold and record it (`--restore-first`). */
+                readonly restoreFirst?: boolean;
+            },
         ): Promise<RollbackResult> => {
             if (options.reason !== undefined && options.hold === false) {
                 throw new ReleasedServiceError("reason is recorded in the hold, and hold: false sets none: pass one or the other; nothing was done", ExitCode.Usage);
             }
+            if (options.restoreFirst === true && options.withConfig === true) {
+                throw new ReleasedServiceError(
+                    "restoreFirst writes the release alone to each workload, ahead of the update, and withConfig restores config that only the update applies: pass one or the other; nothing was done",
+                    ExitCode.Usage,
+                );
+            }
             return call("rollback", options, depsFor, (context, report) =>
                 rollbackVerb(
                     context,
-                    { stack: options.stack, to: String(options.to), service: options.service, yes: true, hold: options.hold ?? true, reason: options.reason, withConfig: options.withConfig ?? false },
+                    {
+                        stack: options.stack,
+                        to: String(options.to),
+                        service: options.service,
+                        yes: true,
+                        hold: options.hold ?? true,
+                        reason: options.reason,
+                        withConfig: options.withConfig ?? false,
+                        restoreFirst: options.restoreFirst ?? false,
+                    },
                     report,
                 ),
             );

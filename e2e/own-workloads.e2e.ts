@@ -364,6 +364,29 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
     });
 
+    it("rollback --restore-first --service api writes every workload of the release first (the Deployment, the chart's Deployment, the CronJob), and the update that records it starts no rollout", async () => {
+        const generations = async (): Promise<Record<string, number>> => {
+            const list = JSON.parse(await env.kubectl(["get", "deployments", "-o", "json"])) as { items: { metadata: { generation: number }; spec: { selector: { matchLabels: Record<string, string> } } }[] };
+            return Object.fromEntries(list.items.map((item) => [item.spec.selector.matchLabels.app ?? item.spec.selector.matchLabels["app.kubernetes.io/name"], item.metadata.generation]));
+        };
+        const before = await generations();
+        const result = await cli("rollback", "--to", "1", "--service", "api", "--restore-first", "--yes", "--json");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as { restoreFirst: { restoredSeconds: number | null; recordedSeconds: number; workloads: string[] } };
+        assert.deepEqual(
+            report.restoreFirst.workloads.map((workload) => workload.replace(/-[0-9a-f]{8}$/, "")).sort(),
+            ["CronJob default/report", "Deployment default/api", "Deployment default/web-shop-web"].sort(),
+        );
+        assert.ok(report.restoreFirst.restoredSeconds !== null, result.stderr);
+        assert.deepEqual(await running(digests.v1, digests.w2), { api: [digests.v1, digests.v1], web: [digests.v1], report: ref(digests.v1), worker: [digests.w2] });
+        const after = await generations();
+        assert.deepEqual([after["shop-api"], after["shop-web"]], [before["shop-api"] + 1, before["shop-web"] + 1], "one rollout of each Deployment: the write's");
+        succeeded(await pulumi("preview", "--expect-no-changes", "--non-interactive", "--stack", STACK), "pulumi preview --expect-no-changes after the restore");
+        succeeded(await cli("release-hold", "--service", "api"), "release-hold");
+        succeeded(await pulumi("up", "--yes", "--non-interactive", "--stack", STACK, "--message", "api forward"), "roll forward");
+        assert.deepEqual(await running(digests.v2, digests.w2), { api: [digests.v2, digests.v2], web: [digests.v2], report: ref(digests.v2), worker: [digests.w2] });
+    });
+
     it("up --atomic of an API release whose pods never become ready is undone: every workload of it back on the last good digest", async () => {
         await setShopConfig(pulumi, { apiVersion: "v3.0.0-unready", apiContext: buildContext(env, "own-api-v3", "v3.0.0-unready", "own api 3.0.0, never ready") });
         const result = await cli("up", "--atomic", "--yes");

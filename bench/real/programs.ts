@@ -52,7 +52,6 @@ class PinnedService extends pulumi.ComponentResource {
                 annotations: { "kubernetes.io/change-cause": \`released-service: \${args.version} \${image}\`, "pulumi.com/patchForce": "true" },
             },
             spec: {
-                replicas: 1,
                 revisionHistoryLimit: 10,
                 selector: { matchLabels: selector },
                 template: {

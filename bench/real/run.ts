@@ -42,6 +42,16 @@ const operations = {
 } as const;
 type Operation = keyof typeof operations;
 
+/** One service restored first, and by hand, on the same cluster: each run's times. */
+interface RestoreSamples {
+    /** Command start to every pod on the target, as rollback --restore-first reports it. */
+    readonly restoredMs: number[];
+    /** Command start to the record complete (the command's end). */
+    readonly recordedMs: number[];
+    /** kubectl rollout undo, then kubectl rollout status until it returns. */
+    readonly undoMs: number[];
+}
+
 /** What the command alone does, timed on the component's stack. */
 const COMMAND_OPERATIONS = ["history", "status", "rollback --service"] as const;
 type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
@@ -80,7 +90,7 @@ export async function runReal(argv: readonly string[]): Promise<void> {
         const bench = new RealBench(env, services);
         await bench.setUp();
         const samples = await bench.measure(runs);
-        const cli = await bench.measureCommands(runs);
+        const { samples: cli, restore } = await bench.measureCommands(runs);
         progress("profiling one no-change pulumi up of each program (--cpu-prof)");
         const profiles = { component: await bench.profile("component"), handWritten: await bench.profile("handWritten") };
 
@@ -117,6 +127,17 @@ export async function runReal(argv: readonly string[]): Promise<void> {
         for (const command of COMMAND_OPERATIONS) {
             console.log(`  ${`released-service ${command}`.padEnd(36)}${cli[command].map((s) => seconds(s.ms)).join(", ")}`);
         }
+        const restoreFigures = {
+            restored: summarize(restore.restoredMs),
+            recorded: summarize(restore.recordedMs),
+            undo: summarize(restore.undoMs),
+        };
+        console.log(
+            `\none service rolled back on the same cluster, medians of ${runs}: rollback --restore-first restored it ${seconds(restoreFigures.restored.medianMs)} ` +
+                `and recorded it ${seconds(restoreFigures.recorded.medianMs)} after the command started; kubectl rollout undo + rollout status took ` +
+                `${seconds(restoreFigures.undo.medianMs)} (restore first ${(restoreFigures.restored.medianMs / restoreFigures.undo.medianMs).toFixed(2)} times that, ` +
+                `${seconds(restoreFigures.restored.medianMs - restoreFigures.undo.medianMs)} more); rollback --service without it ${seconds(summarize(cli["rollback --service"].map((s) => s.ms)).medianMs)}`,
+        );
         console.log("\nwhere a no-change pulumi up's program spends its time (one --cpu-prof run each):");
         for (const variant of VARIANTS) {
             printProfile(variant === "component" ? "ReleasedService" : "hand-written", profiles[variant]);
@@ -148,6 +169,7 @@ export async function runReal(argv: readonly string[]): Promise<void> {
                 }),
             ),
             commands: Object.fromEntries(COMMAND_OPERATIONS.map((command) => [command, { ...summarize(cli[command].map((s) => s.ms)), samples: cli[command] }])),
+            restoreFirst: { ...restoreFigures, samples: restore },
             profiles,
         };
         if (services === SERVICES && runs >= RUNS) {
@@ -350,11 +372,14 @@ class RealBench {
 
     /**
      * The command's own operations, each run: history, status, and one service rolled back by the
-     * command (`rollback --to 1 --service <one>`: its resources alone, the engine's --target), then
-     * untimed forward again.
+     * command (`rollback --to 1 --service <one>`: a whole update of the stack), then untimed forward
+     * again; then the same service restored first (`--restore-first`: the time to restore and the time
+     * to record, as the command reports them) and forward again; then the same rollback by hand on
+     * the same cluster, `kubectl rollout undo` and `kubectl rollout status`, and forward again.
      */
-    async measureCommands(runs: number): Promise<Record<CommandOperation, Sample[]>> {
+    async measureCommands(runs: number): Promise<{ samples: Record<CommandOperation, Sample[]>; restore: RestoreSamples }> {
         const samples: Record<CommandOperation, Sample[]> = { history: [], status: [], "rollback --service": [] };
+        const restore: RestoreSamples = { restoredMs: [], recordedMs: [], undoMs: [] };
         for (let run = 0; run < runs; run++) {
             for (const command of ["history", "status"] as const) {
                 progress(`run ${run + 1} of ${runs}: released-service ${command}`);
@@ -365,11 +390,39 @@ class RealBench {
             progress(`run ${run + 1} of ${runs}: released-service ${rollback.join(" ")}`);
             samples["rollback --service"].push(await this.timed(async () => void ok(await this.cli(rollback), `released-service ${rollback.join(" ")}`)));
             await this.expectRunning("component", V2, { service: one, version: V1 });
-            ok(await this.cli(["release-hold", "--service", one]), `released-service release-hold --service ${one}`);
-            ok(await this.up("component", `${one} forward to ${V2}`), "pulumi up after release-hold");
+            await this.forward(one);
+
+            progress(`run ${run + 1} of ${runs}: released-service ${rollback.join(" ")} --restore-first`);
+            const restored = ok(await this.cli([...rollback, "--restore-first", "--json"]), "released-service rollback --restore-first");
+            const times = (JSON.parse(restored.stdout) as { restoreFirst: { restoredSeconds: number | null; recordedSeconds: number } }).restoreFirst;
+            if (times.restoredSeconds === null) {
+                throw new Error(`rollback --restore-first of ${one} did not see every pod on ${V1}`);
+            }
+            restore.restoredMs.push(times.restoredSeconds * 1000);
+            restore.recordedMs.push(times.recordedSeconds * 1000);
+            await this.expectRunning("component", V2, { service: one, version: V1 });
+            await this.forward(one);
+
+            progress(`run ${run + 1} of ${runs}: kubectl rollout undo and rollout status of ${one}'s Deployment`);
+            const namespace = NAMESPACES.component;
+            const deployment = (await this.env.kubectl(["get", "deployments", "-n", namespace, "-l", `app.kubernetes.io/name=${one}`, "-o", "jsonpath={.items[0].metadata.name}"])).trim();
+            const undo = await this.timed(async () => {
+                await this.env.kubectl(["rollout", "undo", `deployment/${deployment}`, "-n", namespace]);
+                await this.env.kubectl(["rollout", "status", `deployment/${deployment}`, "-n", namespace, "--timeout", "300s"]);
+            });
+            restore.undoMs.push(undo.ms);
+            await this.expectRunning("component", V2, { service: one, version: V1 });
+            ok(await this.pulumi("component", ["up", "--yes", "--non-interactive", "--refresh", "--message", `${one} forward to ${V2} after the undo`]), "pulumi up --refresh after the undo");
             await this.expectRunning("component", V2);
         }
-        return samples;
+        return { samples, restore };
+    }
+
+    /** Lifts the hold a rollback of `one` left and runs every service's v2 again. */
+    private async forward(one: string): Promise<void> {
+        ok(await this.cli(["release-hold", "--service", one]), `released-service release-hold --service ${one}`);
+        ok(await this.up("component", `${one} forward to ${V2}`), "pulumi up after release-hold");
+        await this.expectRunning("component", V2);
     }
 
     /** One no-change pulumi up with the program under `--cpu-prof`; the largest profile is the program's. */

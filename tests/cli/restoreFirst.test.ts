@@ -120,6 +120,40 @@ describe("restore first: the plan", () => {
         });
     });
 
+    it("writes the user's own Kubernetes objects that run the release, and refuses their own Docker container", () => {
+        const cronJob = {
+            apiVersion: "batch/v1",
+            kind: "CronJob",
+            metadata: { name: "nightly", namespace: "payments" },
+            spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { containers: [{ name: "job", image: V11 }] } } } } },
+        };
+        const own = {
+            type: "kubernetes:batch/v1:CronJob",
+            name: "nightly",
+            urn: "urn:pulumi:dev::shop::kubernetes:batch/v1:CronJob::nightly",
+            paths: ["spec.jobTemplate.spec.template.spec.containers[0].image"],
+            live: { kind: "kubernetes" as const, apiVersion: "batch/v1", objectKind: "CronJob", name: "nightly", namespace: "payments" },
+            outputs: { ...cronJob, __inputs: cronJob, __fieldManager: "pulumi-kubernetes-77aa" },
+        };
+        const release: ServiceState = { name: "payment-api", imageDigest: DIGESTS["v1.1.0"], imageRef: V11, version: "v1.1.0", ownWorkloads: [own] };
+        const [write] = restorePlan("dev", [target], [release], {});
+        assert.equal(write.what, "CronJob payments/nightly");
+        assert.deepEqual(write.write, {
+            kind: "apply",
+            object: { ...cronJob, spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { containers: [{ name: "job", image: V1 }] } } } } } },
+            fieldManager: "pulumi-kubernetes-77aa",
+            reference: { apiVersion: "batch/v1", kind: "CronJob", name: "nightly", namespace: "payments" },
+        });
+        const box = { type: "docker:index/container:Container", name: "box", urn: "urn:pulumi:dev::shop::docker:index/container:Container::box", paths: ["image"], live: { kind: "docker" as const, container: "box" } };
+        assert.throws(() => restorePlan("dev", [target], [{ ...release, ownWorkloads: [own, box] }], {}), {
+            message:
+                "rollback --restore-first of stack dev refused before changing anything, since it writes every workload of a service or none:\n" +
+                "  service payment-api, box (docker:index/container:Container): a Docker host container runs one image for its life: the provider replaces it (a new container, by pulumi up), " +
+                "so a container started ahead of the update would be one the update replaces again; the rollback's pulumi up is the fast path there\n" +
+                "Roll back without --restore-first: its pulumi up moves these workloads.",
+        });
+    });
+
     it("refuses a Docker host container and a service it cannot write, naming each, before writing any", () => {
         const docker: ServiceState = { ...KUBERNETES_SERVICE, name: "web", workload: { kind: "docker", container: "shop-web" } };
         const client: ServiceState = { ...KUBERNETES_SERVICE, workloadResource: { type: "kubernetes:apps/v1:Deployment", outputs: { __inputs: {}, __fieldManager: "pulumi-kubernetes" } } };
