@@ -375,7 +375,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         const report = JSON.parse(result.stdout) as { restoreFirst: { restoredSeconds: number | null; recordedSeconds: number; workloads: string[] } };
         assert.deepEqual(
             report.restoreFirst.workloads.map((workload) => workload.replace(/-[0-9a-f]{8}$/, "")).sort(),
-            ["CronJob default/report", "Deployment default/api", "Deployment default/web-shop-web"].sort(),
+            ["CronJob default/report", "Deployment default/api", "Deployment default/web-web"].sort(),
         );
         assert.ok(report.restoreFirst.restoredSeconds !== null, result.stderr);
         assert.deepEqual(await running(digests.v1, digests.w2), { api: [digests.v1, digests.v1], web: [digests.v1], report: ref(digests.v1), worker: [digests.w2] });

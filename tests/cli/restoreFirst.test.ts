@@ -71,12 +71,28 @@ describe("restore first: the object written", () => {
         assert.deepEqual(OUTPUTS.__inputs, appliedFor("v1.1.0", V11), "the recorded object is left as it was");
     });
 
-    it("of the user's own object swaps its images only: its labels are the user's", () => {
-        const applied = appliedObject(OUTPUTS);
-        assert.ok(!("refused" in applied));
-        const object = restoredObject(applied, { imageRef: V11, version: "v1.1.0" }, { imageRef: V1, version: "v1.0.0" }, false) as ReturnType<typeof appliedFor>;
-        const expected = appliedFor("v1.1.0", V1);
-        assert.deepEqual(object, expected);
+    it("of the user's own object swaps its images, and each value that is exactly the release's version (a label or a variable the program took from the version output)", () => {
+        const own = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "api", annotations: { note: "deployed v1.1.0 by hand" } },
+            spec: {
+                template: {
+                    metadata: { labels: { app: "shop-api", "app.kubernetes.io/version": "v1.1.0" } },
+                    spec: { containers: [{ name: "api", image: V11, env: [{ name: "VERSION", value: "v1.1.0" }, { name: "OTHER", value: "v1.1.0-rc" }] }] },
+                },
+            },
+        };
+        const object = restoredObject({ object: own, fieldManager: FIELD_MANAGER }, { imageRef: V11, version: "v1.1.0" }, { imageRef: V1, version: "v1.0.0" }, false);
+        assert.deepEqual(object, {
+            ...own,
+            spec: {
+                template: {
+                    metadata: { labels: { app: "shop-api", "app.kubernetes.io/version": "v1.0.0" } },
+                    spec: { containers: [{ name: "api", image: V1, env: [{ name: "VERSION", value: "v1.0.0" }, { name: "OTHER", value: "v1.1.0-rc" }] }] },
+                },
+            },
+        });
     });
 
     it("is refused, saying why, when the state does not keep what the provider applied, it applied client-side, or the object holds a secret", () => {

@@ -47,10 +47,10 @@ export function appliedObject(outputs: Readonly<Record<string, unknown>>): Appli
     return { object: object as Record<string, unknown>, fieldManager };
 }
 
-/** `value` with every string naming `from` naming `to` instead. */
-function swapped(value: unknown, from: string, to: string): unknown {
+/** `value` with every string naming the image `from.imageRef` naming `to.imageRef` instead, and every string that is exactly `from.version` (a version label, an env var) `to.version`. */
+function swapped(value: unknown, from: NamedRelease, to: NamedRelease): unknown {
     if (typeof value === "string") {
-        return value.split(from).join(to);
+        return from.version !== "" && value === from.version ? to.version : value.split(from.imageRef).join(to.imageRef);
     }
     if (Array.isArray(value)) {
         return value.map((item) => swapped(item, from, to));
@@ -78,12 +78,14 @@ function relabel(metadata: Json | undefined, version: string): void {
 
 /**
  * The object to apply so that `applied` runs `to` instead of `from`: every image reference to
- * `from` names `to`. For a ReleasedService's own Deployment (`builtIn`) also its version labels and
- * change cause, which the component derives from the release: the object is then exactly what the
- * component asks the provider to apply for `to`. Pure.
+ * `from` names `to`, and every value that is exactly `from`'s version (a program's own version
+ * label or variable, from the release's `version` output) is `to`'s. For a ReleasedService's own
+ * Deployment (`builtIn`) also its version labels and change cause, which the component derives
+ * from the release: the object is then exactly what the component asks the provider to apply for
+ * `to`. Pure.
  */
 export function restoredObject(applied: AppliedObject, from: NamedRelease, to: NamedRelease, builtIn: boolean): Json {
-    const object = swapped(applied.object, from.imageRef, to.imageRef) as Json;
+    const object = swapped(applied.object, from, to) as Json;
     if (builtIn) {
         const metadata = child(object, "metadata");
         relabel(metadata, to.version);
