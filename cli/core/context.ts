@@ -12,7 +12,7 @@ import type { Connection } from "./connection";
 import type { HistoryEntry } from "./history";
 import type { Interrupts } from "./interrupt";
 import type { OutputStream, Paint, Progress } from "./output";
-import type { LiveWrite } from "./restore";
+import type { LiveWrite } from "./workloads";
 import type { ServiceState } from "./services";
 import type { RecordedStates } from "./state";
 

@@ -4,20 +4,17 @@
 // the state alone (pure); the writes go through Deps.write.
 
 import { appliedObject, restoredObject, referenceOf } from "../../components/workloads/kubernetes/restore";
-import { DEPLOYMENT_TYPE, type ObjectReference } from "../../components/workloads/kubernetes/live";
+import { DEPLOYMENT_TYPE } from "../../components/workloads/kubernetes/live";
 import { swarmRestoreArgs } from "../../components/workloads/swarm/restore";
 import type { WorkloadRecord } from "../../components/workloads/workload";
 import type { StackConfig } from "./config";
 import { type Connection, connectionOf } from "./connection";
 import { CliError, ExitCode } from "./exitCodes";
+import { RENDER_KEY } from "./reach";
+import type { LiveWrite } from "./workloads";
 import type { OwnWorkload } from "./ownWorkloads";
 import type { Target } from "./release";
 import type { ServiceState } from "./services";
-
-/** One write to a live workload: a server-side apply of a Kubernetes object, or a docker CLI call. */
-export type LiveWrite =
-    | { readonly kind: "apply"; readonly object: Readonly<Record<string, unknown>>; readonly fieldManager: string; readonly reference: ObjectReference }
-    | { readonly kind: "docker"; readonly args: readonly string[] };
 
 /** A write the restore makes, for the service it restores, and how its instances are then watched. */
 export interface RestoreWrite {
@@ -114,6 +111,7 @@ function builtInWrite(service: ServiceState, target: RestoreTarget, config: Stac
 export function restorePlan(stack: string, targets: readonly RestoreTarget[], current: readonly ServiceState[], config: StackConfig): RestoreWrite[] {
     const writes: RestoreWrite[] = [];
     const refused: string[] = [];
+    const rendered = config[RENDER_KEY];
     for (const target of targets) {
         const service = current.find((one) => one.name === target.service);
         if (service === undefined) {
@@ -127,6 +125,8 @@ export function restorePlan(stack: string, targets: readonly RestoreTarget[], cu
         for (const one of found) {
             if (typeof one === "string") {
                 refused.push(`service ${target.service}, ${one}`);
+            } else if (one.write.kind === "apply" && typeof rendered === "string" && rendered !== "") {
+                refused.push(`service ${target.service}, ${one.what}: stack ${stack} renders its Kubernetes manifests into ${rendered} (${RENDER_KEY}), so there is no cluster to write`);
             } else {
                 writes.push(one);
             }

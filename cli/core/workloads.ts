@@ -35,6 +35,11 @@ export interface LiveClients {
     readonly applyObject: (object: Readonly<Record<string, unknown>>, fieldManager: string) => Promise<void>;
 }
 
+/** One write to a live workload (rollback --restore-first): a server-side apply of a Kubernetes object, or a docker CLI call. */
+export type LiveWrite =
+    | { readonly kind: "apply"; readonly object: Readonly<Record<string, unknown>>; readonly fieldManager: string; readonly reference: ObjectReference }
+    | { readonly kind: "docker"; readonly args: readonly string[] };
+
 /** `projectDir`: the Pulumi project's directory, which a Compose file's path is relative to. */
 export function liveOf(record: WorkloadRecord, clients: LiveClients, projectDir: string): LiveWorkload {
     switch (record.kind) {

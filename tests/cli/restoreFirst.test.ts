@@ -126,6 +126,15 @@ describe("restore first: the plan", () => {
         });
     });
 
+    it("refuses a stack that renders its Kubernetes manifests: there is no cluster to write", () => {
+        assert.throws(() => restorePlan("dev", [target], [KUBERNETES_SERVICE], { "kubernetes:renderYamlToDirectory": "rendered" }), {
+            message:
+                "rollback --restore-first of stack dev refused before changing anything, since it writes every workload of a service or none:\n" +
+                "  service payment-api, Deployment payments/payment-api-1a2b3c: stack dev renders its Kubernetes manifests into rendered (kubernetes:renderYamlToDirectory), so there is no cluster to write\n" +
+                "Roll back without --restore-first: its pulumi up moves these workloads.",
+        });
+    });
+
     it("writes a Swarm service by docker service update: the image as written, and the release label", () => {
         const swarm: ServiceState = { ...KUBERNETES_SERVICE, workload: { kind: "swarm", service: "shop-web" }, workloadResource: { type: "docker:index/service:Service", outputs: {} } };
         const [write] = restorePlan("dev", [target], [swarm], {});
