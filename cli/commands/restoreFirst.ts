@@ -18,6 +18,9 @@ import type { LiveWorkload } from "../../components/workloads/live";
 /** How long the instances get to come to the target before the command says they have not. */
 export const RESTORE_TIMEOUT_SECONDS = 300;
 
+/** How often they are asked meanwhile: the time to restore is read to this much. */
+const RESTORE_POLL_MS = 200;
+
 /** What the rollback has decided before restoring: the set, its config edits and its words. */
 export interface RestoreFirstInput {
     readonly stack: ReleaseStack;
@@ -84,7 +87,7 @@ async function watchRestore(context: Context, input: RestoreFirstInput, writes: 
     const landings = await Promise.all(
         writes.map(async (write) => {
             const live = watched(context, write);
-            return live === undefined ? { write, live, landed: true, instances: [] } : { write, live, ...(await waitForDigest(context, live, digestOf(write.service), RESTORE_TIMEOUT_SECONDS * 1000)) };
+            return live === undefined ? { write, live, landed: true, instances: [] } : { write, live, ...(await waitForDigest(context, live, digestOf(write.service), RESTORE_TIMEOUT_SECONDS * 1000, RESTORE_POLL_MS)) };
         }),
     );
     const late = landings.filter((landing) => !landing.landed);

@@ -21,7 +21,7 @@ import {
     targetReference,
 } from "../core/release";
 import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
-import { loadHistory, prepare, refuseLocked } from "../core/prepare";
+import { loadHistory, prepareAlongside, refuseLocked } from "../core/prepare";
 import { passOnInterrupt, pinningWords, UpdateGuard, type UpdateWords } from "../core/interrupted";
 import { describePending, LOCKED } from "../core/state";
 import { restorePlan, restoreTargets } from "../core/restore";
@@ -199,9 +199,16 @@ export interface RollbackResult {
 
 export async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
     const startedAt = context.deps.elapsed();
-    const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "rollback" });
-    const unfinished = await refuseLocked(context, stack);
-    const { rows, entries, states } = await loadHistory(context, stack);
+    // The lock and the history are read while the workloads are asked: in an incident every second counts.
+    const {
+        prepared: { stack, config, services: current, known },
+        alongside: [unfinished, { rows, entries, states }],
+    } = await prepareAlongside(context, { ...options, check: "entries", cluster: "rollback" }, async (opened) => {
+        const history = loadHistory(context, opened);
+        history.catch(() => undefined);
+        // A lock is named before anything the history could say.
+        return [await refuseLocked(context, opened), await history] as const;
+    });
     const attributed = attribute(rows, known);
     const set = chooseReleaseSet(stack.name, attributed, options.to, options.service);
     // Every target is asked at once (the registry client keeps 16 in flight); the first missing in

@@ -36,7 +36,22 @@ export interface PrepareOptions {
 
 /** Opens the stack and reads its config and services, refusing what the command must not act on. */
 export async function prepare(context: Context, options: PrepareOptions): Promise<Prepared> {
+    return (await prepareAlongside(context, options, async () => undefined)).prepared;
+}
+
+/**
+ * `prepare`, with `alongside` run on the opened stack at the same time (what the command reads next,
+ * such as its history and locks): its answer, once prepare's refusals, which come first, have passed.
+ */
+export async function prepareAlongside<T>(context: Context, options: PrepareOptions, alongside: (stack: ReleaseStack) => Promise<T>): Promise<{ prepared: Prepared; alongside: T }> {
     const stack = await context.deps.openStack(options.stack);
+    const read = alongside(stack);
+    read.catch(() => undefined);
+    const prepared = await prepareOpened(context, stack, options);
+    return { prepared, alongside: await read };
+}
+
+async function prepareOpened(context: Context, stack: ReleaseStack, options: PrepareOptions): Promise<Prepared> {
     if (options.cluster !== undefined) {
         refuseRendered(stack, options.cluster);
     }

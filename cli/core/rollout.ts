@@ -16,8 +16,8 @@ export function allRun(instances: readonly LiveInstance[], digest: string): bool
     return instances.length > 0 && instances.every((instance) => instance.digest === digest && instance.state === "ok" && instance.ready);
 }
 
-/** Polls the workload until every instance that stays runs `digest` and is ready, or `timeoutMs` passes. */
-export async function waitForDigest(context: Context, live: LiveWorkload, digest: string, timeoutMs: number): Promise<Landing> {
+/** Polls the workload, every `pollMs`, until every instance that stays runs `digest` and is ready, or `timeoutMs` passes. */
+export async function waitForDigest(context: Context, live: LiveWorkload, digest: string, timeoutMs: number, pollMs = POLL_MS): Promise<Landing> {
     const start = context.deps.elapsed();
     for (;;) {
         const instances = await live.instances({ digest });
@@ -28,7 +28,7 @@ export async function waitForDigest(context: Context, live: LiveWorkload, digest
             return { landed: false, instances };
         }
         context.progress.update(`Waiting for every ${live.noun.one} ${live.where} to run ${digest}…`);
-        await context.deps.sleep(POLL_MS);
+        await context.deps.sleep(pollMs);
     }
 }
 
