@@ -81,8 +81,8 @@ their containers are replaced by the update itself, which is the fast path.
 --json prints {stack, result ("rolled back", "already running" or
 "cancelled"), update, services: [{service, version, digest}], left, held,
 configFile, message, changes, and with --restore-first restoreFirst:
-{restoredSeconds, recordedSeconds, workloads}} on stdout, and the rest, pulumi's output
-included, on stderr.
+{restoredSeconds, recordedSeconds, workloads}} on stdout, and the rest,
+pulumi's output included, on stderr.
 
 Options:
       --to <target>   required: the update number or version to return to

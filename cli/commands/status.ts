@@ -8,13 +8,13 @@ import { CliError, ExitCode } from "../core/exitCodes";
 import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
 import type { StackConfig } from "../core/config";
-import { type HistoryEntry, updateNumbers } from "../core/history";
+import { type HistoryEntry, repositoryOf, updateNumbers } from "../core/history";
 import { prepare, unfinishedOf } from "../core/prepare";
 import { describeLock, describePending, type Unfinished } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
 import { identify, wrongClusterRefusal } from "../core/cluster";
 import { connectionOf, describeConnection } from "../core/connection";
-import { ownIdentities, type OwnWorkloadLive, readOwnWorkload } from "../core/ownLive";
+import { ownIdentities, type OwnWorkloadLive, readOwnWorkload, restoredAhead } from "../core/ownLive";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
 
@@ -55,13 +55,12 @@ containers: [{container, ...}] (tasks: [{task, ...}] for Swarm) and the
 location fields are its own (container; composeFile and composeService;
 swarmService): service is always the ReleasedService's name. A release's
 own workloads add workloads: [{type, name, where, state, images: [{path,
-live}], pods|containers|tasks}], state ok, drift, missing or not read. After a
-rollback --restore-first whose update has not recorded it yet, a service
-whose instances run the release its pin names adds recordPending: true (not
-drift; those instances' state is restored), and status exits 1 until
-pulumi up records it. After a
-failed update it adds failedUpdate: {update, configVersions: [{service,
-version}]}. A lock or pending operations add unfinished: {locks: [{key,
+live}], pods|containers|tasks}], state ok, drift, missing, not read or
+restored. After a rollback --restore-first whose update has not recorded it
+yet, a service whose instances or own workloads run the release its pin
+names adds recordPending: true (not drift; their state is restored), and
+status exits 1 until pulumi up records it. After a failed update it adds
+failedUpdate: {update, configVersions: [{service, version}]}. A lock or pending operations add unfinished: {locks: [{key,
 takenBy}], pendingOperations: [{type, urn}]}.
 
 Options:
@@ -179,9 +178,15 @@ export async function status(context: Context, options: StatusOptions, report: (
     for (const service of services) {
         const record = service.workload;
         const lead = `Service ${service.name} of stack ${stack.name}`;
-        const own = await owned.get(service.name);
+        // Restored ahead of its record (rollback --restore-first): what runs is the release the config pins.
+        const pin = pinOf(config, service.name);
+        const repository = repositoryOf(service.imageRef);
+        const pinned = pin !== undefined && pin.digest !== service.imageDigest && repository !== undefined ? { imageRef: `${repository}@${pin.digest}`, digest: pin.digest } : undefined;
+        const ownRead = await owned.get(service.name);
+        const own = pinned === undefined ? ownRead : ownRead?.map((workload) => restoredAhead(workload, pinned));
         context.progress.done();
         const workloads = own?.map(ownStatus);
+        const ownPending = (own ?? []).some((workload) => workload.state === "restored");
         healthy &&= (own ?? []).every((workload) => workload.state === "ok" || workload.state === "not read");
         if (service.imageDigest && record === undefined && own !== undefined) {
             reports.push({
@@ -191,6 +196,7 @@ export async function status(context: Context, options: StatusOptions, report: (
                 imageRef: service.imageRef ?? null,
                 workloads,
                 drift: own.some((workload) => workload.state === "drift"),
+                ...(ownPending ? { recordPending: true } : {}),
             });
             if (!options.json) {
                 context.stdout.write(`${reports.length > 1 ? "\n" : ""}${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n  image ${service.imageRef}\n`);
@@ -212,8 +218,7 @@ export async function status(context: Context, options: StatusOptions, report: (
         context.progress.done();
         const off = read.filter((instance) => instance.state === "drift");
         // Restored ahead of its record: every instance off the recorded digest runs the one the config pins.
-        const pinned = pinOf(config, service.name)?.digest;
-        const pending = off.length > 0 && pinned !== undefined && pinned !== service.imageDigest && off.every((instance) => instance.digest === pinned);
+        const pending = off.length > 0 && pinned !== undefined && off.every((instance) => instance.digest === pinned.digest);
         const drift = off.length > 0 && !pending;
         const instances = pending ? read.map((instance): LiveInstance => (instance.state === "drift" ? { ...instance, state: "restored" } : instance)) : read;
         healthy &&= off.length === 0 && instances.length > 0;
@@ -225,7 +230,7 @@ export async function status(context: Context, options: StatusOptions, report: (
             [live.noun.many]: instances.map(({ name, ...rest }): InstanceStatus => ({ [live.noun.one]: name, ...rest })),
             ...(workloads !== undefined ? { workloads } : {}),
             drift: drift || (own ?? []).some((workload) => workload.state === "drift"),
-            ...(pending ? { recordPending: true } : {}),
+            ...(pending || ownPending ? { recordPending: true } : {}),
             ...live.location,
         });
         if (options.json) {
@@ -250,7 +255,7 @@ export async function status(context: Context, options: StatusOptions, report: (
         }
         if (pending) {
             context.stdout.write(
-                `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${pinned}, the release ${stack.configFile} pins, ` +
+                `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${pinned!.digest}, the release ${stack.configFile} pins, ` +
                     `restored ahead of the update that records it (rollback --restore-first). pulumi up --stack ${stack.name} records it.\n`,
             );
         }
@@ -337,6 +342,11 @@ function renderOwn(own: readonly OwnWorkloadLive[], digest: string, paint: Conte
         }
         if (workload.state === "missing") {
             return [`${workload.name} (${workload.type}): nothing of it runs at ${workload.where}.`];
+        }
+        if (workload.state === "restored") {
+            return [
+                `${paint("RESTORED, RECORD PENDING", "yellow")}: ${workload.name} (${workload.type}) runs the release the stack config pins, restored ahead of the update that records it (rollback --restore-first); pulumi up records it.`,
+            ];
         }
         if (workload.state === "not read") {
             return [`${workload.name} (${workload.type}): the command does not read this type live; the state records it runs this release.`];

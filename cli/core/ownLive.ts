@@ -74,6 +74,27 @@ export async function readOwnWorkload(context: Context, config: StackConfig, wor
     return { ...base, where: `${where} (pods ${selectorText(live.selector)})`, state, images: judged.images, noun: pods.noun, instances };
 }
 
+/**
+ * An own workload read as drift that runs exactly the release its service's pin names (image
+ * `pinned.imageRef` at every path, every instance on `pinned.digest`): restored ahead of the update
+ * that records it (rollback --restore-first), `restored` and not drift. Pure.
+ */
+export function restoredAhead(workload: OwnWorkloadLive, pinned: { readonly imageRef: string; readonly digest: string }): OwnWorkloadLive {
+    if (workload.state !== "drift") {
+        return workload;
+    }
+    const images = workload.images.every((image) => image.live === pinned.imageRef);
+    const instances = (workload.instances ?? []).every((instance) => instance.state !== "drift" || instance.digest === pinned.digest);
+    if (!images || !instances) {
+        return workload;
+    }
+    return {
+        ...workload,
+        state: "restored",
+        ...(workload.instances !== undefined ? { instances: workload.instances.map((instance): LiveInstance => (instance.state === "drift" ? { ...instance, state: "restored" } : instance)) } : {}),
+    };
+}
+
 /** What one of several own workloads' instances is called. */
 const INSTANCE: Noun = { one: "instance", many: "instances" };
 

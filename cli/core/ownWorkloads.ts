@@ -165,7 +165,7 @@ export function ownWorkloadsOf(
 }
 
 /** How a live object compares with what the state recorded it runs. */
-export type OwnState = "ok" | "drift" | "missing" | "not read";
+export type OwnState = "ok" | "drift" | "missing" | "not read" | "restored";
 
 /** One image a live object names where its inputs named the release. */
 export interface LiveImage {

@@ -221,6 +221,32 @@ describe("cli status", () => {
             );
         });
 
+        it("says the user's own workloads restored ahead of their record (they run what the pin names) are restored, not drift, exit 1", async () => {
+            const v1 = `${IMAGE}@${DIGESTS["v1.0.0"]}`;
+            const pinnedStack = new FakeStack({
+                services: await stack.services(),
+                config: { "released-service:pins": { api: { version: "v1.0.0", digest: DIGESTS["v1.0.0"], update: 1, asked: { version: "v1.1.0" } } } },
+            });
+            const restored = JSON.parse(JSON.stringify(deployment).split(ref).join(v1)) as unknown;
+            const restoredCronJob = JSON.parse(JSON.stringify(cronJob).split(ref).join(v1)) as unknown;
+            const objects = (object: { kind: string }) => (object.kind === "Deployment" ? restored : restoredCronJob);
+            const onV1: PodList = {
+                items: [0, 1].map((index) => ({
+                    metadata: { name: `api-${index}`, labels: { app: "api" } },
+                    status: { phase: "Running", containerStatuses: [{ name: "api", image: v1, imageID: v1, ready: true }] },
+                })),
+            };
+            const outcome = await runCli(["status", "--json"], { stack: pinnedStack, objects, pods: onV1 });
+            assert.equal(outcome.code, 1, outcome.stdout);
+            const report = JSON.parse(outcome.stdout) as { drift: boolean; services: { recordPending?: boolean; workloads: { name: string; state: string }[] }[] };
+            assert.deepEqual(
+                [report.drift, report.services[0].recordPending, report.services[0].workloads.map((workload) => [workload.name, workload.state])],
+                [false, true, [["api", "restored"], ["report", "restored"], ["batch", "not read"]]],
+            );
+            const text = await runCli(["status"], { stack: pinnedStack, objects, pods: onV1 });
+            assert.match(text.stdout, /\nRESTORED, RECORD PENDING: api \(kubernetes:apps\/v1:Deployment\) runs the release the stack config pins, restored ahead of the update that records it \(rollback --restore-first\); pulumi up records it\.\n/);
+        });
+
         it("names drift after kubectl set image on the user's own Deployment, and a workload deleted since, exit 1; --json lists each", async () => {
             const changed = structuredClone(deployment);
             changed.spec.template.spec.containers[0].image = `${IMAGE}:hotfix`;
