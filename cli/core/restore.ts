@@ -3,7 +3,7 @@
 // records the rollback. Which writes, and what is refused before any of them, is decided here from
 // the state alone (pure); the writes go through Deps.write.
 
-import { appliedObject, restoredObject, referenceOf } from "../../components/workloads/kubernetes/restore";
+import { restoringApply } from "../../components/workloads/kubernetes/restore";
 import { DEPLOYMENT_TYPE } from "../../components/workloads/kubernetes/live";
 import { swarmRestoreArgs } from "../../components/workloads/swarm/restore";
 import type { WorkloadRecord } from "../../components/workloads/workload";
@@ -44,6 +44,28 @@ const PULUMI_IS_FAST: Readonly<Record<string, string>> = {
         "there is no faster write",
 };
 
+/** A restore's write to a Kubernetes object, or why the object cannot be written ahead of its update. */
+function applyWrite(
+    service: ServiceState,
+    outputs: Readonly<Record<string, unknown>>,
+    from: string,
+    target: RestoreTarget,
+    builtIn: boolean,
+    placed: Pick<RestoreWrite, "connection" | "watch">,
+): RestoreWrite | string {
+    const apply = restoringApply(outputs, { imageRef: from, version: service.version ?? "" }, target, builtIn);
+    if ("refused" in apply) {
+        return apply.refused;
+    }
+    const { reference } = apply;
+    return { service: service.name, what: `${reference.kind} ${reference.namespace}/${reference.name}`, write: { kind: "apply", ...apply }, ...placed };
+}
+
+/** A restore's write to a Swarm service: its image, and its release label when it is the component's own. */
+function swarmWrite(service: string, swarmService: string, target: RestoreTarget, builtIn: boolean, placed: Pick<RestoreWrite, "connection" | "watch">): RestoreWrite {
+    return { service, what: `Swarm service ${swarmService}`, write: { kind: "docker", args: swarmRestoreArgs(swarmService, target.imageRef, target.version, builtIn) }, ...placed };
+}
+
 /** The writes that restore one service's own Kubernetes or Swarm workloads, or why one cannot be. */
 function ownWrites(service: ServiceState, target: RestoreTarget, config: StackConfig): (RestoreWrite | string)[] {
     const from = service.imageRef;
@@ -52,23 +74,12 @@ function ownWrites(service: ServiceState, target: RestoreTarget, config: StackCo
         if (own.live === undefined || from === undefined) {
             return `${subject}: a resource of this type is not written ahead of the update`;
         }
-        const connection = connectionOf(own.live.kind, config, own.provider);
+        const placed = { connection: connectionOf(own.live.kind, config, own.provider), watch: { own } };
         if (own.live.kind === "kubernetes") {
-            const applied = appliedObject(own.outputs ?? {});
-            if ("refused" in applied) {
-                return `${subject}: ${applied.refused}`;
-            }
-            const object = restoredObject(applied, { imageRef: from, version: service.version ?? "" }, target, false);
-            const reference = referenceOf(object, own.outputs ?? {});
-            if (reference === undefined) {
-                return `${subject}: its state does not name the object`;
-            }
-            return { service: service.name, what: `${reference.kind} ${reference.namespace}/${reference.name}`, connection, write: { kind: "apply", object, fieldManager: applied.fieldManager, reference }, watch: { own } };
+            const write = applyWrite(service, own.outputs ?? {}, from, target, false, placed);
+            return typeof write === "string" ? `${subject}: ${write}` : write;
         }
-        if (own.live.kind === "swarm") {
-            return { service: service.name, what: `Swarm service ${own.live.service}`, connection, write: { kind: "docker", args: swarmRestoreArgs(own.live.service, target.imageRef, target.version, false) }, watch: { own } };
-        }
-        return `${subject}: ${PULUMI_IS_FAST.docker}`;
+        return own.live.kind === "swarm" ? swarmWrite(service.name, own.live.service, target, false, placed) : `${subject}: ${PULUMI_IS_FAST.docker}`;
     });
 }
 
@@ -82,25 +93,17 @@ function builtInWrite(service: ServiceState, target: RestoreTarget, config: Stac
     if (record.kind === "docker" || record.kind === "compose") {
         return `${subject}: ${PULUMI_IS_FAST[record.kind]}`;
     }
-    const resource = service.workloadResource;
-    const connection = connectionOf(record.kind, config, service.origin?.provider);
+    const placed = { connection: connectionOf(record.kind, config, service.origin?.provider), watch: { record } };
     if (record.kind === "swarm") {
-        return { service: service.name, what: `Swarm service ${record.service}`, connection, write: { kind: "docker", args: swarmRestoreArgs(record.service, target.imageRef, target.version, true) }, watch: { record } };
+        return swarmWrite(service.name, record.service, target, true, placed);
     }
-    if (resource?.type !== DEPLOYMENT_TYPE) {
-        return `${subject}: its state records no Deployment`;
-    }
-    const applied = appliedObject(resource.outputs);
+    const resource = service.workloadResource;
     const from = service.deployedImage ?? service.imageRef;
-    if ("refused" in applied || from === undefined) {
-        return `${subject}: ${"refused" in applied ? applied.refused : "its state does not say which image it runs"}`;
+    if (resource?.type !== DEPLOYMENT_TYPE || from === undefined) {
+        return `${subject}: its state records no Deployment and the image it runs`;
     }
-    const object = restoredObject(applied, { imageRef: from, version: service.version ?? "" }, target, true);
-    const reference = referenceOf(object, resource.outputs);
-    if (reference === undefined) {
-        return `${subject}: its state does not name the Deployment`;
-    }
-    return { service: service.name, what: `Deployment ${reference.namespace}/${reference.name}`, connection, write: { kind: "apply", object, fieldManager: applied.fieldManager, reference }, watch: { record } };
+    const write = applyWrite(service, resource.outputs, from, target, true, placed);
+    return typeof write === "string" ? `${subject}: ${write}` : write;
 }
 
 /**

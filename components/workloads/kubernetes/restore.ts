@@ -112,6 +112,25 @@ export function referenceOf(object: Json, outputs: Readonly<Record<string, unkno
     return { apiVersion, kind, name, namespace: text(recorded?.namespace) ?? text(metadata?.namespace) ?? "default" };
 }
 
+/**
+ * What restores a Kubernetes object from its recorded outputs: the object to apply, who applies
+ * it and where; or why it cannot be restored that way. Pure.
+ */
+export function restoringApply(
+    outputs: Readonly<Record<string, unknown>>,
+    from: NamedRelease,
+    to: NamedRelease,
+    builtIn: boolean,
+): { readonly object: Json; readonly fieldManager: string; readonly reference: ObjectReference } | { readonly refused: string } {
+    const applied = appliedObject(outputs);
+    if ("refused" in applied) {
+        return applied;
+    }
+    const object = restoredObject(applied, from, to, builtIn);
+    const reference = referenceOf(object, outputs);
+    return reference === undefined ? { refused: "its state does not name the object" } : { object, fieldManager: applied.fieldManager, reference };
+}
+
 /** Applies `object` server-side as `fieldManager`, forcing conflicts as the provider does, where `target` points. */
 export function applyWithKubectl(object: Json, fieldManager: string, target: KubectlTarget = {}): Promise<void> {
     const args = [...kubectlFlags(target), "apply", "--server-side", "--force-conflicts", `--field-manager=${fieldManager}`, "--output", "name", "--filename", "-"];
