@@ -154,9 +154,11 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
         throw usageError("no stack is selected: pass --stack <name>");
     }
     const { Stack } = await import("@pulumi/pulumi/automation");
+    // Which backend, asked while the stack is looked for: two pulumi runs at once, not one after the other.
+    const who = workspace.whoAmI().catch(() => undefined);
     const stack: Stack = await Stack.select(name, withoutSelecting(workspace));
     const settings = await workspace.projectSettings();
-    const backendUrl = (await workspace.whoAmI().catch(() => undefined))?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
+    const backendUrl = (await who)?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
     const shortName = name.split("/").pop() ?? name;
     // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
     const configFile = path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`);
