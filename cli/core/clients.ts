@@ -1,13 +1,21 @@
 // The real clients of one connection (cli/core/connection.ts): kubectl with its --kubeconfig,
 // --context and --cluster, the docker CLI with its DOCKER_HOST. One set per connection, kept for the
-// process, so the services that share a cluster share its pod listings.
+// process, so the services that share a cluster share its listings of pods and of objects' uids.
 
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { inspectComposeService } from "../../components/workloads/compose/live";
 import { docker, inspectContainer } from "../../components/workloads/docker/live";
-import { getObjectWithKubectl, identifyDeploymentWithKubectl, identifyObjectWithKubectl, type KubectlTarget, listPodsWithKubectl, sharedPodLister } from "../../components/workloads/kubernetes/live";
+import {
+    getObjectWithKubectl,
+    identifyObjectWithKubectl,
+    type KubectlTarget,
+    listPodsWithKubectl,
+    listUidsWithKubectl,
+    sharedIdentifier,
+    sharedPodLister,
+} from "../../components/workloads/kubernetes/live";
 import { applyWithKubectl } from "../../components/workloads/kubernetes/restore";
 import { inspectTasks } from "../../components/workloads/swarm/live";
 import type { Connection } from "./connection";
@@ -84,11 +92,15 @@ export function realClients(machine: Machine): (connection: Connection) => LiveC
             return known;
         }
         const run = (args: readonly string[]): Promise<string> => docker(args, host);
+        const identify = sharedIdentifier(
+            (object) => identifyObjectWithKubectl(object, target),
+            (apiVersion, kind, namespace) => listUidsWithKubectl(apiVersion, kind, namespace, target),
+        );
         const clients: LiveClients = {
             listPods: sharedPodLister((namespace, selector) => listPodsWithKubectl(namespace, selector, target)),
-            identifyDeployment: (namespace, name) => identifyDeploymentWithKubectl(namespace, name, target),
+            identifyDeployment: (namespace, name) => identify({ apiVersion: "apps/v1", kind: "Deployment", name, namespace }),
             getObject: (object) => getObjectWithKubectl(object, target),
-            identifyObject: (object) => identifyObjectWithKubectl(object, target),
+            identifyObject: identify,
             applyObject: (object, fieldManager) => applyWithKubectl(object, fieldManager, target),
             inspectContainer: (name) => inspectContainer(name, run),
             inspectComposeService: (service) => inspectComposeService(service, run),

@@ -10,6 +10,7 @@ import {
     kubectlFlags,
     matchesSelector,
     type PodList,
+    sharedIdentifier,
     sharedPodLister,
 } from "../../components/workloads/kubernetes/live";
 import { DIGESTS, IMAGE } from "../cli/fakes";
@@ -114,5 +115,58 @@ describe("kubernetes live workload", () => {
             answers.map((a) => (a.status === "rejected" ? (a.reason as Error).message : "listed")),
             Array(2).fill("cannot list pods in namespace shop: kube context prod does not answer; no cluster was reached"),
         );
+    });
+    describe("uids of objects asked together", () => {
+        const deployment = (name: string, namespace = "shop") => ({ apiVersion: "apps/v1", kind: "Deployment", name, namespace });
+        const reached = "kube context prod (server https://10.0.0.2:6443)";
+
+        it("lists a kind once per namespace for objects asked together; a name not listed has none; a call alone asks by name", async () => {
+            const calls: string[] = [];
+            const identify = sharedIdentifier(
+                async (object) => {
+                    calls.push(`get ${object.kind} ${object.namespace}/${object.name}`);
+                    return { uid: "uid-alone", reached };
+                },
+                async (apiVersion, kind, namespace) => {
+                    calls.push(`list ${apiVersion} ${kind} ${namespace}`);
+                    return { uids: new Map([["api", "uid-api"], ["worker", "uid-worker"]]), reached };
+                },
+            );
+
+            const together = await Promise.all([identify(deployment("api")), identify(deployment("worker")), identify(deployment("gone")), identify(deployment("api", "other"))]);
+            assert.deepEqual(together, [
+                { uid: "uid-api", reached },
+                { uid: "uid-worker", reached },
+                { uid: null, reached },
+                { uid: "uid-alone", reached },
+            ]);
+            assert.deepEqual(calls, ["list apps/v1 Deployment shop", "get Deployment other/api"]);
+
+            assert.deepEqual(await identify(deployment("api")), { uid: "uid-alone", reached });
+            assert.deepEqual(calls.slice(2), ["get Deployment shop/api"]);
+        });
+
+        it("asks each by name when the user may not list the kind, and gives every call the listing's error", async () => {
+            const byName = sharedIdentifier(
+                async (object) => ({ uid: `uid-${object.name}`, reached }),
+                async () => undefined,
+            );
+            assert.deepEqual(await Promise.all([byName(deployment("api")), byName(deployment("worker"))]), [
+                { uid: "uid-api", reached },
+                { uid: "uid-worker", reached },
+            ]);
+
+            const failing = sharedIdentifier(
+                async () => ({ uid: "never", reached }),
+                async () => {
+                    throw new Error("cannot list Deployment objects in namespace shop: kube context prod does not answer; no cluster was reached");
+                },
+            );
+            const answers = await Promise.allSettled([failing(deployment("api")), failing(deployment("worker"))]);
+            assert.deepEqual(
+                answers.map((a) => (a.status === "rejected" ? (a.reason as Error).message : "identified")),
+                Array(2).fill("cannot list Deployment objects in namespace shop: kube context prod does not answer; no cluster was reached"),
+            );
+        });
     });
 });

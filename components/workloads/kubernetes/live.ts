@@ -203,18 +203,6 @@ export async function listPodsWithKubectl(namespace: string, selector?: string, 
 /** What the cluster in reach holds under a Deployment's name: the Deployment's uid, or null when there is none. */
 export type DeploymentIdentifier = (namespace: string, name: string) => Promise<LiveIdentity>;
 
-/** The Deployment of `name` where `target` points: its metadata.uid, and which context and server answered. */
-export async function identifyDeploymentWithKubectl(namespace: string, name: string, target: KubectlTarget = {}): Promise<LiveIdentity> {
-    const [found, context] = await Promise.all([
-        kubectl(target, ["get", "deployment", name, "--namespace", namespace, "--ignore-not-found", "--output", "jsonpath={.metadata.uid}"]),
-        contextOf(target),
-    ]);
-    if (found.error) {
-        throw await kubectlFailure(`cannot read Deployment ${name} in namespace ${namespace}`, target, { stderr: found.stderr, error: found.error });
-    }
-    return { uid: found.stdout.trim() || null, reached: describeContext(context) };
-}
-
 /** Whether a pod's labels satisfy `k=v,k2=v2`, as the API server judges an equality selector. */
 export function matchesSelector(labels: Readonly<Record<string, string>> | undefined, selector: string): boolean {
     return selector
@@ -292,6 +280,75 @@ export async function identifyObjectWithKubectl(object: ObjectReference, target:
         throw await kubectlFailure(`cannot read ${object.kind} ${object.name} in namespace ${object.namespace}`, target, { stderr: found.stderr, error: found.error });
     }
     return { uid: found.stdout.trim() || null, reached: describeContext(context) };
+}
+
+/** Every object of one kind in a namespace, by name: its uid; and which context and server answered. Undefined when the user may not list them. */
+export type UidListing = { readonly uids: ReadonlyMap<string, string>; readonly reached: string } | undefined;
+
+/** `kubectl get <kind> --namespace <namespace>` where `target` points: each object's name and uid; undefined when the API server forbids the listing. */
+export async function listUidsWithKubectl(apiVersion: string, kind: string, namespace: string, target: KubectlTarget = {}): Promise<UidListing> {
+    const [listed, context] = await Promise.all([
+        kubectl(target, ["get", kubectlResource(apiVersion, kind), "--namespace", namespace, "--output", 'jsonpath={range .items[*]}{.metadata.name}{" "}{.metadata.uid}{"\\n"}{end}']),
+        contextOf(target),
+    ]);
+    if (listed.error) {
+        if (/\(Forbidden\)/.test(listed.stderr)) {
+            return undefined;
+        }
+        throw await kubectlFailure(`cannot list ${kind} objects in namespace ${namespace}`, target, { stderr: listed.stderr, error: listed.error });
+    }
+    const uids = new Map(
+        listed.stdout
+            .split("\n")
+            .map((line) => line.trim().split(" "))
+            .filter((fields): fields is [string, string] => fields.length === 2),
+    );
+    return { uids, reached: describeContext(context) };
+}
+
+/**
+ * What holds an object's name, asked the way a PodLister asks for pods: calls made together share
+ * one listing per kind and namespace (a stack of many services asks once, not once per workload),
+ * a call alone asks by name, and so does every call when the user may get objects but not list
+ * them. Nothing is kept after the calls are answered.
+ */
+export function sharedIdentifier(
+    one: (object: ObjectReference) => Promise<LiveIdentity>,
+    list: (apiVersion: string, kind: string, namespace: string) => Promise<UidListing>,
+): (object: ObjectReference) => Promise<LiveIdentity> {
+    type Call = { object: ObjectReference; resolve: (identity: LiveIdentity) => void; reject: (error: unknown) => void };
+    const waiting = new Map<string, Call[]>();
+    const flush = (key: string): void => {
+        const calls = waiting.get(key) ?? [];
+        waiting.delete(key);
+        const byName = (): void => calls.forEach((call) => one(call.object).then(call.resolve, call.reject));
+        if (calls.length === 1) {
+            byName();
+            return;
+        }
+        const { apiVersion, kind, namespace } = calls[0].object;
+        list(apiVersion, kind, namespace).then(
+            (listing) => {
+                if (listing === undefined) {
+                    byName();
+                    return;
+                }
+                calls.forEach((call) => call.resolve({ uid: listing.uids.get(call.object.name) ?? null, reached: listing.reached }));
+            },
+            (error: unknown) => calls.forEach((call) => call.reject(error)),
+        );
+    };
+    return (object) =>
+        new Promise<LiveIdentity>((resolve, reject) => {
+            const key = JSON.stringify([object.apiVersion, object.kind, object.namespace]);
+            const calls = waiting.get(key);
+            if (calls === undefined) {
+                waiting.set(key, [{ object, resolve, reject }]);
+                setImmediate(() => flush(key));
+            } else {
+                calls.push({ object, resolve, reject });
+            }
+        });
 }
 
 /** Reads a Kubernetes object as the cluster `target` points at holds it; null when there is none of that name. */
