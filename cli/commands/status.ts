@@ -1,7 +1,7 @@
 // `released-service status`: the digest the stack recorded against what its workload runs live.
 // The workload module lists and judges the instances; drift is named, not hidden.
 
-import type { LiveInstance, WorkloadLocation } from "../../components/workloads/live";
+import type { LiveInstance, LiveWorkload, WorkloadLocation } from "../../components/workloads/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, text } from "../core/command";
 import { type Context, writeJson } from "../core/context";
 import { CliError, ExitCode } from "../core/exitCodes";
@@ -9,11 +9,11 @@ import { renderTable } from "../core/output";
 import { shortDigest } from "../core/reference";
 import type { StackConfig } from "../core/config";
 import { type HistoryEntry, repositoryOf, updateNumbers } from "../core/history";
-import { prepare, unfinishedOf } from "../core/prepare";
+import { prepareAlongside, unfinishedOf } from "../core/prepare";
 import { describeLock, describePending, type Unfinished } from "../core/state";
 import { pinOf, type ServiceState } from "../core/services";
 import { identify, wrongClusterRefusal } from "../core/cluster";
-import { connectionOf, describeConnection } from "../core/connection";
+import { type Connection, connectionOf, describeConnection } from "../core/connection";
 import { ownIdentities, type OwnWorkloadLive, readOwnWorkload, restoredAhead } from "../core/ownLive";
 
 const HELP = `Usage: released-service status [--stack S] [--service NAME] [--json]
@@ -117,37 +117,43 @@ export interface StatusOptions {
     readonly json: boolean;
 }
 
-/** With `json`, `report` gets the comparison (writeJson prints it, by default) and nothing else is printed. */
-export async function status(context: Context, options: StatusOptions, report: (result: StatusReport) => void = (result) => writeJson(context, result)): Promise<number> {
-    const { stack, config, services: all } = await prepare(context, { ...options, check: "service", cluster: "status" });
-    const history = await stack.history();
-    const unfinished = await unfinishedOf(context, stack);
-    const services = all.filter((service) => options.service === undefined || service.name === options.service);
-    if (!services.some((service) => service.imageDigest)) {
-        context.progress.done();
-        throw new CliError(`stack ${stack.name} records no release digest (of a ReleasedService or ReleasedImage): it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
-    }
-    const { paint } = context;
-    const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
-    const reports: ServiceStatus[] = [];
-    let healthy = true;
-    // Every service's workload is asked at once (calls made together share one listing where a
-    // kind allows it); the reports are then written in the services' order.
-    const listings = new Map(
-        services.flatMap((service) => {
-            if (!service.imageDigest || service.workload === undefined) {
-                return [];
-            }
-            const connection = connectionOf(service.workload.kind, config, service.origin?.provider);
-            const live = context.deps.live(service.workload, connection);
-            const instances = live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
-            instances.catch(() => undefined);
-            // A cluster that cannot say is left to the listing, which names why.
-            const answer = identify(live).catch(() => undefined);
-            return [[service.name, { live, instances, reached: { service: service.name, record: service.workload, origin: service.origin, connection, answer } }] as const];
-        }),
-    );
-    // The user's own workloads of every release are read at once too.
+/** What status asks of one service's own workload kind, started for every service at once. */
+interface Listing {
+    readonly live: LiveWorkload;
+    readonly instances: Promise<LiveInstance[]>;
+    readonly connection: Connection;
+}
+
+/** What one service's comparison says: its report, its lines for people, and whether it is as recorded. */
+interface Judged {
+    readonly report: ServiceStatus;
+    readonly text: string;
+    readonly healthy: boolean;
+}
+
+/**
+ * Asks every service's workload and the user's own workloads at once (calls made together share one
+ * listing where a kind allows it), and refuses when a workload answers from another cluster than
+ * the stack recorded: nothing is reported from it.
+ */
+async function readLive(
+    context: Context,
+    stack: string,
+    config: StackConfig,
+    services: readonly ServiceState[],
+): Promise<{ listings: Map<string, Listing>; owned: Map<string, Promise<OwnWorkloadLive[]>> }> {
+    const asked = services.flatMap((service) => {
+        if (!service.imageDigest || service.workload === undefined) {
+            return [];
+        }
+        const connection = connectionOf(service.workload.kind, config, service.origin?.provider);
+        const live = context.deps.live(service.workload, connection);
+        const instances = live.instances({ digest: service.imageDigest, imageRef: service.imageRef });
+        instances.catch(() => undefined);
+        // A cluster that cannot say is left to the listing, which names why.
+        const answer = identify(live).catch(() => undefined);
+        return [{ service, listing: { live, instances, connection }, answer }];
+    });
     const owned = new Map(
         services.flatMap((service) => {
             const { imageDigest: digest, imageRef } = service;
@@ -159,143 +165,169 @@ export async function status(context: Context, options: StatusOptions, report: (
             return [[service.name, reads] as const];
         }),
     );
-    if (listings.size > 0) {
-        const [first] = listings.values();
-        context.progress.update(listings.size === 1 ? `Listing ${first.live.noun.many} ${first.live.where}…` : `Listing what ${listings.size} services run…`);
+    if (asked.length > 0) {
+        const { live } = asked[0].listing;
+        context.progress.update(asked.length === 1 ? `Listing ${live.noun.many} ${live.where}…` : `Listing what ${asked.length} services run…`);
     }
-    // Nothing is reported from a cluster the stack's workloads were not recorded on.
     const reached = await Promise.all(
-        [...listings.values()].map(async ({ reached: { answer, ...one } }) => {
+        asked.map(async ({ service, listing, answer }) => {
             const answered = await answer;
-            return answered === undefined ? [] : [{ ...one, answer: answered }];
+            return answered === undefined ? [] : [{ service: service.name, record: service.workload!, origin: service.origin, connection: listing.connection, answer: answered }];
         }),
     );
-    const wrong = wrongClusterRefusal(`status of stack ${stack.name} refused: `, stack.name, reached.flat(), await ownIdentities(context, config, services));
+    const wrong = wrongClusterRefusal(`status of stack ${stack} refused: `, stack, reached.flat(), await ownIdentities(context, config, services));
     if (wrong !== undefined) {
         context.progress.done();
         throw new CliError(wrong, ExitCode.Failure);
     }
-    for (const service of services) {
-        const record = service.workload;
-        const lead = `Service ${service.name} of stack ${stack.name}`;
-        // Restored ahead of its record (rollback --restore-first): what runs is the release the config pins.
-        const pin = pinOf(config, service.name);
-        const repository = repositoryOf(service.imageRef);
-        const pinned = pin !== undefined && pin.digest !== service.imageDigest && repository !== undefined ? { imageRef: `${repository}@${pin.digest}`, digest: pin.digest } : undefined;
-        const ownRead = await owned.get(service.name);
-        const own = pinned === undefined ? ownRead : ownRead?.map((workload) => restoredAhead(workload, pinned));
-        context.progress.done();
-        const workloads = own?.map(ownStatus);
-        const ownPending = (own ?? []).some((workload) => workload.state === "restored");
-        healthy &&= (own ?? []).every((workload) => workload.state === "ok" || workload.state === "not read");
-        if (service.imageDigest && record === undefined && own !== undefined) {
-            reports.push({
-                service: service.name,
-                recordedVersion: service.version ?? null,
-                recordedDigest: service.imageDigest,
-                imageRef: service.imageRef ?? null,
-                workloads,
-                drift: own.some((workload) => workload.state === "drift"),
-                ...(ownPending ? { recordPending: true } : {}),
-            });
-            if (!options.json) {
-                context.stdout.write(`${reports.length > 1 ? "\n" : ""}${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n  image ${service.imageRef}\n`);
-                context.stdout.write(renderOwn(own, service.imageDigest, paint));
-            }
-            continue;
-        }
-        if (!service.imageDigest || record === undefined) {
-            healthy = false;
-            const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
-            reports.push({ service: service.name, recordedVersion: service.version ?? null, recordedDigest: service.imageDigest ?? null, imageRef: service.imageRef ?? null, drift: false });
-            if (!options.json) {
-                context.stdout.write(`${lead} ${why}.\n`);
-            }
-            continue;
-        }
-        const { live, instances: listed, reached: { connection } } = listings.get(service.name)!;
-        const read = await listed;
-        context.progress.done();
-        const off = read.filter((instance) => instance.state === "drift");
-        // Restored ahead of its record: every instance off the recorded digest runs the one the config pins.
-        const pending = off.length > 0 && pinned !== undefined && off.every((instance) => instance.digest === pinned.digest);
-        const drift = off.length > 0 && !pending;
-        const instances = pending ? read.map((instance): LiveInstance => (instance.state === "drift" ? { ...instance, state: "restored" } : instance)) : read;
-        healthy &&= off.length === 0 && instances.length > 0;
-        reports.push({
-            service: service.name,
-            recordedVersion: service.version ?? null,
-            recordedDigest: service.imageDigest,
-            imageRef: service.imageRef ?? null,
+    return { listings: new Map(asked.map(({ service, listing }) => [service.name, listing])), owned };
+}
+
+/** The release the config pins for a service when it is not the one recorded: what a restore-first rollback ran ahead of its record. */
+function pinnedAhead(config: StackConfig, service: ServiceState): { readonly imageRef: string; readonly digest: string } | undefined {
+    const pin = pinOf(config, service.name);
+    const repository = repositoryOf(service.imageRef);
+    return pin !== undefined && pin.digest !== service.imageDigest && repository !== undefined ? { imageRef: `${repository}@${pin.digest}`, digest: pin.digest } : undefined;
+}
+
+/** One service's comparison: its recorded release against its instances and own workloads as read. */
+function judgeService(
+    context: Context,
+    stack: { readonly name: string; readonly configFile: string },
+    service: ServiceState,
+    read: { readonly listing?: Listing; readonly instances?: LiveInstance[]; readonly own?: OwnWorkloadLive[]; readonly pinned?: { readonly digest: string } },
+    first: boolean,
+): Judged {
+    const { paint } = context;
+    const { listing, own, pinned } = read;
+    const lead = `${first ? "" : "\n"}Service ${service.name} of stack ${stack.name}`;
+    const base = { service: service.name, recordedVersion: service.version ?? null, recordedDigest: service.imageDigest ?? null, imageRef: service.imageRef ?? null };
+    const workloads = own?.map(ownStatus);
+    const ownPending = (own ?? []).some((workload) => workload.state === "restored");
+    const ownHealthy = (own ?? []).every((workload) => workload.state === "ok" || workload.state === "not read");
+    const ownDrift = (own ?? []).some((workload) => workload.state === "drift");
+    const records = `${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n`;
+    if (service.imageDigest && service.workload === undefined && own !== undefined) {
+        return {
+            report: { ...base, workloads, drift: ownDrift, ...(ownPending ? { recordPending: true } : {}) },
+            text: `${records}  image ${service.imageRef}\n${renderOwn(own, service.imageDigest, paint)}`,
+            healthy: ownHealthy,
+        };
+    }
+    if (!service.imageDigest || listing === undefined || read.instances === undefined) {
+        const why = !service.imageDigest ? "records no digest (not deployed yet)" : "records no workload (its component registered none)";
+        return { report: { ...base, drift: false }, text: `Service ${service.name} of stack ${stack.name} ${why}.\n`, healthy: false };
+    }
+    const { live, connection } = listing;
+    const off = read.instances.filter((instance) => instance.state === "drift");
+    // Restored ahead of its record: every instance off the recorded digest runs the one the config pins.
+    const pending = off.length > 0 && pinned !== undefined && off.every((instance) => instance.digest === pinned.digest);
+    const drift = off.length > 0 && !pending;
+    const instances = pending ? read.instances.map((instance): LiveInstance => (instance.state === "drift" ? { ...instance, state: "restored" } : instance)) : read.instances;
+    const lines = [records];
+    if (service.imageRef) {
+        lines.push(`  image ${service.imageRef}\n`);
+    }
+    const where = describeConnection(connection);
+    if (where !== "") {
+        lines.push(`  read on ${where}\n`);
+    }
+    lines.push(instances.length === 0 ? `${live.none}\n` : `\n${capital(live.noun.many)} (${live.where}):\n${renderInstances(instances, live.noun.one, paint)}`);
+    if (pending) {
+        lines.push(
+            `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${pinned!.digest}, the release ${stack.configFile} pins, ` +
+                `restored ahead of the update that records it (rollback --restore-first). pulumi up --stack ${stack.name} records it.\n`,
+        );
+    }
+    if (drift) {
+        const drifted = instances.filter((instance) => instance.state === "drift");
+        const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
+        lines.push(
+            `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${service.imageDigest}.\n` +
+                `${live.driftCause}\n`,
+        );
+    }
+    if (own !== undefined) {
+        lines.push(renderOwn(own, service.imageDigest, paint));
+    }
+    return {
+        report: {
+            ...base,
             [live.noun.many]: instances.map(({ name, ...rest }): InstanceStatus => ({ [live.noun.one]: name, ...rest })),
             ...(workloads !== undefined ? { workloads } : {}),
-            drift: drift || (own ?? []).some((workload) => workload.state === "drift"),
+            drift: drift || ownDrift,
             ...(pending || ownPending ? { recordPending: true } : {}),
             ...live.location,
-        });
-        if (options.json) {
-            continue;
-        }
-        if (reports.length > 1) {
-            context.stdout.write("\n");
-        }
-        context.stdout.write(`${lead} records ${service.version ?? "(no version)"} ${service.imageDigest}\n`);
-        if (service.imageRef) {
-            context.stdout.write(`  image ${service.imageRef}\n`);
-        }
-        const where = describeConnection(connection);
-        if (where !== "") {
-            context.stdout.write(`  read on ${where}\n`);
-        }
-        if (instances.length === 0) {
-            context.stdout.write(`${live.none}\n`);
-        } else {
-            context.stdout.write(`\n${capital(live.noun.many)} (${live.where}):\n`);
-            context.stdout.write(renderInstances(instances, live.noun.one, paint));
-        }
-        if (pending) {
-            context.stdout.write(
-                `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${pinned!.digest}, the release ${stack.configFile} pins, ` +
-                    `restored ahead of the update that records it (rollback --restore-first). pulumi up --stack ${stack.name} records it.\n`,
-            );
-        }
-        if (drift) {
-            const drifted = instances.filter((instance) => instance.state === "drift");
-            const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
-            context.stdout.write(
-                `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${service.imageDigest}.\n` +
-                    `${live.driftCause}\n`,
-            );
-        }
-        if (own !== undefined) {
-            context.stdout.write(renderOwn(own, service.imageDigest, paint));
-        }
+        },
+        text: lines.join(""),
+        healthy: ownHealthy && off.length === 0 && instances.length > 0,
+    };
+}
+
+const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** With `json`, `report` gets the comparison (writeJson prints it, by default) and nothing else is printed. */
+export async function status(context: Context, options: StatusOptions, report: (result: StatusReport) => void = (result) => writeJson(context, result)): Promise<number> {
+    // The history and any lock are read while the state and config are.
+    const {
+        prepared: { stack, config, services: all },
+        alongside: [history, unfinished],
+    } = await prepareAlongside(context, { ...options, check: "service", cluster: "status" }, (opened) => Promise.all([opened.history(), unfinishedOf(context, opened)]));
+    const services = all.filter((service) => options.service === undefined || service.name === options.service);
+    if (!services.some((service) => service.imageDigest)) {
+        context.progress.done();
+        throw new CliError(`stack ${stack.name} records no release digest (of a ReleasedService or ReleasedImage): it has not been deployed yet (run pulumi up)`, ExitCode.NotOk);
+    }
+    const { listings, owned } = await readLive(context, stack.name, config, services);
+    const judged: Judged[] = [];
+    for (const service of services) {
+        const listing = listings.get(service.name);
+        const pinned = pinnedAhead(config, service);
+        const ownRead = await owned.get(service.name);
+        const read = {
+            listing,
+            instances: await listing?.instances,
+            own: pinned === undefined ? ownRead : ownRead?.map((workload) => restoredAhead(workload, pinned)),
+            pinned,
+        };
+        judged.push(judgeService(context, stack, service, read, judged.length === 0));
     }
     context.progress.done();
     const failed = failedUpdate(history, services, config);
     const left = unfinished.locks.length > 0 || unfinished.pending.length > 0;
+    const locked = describeLock(stack.name, unfinished);
     if (options.json) {
         report({
             stack: stack.name,
-            drift: reports.some((report) => report.drift),
-            services: reports,
+            drift: judged.some(({ report }) => report.drift),
+            services: judged.map(({ report }) => report),
             ...(failed ? { failedUpdate: failed } : {}),
             ...(left ? { unfinished: { locks: unfinished.locks, pendingOperations: unfinished.pending } } : {}),
         });
-    } else if (failed) {
+    } else {
+        context.stdout.write(judged.map(({ text }) => text).join(""));
+        context.stdout.write(describeFooter(context, stack.name, failed, unfinished));
+    }
+    return judged.every(({ healthy }) => healthy) && failed === undefined && locked === undefined ? ExitCode.Ok : ExitCode.NotOk;
+}
+
+/** What follows the services for people: a failed newest update, and a lock or pending operations. */
+function describeFooter(context: Context, stack: string, failed: ReturnType<typeof failedUpdate>, unfinished: Unfinished): string {
+    const lines: string[] = [];
+    if (failed) {
         const asked = failed.configVersions.map((entry) => `${entry.service} ${entry.version}`).join(", ");
-        context.stdout.write(
-            `\nThe newest update of stack ${stack.name}, #${failed.update}, failed: what runs is what the last successful update recorded, ` +
+        lines.push(
+            `\nThe newest update of stack ${stack}, #${failed.update}, failed: what runs is what the last successful update recorded, ` +
                 (asked === "" ? "and it may have asked for a release that does not run." : `while it asked for ${asked}.`) +
-                ` Roll back by config (released-service rollback --to <update> --stack ${stack.name}) so the config names what runs, or fix the release and run pulumi up.\n`,
+                ` Roll back by config (released-service rollback --to <update> --stack ${stack}) so the config names what runs, or fix the release and run pulumi up.\n`,
         );
     }
-    const locked = describeLock(stack.name, unfinished);
-    const pending = describePending(stack.name, unfinished);
-    if (!options.json && (locked !== undefined || pending !== undefined)) {
-        context.stdout.write(`\n${locked !== undefined ? `${context.paint("LOCKED", "red")}: ${locked}.` : pending}\n`);
+    const locked = describeLock(stack, unfinished);
+    const pending = describePending(stack, unfinished);
+    if (locked !== undefined || pending !== undefined) {
+        lines.push(`\n${locked !== undefined ? `${context.paint("LOCKED", "red")}: ${locked}.` : pending}\n`);
     }
-    return healthy && failed === undefined && locked === undefined ? ExitCode.Ok : ExitCode.NotOk;
+    return lines.join("");
 }
 
 /** What the newest update asked a service to run: its pin, else the version its args asked (the component's recorded input). */
