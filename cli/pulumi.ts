@@ -17,6 +17,7 @@ import { CliError, ExitCode, usageError } from "./core/exitCodes";
 import { readAllPages, type HistoryEntry } from "./core/history";
 import { askedOfStep, type ServiceState, servicesOfState, type StepEvent } from "./core/services";
 import { renderCopy } from "./core/rendered";
+import type { RecordedStates } from "./core/state";
 import { recordedStatesOf } from "./core/states/backends";
 
 /** The longest single argument Linux passes to a program (MAX_ARG_STRLEN, 32 pages), less a margin. */
@@ -113,27 +114,39 @@ function streamed(
 
 /**
  * The workspace as the command sees it. The Automation API's Stack.select runs `pulumi stack select`,
- * which changes the stack a plain `pulumi up` updates next; here "selecting" only checks that the
- * stack exists, and every pulumi run names its stack with --stack instead.
+ * which changes the stack a plain `pulumi up` updates next; here nothing is selected (every pulumi run
+ * names its stack with --stack), and whether the stack exists is asked only when a read of it fails.
  */
 function withoutSelecting(workspace: LocalWorkspace): Workspace {
     const view = Object.create(workspace) as LocalWorkspace;
-    view.selectStack = async (name: string): Promise<void> => {
-        let stacks;
-        try {
-            stacks = await workspace.listStacks();
-        } catch (error) {
-            throw describePulumiFailure("cannot list the stacks", error);
-        }
-        const short = (stack: string): string => stack.split("/").pop() ?? stack;
-        if (!stacks.some((stack) => stack.name === name || short(stack.name) === short(name))) {
-            const known = stacks.map((stack) => short(stack.name)).sort();
-            throw usageError(
-                `no stack named ${name} in this project; ` + (known.length > 0 ? `its stacks are: ${known.join(", ")}` : "it has no stacks yet"),
-            );
-        }
-    };
+    view.selectStack = async (): Promise<void> => undefined;
     return view;
+}
+
+/** Refuses a stack the project does not have, naming the ones it has. */
+async function requireStack(workspace: LocalWorkspace, name: string): Promise<void> {
+    let stacks;
+    try {
+        stacks = await workspace.listStacks();
+    } catch (error) {
+        throw describePulumiFailure("cannot list the stacks", error);
+    }
+    const short = (stack: string): string => stack.split("/").pop() ?? stack;
+    if (!stacks.some((stack) => stack.name === name || short(stack.name) === short(name))) {
+        const known = stacks.map((stack) => short(stack.name)).sort();
+        throw usageError(`no stack named ${name} in this project; ` + (known.length > 0 ? `its stacks are: ${known.join(", ")}` : "it has no stacks yet"));
+    }
+}
+
+/** The backend's URL as `pulumi whoami` names it (the Pulumi.yaml's or the login's), run where the project is. */
+async function backendOf(command: string, workDir: string): Promise<string | undefined> {
+    try {
+        const { stdout } = await promisify(execFile)(command, ["whoami", "--json"], { cwd: workDir, env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+        const url = (JSON.parse(stdout) as { url?: unknown }).url;
+        return typeof url === "string" ? url : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 export async function openPulumiStack(stackName: string | undefined, cwd: string, onProgress: (message: string) => void): Promise<ReleaseStack> {
@@ -142,7 +155,9 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
         throw usageError(`no Pulumi.yaml in ${cwd} or any directory above it; run from the project or pass --cwd`);
     }
     onProgress("Starting pulumi…");
-    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
+    // Which backend is asked while the workspace starts, and only the reads of the backend wait for it.
+    const who = backendOf("pulumi", workDir);
     let workspace;
     try {
         workspace = await LocalWorkspace.create({ workDir });
@@ -153,31 +168,45 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     if (!name) {
         throw usageError("no stack is selected: pass --stack <name>");
     }
-    const { Stack } = await import("@pulumi/pulumi/automation");
-    // Which backend, asked while the stack is looked for: two pulumi runs at once, not one after the other.
-    const who = workspace.whoAmI().catch(() => undefined);
+    const opened = workspace;
+    let exists: Promise<void> | undefined;
+    /** A read's failure, unless the stack is not there: then that, naming the stacks there are. */
+    const failure = async (error: unknown): Promise<never> => {
+        await (exists ??= requireStack(opened, name));
+        throw error;
+    };
     const stack: Stack = await Stack.select(name, withoutSelecting(workspace));
     const settings = await workspace.projectSettings();
-    const backendUrl = (await who)?.url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "";
     const shortName = name.split("/").pop() ?? name;
     // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
     const configFile = path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`);
     const configPath = path.resolve(workDir, configFile);
-    const states = recordedStatesOf({
-        backendUrl,
-        workDir,
-        project: settings.name,
-        stack: name,
-        async exportVersion(update) {
-            const { stdout } = await promisify(execFile)(
-                workspace.pulumiCommand.command,
-                ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
-                { maxBuffer: 256 * 1024 * 1024 },
-            );
-            return JSON.parse(stdout) as unknown;
+    const statesOnBackend = who.then((url) =>
+        recordedStatesOf({
+            backendUrl: url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "",
+            workDir,
+            project: settings.name,
+            stack: name,
+            async exportVersion(update) {
+                const { stdout } = await promisify(execFile)(
+                    opened.pulumiCommand.command,
+                    ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
+                    { maxBuffer: 256 * 1024 * 1024 },
+                );
+                return JSON.parse(stdout) as unknown;
+            },
+            onProgress,
+        }),
+    );
+    // A backend the command cannot read fails the reads that need it, not the others.
+    statesOnBackend.catch(() => undefined);
+    const states: RecordedStates = {
+        statesOf: async (entries, updates) => (await statesOnBackend).statesOf(entries, updates),
+        unfinished: async () => {
+            const backend = await statesOnBackend;
+            return backend.unfinished === undefined ? { where: "", locks: [], pending: [] } : backend.unfinished();
         },
-        onProgress,
-    });
+    };
     /**
      * Runs the pulumi CLI itself where the Automation API would add `--show-secrets`: reading
      * outputs and plain config needs no secret, and so never the stack's passphrase.
@@ -190,7 +219,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
             });
             return stdout;
         } catch (error) {
-            throw describePulumiFailure(`cannot ${what} of stack ${name}`, error);
+            return failure(describePulumiFailure(`cannot ${what} of stack ${name}`, error));
         }
     };
     const pulumiJson = async (what: string, args: string[]): Promise<unknown> => JSON.parse(await pulumi(`read the ${what}`, args)) as unknown;
@@ -201,7 +230,7 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
      * cancel` removes it, as the operator would. Any other lock is left alone, for its owner.
      */
     const releaseOwnLock = async (pid: number): Promise<void> => {
-        const unfinished = await states.unfinished?.().catch(() => undefined);
+        const unfinished = await states.unfinished!().catch(() => undefined);
         const own = `@${hostname()} (pid ${pid})`;
         if (unfinished !== undefined && unfinished.locks.length > 0 && unfinished.locks.every((lock) => lock.takenBy?.includes(own) === true)) {
             await pulumi("let go of the lock its cancelled update left", ["cancel", "--yes"]).catch(() => undefined);
