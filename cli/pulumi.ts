@@ -168,184 +168,232 @@ export async function openPulumiStack(stackName: string | undefined, cwd: string
     if (!name) {
         throw usageError("no stack is selected: pass --stack <name>");
     }
-    const opened = workspace;
-    let exists: Promise<void> | undefined;
-    /** A read's failure, unless the stack is not there: then that, naming the stacks there are. */
-    const failure = async (error: unknown): Promise<never> => {
-        await (exists ??= requireStack(opened, name));
-        throw error;
-    };
-    const stack: Stack = await Stack.select(name, withoutSelecting(workspace));
+    const stack = await Stack.select(name, withoutSelecting(workspace));
     const settings = await workspace.projectSettings();
-    const shortName = name.split("/").pop() ?? name;
-    // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
-    const configFile = path.join((settings as { stackConfigDir?: string }).stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`);
-    const configPath = path.resolve(workDir, configFile);
-    const statesOnBackend = who.then((url) =>
+    const backendUrl = who.then((url) => url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "");
+    return new PulumiStack({ workspace, stack, name, workDir, project: settings.name, backendUrl, onProgress }, (settings as { stackConfigDir?: string }).stackConfigDir);
+}
+
+/** Where one stack is and how it is reached: its workspace, the Automation API's stack, its project and backend. */
+interface StackPlace {
+    readonly workspace: LocalWorkspace;
+    readonly stack: Stack;
+    readonly name: string;
+    readonly workDir: string;
+    readonly project: string;
+    /** The backend's URL, once `pulumi whoami` has answered. */
+    readonly backendUrl: Promise<string>;
+    readonly onProgress: (message: string) => void;
+}
+
+/** What the backend recorded of each update, read once the backend is known: the reads that need it wait, the others do not. */
+function statesOn(place: StackPlace): RecordedStates {
+    const { workspace, name, workDir } = place;
+    const backend = place.backendUrl.then((backendUrl) =>
         recordedStatesOf({
-            backendUrl: url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "",
+            backendUrl,
             workDir,
-            project: settings.name,
+            project: place.project,
             stack: name,
             async exportVersion(update) {
                 const { stdout } = await promisify(execFile)(
-                    opened.pulumiCommand.command,
+                    workspace.pulumiCommand.command,
                     ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
                     { maxBuffer: 256 * 1024 * 1024 },
                 );
                 return JSON.parse(stdout) as unknown;
             },
-            onProgress,
+            onProgress: place.onProgress,
         }),
     );
     // A backend the command cannot read fails the reads that need it, not the others.
-    statesOnBackend.catch(() => undefined);
-    const states: RecordedStates = {
-        statesOf: async (entries, updates) => (await statesOnBackend).statesOf(entries, updates),
+    backend.catch(() => undefined);
+    return {
+        statesOf: async (entries, updates) => (await backend).statesOf(entries, updates),
         unfinished: async () => {
-            const backend = await statesOnBackend;
-            return backend.unfinished === undefined ? { where: "", locks: [], pending: [] } : backend.unfinished();
+            const states = await backend;
+            return states.unfinished === undefined ? { where: "", locks: [], pending: [] } : states.unfinished();
         },
     };
+}
+
+/** A stack of a project, read and changed through the pulumi CLI, every run naming it with --stack. */
+class PulumiStack implements ReleaseStack {
+    readonly name: string;
+    readonly configFile: string;
+    readonly rendered?: string;
+    readonly states: RecordedStates;
+    private readonly configPath: string;
+    private exists?: Promise<void>;
+
+    constructor(
+        private readonly place: StackPlace,
+        stackConfigDir: string | undefined,
+    ) {
+        this.name = place.name;
+        const shortName = place.name.split("/").pop() ?? place.name;
+        // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
+        this.configFile = path.join(stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`);
+        this.configPath = path.resolve(place.workDir, this.configFile);
+        this.rendered = existsSync(path.join(place.workDir, renderCopy(shortName))) ? renderCopy(shortName) : undefined;
+        this.states = statesOn(place);
+    }
+
+    /** A read's failure, unless the stack is not there: then that, naming the stacks there are. */
+    private async failure(error: unknown): Promise<never> {
+        await (this.exists ??= requireStack(this.place.workspace, this.name));
+        throw error;
+    }
+
     /**
      * Runs the pulumi CLI itself where the Automation API would add `--show-secrets`: reading
      * outputs and plain config needs no secret, and so never the stack's passphrase.
      */
-    const pulumi = async (what: string, args: string[]): Promise<string> => {
+    private async pulumi(what: string, args: string[]): Promise<string> {
         try {
-            const { stdout } = await promisify(execFile)(workspace.pulumiCommand.command, [...args, "--stack", name, "--cwd", workDir], {
+            const { stdout } = await promisify(execFile)(this.place.workspace.pulumiCommand.command, [...args, "--stack", this.name, "--cwd", this.place.workDir], {
                 maxBuffer: 256 * 1024 * 1024,
                 env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
             });
             return stdout;
         } catch (error) {
-            return failure(describePulumiFailure(`cannot ${what} of stack ${name}`, error));
+            return this.failure(describePulumiFailure(`cannot ${what} of stack ${this.name}`, error));
         }
-    };
-    const pulumiJson = async (what: string, args: string[]): Promise<unknown> => JSON.parse(await pulumi(`read the ${what}`, args)) as unknown;
+    }
+
+    private async pulumiJson(what: string, args: string[]): Promise<unknown> {
+        return JSON.parse(await this.pulumi(`read the ${what}`, args)) as unknown;
+    }
+
     /**
      * A pulumi up that an interrupt cancels at its very start can end without letting go of the DIY
      * lock it took (seen with CLI 3.274.1: SIGINT right after `Updating (<stack>):`). A lock taken by
      * that very process on this host, and no other, is its own and stale once it has ended: `pulumi
      * cancel` removes it, as the operator would. Any other lock is left alone, for its owner.
      */
-    const releaseOwnLock = async (pid: number): Promise<void> => {
-        const unfinished = await states.unfinished!().catch(() => undefined);
+    private async releaseOwnLock(pid: number): Promise<void> {
+        const unfinished = await this.states.unfinished!().catch(() => undefined);
         const own = `@${hostname()} (pid ${pid})`;
         if (unfinished !== undefined && unfinished.locks.length > 0 && unfinished.locks.every((lock) => lock.takenBy?.includes(own) === true)) {
-            await pulumi("let go of the lock its cancelled update left", ["cancel", "--yes"]).catch(() => undefined);
+            await this.pulumi("let go of the lock its cancelled update left", ["cancel", "--yes"]).catch(() => undefined);
         }
-    };
-    return {
-        name,
-        configFile,
-        rendered: existsSync(path.join(workDir, renderCopy(shortName))) ? renderCopy(shortName) : undefined,
-        states,
-        async history(): Promise<HistoryEntry[]> {
-            try {
-                // showSecrets false: decrypting would need the stack's passphrase, and no secret is shown.
-                return await readAllPages((pageSize, page) => stack.history(pageSize, page, false));
-            } catch (error) {
-                throw describePulumiFailure(`cannot read the history of stack ${name}`, error);
-            }
-        },
-        async services(): Promise<ServiceState[]> {
-            // The exported state holds each component's outputs as recorded; secrets stay encrypted and unread.
-            return servicesOfState(await pulumiJson("state", ["stack", "export"]));
-        },
-        async config(): Promise<StackConfig> {
-            const config = (await pulumiJson("config", ["config", "--json"])) as Record<string, { value?: unknown; objectValue?: unknown; secret?: boolean }>;
-            return Object.fromEntries(
-                Object.entries(config).flatMap(([key, entry]): [string, ConfigValue][] => {
-                    if (entry.secret || typeof entry.value !== "string") {
-                        return [];
-                    }
-                    const object = entry.objectValue;
-                    return [[key, object !== null && typeof object === "object" && !Array.isArray(object) ? (object as Record<string, unknown>) : entry.value]];
-                }),
-            );
-        },
-        async editConfig(edit: ConfigEdit): Promise<void> {
-            // Pulumi truncates and rewrites the file it edits (sdk/go/common/workspace/project.go
-            // save), and removals and values take a run each: the edit goes into a copy beside the
-            // file, renamed over it at the end, so a run killed at any moment leaves the file as it
-            // was or as edited. Pulumi picks the format by extension, so the copy keeps it.
-            const ext = path.extname(configPath);
-            const copy = path.join(path.dirname(configPath), `.${path.basename(configPath, ext)}.${process.pid}.edit${ext}`);
-            try {
-                await copyFile(configPath, copy).catch((error: NodeJS.ErrnoException) => {
-                    if (error.code !== "ENOENT") {
-                        throw error;
-                    }
-                });
-                // One pulumi run for all removals and one for all values, structured ones included.
-                if (edit.remove.length > 0) {
-                    await pulumi(`remove ${edit.remove.join(", ")} from the config`, ["config", "rm-all", ...edit.remove, "--config-file", copy]);
+    }
+
+    async history(): Promise<HistoryEntry[]> {
+        try {
+            // showSecrets false: decrypting would need the stack's passphrase, and no secret is shown.
+            return await readAllPages((pageSize, page) => this.place.stack.history(pageSize, page, false));
+        } catch (error) {
+            return this.failure(describePulumiFailure(`cannot read the history of stack ${this.name}`, error));
+        }
+    }
+
+    async services(): Promise<ServiceState[]> {
+        // The exported state holds each component's outputs as recorded; secrets stay encrypted and unread.
+        return servicesOfState(await this.pulumiJson("state", ["stack", "export"]));
+    }
+
+    async config(): Promise<StackConfig> {
+        const config = (await this.pulumiJson("config", ["config", "--json"])) as Record<string, { value?: unknown; objectValue?: unknown; secret?: boolean }>;
+        return Object.fromEntries(
+            Object.entries(config).flatMap(([key, entry]): [string, ConfigValue][] => {
+                if (entry.secret || typeof entry.value !== "string") {
+                    return [];
                 }
-                const entries = Object.entries(edit.set);
-                if (entries.length > 0) {
-                    const json = Object.fromEntries(
-                        entries.map(([key, value]) =>
-                            typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
-                        ),
-                    );
-                    for (const batch of setAllBatches(json)) {
-                        await pulumi(`set ${Object.keys(batch).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(batch), "--config-file", copy]);
-                    }
+                const object = entry.objectValue;
+                return [[key, object !== null && typeof object === "object" && !Array.isArray(object) ? (object as Record<string, unknown>) : entry.value]];
+            }),
+        );
+    }
+
+    async editConfig(edit: ConfigEdit): Promise<void> {
+        // Pulumi truncates and rewrites the file it edits (sdk/go/common/workspace/project.go
+        // save), and removals and values take a run each: the edit goes into a copy beside the
+        // file, renamed over it at the end, so a run killed at any moment leaves the file as it
+        // was or as edited. Pulumi picks the format by extension, so the copy keeps it.
+        const copy = this.besideConfig("edit");
+        try {
+            await copyFile(this.configPath, copy).catch((error: NodeJS.ErrnoException) => {
+                if (error.code !== "ENOENT") {
+                    throw error;
                 }
-                await rename(copy, configPath);
-            } finally {
-                await rm(copy, { force: true });
+            });
+            // One pulumi run for all removals and one for all values, structured ones included.
+            if (edit.remove.length > 0) {
+                await this.pulumi(`remove ${edit.remove.join(", ")} from the config`, ["config", "rm-all", ...edit.remove, "--config-file", copy]);
             }
-        },
-        async saveConfig(): Promise<SavedConfig> {
-            const saved = existsSync(configPath) ? readFileSync(configPath) : undefined;
-            return {
-                restore(): void {
-                    if (saved === undefined) {
-                        rmSync(configPath, { force: true });
-                        return;
-                    }
-                    // As editConfig: a copy beside the file, renamed over it.
-                    const ext = path.extname(configPath);
-                    const copy = path.join(path.dirname(configPath), `.${path.basename(configPath, ext)}.${process.pid}.restore${ext}`);
-                    writeFileSync(copy, saved);
-                    renameSync(copy, configPath);
-                },
-            };
-        },
-        async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview> {
-            const asked = new Map<string, Asked>();
-            const onEvent = (event: StepEvent): void => {
-                const step = askedOfStep(event);
-                if (step !== undefined) {
-                    asked.set(step.service, step.asked);
-                }
-            };
-            try {
-                return { changes: (await stack.preview({ diff: true, onOutput, onEvent, signal })).changeSummary, asked };
-            } catch (error) {
-                throw updateFailure(`pulumi preview of stack ${name} failed`, error);
-            }
-        },
-        async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
-            // The CLI itself: the Automation API's up() then runs `pulumi stack output` and `pulumi
-            // stack history` for a summary nobody reads here, about a second of every rollback.
-            let pid: number | undefined;
-            try {
-                await streamed(
-                    workspace.pulumiCommand.command,
-                    ["up", "--yes", "--skip-preview", "--message", message, "--stack", name, "--cwd", workDir],
-                    onOutput,
-                    interrupts,
-                    (started) => (pid = started),
+            const entries = Object.entries(edit.set);
+            if (entries.length > 0) {
+                const json = Object.fromEntries(
+                    entries.map(([key, value]) =>
+                        typeof value === "string" ? [key, { value, secret: false }] : [key, { value: JSON.stringify(value), objectValue: value, secret: false }],
+                    ),
                 );
-            } catch (error) {
-                if (interrupts?.received !== undefined && pid !== undefined) {
-                    await releaseOwnLock(pid);
+                for (const batch of setAllBatches(json)) {
+                    await this.pulumi(`set ${Object.keys(batch).join(", ")} in the config`, ["config", "set-all", "--json", JSON.stringify(batch), "--config-file", copy]);
                 }
-                throw updateFailure(`pulumi up of stack ${name} failed`, error);
             }
-        },
-    };
+            await rename(copy, this.configPath);
+        } finally {
+            await rm(copy, { force: true });
+        }
+    }
+
+    /** A file beside the stack config, of the same extension (pulumi picks the format by it), for this process's `purpose`. */
+    private besideConfig(purpose: string): string {
+        const ext = path.extname(this.configPath);
+        return path.join(path.dirname(this.configPath), `.${path.basename(this.configPath, ext)}.${process.pid}.${purpose}${ext}`);
+    }
+
+    async saveConfig(): Promise<SavedConfig> {
+        const configPath = this.configPath;
+        const saved = existsSync(configPath) ? readFileSync(configPath) : undefined;
+        // As editConfig: a copy beside the file, renamed over it.
+        const copy = this.besideConfig("restore");
+        return {
+            restore(): void {
+                if (saved === undefined) {
+                    rmSync(configPath, { force: true });
+                    return;
+                }
+                writeFileSync(copy, saved);
+                renameSync(copy, configPath);
+            },
+        };
+    }
+
+    async preview(onOutput: (text: string) => void, signal?: AbortSignal): Promise<Preview> {
+        const asked = new Map<string, Asked>();
+        const onEvent = (event: StepEvent): void => {
+            const step = askedOfStep(event);
+            if (step !== undefined) {
+                asked.set(step.service, step.asked);
+            }
+        };
+        try {
+            return { changes: (await this.place.stack.preview({ diff: true, onOutput, onEvent, signal })).changeSummary, asked };
+        } catch (error) {
+            throw updateFailure(`pulumi preview of stack ${this.name} failed`, error);
+        }
+    }
+
+    async up(message: string, onOutput: (text: string) => void, interrupts?: Interrupts): Promise<void> {
+        // The CLI itself: the Automation API's up() then runs `pulumi stack output` and `pulumi
+        // stack history` for a summary nobody reads here, about a second of every rollback.
+        let pid: number | undefined;
+        try {
+            await streamed(
+                this.place.workspace.pulumiCommand.command,
+                ["up", "--yes", "--skip-preview", "--message", message, "--stack", this.name, "--cwd", this.place.workDir],
+                onOutput,
+                interrupts,
+                (started) => (pid = started),
+            );
+        } catch (error) {
+            if (interrupts?.received !== undefined && pid !== undefined) {
+                await this.releaseOwnLock(pid);
+            }
+            throw updateFailure(`pulumi up of stack ${this.name} failed`, error);
+        }
+    }
 }

@@ -224,32 +224,11 @@ function judgeService(
     const pending = off.length > 0 && pinned !== undefined && off.every((instance) => instance.digest === pinned.digest);
     const drift = off.length > 0 && !pending;
     const instances = pending ? read.instances.map((instance): LiveInstance => (instance.state === "drift" ? { ...instance, state: "restored" } : instance)) : read.instances;
-    const lines = [records];
-    if (service.imageRef) {
-        lines.push(`  image ${service.imageRef}\n`);
-    }
-    const where = describeConnection(connection);
-    if (where !== "") {
-        lines.push(`  read on ${where}\n`);
-    }
-    lines.push(instances.length === 0 ? `${live.none}\n` : `\n${capital(live.noun.many)} (${live.where}):\n${renderInstances(instances, live.noun.one, paint)}`);
-    if (pending) {
-        lines.push(
-            `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${pinned!.digest}, the release ${stack.configFile} pins, ` +
-                `restored ahead of the update that records it (rollback --restore-first). pulumi up --stack ${stack.name} records it.\n`,
-        );
-    }
-    if (drift) {
-        const drifted = instances.filter((instance) => instance.state === "drift");
-        const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
-        lines.push(
-            `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${service.imageDigest}.\n` +
-                `${live.driftCause}\n`,
-        );
-    }
-    if (own !== undefined) {
-        lines.push(renderOwn(own, service.imageDigest, paint));
-    }
+    const lines = [
+        records,
+        describeInstancesRead(context, stack, service, { live, connection, instances, off, pending: pending ? pinned!.digest : undefined, drift }),
+        own === undefined ? "" : renderOwn(own, service.imageDigest, paint),
+    ];
     return {
         report: {
             ...base,
@@ -262,6 +241,41 @@ function judgeService(
         text: lines.join(""),
         healthy: ownHealthy && off.length === 0 && instances.length > 0,
     };
+}
+
+/** A built-in workload's instances for people: where they were read, each instance, and a restore pending its record or drift. */
+function describeInstancesRead(
+    context: Context,
+    stack: { readonly name: string; readonly configFile: string },
+    service: ServiceState,
+    read: { readonly live: LiveWorkload; readonly connection: Connection; readonly instances: readonly LiveInstance[]; readonly off: readonly LiveInstance[]; readonly pending?: string; readonly drift: boolean },
+): string {
+    const { paint } = context;
+    const { live, instances, off } = read;
+    const lines: string[] = [];
+    if (service.imageRef) {
+        lines.push(`  image ${service.imageRef}\n`);
+    }
+    const where = describeConnection(read.connection);
+    if (where !== "") {
+        lines.push(`  read on ${where}\n`);
+    }
+    lines.push(instances.length === 0 ? `${live.none}\n` : `\n${capital(live.noun.many)} (${live.where}):\n${renderInstances(instances, live.noun.one, paint)}`);
+    if (read.pending !== undefined) {
+        lines.push(
+            `\n${paint("RESTORED, RECORD PENDING", "yellow")}: ${off.length} of ${instances.length} ${live.noun.many} run ${read.pending}, the release ${stack.configFile} pins, ` +
+                `restored ahead of the update that records it (rollback --restore-first). pulumi up --stack ${stack.name} records it.\n`,
+        );
+    }
+    if (read.drift) {
+        const drifted = instances.filter((instance) => instance.state === "drift");
+        const digests = [...new Set(drifted.map((instance) => `${instance.digest} (version label ${instance.version ?? "none"})`))];
+        lines.push(
+            `\n${paint("DRIFT", "red")}: ${drifted.length} of ${instances.length} ${live.noun.many} run ${digests.join(", ")}, not the recorded ${service.imageDigest}.\n` +
+                `${live.driftCause}\n`,
+        );
+    }
+    return lines.join("");
 }
 
 const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
