@@ -1,8 +1,10 @@
-// The thin adapter from `ReleaseStack` to the pulumi CLI: through the Automation API, and the CLI
-// itself where the Automation API would do more than asked (secrets shown, reads after an update).
-// Loaded lazily, so --help and `verify REF...` work without pulumi installed.
+// The thin adapter from `ReleaseStack` to the pulumi CLI: the CLI itself for every read, edit and
+// update (the Automation API would show secrets, read more after an update, and take a second to
+// load), the Automation API for a preview's step events. Loaded lazily, so --help and `verify
+// REF...` work without pulumi installed.
 
 import { execFile, spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { copyFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -112,25 +114,51 @@ function streamed(
     });
 }
 
-/**
- * The workspace as the command sees it. The Automation API's Stack.select runs `pulumi stack select`,
- * which changes the stack a plain `pulumi up` updates next; here nothing is selected (every pulumi run
- * names its stack with --stack), and whether the stack exists is asked only when a read of it fails.
- */
-function withoutSelecting(workspace: LocalWorkspace): Workspace {
-    const view = Object.create(workspace) as LocalWorkspace;
-    view.selectStack = async (): Promise<void> => undefined;
-    return view;
+/** The pulumi CLI, as the Automation API finds it: on PATH. */
+const PULUMI = "pulumi";
+
+/** Runs `pulumi <args>` where the project is, without its update check; answers its stdout. */
+async function runPulumi(args: readonly string[], workDir: string): Promise<string> {
+    const { stdout } = await promisify(execFile)(PULUMI, [...args], {
+        cwd: workDir,
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    });
+    return stdout;
 }
 
-/** Refuses a stack the project does not have, naming the ones it has. */
-async function requireStack(workspace: LocalWorkspace, name: string): Promise<void> {
-    let stacks;
+/** What the command reads of a project's Pulumi.yaml (or .yml, .json), found and parsed as the Automation API does. */
+interface ProjectSettings {
+    readonly name: string;
+    readonly stackConfigDir?: string;
+    readonly backend?: { readonly url?: string };
+}
+
+function projectSettingsOf(workDir: string): ProjectSettings {
+    for (const ext of [".yaml", ".yml", ".json"]) {
+        const file = path.join(workDir, `Pulumi${ext}`);
+        if (existsSync(file)) {
+            const text = readFileSync(file, "utf8");
+            // The YAML parser of the SDK beside the package, which the pulumi CLI's Node.js programs use too.
+            const yaml = createRequire(require.resolve("@pulumi/pulumi/package.json"))("js-yaml") as { load(text: string): unknown };
+            return (ext === ".json" ? JSON.parse(text) : yaml.load(text)) as ProjectSettings;
+        }
+    }
+    throw usageError(`no Pulumi.yaml in ${workDir}`);
+}
+
+/** The project's stacks as `pulumi stack ls` lists them: each name, and which one is selected. */
+async function stacksOf(workDir: string): Promise<{ readonly name: string; readonly current?: boolean }[]> {
     try {
-        stacks = await workspace.listStacks();
+        return JSON.parse(await runPulumi(["stack", "ls", "--json"], workDir)) as { name: string; current?: boolean }[];
     } catch (error) {
         throw describePulumiFailure("cannot list the stacks", error);
     }
+}
+
+/** Refuses a stack the project does not have, naming the ones it has. */
+async function requireStack(workDir: string, name: string): Promise<void> {
+    const stacks = await stacksOf(workDir);
     const short = (stack: string): string => stack.split("/").pop() ?? stack;
     if (!stacks.some((stack) => stack.name === name || short(stack.name) === short(name))) {
         const known = stacks.map((stack) => short(stack.name)).sort();
@@ -138,46 +166,40 @@ async function requireStack(workspace: LocalWorkspace, name: string): Promise<vo
     }
 }
 
-/** The backend's URL as `pulumi whoami` names it (the Pulumi.yaml's or the login's), run where the project is. */
-async function backendOf(command: string, workDir: string): Promise<string | undefined> {
+/** The backend's URL as `pulumi whoami` names it (the Pulumi.yaml's or the login's). */
+async function backendOf(workDir: string): Promise<string | undefined> {
     try {
-        const { stdout } = await promisify(execFile)(command, ["whoami", "--json"], { cwd: workDir, env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
-        const url = (JSON.parse(stdout) as { url?: unknown }).url;
+        const url = (JSON.parse(await runPulumi(["whoami", "--json"], workDir)) as { url?: unknown }).url;
         return typeof url === "string" ? url : undefined;
     } catch {
         return undefined;
     }
 }
 
+/**
+ * Opens a stack of the project at or above `cwd`: its reads are pulumi runs of their own, started
+ * at once. The Automation API, a second to load, is loaded only for a preview.
+ */
 export async function openPulumiStack(stackName: string | undefined, cwd: string, onProgress: (message: string) => void): Promise<ReleaseStack> {
     const workDir = findProjectDir(cwd);
     if (!workDir) {
         throw usageError(`no Pulumi.yaml in ${cwd} or any directory above it; run from the project or pass --cwd`);
     }
     onProgress("Starting pulumi…");
-    const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
-    // Which backend is asked while the workspace starts, and only the reads of the backend wait for it.
-    const who = backendOf("pulumi", workDir);
-    let workspace;
-    try {
-        workspace = await LocalWorkspace.create({ workDir });
-    } catch (error) {
-        throw describePulumiFailure("cannot start pulumi", error);
-    }
-    const name = stackName ?? (await workspace.stack().catch(() => undefined))?.name;
+    // Which backend is asked at once, and only the reads of the backend wait for it.
+    const who = backendOf(workDir);
+    who.catch(() => undefined);
+    const name = stackName ?? (await stacksOf(workDir)).find((stack) => stack.current)?.name;
     if (!name) {
         throw usageError("no stack is selected: pass --stack <name>");
     }
-    const stack = await Stack.select(name, withoutSelecting(workspace));
-    const settings = await workspace.projectSettings();
+    const settings = projectSettingsOf(workDir);
     const backendUrl = who.then((url) => url ?? process.env.PULUMI_BACKEND_URL ?? settings.backend?.url ?? "");
-    return new PulumiStack({ workspace, stack, name, workDir, project: settings.name, backendUrl, onProgress }, (settings as { stackConfigDir?: string }).stackConfigDir);
+    return new PulumiStack({ name, workDir, project: settings.name, backendUrl, onProgress }, settings.stackConfigDir);
 }
 
-/** Where one stack is and how it is reached: its workspace, the Automation API's stack, its project and backend. */
+/** Where one stack is: its name, its project and where that is, and its backend. */
 interface StackPlace {
-    readonly workspace: LocalWorkspace;
-    readonly stack: Stack;
     readonly name: string;
     readonly workDir: string;
     readonly project: string;
@@ -186,23 +208,34 @@ interface StackPlace {
     readonly onProgress: (message: string) => void;
 }
 
+/**
+ * The Automation API's stack, for a preview that reports each step: nothing is selected, since
+ * its Stack.select runs `pulumi stack select`, which changes the stack a plain `pulumi up` updates
+ * next; every pulumi run names its stack with --stack instead.
+ */
+async function automationStack(place: StackPlace): Promise<Stack> {
+    const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
+    let workspace: LocalWorkspace;
+    try {
+        workspace = await LocalWorkspace.create({ workDir: place.workDir });
+    } catch (error) {
+        throw describePulumiFailure("cannot start pulumi", error);
+    }
+    const view = Object.create(workspace) as LocalWorkspace;
+    view.selectStack = async (): Promise<void> => undefined;
+    return Stack.select(place.name, view as Workspace);
+}
+
 /** What the backend recorded of each update, read once the backend is known: the reads that need it wait, the others do not. */
 function statesOn(place: StackPlace): RecordedStates {
-    const { workspace, name, workDir } = place;
+    const { name, workDir } = place;
     const backend = place.backendUrl.then((backendUrl) =>
         recordedStatesOf({
             backendUrl,
             workDir,
             project: place.project,
             stack: name,
-            async exportVersion(update) {
-                const { stdout } = await promisify(execFile)(
-                    workspace.pulumiCommand.command,
-                    ["stack", "export", "--version", String(update), "--stack", name, "--cwd", workDir],
-                    { maxBuffer: 256 * 1024 * 1024 },
-                );
-                return JSON.parse(stdout) as unknown;
-            },
+            exportVersion: async (update) => JSON.parse(await runPulumi(["stack", "export", "--version", String(update), "--stack", name], workDir)) as unknown,
             onProgress: place.onProgress,
         }),
     );
@@ -225,6 +258,7 @@ class PulumiStack implements ReleaseStack {
     readonly states: RecordedStates;
     private readonly configPath: string;
     private exists?: Promise<void>;
+    private automation?: Promise<Stack>;
 
     constructor(
         private readonly place: StackPlace,
@@ -232,7 +266,6 @@ class PulumiStack implements ReleaseStack {
     ) {
         this.name = place.name;
         const shortName = place.name.split("/").pop() ?? place.name;
-        // The typings omit stackConfigDir, but the workspace loads it from Pulumi.yaml with the rest.
         this.configFile = path.join(stackConfigDir ?? ".", `Pulumi.${shortName}.yaml`);
         this.configPath = path.resolve(place.workDir, this.configFile);
         this.rendered = existsSync(path.join(place.workDir, renderCopy(shortName))) ? renderCopy(shortName) : undefined;
@@ -241,7 +274,7 @@ class PulumiStack implements ReleaseStack {
 
     /** A read's failure, unless the stack is not there: then that, naming the stacks there are. */
     private async failure(error: unknown): Promise<never> {
-        await (this.exists ??= requireStack(this.place.workspace, this.name));
+        await (this.exists ??= requireStack(this.place.workDir, this.name));
         throw error;
     }
 
@@ -251,11 +284,7 @@ class PulumiStack implements ReleaseStack {
      */
     private async pulumi(what: string, args: string[]): Promise<string> {
         try {
-            const { stdout } = await promisify(execFile)(this.place.workspace.pulumiCommand.command, [...args, "--stack", this.name, "--cwd", this.place.workDir], {
-                maxBuffer: 256 * 1024 * 1024,
-                env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
-            });
-            return stdout;
+            return await runPulumi([...args, "--stack", this.name], this.place.workDir);
         } catch (error) {
             return this.failure(describePulumiFailure(`cannot ${what} of stack ${this.name}`, error));
         }
@@ -281,8 +310,11 @@ class PulumiStack implements ReleaseStack {
 
     async history(): Promise<HistoryEntry[]> {
         try {
-            // showSecrets false: decrypting would need the stack's passphrase, and no secret is shown.
-            return await readAllPages((pageSize, page) => this.place.stack.history(pageSize, page, false));
+            // No --show-secrets: decrypting would need the stack's passphrase, and no secret is shown.
+            return await readAllPages(
+                async (pageSize, page) =>
+                    JSON.parse(await runPulumi(["stack", "history", "--json", "--page-size", String(pageSize), "--page", String(page), "--stack", this.name], this.place.workDir)) as HistoryEntry[],
+            );
         } catch (error) {
             return this.failure(describePulumiFailure(`cannot read the history of stack ${this.name}`, error));
         }
@@ -371,7 +403,8 @@ class PulumiStack implements ReleaseStack {
             }
         };
         try {
-            return { changes: (await this.place.stack.preview({ diff: true, onOutput, onEvent, signal })).changeSummary, asked };
+            const stack = await (this.automation ??= automationStack(this.place));
+            return { changes: (await stack.preview({ diff: true, onOutput, onEvent, signal })).changeSummary, asked };
         } catch (error) {
             throw updateFailure(`pulumi preview of stack ${this.name} failed`, error);
         }
@@ -383,7 +416,7 @@ class PulumiStack implements ReleaseStack {
         let pid: number | undefined;
         try {
             await streamed(
-                this.place.workspace.pulumiCommand.command,
+                PULUMI,
                 ["up", "--yes", "--skip-preview", "--message", message, "--stack", this.name, "--cwd", this.place.workDir],
                 onOutput,
                 interrupts,
