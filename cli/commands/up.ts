@@ -2,7 +2,7 @@
 // workload changed is undone by another update pinned to the last successful release.
 
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, requireConsent, text } from "../core/command";
-import { effectiveEdit } from "../core/config";
+import { effectiveEdit, type StackConfig } from "../core/config";
 import { answering, type Context, describeChanges, type PreviewSummary, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { type HistoryEntry, updateNumbers, type UpdateRow } from "../core/history";
@@ -156,13 +156,25 @@ export async function up(context: Context, options: UpOptions, report: (result: 
     return ExitCode.Ok;
 }
 
-/** The second update of --atomic: every changed service back to its last good release, unless none changed. */
-async function undo(
-    context: Context,
-    stack: ReleaseStack,
-    known: { releases: ReadonlyMap<string, Target>; before: readonly ServiceState[] },
-    failure: string,
-): Promise<{ code: number; after: ServiceState[]; undo: NonNullable<UpResult["undo"]> }> {
+/** What up read before its update: each guarded service's last good release, and what every service ran. */
+interface BeforeUpdate {
+    readonly releases: ReadonlyMap<string, Target>;
+    readonly before: readonly ServiceState[];
+}
+
+/** What --atomic's undo returns to: the failed update, what the stack ran after it, and the changed services' last good releases. */
+interface UndoPlan {
+    readonly failed: number;
+    readonly after: ServiceState[];
+    readonly changed: string[];
+    readonly targets: Target[];
+    readonly set: ReleaseSet;
+    /** Each target as the messages name it: its service, update, version and digest. */
+    readonly summary: string;
+}
+
+/** Reads what the failed update left, and refuses an undo when it changed no workload with a release to return to. */
+async function planUndo(stack: ReleaseStack, known: BeforeUpdate, failure: string): Promise<UndoPlan> {
     const after = await servicesOf(stack);
     const [failed] = newestNumbers(await stack.history(), 1);
     const changed = changedServices(known.before, after).filter((name) => known.releases.has(name));
@@ -174,14 +186,13 @@ async function undo(
         );
     }
     const targets = changed.map((name) => known.releases.get(name)!);
-    const set: ReleaseSet = { update: targets[0].update, targets };
     const summary = targets.map((target) => `${target.service} #${target.update} (${target.version}, ${target.digest})`).join(", ");
-    const images = changed.map((name) => after.find((state) => state.name === name)?.deployedImage ?? "(unknown image)").join(", ");
-    context.stdout.write(
-        `\nUpdate #${failed} of stack ${stack.name} failed after the workload changed to ${images}:\n${failure}\n` +
-            `--atomic: returning stack ${stack.name} to the last successful release, ${summary}…\n`,
-    );
-    const config = await stack.config();
+    return { failed, after, changed, targets, set: { update: targets[0].update, targets }, summary };
+}
+
+/** Pins each changed service to its last good release in the stack config, and runs the update that undoes the failed one. */
+async function runUndo(context: Context, stack: ReleaseStack, plan: UndoPlan, config: StackConfig, pinned: string): Promise<void> {
+    const { failed, after, changed, targets, set } = plan;
     const guard = await UpdateGuard.open(context, stack);
     const undoing = `--atomic's undo of stack ${stack.name}`;
     const again = `released-service rollback --to ${set.update} --stack ${stack.name}${targets.length === 1 ? ` --service ${targets[0].service}` : ""}`;
@@ -193,7 +204,6 @@ async function undo(
         `${undoing} stopped before its pulumi up; ${unmoved}`,
         () => stack.editConfig(effectiveEdit(pinEdit(stack.name, config, targets, askedIn(after)), config)),
     );
-    const pinned = `${stack.configFile} now pins ${targets.map((target) => `${target.service} ${target.version} ${target.digest}`).join(", ")}`;
     try {
         const words = pinningWords({
             stack: stack.name,
@@ -214,7 +224,15 @@ async function undo(
         );
     }
     guard.after(() => `${undoing} had completed: ${pinned}; released-service status --stack ${stack.name} shows whether every instance runs it`);
-    const [undone] = newestNumbers(await stack.history(), 1);
+}
+
+/** Waits until every instance of each undone service runs its target's digest; what it cannot read live is named apart. */
+async function waitForUndo(
+    context: Context,
+    config: StackConfig,
+    after: readonly ServiceState[],
+    targets: readonly Target[],
+): Promise<{ unlanded: string[]; unread: string[] }> {
     const unlanded: string[] = [];
     const unread: string[] = [];
     for (const target of targets) {
@@ -230,6 +248,28 @@ async function undo(
             unlanded.push(`${target.service}: ${describeInstances(landing.instances, target.digest, live.noun)}`);
         }
     }
+    return { unlanded, unread };
+}
+
+/** The second update of --atomic: every changed service back to its last good release, unless none changed. */
+async function undo(
+    context: Context,
+    stack: ReleaseStack,
+    known: BeforeUpdate,
+    failure: string,
+): Promise<{ code: number; after: ServiceState[]; undo: NonNullable<UpResult["undo"]> }> {
+    const plan = await planUndo(stack, known, failure);
+    const { failed, targets, summary } = plan;
+    const images = plan.changed.map((name) => plan.after.find((state) => state.name === name)?.deployedImage ?? "(unknown image)").join(", ");
+    context.stdout.write(
+        `\nUpdate #${failed} of stack ${stack.name} failed after the workload changed to ${images}:\n${failure}\n` +
+            `--atomic: returning stack ${stack.name} to the last successful release, ${summary}…\n`,
+    );
+    const config = await stack.config();
+    const pinned = `${stack.configFile} now pins ${targets.map((target) => `${target.service} ${target.version} ${target.digest}`).join(", ")}`;
+    await runUndo(context, stack, plan, config, pinned);
+    const [undone] = newestNumbers(await stack.history(), 1);
+    const { unlanded, unread } = await waitForUndo(context, config, plan.after, targets);
     const lift = targets.map((target) => `released-service release-hold --stack ${stack.name} --service ${target.service}`).join(" and ");
     context.stdout.write(
         `\nUpdate #${failed} failed; update #${undone} returned stack ${stack.name} to ${summary}` +
