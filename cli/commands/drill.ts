@@ -4,7 +4,7 @@
 
 import type { LiveWorkload } from "../../components/workloads/live";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, positiveInteger, requireConsent, text } from "../core/command";
-import { effectiveEdit, undoEdit } from "../core/config";
+import { effectiveEdit, type StackConfig, undoEdit } from "../core/config";
 import { type Context, type ReleaseStack, writeJson } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
 import { repositoryOf, type UpdateRow } from "../core/history";
@@ -206,15 +206,21 @@ export function drillTargets(
     });
 }
 
-/** With `json`, `report` gets the drill's report (printed as JSON, by default) instead of its table. */
-export async function drill(context: Context, options: DrillOptions, report: (result: DrillReport) => void = (result) => writeJson(context, result)): Promise<number> {
-    const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "drill" });
-    const { rows } = await loadHistory(context, stack);
-    const drilled = current.filter((state) => options.service === undefined || state.name === options.service);
+/** What a drill read before it changes anything: the stack, its config and services, and what each drilled service rolls back to. */
+interface DrillPlan {
+    readonly stack: ReleaseStack;
+    readonly config: StackConfig;
+    readonly current: readonly ServiceState[];
+    readonly targets: readonly Target[];
+    readonly services: readonly DrilledService[];
+}
+
+/** Refuses a drill of no service, of a service never deployed, or of one a hold keeps on its release. */
+function refuseUndrillable(stack: string, config: StackConfig, drilled: readonly ServiceState[]): void {
     const undeployed = drilled.find((state) => !state.imageDigest || !state.version);
     if (drilled.length === 0 || undeployed !== undefined) {
         const which = undeployed !== undefined ? `service ${undeployed.name} of ` : "";
-        throw new CliError(`${which}stack ${stack.name} records no digest and version: deploy it before drilling a rollback`, ExitCode.NotOk);
+        throw new CliError(`${which}stack ${stack} records no digest and version: deploy it before drilling a rollback`, ExitCode.NotOk);
     }
     const held = drilled.flatMap((state) => {
         const hold = holdOf(config, state.name);
@@ -222,11 +228,19 @@ export async function drill(context: Context, options: DrillOptions, report: (re
     });
     if (held.length > 0) {
         throw new CliError(
-            `stack ${stack.name} holds ${held.join(", ")}, which refuses the drill's updates: ` +
-                `drill a stack without a hold, or lift it with released-service release-hold --stack ${stack.name}`,
+            `stack ${stack} holds ${held.join(", ")}, which refuses the drill's updates: ` +
+                `drill a stack without a hold, or lift it with released-service release-hold --stack ${stack}`,
             ExitCode.NotOk,
         );
     }
+}
+
+/** Reads the stack and its history, and decides what each drilled service rolls back to; refuses a drill with nothing to roll back. */
+async function planDrill(context: Context, options: DrillOptions): Promise<DrillPlan> {
+    const { stack, config, services: current, known } = await prepare(context, { ...options, check: "entries", cluster: "drill" });
+    const { rows } = await loadHistory(context, stack);
+    const drilled = current.filter((state) => options.service === undefined || state.name === options.service);
+    refuseUndrillable(stack.name, config, drilled);
     const targets = drillTargets(stack.name, attribute(rows, known), current, options.to, options.service);
     if (targets.length === 0) {
         const digests = drilled.map((state) => state.imageDigest).join(", ");
@@ -236,6 +250,11 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         const state = current.find((candidate) => candidate.name === target.service)!;
         return { service: state.name, from: { version: state.version!, digest: state.imageDigest! }, to: { update: target.update, version: target.version, digest: target.digest } };
     });
+    return { stack, config, current, targets, services };
+}
+
+/** Refuses, before anything changes, a drill to a release whose manifest is no longer in its registry. */
+async function refuseMissingReleases(context: Context, { stack, current, targets }: DrillPlan): Promise<void> {
     for (const target of targets) {
         const reference = targetReference(stack.name, current, target);
         if (!(await manifestPresent(context, reference))) {
@@ -246,6 +265,10 @@ export async function drill(context: Context, options: DrillOptions, report: (re
             );
         }
     }
+}
+
+/** Each drilled service's live workload; a service whose instances the command cannot read, or cannot make run a release, is refused. */
+async function drilledLives(context: Context, { stack, config, current, services }: DrillPlan): Promise<Map<string, LiveWorkload>> {
     // The drill waits for each service's instances: every one must be readable before anything changes.
     const lives = new Map(
         services.map((service) => {
@@ -267,18 +290,37 @@ export async function drill(context: Context, options: DrillOptions, report: (re
             throw new CliError(`drill of stack ${stack.name} failed before changing anything: service ${service} cannot be made to run a release: ${problem}`, ExitCode.NotOk);
         }
     }
-    requireConsent(context, "drill", options.yes);
-    const label = (service: DrilledService): string => `${service.service} `;
-    const plan =
-        `Drill on stack ${stack.name}: roll back ` +
+    return lives;
+}
+
+/** A service as the drill's messages name it, before its release. */
+function label(service: DrilledService): string {
+    return `${service.service} `;
+}
+
+/** What the drill will do, as it asks before doing it. */
+function drillPlanText(stack: string, services: readonly DrilledService[]): string {
+    return (
+        `Drill on stack ${stack}: roll back ` +
         services.map((service) => `${label(service)}from ${service.from.version} (${service.from.digest}) to #${service.to.update} ${service.to.version} (${service.to.digest})`).join(", ") +
         `, wait until every instance runs it, roll forward to ${services.map((service) => `${label(service)}${service.from.version}`).join(", ")}, and wait again. ` +
-        "The stack config is left as it is now.\n";
-    (options.json ? context.stderr : context.stdout).write(plan);
-    if (!options.yes && !(await context.deps.confirm(`Run the drill on stack ${stack.name}? [y/N] `))) {
-        context.stdout.write(`Drill of stack ${stack.name} cancelled; nothing was changed.\n`);
-        return ExitCode.NotOk;
-    }
+        "The stack config is left as it is now.\n"
+    );
+}
+
+/** Each service with the release `pick` gives it, for a phase's update message; `withUpdate` names the update that ran it. */
+function describeReleases(services: readonly DrilledService[], pick: (service: DrilledService) => VersionAndDigest & { update?: number }, withUpdate: boolean): string {
+    return services
+        .map((service) => {
+            const release = pick(service);
+            return `${label(service)}${withUpdate ? `#${release.update} (${release.version}, ${release.digest})` : `${release.version} (${release.digest})`}`;
+        })
+        .join(", ");
+}
+
+/** Rolls every drilled service back to its target, then forward to the release it started from, whatever the rollback did. */
+async function rollBackAndForward(context: Context, options: DrillOptions, plan: DrillPlan, lives: ReadonlyMap<string, LiveWorkload>): Promise<[Phase, Phase]> {
+    const { stack, config, current, targets, services } = plan;
     const liveOf = (name: string): LiveWorkload => lives.get(name)!;
     const timeoutMs = options.timeoutSeconds * 1000;
     const quiet = options.json ? { ...context, stdout: context.stderr } : context;
@@ -293,13 +335,6 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         const preview = await stack.preview(() => undefined, signal);
         await completePins(quiet, stack, config, targets, preview.asked, { states: current, where: "the last update" });
     };
-    const describe = (releases: readonly DrilledService[], pick: (service: DrilledService) => VersionAndDigest & { update?: number }, withUpdate: boolean): string =>
-        releases
-            .map((service) => {
-                const release = pick(service);
-                return `${label(service)}${withUpdate ? `#${release.update} (${release.version}, ${release.digest})` : `${release.version} (${release.digest})`}`;
-            })
-            .join(", ");
     const guard = await UpdateGuard.open(context, stack);
     const words = (name: Phase["phase"]): DrillPhaseWords => drillWords({ stack: stack.name, configFile: stack.configFile, phase: name, services });
     const back = await phase(
@@ -307,7 +342,7 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         stack,
         "rollback",
         services.map((service) => ({ service: service.service, ...service.to, live: liveOf(service.service) })),
-        { edit: pin, message: `drill: rollback to ${describe(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback") },
+        { edit: pin, message: `drill: rollback to ${describeReleases(services, (service) => service.to, true)}`, timeoutMs, guard, words: words("rollback") },
     );
     // Forward runs whatever happened going back: the stack must end on the release it started from.
     const forward = await phase(
@@ -317,12 +352,28 @@ export async function drill(context: Context, options: DrillOptions, report: (re
         services.map((service) => ({ service: service.service, ...service.from, live: liveOf(service.service) })),
         {
             edit: () => stack.editConfig(undoEdit(pending, config)),
-            message: `drill: roll forward to ${describe(services, (service) => service.from, false)}`,
+            message: `drill: roll forward to ${describeReleases(services, (service) => service.from, false)}`,
             timeoutMs,
             guard,
             words: words("roll forward"),
         },
     );
+    return [back, forward];
+}
+
+/** With `json`, `report` gets the drill's report (printed as JSON, by default) instead of its table. */
+export async function drill(context: Context, options: DrillOptions, report: (result: DrillReport) => void = (result) => writeJson(context, result)): Promise<number> {
+    const plan = await planDrill(context, options);
+    const { stack, services } = plan;
+    await refuseMissingReleases(context, plan);
+    const lives = await drilledLives(context, plan);
+    requireConsent(context, "drill", options.yes);
+    (options.json ? context.stderr : context.stdout).write(drillPlanText(stack.name, services));
+    if (!options.yes && !(await context.deps.confirm(`Run the drill on stack ${stack.name}? [y/N] `))) {
+        context.stdout.write(`Drill of stack ${stack.name} cancelled; nothing was changed.\n`);
+        return ExitCode.NotOk;
+    }
+    const [back, forward] = await rollBackAndForward(context, options, plan, lives);
     const result: DrillReport = {
         stack: stack.name,
         from: services[0].from,
@@ -334,7 +385,7 @@ export async function drill(context: Context, options: DrillOptions, report: (re
     if (options.json) {
         report(result);
     } else {
-        writeReport(context, result, current);
+        writeReport(context, result, plan.current);
     }
     return result.passed ? ExitCode.Ok : ExitCode.NotOk;
 }
