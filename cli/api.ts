@@ -112,6 +112,68 @@ async function call<Result>(
     }
 }
 
+/** The API's rollback: a reason without a hold, or restoreFirst with withConfig, is refused before `rollback --yes` runs. */
+function rollbackCall(depsFor: DepsFor) {
+    return async (
+        options: CallOptions & {
+            readonly to: string | number;
+            readonly service?: string;
+            readonly hold?: boolean;
+            readonly reason?: string;
+            readonly withConfig?: boolean;
+            /** Write every workload first, then pin, hold and record it (`--restore-first`). */
+            readonly restoreFirst?: boolean;
+        },
+    ): Promise<RollbackResult> => {
+        if (options.reason !== undefined && options.hold === false) {
+            throw new ReleasedServiceError("reason is recorded in the hold, and hold: false sets none: pass one or the other; nothing was done", ExitCode.Usage);
+        }
+        if (options.restoreFirst === true && options.withConfig === true) {
+            throw new ReleasedServiceError(
+                "restoreFirst writes the release alone to each workload, ahead of the update, and withConfig restores config that only the update applies: pass one or the other; nothing was done",
+                ExitCode.Usage,
+            );
+        }
+        return call("rollback", options, depsFor, (context, report) =>
+            rollbackVerb(
+                context,
+                {
+                    stack: options.stack,
+                    to: String(options.to),
+                    service: options.service,
+                    yes: true,
+                    hold: options.hold ?? true,
+                    reason: options.reason,
+                    withConfig: options.withConfig ?? false,
+                    restoreFirst: options.restoreFirst ?? false,
+                },
+                report,
+            ),
+        );
+    };
+}
+
+/** The API's drill: a timeoutSeconds that is not a count is refused before `drill --yes` runs. */
+function drillCall(depsFor: DepsFor) {
+    return async (options: CallOptions & { readonly service?: string; readonly to?: string | number; readonly timeoutSeconds?: number } = {}): Promise<DrillReport> => {
+        checkCount("timeoutSeconds", options.timeoutSeconds);
+        return call("drill", options, depsFor, (context, report) =>
+            drillVerb(
+                context,
+                {
+                    stack: options.stack,
+                    service: options.service,
+                    to: options.to === undefined ? undefined : String(options.to),
+                    yes: true,
+                    json: true,
+                    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_DRILL_TIMEOUT_SECONDS,
+                },
+                report,
+            ),
+        );
+    };
+}
+
 /** The verbs on the adapters `depsFor` gives: `createApi(realDeps)` is the package's own. */
 export function createApi(depsFor: DepsFor) {
     return {
@@ -131,61 +193,9 @@ export function createApi(depsFor: DepsFor) {
             );
         },
         /** Pins, holds and runs an earlier update's releases (`to`: an update number or a version), as `rollback --yes`. */
-        rollback: async (
-            options: CallOptions & {
-                readonly to: string | number;
-                readonly service?: string;
-                readonly hold?: boolean;
-                readonly reason?: string;
-                readonly withConfig?: boolean;
-                /** Write every workload first, then pin, hold and record it (`--restore-first`). */
-                readonly restoreFirst?: boolean;
-            },
-        ): Promise<RollbackResult> => {
-            if (options.reason !== undefined && options.hold === false) {
-                throw new ReleasedServiceError("reason is recorded in the hold, and hold: false sets none: pass one or the other; nothing was done", ExitCode.Usage);
-            }
-            if (options.restoreFirst === true && options.withConfig === true) {
-                throw new ReleasedServiceError(
-                    "restoreFirst writes the release alone to each workload, ahead of the update, and withConfig restores config that only the update applies: pass one or the other; nothing was done",
-                    ExitCode.Usage,
-                );
-            }
-            return call("rollback", options, depsFor, (context, report) =>
-                rollbackVerb(
-                    context,
-                    {
-                        stack: options.stack,
-                        to: String(options.to),
-                        service: options.service,
-                        yes: true,
-                        hold: options.hold ?? true,
-                        reason: options.reason,
-                        withConfig: options.withConfig ?? false,
-                        restoreFirst: options.restoreFirst ?? false,
-                    },
-                    report,
-                ),
-            );
-        },
+        rollback: rollbackCall(depsFor),
         /** Rehearses a rollback and a roll forward, timed, as `drill --yes`. */
-        drill: async (options: CallOptions & { readonly service?: string; readonly to?: string | number; readonly timeoutSeconds?: number } = {}): Promise<DrillReport> => {
-            checkCount("timeoutSeconds", options.timeoutSeconds);
-            return call("drill", options, depsFor, (context, report) =>
-                drillVerb(
-                    context,
-                    {
-                        stack: options.stack,
-                        service: options.service,
-                        to: options.to === undefined ? undefined : String(options.to),
-                        yes: true,
-                        json: true,
-                        timeoutSeconds: options.timeoutSeconds ?? DEFAULT_DRILL_TIMEOUT_SECONDS,
-                    },
-                    report,
-                ),
-            );
-        },
+        drill: drillCall(depsFor),
         /** Lifts the holds and pins a rollback left (one service's, or all). */
         releaseHold: (options: CallOptions & { readonly service?: string } = {}): Promise<ReleaseHoldResult> =>
             call("release-hold", options, depsFor, (context, report) => releaseHoldVerb(context, options, report)),
