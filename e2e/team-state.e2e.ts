@@ -281,13 +281,25 @@ for (const backend of BACKENDS) {
             assert.deepEqual(await shopPods(env), { api: [digests.v2, digests.v2], worker: [digests.w2] });
         });
 
-        it("rollback --to 1 --service api brings the API's pods back to update 1's digest, pushing nothing", async () => {
+        it("rollback --restore-first --to 1 --service api brings the API's pods back to update 1's digest before its update records it on the backend, pushing nothing", async () => {
             const writes = env.manifestWrites().length;
-            const result = await cli("rollback", "--to", "1", "--service", "api", "--yes");
+            const result = await cli("rollback", "--to", "1", "--service", "api", "--restore-first", "--yes", "--json");
             assert.equal(result.code, 0, result.stdout + result.stderr);
+            const report = JSON.parse(result.stdout) as { result: string; restoreFirst: { restoredSeconds: number | null; recordedSeconds: number; workloads: string[] } };
+            assert.equal(report.result, "rolled back");
+            assert.equal(report.restoreFirst.workloads.length, 1, report.restoreFirst.workloads.join(", "));
+            assert.match(report.restoreFirst.workloads[0], /^Deployment \S+\/api-\w+$/);
+            assert.ok(report.restoreFirst.restoredSeconds !== null && report.restoreFirst.restoredSeconds <= report.restoreFirst.recordedSeconds, JSON.stringify(report.restoreFirst));
             assert.deepEqual(await settledPodDigests(env, shopSelector("api"), digests.v1), [digests.v1, digests.v1]);
             assert.deepEqual((await shopPods(env)).worker, [digests.w2]);
             assert.equal(env.manifestWrites().length, writes, "nothing pushed");
+            assert.deepEqual(
+                (await rows()).slice(0, 2).map((row) => [row.update, row.service, row.version, row.digest]),
+                [
+                    [3, "api", "v1.0.0", digests.v1],
+                    [3, "worker", "w2.0.0", digests.w2],
+                ],
+            );
         });
 
         it("status finds every pod of both services on its recorded digest", async () => {
