@@ -340,6 +340,9 @@ export async function startEnvironment(log: (line: string) => void, options: Env
                 const child = execFile(command, [...args], { cwd: options.cwd ?? project, env: runEnv, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
                     resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
                 });
+                // A command that exits, or closes its input, before reading it makes this write fail
+                // with EPIPE: what it printed and its exit code say what happened, not the write.
+                child.stdin?.on("error", () => undefined);
                 child.stdin?.end(options.input ?? "");
             });
         const environment: Environment = {
