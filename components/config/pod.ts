@@ -10,6 +10,7 @@ const VOLUME_SOURCES = ["configMap", "secret", "emptyDir", "persistentVolumeClai
 const TOLERATION_OPERATORS = ["Equal", "Exists"];
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const CONTAINER_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const AFFINITY_FIELDS = ["nodeAffinity", "podAffinity", "podAntiAffinity"];
 
 function listOf(value: unknown, field: string, problems: string[]): unknown[] {
     if (value === undefined) {
@@ -69,6 +70,24 @@ function secretEnvProblems(value: unknown, field: string, plain: unknown, proble
     }
 }
 
+/** Kubernetes' affinity is passed through as given: only its three kinds are checked by name. */
+function affinityProblems(value: unknown, problems: string[]): void {
+    if (value === undefined) {
+        return;
+    }
+    if (!isRecord(value)) {
+        problems.push(`\`pod.affinity\` must be an object of ${AFFINITY_FIELDS.join(", ")} (got ${got(value)})`);
+        return;
+    }
+    for (const [field, kind] of Object.entries(value)) {
+        if (!AFFINITY_FIELDS.includes(field)) {
+            problems.push(`\`pod.affinity.${field}\` is not a field of an affinity: ${AFFINITY_FIELDS.join(", ")}`);
+        } else if (kind !== undefined && !isRecord(kind)) {
+            problems.push(`\`pod.affinity.${field}\` must be an object (got ${got(kind)})`);
+        }
+    }
+}
+
 /** Every problem with `pod` and `container` (of a kubernetes workload), each naming its field. */
 export function podProblems(pod: unknown, container: unknown, env: unknown): string[] {
     const problems: string[] = [];
@@ -119,6 +138,7 @@ export function podProblems(pod: unknown, container: unknown, env: unknown): str
             problems.push(`\`${at}.effect\` must be one of ${TAINT_EFFECTS.join(", ")} (got ${got(toleration.effect)})`);
         }
     });
+    affinityProblems(p.affinity, problems);
     const names = [CONTAINER_NAME];
     for (const key of ["initContainers", "sidecars"] as const) {
         listOf(p[key], `pod.${key}`, problems).forEach((extra, index) => {

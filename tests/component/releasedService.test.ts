@@ -324,6 +324,35 @@ describe("ReleasedService", () => {
             assert.equal("replicas" in deployment.spec, false, "an autoscaler may own the count");
         });
 
+        it("passes affinity through as given", async () => {
+            const affinity = {
+                nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: {
+                        nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/arch", operator: "In", values: ["amd64", "arm64"] }] }],
+                    },
+                },
+                podAffinity: {
+                    preferredDuringSchedulingIgnoredDuringExecution: [
+                        { weight: 50, podAffinityTerm: { topologyKey: "topology.kubernetes.io/zone", labelSelector: { matchLabels: { "app.kubernetes.io/name": "postgres" } } } },
+                    ],
+                },
+            };
+            const update = await deploy(new MockCloud(), { version: "v2.4.1", pod: { affinity } });
+            assert.deepEqual(update.errors, []);
+            const deployment = only(update, DEPLOYMENT_TYPE).inputs;
+            const { containers, ...spec } = deployment.spec.template.spec;
+            assert.deepEqual(spec, { affinity });
+            assert.equal(containers.length, 1);
+        });
+
+        it("leaves affinity out of a pod that sets none", async () => {
+            const update = await deploy(new MockCloud(), { version: "v2.4.1", pod: { nodeSelector: { pool: "general" } } });
+            assert.deepEqual(update.errors, []);
+            const { containers, ...spec } = only(update, DEPLOYMENT_TYPE).inputs.spec.template.spec;
+            assert.deepEqual(spec, { nodeSelector: { pool: "general" } });
+            assert.equal(containers.length, 1);
+        });
+
         it("refuses what would take the component's own or cannot run, naming each field, before registering anything", async () => {
             const update = await deploy(new MockCloud(), {
                 version: "v2.4.1",

@@ -88,6 +88,7 @@ export function podAdditions(pod: PodSettings | undefined, imageRef: pulumi.Inpu
         ...(pod.initContainers !== undefined ? { initContainers: pod.initContainers.map((extra) => extraContainer(extra, imageRef)) } : {}),
         ...(pod.nodeSelector !== undefined ? { nodeSelector: pod.nodeSelector } : {}),
         ...(pod.tolerations !== undefined ? { tolerations: pod.tolerations.map((toleration) => ({ ...toleration })) } : {}),
+        ...(pod.affinity !== undefined ? { affinity: pod.affinity } : {}),
         ...(pod.securityContext !== undefined ? { securityContext: { ...pod.securityContext } } : {}),
     };
 }

@@ -79,6 +79,11 @@ export interface PodSettings {
     readonly nodeSelector?: Record<string, string>;
     /** Taints the pod tolerates. Defaults to none. */
     readonly tolerations?: TolerationSettings[];
+    /**
+     * Kubernetes' own affinity, as given: the nodes that may or should run the pod (`nodeAffinity`),
+     * and the pods it should run beside (`podAffinity`) or away from (`podAntiAffinity`). Defaults to none.
+     */
+    readonly affinity?: k8s.types.input.core.v1.Affinity;
     /** The pod's security context. Defaults to none. */
     readonly securityContext?: PodSecurity;
     /** Labels added to the pod; the component's own (name, version, managed-by) cannot be set here. Defaults to none. */
