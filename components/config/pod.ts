@@ -1,8 +1,8 @@
 // The checks of a Kubernetes workload's `pod` and `container` (workloads/kubernetes/pod.ts builds
 // them): every problem, each naming its field, before anything is registered. The component's own
-// container name and pod labels cannot be taken.
-import { CONTAINER_NAME, MANAGED_BY_LABEL, NAME_LABEL, VERSION_LABEL } from "../workloads/kubernetes/settings";
-import { got, isRecord } from "./schema";
+// container name, pod labels and the selector a topology spread counts cannot be taken.
+import { CONTAINER_NAME, DEFAULT_WHEN_UNSATISFIABLE, MANAGED_BY_LABEL, NAME_LABEL, VERSION_LABEL, WHEN_UNSATISFIABLE } from "../workloads/kubernetes/settings";
+import { got, integer, isRecord, MAX_INT32 } from "./schema";
 
 /** The pod labels that are the component's own: the selector, the release and who manages it. */
 const OWNED_LABELS = [NAME_LABEL, VERSION_LABEL, MANAGED_BY_LABEL];
@@ -11,6 +11,10 @@ const TOLERATION_OPERATORS = ["Equal", "Exists"];
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const CONTAINER_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const AFFINITY_FIELDS = ["nodeAffinity", "podAffinity", "podAntiAffinity"];
+const TOPOLOGY_SPREAD_FIELDS = ["topologyKey", "maxSkew", "whenUnsatisfiable", "minDomains"];
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const positiveInt32 = integer(1, MAX_INT32);
 
 function listOf(value: unknown, field: string, problems: string[]): unknown[] {
     if (value === undefined) {
@@ -70,6 +74,13 @@ function secretEnvProblems(value: unknown, field: string, plain: unknown, proble
     }
 }
 
+/** A label key as the API server takes a topology key: an optional DNS-subdomain prefix of at most 253 characters and `/`, then a name of at most 63. */
+function isLabelKey(key: string): boolean {
+    const parts = key.split("/");
+    const name = parts.pop()!;
+    return parts.length <= 1 && parts.every((prefix) => prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)) && LABEL_NAME.test(name);
+}
+
 /** Kubernetes' affinity is passed through as given: only its three kinds are checked by name. */
 function affinityProblems(value: unknown, problems: string[]): void {
     if (value === undefined) {
@@ -86,6 +97,55 @@ function affinityProblems(value: unknown, problems: string[]): void {
             problems.push(`\`pod.affinity.${field}\` must be an object (got ${got(kind)})`);
         }
     }
+}
+
+/**
+ * Each spread's fields, and what the API server would refuse only once the Deployment is applied:
+ * `minDomains` with `ScheduleAnyway`, and two spreads of one topology key and one `whenUnsatisfiable`.
+ */
+function topologySpreadProblems(value: unknown, problems: string[]): void {
+    const earlier: string[] = [];
+    listOf(value, "pod.topologySpread", problems).forEach((spread, index) => {
+        const at = `pod.topologySpread[${index}]`;
+        if (!isRecord(spread)) {
+            problems.push(`\`${at}\` must be an object with \`topologyKey\` (got ${got(spread)})`);
+            return;
+        }
+        for (const field of Object.keys(spread)) {
+            if (field === "labelSelector") {
+                problems.push(`\`${at}.labelSelector\` is the component's own (a spread counts the service's pods, those its selector matches); leave it out`);
+            } else if (!TOPOLOGY_SPREAD_FIELDS.includes(field)) {
+                problems.push(`\`${at}.${field}\` is not a field of a topology spread: ${TOPOLOGY_SPREAD_FIELDS.join(", ")}`);
+            }
+        }
+        const key = spread.topologyKey;
+        if (key === undefined) {
+            problems.push(`\`${at}.topologyKey\` is required: the node label whose values are the domains, such as topology.kubernetes.io/zone`);
+        } else if (typeof key !== "string" || !isLabelKey(key)) {
+            problems.push(`\`${at}.topologyKey\` must be a node label key such as topology.kubernetes.io/zone or kubernetes.io/hostname (got ${got(key)})`);
+        }
+        for (const field of ["maxSkew", "minDomains"] as const) {
+            const problem = spread[field] === undefined ? undefined : positiveInt32(spread[field]);
+            if (problem !== undefined) {
+                problems.push(`\`${at}.${field}\` ${problem}`);
+            }
+        }
+        const when = spread.whenUnsatisfiable ?? DEFAULT_WHEN_UNSATISFIABLE;
+        if (!(WHEN_UNSATISFIABLE as readonly unknown[]).includes(when)) {
+            problems.push(`\`${at}.whenUnsatisfiable\` must be one of ${WHEN_UNSATISFIABLE.join(", ")} (got ${got(when)})`);
+            return;
+        }
+        if (spread.minDomains !== undefined && when !== "DoNotSchedule") {
+            problems.push(`\`${at}.minDomains\` needs \`whenUnsatisfiable\` DoNotSchedule: with ${String(when)} no pod waits for a domain`);
+        }
+        if (typeof key === "string") {
+            const constraint = `${key} ${String(when)}`;
+            if (earlier.includes(constraint)) {
+                problems.push(`\`${at}\` spreads over ${got(key)} with ${String(when)}, as an earlier entry does: one spread per topology key and \`whenUnsatisfiable\``);
+            }
+            earlier.push(constraint);
+        }
+    });
 }
 
 /** Every problem with `pod` and `container` (of a kubernetes workload), each naming its field. */
@@ -139,6 +199,7 @@ export function podProblems(pod: unknown, container: unknown, env: unknown): str
         }
     });
     affinityProblems(p.affinity, problems);
+    topologySpreadProblems(p.topologySpread, problems);
     const names = [CONTAINER_NAME];
     for (const key of ["initContainers", "sidecars"] as const) {
         listOf(p[key], `pod.${key}`, problems).forEach((extra, index) => {

@@ -49,7 +49,7 @@ export const string = (then?: (s: string) => string | undefined): Check => (valu
 
 const boolean: Check = (value) => (typeof value === "boolean" ? undefined : `must be true or false (got ${got(value)})`);
 
-const integer = (min: number, max: number): Check => (value) =>
+export const integer = (min: number, max: number): Check => (value) =>
     typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
         ? undefined
         : `must be a whole number from ${min} to ${max} (got ${got(value)})`;

@@ -345,7 +345,41 @@ describe("ReleasedService", () => {
             assert.equal(containers.length, 1);
         });
 
-        it("leaves affinity out of a pod that sets none", async () => {
+        it("spreads the service's own pods: each constraint selects them as the Deployment does, the defaults filled in", async () => {
+            const update = await deploy(new MockCloud(), {
+                version: "v2.4.1",
+                pod: {
+                    topologySpread: [
+                        { topologyKey: "topology.kubernetes.io/zone", minDomains: 3 },
+                        { topologyKey: "kubernetes.io/hostname", maxSkew: 2, whenUnsatisfiable: "ScheduleAnyway" },
+                    ],
+                },
+            });
+            assert.deepEqual(update.errors, []);
+            const deployment = only(update, DEPLOYMENT_TYPE).inputs;
+            assert.deepEqual(deployment.spec.selector, { matchLabels: { "app.kubernetes.io/name": "payment" } });
+            const { containers, ...spec } = deployment.spec.template.spec;
+            assert.deepEqual(spec, {
+                topologySpreadConstraints: [
+                    {
+                        maxSkew: 1,
+                        topologyKey: "topology.kubernetes.io/zone",
+                        whenUnsatisfiable: "DoNotSchedule",
+                        labelSelector: { matchLabels: { "app.kubernetes.io/name": "payment" } },
+                        minDomains: 3,
+                    },
+                    {
+                        maxSkew: 2,
+                        topologyKey: "kubernetes.io/hostname",
+                        whenUnsatisfiable: "ScheduleAnyway",
+                        labelSelector: { matchLabels: { "app.kubernetes.io/name": "payment" } },
+                    },
+                ],
+            });
+            assert.equal(containers.length, 1);
+        });
+
+        it("leaves affinity and topology spread out of a pod that sets neither", async () => {
             const update = await deploy(new MockCloud(), { version: "v2.4.1", pod: { nodeSelector: { pool: "general" } } });
             assert.deepEqual(update.errors, []);
             const { containers, ...spec } = only(update, DEPLOYMENT_TYPE).inputs.spec.template.spec;
@@ -363,6 +397,7 @@ describe("ReleasedService", () => {
                     sidecars: [{ name: "Proxy" }],
                     labels: { "app.kubernetes.io/name": "other" },
                     tolerations: [{ operator: "Maybe" }],
+                    topologySpread: [{ topologyKey: "topology.kubernetes.io/zone", maxSkew: 0 }, { topologyKey: "zone", whenUnsatisfiable: "Never" }],
                 },
                 container: {
                     mounts: [{ name: "cache", mountPath: "relative" }],
@@ -372,11 +407,13 @@ describe("ReleasedService", () => {
             });
             assert.deepEqual(update.resources, []);
             assert.deepEqual(update.errors, [
-                "10 invalid inputs:\n" +
+                "12 invalid inputs:\n" +
                     "  - `pod.volumes[0]` must have exactly one source of configMap, secret, emptyDir, persistentVolumeClaim (got configMap and secret)\n" +
                     "  - `pod.volumes[1]` must have exactly one source of configMap, secret, emptyDir, persistentVolumeClaim (got none)\n" +
                     "  - `pod.labels.app.kubernetes.io/name` is the component's own label (it selects the service's pods and names their release); leave it out\n" +
                     "  - `pod.tolerations[0].operator` must be one of Equal, Exists (got \"Maybe\")\n" +
+                    "  - `pod.topologySpread[0].maxSkew` must be a whole number from 1 to 2147483647 (got 0)\n" +
+                    "  - `pod.topologySpread[1].whenUnsatisfiable` must be one of DoNotSchedule, ScheduleAnyway (got \"Never\")\n" +
                     "  - `pod.initContainers[0].name` `app` is the component's own container; give it another name\n" +
                     "  - `pod.sidecars[0].name` must be a DNS label: lower-case letters, digits and '-' (got \"Proxy\")\n" +
                     "  - `container.mounts[0].name` names no volume of `pod.volumes` (its volumes: settings, empty) (got \"cache\")\n" +

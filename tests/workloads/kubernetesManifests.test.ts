@@ -175,6 +175,36 @@ describe("manifests against the Kubernetes schema", () => {
         });
     }
 
+    it("validates a pod's placement: Kubernetes' affinity as given, and spreads over the service's own pods", async () => {
+        const update = await deploy(new MockCloud(), "payment", {
+            image: IMAGE,
+            version: "v2.4.1",
+            context: source.context,
+            pod: {
+                affinity: {
+                    nodeAffinity: {
+                        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: "pool", operator: "In", values: ["general"] }] } }],
+                    },
+                    podAntiAffinity: {
+                        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { "app.kubernetes.io/name": "ledger" } } }],
+                    },
+                },
+                topologySpread: [
+                    { topologyKey: "topology.kubernetes.io/zone", minDomains: 3 },
+                    { topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" },
+                ],
+            },
+        });
+        assert.deepEqual(update.errors, []);
+        const m = manifests(update);
+        const spec = m.deployment.spec as { selector: unknown; template: { spec: { topologySpreadConstraints: { labelSelector: unknown }[] } } };
+        assert.deepEqual(
+            spec.template.spec.topologySpreadConstraints.map((constraint) => constraint.labelSelector),
+            [spec.selector, spec.selector],
+        );
+        validate(m);
+    });
+
     it("refuses broken manifests, so the checks above can fail", async () => {
         const update = await deploy(new MockCloud(), "payment", { image: IMAGE, version: "v2.4.1", context: source.context });
         const { deployment, service } = manifests(update);
@@ -184,6 +214,11 @@ describe("manifests against the Kubernetes schema", () => {
         // What a Deployment cannot store even though it is a whole number: replicas is an int32.
         assert.throws(() => broken({ replicas: 2 ** 31 }).validate(), /data\/spec\/replicas must match format "int32"/);
         assert.throws(() => broken({ selector: undefined }).validate(), /data\/spec must have required property selector/);
+        const template = spec.template as { spec: Record<string, unknown> };
+        assert.throws(
+            () => broken({ template: { ...template, spec: { ...template.spec, topologySpreadConstraints: [{ topologyKey: "kubernetes.io/hostname", maxSkew: 1 }] } } }).validate(),
+            /data\/spec\/template\/spec\/topologySpreadConstraints\/0 must have required property whenUnsatisfiable/,
+        );
         const ports = (service.spec as { ports: Record<string, unknown>[] }).ports;
         assert.throws(
             () => new models.Service({ ...service, spec: { ...(service.spec as object), ports: [{ ...ports[0], port: "http" }] } }).validate(),

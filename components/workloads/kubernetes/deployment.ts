@@ -59,7 +59,7 @@ export function pinDeployment(
                         ...(settings.pod?.annotations !== undefined ? { annotations: settings.pod.annotations } : {}),
                     },
                     spec: {
-                        ...podAdditions(settings.pod, release.imageRef),
+                        ...podAdditions(settings.pod, release.imageRef, selector),
                         containers: [
                             {
                                 ...added,

@@ -5,7 +5,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { ContainerSettings, ExtraContainer, MountSettings, PodSettings, ReadinessProbe, SecretKey } from "./settings";
+import { DEFAULT_MAX_SKEW, DEFAULT_WHEN_UNSATISFIABLE } from "./settings";
+import type { ContainerSettings, ExtraContainer, MountSettings, PodSettings, ReadinessProbe, SecretKey, TopologySpreadSettings } from "./settings";
 
 type Container = k8s.types.input.core.v1.Container;
 
@@ -66,8 +67,26 @@ export function containerAdditions(
     };
 }
 
-/** The pod spec's fields from `pod`, beside the component's container; extra containers with no image run `imageRef`. */
-export function podAdditions(pod: PodSettings | undefined, imageRef: pulumi.Input<string>): Partial<k8s.types.input.core.v1.PodSpec> {
+/** A spread constraint counting the pods `selector` matches: the service's own. */
+function topologySpreadConstraint(spread: TopologySpreadSettings, selector: Readonly<Record<string, string>>): k8s.types.input.core.v1.TopologySpreadConstraint {
+    return {
+        maxSkew: spread.maxSkew ?? DEFAULT_MAX_SKEW,
+        topologyKey: spread.topologyKey,
+        whenUnsatisfiable: spread.whenUnsatisfiable ?? DEFAULT_WHEN_UNSATISFIABLE,
+        labelSelector: { matchLabels: { ...selector } },
+        ...(spread.minDomains !== undefined ? { minDomains: spread.minDomains } : {}),
+    };
+}
+
+/**
+ * The pod spec's fields from `pod`, beside the component's container; extra containers with no
+ * image run `imageRef`, and topology spread counts the pods `selector` (the Deployment's) matches.
+ */
+export function podAdditions(
+    pod: PodSettings | undefined,
+    imageRef: pulumi.Input<string>,
+    selector: Readonly<Record<string, string>>,
+): Partial<k8s.types.input.core.v1.PodSpec> {
     if (pod === undefined) {
         return {};
     }
@@ -89,6 +108,7 @@ export function podAdditions(pod: PodSettings | undefined, imageRef: pulumi.Inpu
         ...(pod.nodeSelector !== undefined ? { nodeSelector: pod.nodeSelector } : {}),
         ...(pod.tolerations !== undefined ? { tolerations: pod.tolerations.map((toleration) => ({ ...toleration })) } : {}),
         ...(pod.affinity !== undefined ? { affinity: pod.affinity } : {}),
+        ...(pod.topologySpread !== undefined ? { topologySpreadConstraints: pod.topologySpread.map((spread) => topologySpreadConstraint(spread, selector)) } : {}),
         ...(pod.securityContext !== undefined ? { securityContext: { ...pod.securityContext } } : {}),
     };
 }

@@ -16,6 +16,11 @@ export const NAME_LABEL = "app.kubernetes.io/name";
 export const VERSION_LABEL = "app.kubernetes.io/version";
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
+/** How many more of the service's pods a topology domain may hold than the emptiest. */
+export const DEFAULT_MAX_SKEW = 1;
+/** What the scheduler does with a pod that would skew a topology further: wait, or place it anyway. */
+export const WHEN_UNSATISFIABLE = ["DoNotSchedule", "ScheduleAnyway"] as const;
+export const DEFAULT_WHEN_UNSATISFIABLE = "DoNotSchedule";
 /**
  * The kubernetes provider's own wait for a rollout. It does not stop at ProgressDeadlineExceeded: it
  * waits until this timeout (10 minutes unless set), so a deadline is set both here and in the spec.
@@ -84,6 +89,11 @@ export interface PodSettings {
      * and the pods it should run beside (`podAffinity`) or away from (`podAntiAffinity`). Defaults to none.
      */
     readonly affinity?: k8s.types.input.core.v1.Affinity;
+    /**
+     * How the service's pods spread over zones, nodes or other domains, one constraint per entry;
+     * each counts the service's own pods (the component selects them). Defaults to none.
+     */
+    readonly topologySpread?: TopologySpreadSettings[];
     /** The pod's security context. Defaults to none. */
     readonly securityContext?: PodSecurity;
     /** Labels added to the pod; the component's own (name, version, managed-by) cannot be set here. Defaults to none. */
@@ -146,6 +156,22 @@ export interface TolerationSettings {
     readonly value?: string;
     /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`; none tolerates every effect. Defaults to none. */
     readonly effect?: string;
+}
+
+/** How the service's pods spread over the domains of one node label. */
+export interface TopologySpreadSettings {
+    /** The node label whose values are the domains, e.g. `topology.kubernetes.io/zone` or `kubernetes.io/hostname`. Required. */
+    readonly topologyKey: string;
+    /** How many more of the service's pods a domain may hold than the emptiest. Defaults to 1. */
+    readonly maxSkew?: number;
+    /** `DoNotSchedule` (a pod waits rather than skew further) or `ScheduleAnyway` (the spread is a preference). Defaults to `DoNotSchedule`. */
+    readonly whenUnsatisfiable?: string;
+    /**
+     * With `DoNotSchedule`: while the pod may run in fewer domains than this, the emptiest counts as
+     * holding none, so pods wait for new domains (a cluster autoscaler's) rather than crowd the ones
+     * there are. Defaults to Kubernetes' 1.
+     */
+    readonly minDomains?: number;
 }
 
 /** The pod's security context. */
