@@ -5,7 +5,7 @@ import { COMMON_HELP, COMMON_OPTIONS, type Command, EXIT_CODES_POINTER, flag, re
 import { type ConfigEdit, type ConfigValue, describeEdit, effectiveEdit, isEmpty, show, type StackConfig } from "../core/config";
 import { answering, type Context, describeChanges, type Preview, type PreviewSummary, type ReleaseStack } from "../core/context";
 import { CliError, ExitCode, usageError } from "../core/exitCodes";
-import type { HistoryEntry } from "../core/history";
+import type { HistoryEntry, UpdateRow } from "../core/history";
 import { describeAsked } from "../../components/release/pin";
 import {
     attribute,
@@ -20,11 +20,11 @@ import {
     rollbackMessage,
     targetReference,
 } from "../core/release";
-import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, withEntry } from "../core/services";
+import { describeHold, type Hold, holdOf, HOLDS_KEY, holdsOf, newHold, pinOf, PINS_KEY, type ServiceState, withEntry } from "../core/services";
 import { loadHistory, prepareAlongside, refuseLocked } from "../core/prepare";
 import { passOnInterrupt, pinningWords, UpdateGuard, type UpdateWords } from "../core/interrupted";
-import { describePending, LOCKED } from "../core/state";
-import { restorePlan, restoreTargets } from "../core/restore";
+import { describePending, LOCKED, type Unfinished } from "../core/state";
+import { restorePlan, type RestoreWrite, restoreTargets } from "../core/restore";
 import { restoreFirst, type RestoreTimes } from "./restoreFirst";
 
 const HELP = `Usage: released-service rollback --to <update | version> [--stack S] [--service NAME]
@@ -197,8 +197,46 @@ export interface RollbackResult {
     readonly restoreFirst?: RestoreTimes;
 }
 
-export async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
-    const startedAt = context.deps.elapsed();
+/** What a rollback reads before it decides anything: the stack, its config and services, what an unfinished update left, and the history. */
+interface RollbackRead {
+    readonly stack: ReleaseStack;
+    readonly config: StackConfig;
+    readonly current: ServiceState[];
+    /** The services' resource names. */
+    readonly known: string[];
+    readonly unfinished: Unfinished;
+    /** The history's rows, newest first; `attributed` names the service of a row that names none where the stack runs one. */
+    readonly rows: UpdateRow[];
+    readonly attributed: UpdateRow[];
+    readonly entries: ReadonlyMap<number, HistoryEntry>;
+    readonly states: ReadonlyMap<number, readonly ServiceState[]>;
+}
+
+/** What a rollback to a release set decided before it asks anything: what it edits, says and leaves. */
+interface RollbackPlan {
+    readonly stack: ReleaseStack;
+    readonly config: StackConfig;
+    readonly current: ServiceState[];
+    readonly unfinished: Unfinished;
+    readonly set: ReleaseSet;
+    /** `#4 (api v1.2.1 sha256:…)`: the set, for people. */
+    readonly summary: string;
+    /** Services the stack runs that the set's update did not: left as they are. */
+    readonly left: string[];
+    /** The message of the rollback's update. */
+    readonly message: string;
+    /** With --with-config: the config of the set's update, and the secrets it cannot restore. */
+    readonly restored: { readonly edit: ConfigEdit; readonly secrets: string[] } | undefined;
+    /** The pins, and with --with-config the config restored: the edit that runs the set, holds aside. */
+    readonly release: ConfigEdit;
+    /** The stack runs the set already, no pin says otherwise, and no config is to be restored: nothing to do. */
+    readonly alreadyRunning: boolean;
+    /** Where a pin finds what its service's args ask when the preview says nothing of them. */
+    readonly recorded: { readonly states: readonly ServiceState[]; readonly where: string };
+}
+
+/** Opens the stack and reads its config and services, its lock and its history at once; a lock is refused first. */
+async function readRollback(context: Context, options: RollbackOptions): Promise<RollbackRead> {
     // The lock and the history are read while the workloads are asked: in an incident every second counts.
     const {
         prepared: { stack, config, services: current, known },
@@ -209,8 +247,11 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         // A lock is named before anything the history could say.
         return [await refuseLocked(context, opened), await history] as const;
     });
-    const attributed = attribute(rows, known);
-    const set = chooseReleaseSet(stack.name, attributed, options.to, options.service);
+    return { stack, config, current, known, unfinished, rows, attributed: attribute(rows, known), entries, states };
+}
+
+/** Refuses, before anything changes, a rollback to a target whose manifest is no longer in its registry. */
+async function refuseMissingTargets(context: Context, { stack, current }: RollbackRead, set: ReleaseSet): Promise<void> {
     // Every target is asked at once (the registry client keeps 16 in flight); the first missing in
     // the set's order is named.
     const references = set.targets.map((target) => targetReference(stack.name, current, target));
@@ -224,22 +265,15 @@ export async function rollback(context: Context, options: RollbackOptions, repor
             );
         }
     }
+}
+
+/** Decides what the rollback to `set` edits, says and leaves as it is, and whether it has anything to do. Pure. */
+function planRollback(read: RollbackRead, set: ReleaseSet, options: RollbackOptions): RollbackPlan {
+    const { stack, config, current, rows } = read;
     const summary = describeSet(set);
-    const left = leftAsTheyAre(attributed, set, known, options.service);
+    const left = leftAsTheyAre(read.attributed, set, read.known, options.service);
     const message = rollbackMessage(set);
-    const result = (outcome: RollbackResult["result"], changes: PreviewSummary | null, times?: RestoreTimes): RollbackResult => ({
-        stack: stack.name,
-        result: outcome,
-        update: set.update,
-        services: set.targets.map((target) => ({ service: target.service, version: target.version, digest: target.digest })),
-        left,
-        held: outcome === "rolled back" && options.hold,
-        configFile: stack.configFile,
-        message,
-        changes,
-        ...(times !== undefined ? { restoreFirst: times } : {}),
-    });
-    const restored = options.withConfig ? restoredConfig(entries.get(set.update)!, config) : undefined;
+    const restored = options.withConfig ? restoredConfig(read.entries.get(set.update)!, config) : undefined;
     // The pins go in without what the args ask: the preview run with them reads that from the
     // program as it evaluates now (the config edited since the last update included), and
     // completePins records it before pulumi up.
@@ -253,10 +287,55 @@ export async function rollback(context: Context, options: RollbackOptions, repor
             (pinOf(config, target.service)?.digest ?? target.digest) === target.digest,
     );
     const release = effectiveEdit({ set: { ...restored?.edit.set, ...pins.set }, remove: restored?.edit.remove ?? [] }, config);
-    if ((restored === undefined || isEmpty(restored.edit)) && runsAlready) {
+    // A service the preview says nothing of: what its args asked in the last update (with
+    // --with-config, in the target's, whose config is restored).
+    const recorded = options.withConfig
+        ? { states: read.states.get(set.update) ?? current, where: `update #${set.update}` }
+        : { states: current, where: "the last update" };
+    return {
+        stack,
+        config,
+        current,
+        unfinished: read.unfinished,
+        set,
+        summary,
+        left,
+        message,
+        restored,
+        release,
+        alreadyRunning: (restored === undefined || isEmpty(restored.edit)) && runsAlready,
+        recorded,
+    };
+}
+
+/** What `--json` prints for a rollback that ended with `outcome`. */
+function rollbackResult(plan: RollbackPlan, options: RollbackOptions, outcome: RollbackResult["result"], changes: PreviewSummary | null, times?: RestoreTimes): RollbackResult {
+    const { stack, set } = plan;
+    return {
+        stack: stack.name,
+        result: outcome,
+        update: set.update,
+        services: set.targets.map((target) => ({ service: target.service, version: target.version, digest: target.digest })),
+        left: plan.left,
+        held: outcome === "rolled back" && options.hold,
+        configFile: stack.configFile,
+        message: plan.message,
+        changes,
+        ...(times !== undefined ? { restoreFirst: times } : {}),
+    };
+}
+
+export async function rollback(context: Context, options: RollbackOptions, report: (result: RollbackResult) => void): Promise<number> {
+    const startedAt = context.deps.elapsed();
+    const read = await readRollback(context, options);
+    const set = chooseReleaseSet(read.stack.name, read.attributed, options.to, options.service);
+    await refuseMissingTargets(context, read, set);
+    const plan = planRollback(read, set, options);
+    const { stack, config, current } = plan;
+    if (plan.alreadyRunning) {
         const runs = set.targets.map((target) => `${target.service} ${target.version} (${target.digest})`).join(", ");
         context.stdout.write(`Stack ${stack.name} already runs ${runs}; nothing to do.\n`);
-        report(result("already running", null));
+        report(rollbackResult(plan, options, "already running", null));
         return ExitCode.Ok;
     }
     // Which workloads restore-first writes, or why it cannot, is known before anything is asked.
@@ -264,13 +343,22 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         ? restorePlan(stack.name, restoreTargets(set.targets, (target) => targetReference(stack.name, current, target).text), current, config)
         : undefined;
     requireConsent(context, "rollback", options.yes);
-    const pending = describePending(stack.name, unfinished);
+    const pending = describePending(stack.name, plan.unfinished);
     if (pending !== undefined) {
         context.stdout.write(`${pending}\n`);
     }
     const holding = options.hold ? { by: await context.deps.actor(), at: context.deps.now(), reason: options.reason } : undefined;
     const { edit: held, lifted } = holdEdit(config, set, holding);
-    const edit: ConfigEdit = { set: { ...release.set, ...held.set }, remove: [...release.remove, ...held.remove] };
+    const edit: ConfigEdit = { set: { ...plan.release.set, ...held.set }, remove: [...plan.release.remove, ...held.remove] };
+    announceConfigEdit(context, plan, lifted);
+    if (writes !== undefined) {
+        return restoreThenRecord(context, options, plan, { writes, holds: held, startedAt }, report);
+    }
+    return pinThenUpdate(context, options, plan, edit, report);
+}
+
+/** Says what --with-config restores in the stack config and what it cannot, and each hold --no-hold lifts. */
+function announceConfigEdit(context: Context, { stack, set, config, restored }: RollbackPlan, lifted: readonly { service: string; hold: Hold }[]): void {
     if (restored) {
         const lines = describeEdit(restored.edit, config);
         context.stdout.write(
@@ -287,20 +375,51 @@ export async function rollback(context: Context, options: RollbackOptions, repor
     for (const { service, hold } of lifted) {
         context.stdout.write(`--no-hold: lifting the hold of stack ${stack.name} on service ${service} on ${describeHold(hold)}.\n`);
     }
-    if (writes !== undefined) {
-        const question = `Restore ${summary} now (${writes.map((write) => write.what).join(", ")}), then pin and hold it in ${stack.configFile} and record it with pulumi up? [y/N] `;
-        if (!options.yes && !(await context.deps.confirm(question))) {
-            context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
-            report(result("cancelled", null));
-            return ExitCode.NotOk;
-        }
-        const { times, changes } = await restoreFirst(context, { stack, config, set, current, writes, holds: held, summary, message, startedAt });
-        return finish(context, { stack, set, options, message, left, summary }, () => report(result("rolled back", changes, times)));
+}
+
+/** --restore-first: asks, then writes every workload, pins and holds the set, and records it with pulumi up. */
+async function restoreThenRecord(
+    context: Context,
+    options: RollbackOptions,
+    plan: RollbackPlan,
+    restore: { readonly writes: readonly RestoreWrite[]; readonly holds: ConfigEdit; readonly startedAt: number },
+    report: (result: RollbackResult) => void,
+): Promise<number> {
+    const { stack, config, set, current, summary, message } = plan;
+    const { writes, holds, startedAt } = restore;
+    const question = `Restore ${summary} now (${writes.map((write) => write.what).join(", ")}), then pin and hold it in ${stack.configFile} and record it with pulumi up? [y/N] `;
+    if (!options.yes && !(await context.deps.confirm(question))) {
+        context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
+        report(rollbackResult(plan, options, "cancelled", null));
+        return ExitCode.NotOk;
     }
+    const { times, changes } = await restoreFirst(context, { stack, config, set, current, writes, holds, summary, message, startedAt });
+    return finish(context, options, plan, () => report(rollbackResult(plan, options, "rolled back", changes, times)));
+}
+
+/** The rollback without --restore-first: the pins and their preview, the question, then pulumi up. */
+async function pinThenUpdate(context: Context, options: RollbackOptions, plan: RollbackPlan, edit: ConfigEdit, report: (result: RollbackResult) => void): Promise<number> {
     // The preview reads the stack config, so the edit goes in first; it comes out again unless the
     // update runs: a failed preview or a "no" puts the file back byte for byte as it was saved.
-    const guard = await UpdateGuard.open(context, stack);
-    const stopped = `the rollback of stack ${stack.name} stopped before pulumi up; ${stack.configFile} is as it was, and nothing was changed`;
+    const guard = await UpdateGuard.open(context, plan.stack);
+    const changes = await previewRollback(context, plan, guard, edit);
+    if (!(await confirmRollback(context, options, plan, guard))) {
+        report(rollbackResult(plan, options, "cancelled", changes));
+        return ExitCode.NotOk;
+    }
+    await updateRollback(context, options, plan, guard);
+    return finish(context, options, plan, () => report(rollbackResult(plan, options, "rolled back", changes)));
+}
+
+/** What an interrupt before the rollback's pulumi up says: the config is put back, and nothing was changed. */
+function stoppedBeforeUp(stack: ReleaseStack): string {
+    return `the rollback of stack ${stack.name} stopped before pulumi up; ${stack.configFile} is as it was, and nothing was changed`;
+}
+
+/** Puts the edit in the stack config, previews it, and completes the pins with what the args ask; a failed step puts the config back. */
+async function previewRollback(context: Context, plan: RollbackPlan, guard: UpdateGuard, edit: ConfigEdit): Promise<PreviewSummary> {
+    const { stack, config, set, left, summary } = plan;
+    const stopped = stoppedBeforeUp(stack);
     await guard.before(stopped, () => stack.editConfig(edit));
     if (left.length > 0) {
         const leaves = describeLeft(set.update, left);
@@ -315,29 +434,34 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         guard.restore();
         throw new CliError(`the preview of the rollback of stack ${stack.name} failed: ${(error as Error).message.trim()}\nnothing was changed`, ExitCode.Failure);
     }
-    const changes = preview.changes;
-    // A service the preview said nothing of: what its args asked in the last update (with
-    // --with-config, in the target's, whose config is restored).
-    const recorded = options.withConfig
-        ? { states: states.get(set.update) ?? current, where: `update #${set.update}` }
-        : { states: current, where: "the last update" };
     try {
-        await guard.before(stopped, () => completePins(context, stack, config, set.targets, preview.asked, recorded));
+        await guard.before(stopped, () => completePins(context, stack, config, set.targets, preview.asked, plan.recorded));
     } catch (error) {
         passOnInterrupt(error);
         guard.restore();
         throw error;
     }
-    context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(changes)}.\n`);
-    if (!options.yes) {
-        const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
-        if (!(await guard.before(stopped, (signal) => context.deps.confirm(question, signal)))) {
-            guard.restore();
-            context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
-            report(result("cancelled", changes));
-            return ExitCode.NotOk;
-        }
+    context.stdout.write(`\nThe rollback of stack ${stack.name} changes: ${describeChanges(preview.changes)}.\n`);
+    return preview.changes;
+}
+
+/** Asks, unless --yes; a "no" puts the config back and says the rollback was cancelled. Resolves to whether it goes on. */
+async function confirmRollback(context: Context, options: RollbackOptions, { stack, summary }: RollbackPlan, guard: UpdateGuard): Promise<boolean> {
+    if (options.yes) {
+        return true;
     }
+    const question = `Roll back stack ${stack.name} to ${summary}? This pins them in ${stack.configFile} and runs pulumi up. [y/N] `;
+    if (!(await guard.before(stoppedBeforeUp(stack), (signal) => context.deps.confirm(question, signal)))) {
+        guard.restore();
+        context.stdout.write(`Rollback of stack ${stack.name} cancelled; nothing was changed.\n`);
+        return false;
+    }
+    return true;
+}
+
+/** Runs pulumi up with the pins: a lock that refuses it puts the config back; any other failure leaves the pins for the next pulumi up. */
+async function updateRollback(context: Context, options: RollbackOptions, plan: RollbackPlan, guard: UpdateGuard): Promise<void> {
+    const { stack, set, summary, message } = plan;
     const pinned = set.targets.map((target) => `${target.service} version ${target.version} and digest ${target.digest}`).join("; ");
     context.stdout.write(`Pinned ${pinned} in ${stack.configFile}; running pulumi up on stack ${stack.name}…\n`);
     try {
@@ -357,16 +481,11 @@ export async function rollback(context: Context, options: RollbackOptions, repor
         );
     }
     guard.after(() => `the rollback of stack ${stack.name} had completed: it runs ${summary}, and ${stack.configFile} pins it; commit it: git add ${stack.configFile} && git commit -m "${message}"`);
-    return finish(context, { stack, set, options, message, left, summary }, () => report(result("rolled back", changes)));
 }
 
 /** What a rollback says once it has run: what runs, what holds it, and the file to commit. */
-async function finish(
-    context: Context,
-    done: { readonly stack: ReleaseStack; readonly set: ReleaseSet; readonly options: RollbackOptions; readonly message: string; readonly left: readonly string[]; readonly summary: string },
-    report: () => void,
-): Promise<number> {
-    const { stack, set, options, message, left, summary } = done;
+async function finish(context: Context, options: RollbackOptions, plan: RollbackPlan, report: () => void): Promise<number> {
+    const { stack, set, message, left, summary } = plan;
     context.stdout.write(`\nRolled back stack ${stack.name} to ${summary}${left.length > 0 ? `; ${describeLeft(set.update, left)}` : ""}.\n`);
     if (options.hold) {
         const digests = set.targets.map((target) => `${target.service} on ${target.digest}`).join(", ");
