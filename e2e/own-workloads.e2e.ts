@@ -91,6 +91,8 @@ const billing = new ReleasedService("billing", {
         volumes: [{ name: "settings", configMap: "shop-settings" }],
         serviceAccountName: "shop-api",
         initContainers: [{ name: "migrate", args: ["migrate"], secretEnv: { DATABASE_URL: { secret: "shop-db", key: "url" } } }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }] }] } } },
+        topologySpread: [{ topologyKey: "kubernetes.io/hostname" }],
     },
     container: {
         mounts: [{ name: "settings", mountPath: "/etc/shop", readOnly: true }],
@@ -263,7 +265,7 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         );
     });
 
-    it("runs a ReleasedService's production-shaped pod: a ConfigMap volume, a Secret-fed variable, a service account, an init container of its own image, no replica count of Pulumi's beside an HPA", async () => {
+    it("runs a ReleasedService's production-shaped pod: a ConfigMap volume, a Secret-fed variable, a service account, an init container of its own image, node affinity and a spread over the service's own pods, no replica count of Pulumi's beside an HPA", async () => {
         const list = JSON.parse(await env.kubectl(["get", "deployments", "-l", "app.kubernetes.io/name=billing", "-o", "json", "--show-managed-fields"])) as {
             items: {
                 metadata: { name: string; managedFields: { manager: string; fieldsV1: unknown }[] };
@@ -278,6 +280,12 @@ describe("own workloads: ReleasedImage run by a user's own Deployment, CronJob, 
         assert.equal(pod.initContainers[0].image, `${env.registry.host}/own-billing@${digests.b1}`);
         assert.deepEqual(pod.containers[0].env, [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
         assert.deepEqual(pod.containers[0].volumeMounts, [{ name: "settings", mountPath: "/etc/shop", readOnly: true }]);
+        assert.deepEqual(pod.affinity, {
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }] }] } },
+        });
+        assert.deepEqual(pod.topologySpreadConstraints, [
+            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { "app.kubernetes.io/name": "billing" } } },
+        ]);
         assert.equal(deployment.spec.replicas, 1, "Kubernetes created one pod");
         const pulumiFields = deployment.metadata.managedFields.filter((entry) => entry.manager.startsWith("pulumi-kubernetes"));
         assert.ok(pulumiFields.length > 0, JSON.stringify(deployment.metadata.managedFields.map((entry) => entry.manager)));
