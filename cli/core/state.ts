@@ -210,11 +210,26 @@ export function urlSecrets(backendUrl: string): string[] {
  * `<stack>-<unixnano>.history.json` and its `.checkpoint.json` beside it, each maybe `.gz`.
  */
 export class DiyCheckpoints implements RecordedStates {
+    /** The reads in flight: the bucket's connections are let go when the last one ends, not under another. */
+    private reading = 0;
+
     constructor(
         private readonly bucket: StateBucket,
         private readonly project: string,
         private readonly stack: string,
     ) {}
+
+    /** Runs `read` on the bucket; once no other read of this stack is in flight, lets go of its connections. */
+    private async withBucket<T>(read: () => Promise<T>): Promise<T> {
+        this.reading++;
+        try {
+            return await read();
+        } finally {
+            if (--this.reading === 0) {
+                await this.bucket.close();
+            }
+        }
+    }
 
     /** The history directory's key, or undefined when the stack has none yet. */
     async historyDir(): Promise<string | undefined> {
@@ -255,7 +270,11 @@ export class DiyCheckpoints implements RecordedStates {
      * `.pulumi/locks/<stack>/`) and the checkpoint at `.pulumi/stacks/<project>/<stack>.json` (or
      * `.json.gz`; `.pulumi/stacks/<stack>.json`): pkg/backend/diy/lock.go and store.go.
      */
-    async unfinished(): Promise<Unfinished> {
+    unfinished(): Promise<Unfinished> {
+        return this.withBucket(() => this.readUnfinished());
+    }
+
+    private async readUnfinished(): Promise<Unfinished> {
         const stackName = this.stack.split("/").pop() ?? this.stack;
         try {
             const locks: StackLock[] = [];
@@ -283,12 +302,14 @@ export class DiyCheckpoints implements RecordedStates {
         } catch (error) {
             const reason = withoutSecrets((error as Error).message ?? String(error), this.bucket.secrets);
             throw new CliError(`cannot read the locks of stack ${this.stack} from ${this.bucket.where}: ${reason}`, ExitCode.Failure);
-        } finally {
-            await this.bucket.close();
         }
     }
 
-    async statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {
+    statesOf(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {
+        return this.withBucket(() => this.readStates(entries, updates));
+    }
+
+    private async readStates(entries: readonly HistoryEntry[], updates: readonly number[]): Promise<Map<number, ServiceState[]>> {
         try {
             const checkpoints = matchCheckpoints(entries, await this.updateFiles());
             const states = new Map<number, ServiceState[]>();
@@ -302,8 +323,6 @@ export class DiyCheckpoints implements RecordedStates {
         } catch (error) {
             const reason = withoutSecrets((error as Error).message ?? String(error), this.bucket.secrets);
             throw new CliError(`cannot read the recorded state of stack ${this.stack} from ${this.bucket.where}: ${reason}`, ExitCode.Failure);
-        } finally {
-            await this.bucket.close();
         }
     }
 }

@@ -124,6 +124,31 @@ describe("cli state backends", () => {
         assert.equal(storedText(gzipSync('{"a":1}')), '{"a":1}');
     });
 
+    it("reads the locks and the recorded states at once on one connection, let go of once, after both: a close under a read would end it", async () => {
+        const bucket = bucketOf(await devObjects("infra/"), "infra/");
+        // As a PostgreSQL client's end() does: a read in flight when the connection is let go fails.
+        let open = 0;
+        const { names, read } = bucket;
+        const connected = <T>(ask: () => Promise<T>): Promise<T> => {
+            const generation = open;
+            return new Promise((resolve, reject) =>
+                setImmediate(() => (generation === open ? ask().then(resolve, reject) : reject(new Error("Connection terminated")))),
+            );
+        };
+        bucket.names = (dir) => connected(() => names.call(bucket, dir));
+        bucket.read = (key) => connected(() => read.call(bucket, key));
+        const close = bucket.close.bind(bucket);
+        bucket.close = async () => {
+            open++;
+            await close();
+        };
+        const reader = new DiyCheckpoints(bucket, "released-service", "dev");
+        const [unfinished, states] = await Promise.all([reader.unfinished(), reader.statesOf(devHistory(), [1, 2, 3, 4, 5, 6])]);
+        assert.deepEqual(unfinished, { where: "memory", locks: [], pending: [] });
+        assert.equal(states.get(1)?.[0]?.imageDigest, DIGESTS["v1.0.0"]);
+        assert.equal(bucket.closed, 1);
+    });
+
     it("says which backend failed and why, with no credential in the message, and exits 3", async () => {
         const failing = bucketOf(new Map(), "", new Error("password authentication failed (password hunter2)"));
         await assert.rejects(new DiyCheckpoints(failing, "released-service", "dev").statesOf(devHistory(), [1]), (error: CliError) => {
